@@ -1,0 +1,510 @@
+/*
+ * cairn.c — the application API: open, protect, restore, step, checkpoint,
+ * complete, close.
+ *
+ * A handle moves OPEN (regions may be protected) -> READY (after
+ * cairn_restore; checkpoints may be written) -> COMPLETE.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cairn.h"
+#include "cairn_image.h"
+#include "handle.h"
+#include "internal.h"
+#include "options.h"
+
+#define NS 1e9
+
+static uint64_t mono_ns(void)
+{
+    return cairn__now_ns(CLOCK_MONOTONIC);
+}
+
+static uint64_t coarse_ns(void)
+{
+    return cairn__now_ns(CLOCK_MONOTONIC_COARSE);
+}
+
+uint64_t cairn__protected_bytes(const cairn_t *c)
+{
+    uint64_t n = 0;
+    for (size_t i = 0; i < c->nregions; i++)
+        n += c->regions[i].psize ? *c->regions[i].psize : c->regions[i].size;
+    return n;
+}
+
+/* Sets the next due step and time from now. */
+static void schedule(cairn_t *c)
+{
+    c->due_step = UINT64_MAX;
+    c->due_ns = UINT64_MAX;
+    if (c->o.policy == CAIRN_POLICY_STEPS)
+        c->due_step = c->steps + c->o.every_steps;
+    else
+        c->due_ns = coarse_ns() + (uint64_t)(c->interval * NS);
+}
+
+int cairn_open(cairn_t **out, const char *store_path, const cairn_options_t *opts)
+{
+    if (!out || !store_path || !*store_path)
+        return CAIRN_EINVAL;
+    *out = NULL;
+    cairn_t *c = calloc(1, sizeof *c);
+    if (!c)
+        return -ENOMEM;
+    cairn_options_init(&c->o);
+    if (opts) {
+        /* A caller built against an older, shorter struct keeps our defaults
+           for the fields it does not know. */
+        size_t n = opts->struct_size < sizeof c->o ? opts->struct_size : sizeof c->o;
+        if (n < sizeof(size_t)) {
+            free(c);
+            return CAIRN_EINVAL;
+        }
+        memcpy(&c->o, opts, n);
+        c->o.struct_size = sizeof c->o;
+    }
+    cairn__options_from_env(&c->o);
+    int rc = cairn__options_check(&c->o);
+    if (rc < 0) {
+        cairn__log(c->o.verbose, CAIRN_LOG_ERROR, "%s: invalid options", store_path);
+        free(c);
+        return rc;
+    }
+    rc = cairn__store_open(&c->store, store_path, c->o.verbose);
+    if (rc < 0) {
+        free(c);
+        return rc;
+    }
+    rc = cairn__signals_install(c);
+    if (rc < 0) {
+        cairn__log(c->o.verbose, CAIRN_LOG_ERROR, "cannot install checkpoint signal handlers");
+        cairn__signals_restore(c);
+        cairn__store_close(&c->store);
+        free(c);
+        return rc;
+    }
+    c->state = CAIRN_ST_OPEN;
+    c->due_step = c->due_ns = UINT64_MAX; /* nothing is due before restore */
+    *out = c;
+    return 0;
+}
+
+static int add_region(cairn_t *c, const char *name, struct cairn__region r)
+{
+    if (!c || !name)
+        return CAIRN_EINVAL;
+    size_t len = strlen(name);
+    if (len == 0 || len > CAIRN_NAME_MAX)
+        return CAIRN_EINVAL;
+    if (c->state != CAIRN_ST_OPEN) {
+        cairn__log(c->o.verbose, CAIRN_LOG_ERROR,
+                   "cairn_protect(\"%s\") after cairn_restore(): protect every region first",
+                   name);
+        return CAIRN_ESTATE;
+    }
+    for (size_t i = 0; i < c->nregions; i++)
+        if (strcmp(c->regions[i].name, name) == 0) {
+            cairn__log(c->o.verbose, CAIRN_LOG_ERROR, "region \"%s\" is protected twice",
+                       name);
+            return CAIRN_EINVAL;
+        }
+    if (c->nregions == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 8;
+        struct cairn__region *nr = realloc(c->regions, cap * sizeof *nr);
+        if (!nr)
+            return -ENOMEM;
+        c->regions = nr;
+        c->cap = cap;
+    }
+    r.name = strdup(name);
+    if (!r.name)
+        return -ENOMEM;
+    r.name_len = len;
+    c->regions[c->nregions++] = r;
+    return 0;
+}
+
+int cairn_protect(cairn_t *c, const char *name, void *ptr, size_t size)
+{
+    if (!ptr && size)
+        return CAIRN_EINVAL;
+    return add_region(c, name, (struct cairn__region){.ptr = ptr, .size = size});
+}
+
+int cairn_protect_buffer(cairn_t *c, const char *name, void **pptr, size_t *psize)
+{
+    if (!pptr || !psize)
+        return CAIRN_EINVAL;
+    return add_region(c, name, (struct cairn__region){.pptr = pptr, .psize = psize});
+}
+
+/* ---- restore --------------------------------------------------------------- */
+
+static struct cairn__region *find_region(cairn_t *c, const char *name)
+{
+    for (size_t i = 0; i < c->nregions; i++)
+        if (strcmp(c->regions[i].name, name) == 0)
+            return &c->regions[i];
+    return NULL;
+}
+
+/* The image must hold exactly the protected regions, with the same sizes
+   for fixed ones. Says which region differs. */
+static int match_regions(cairn_t *c, cairn_image_t *img, const char *path)
+{
+    const cairn_image_info_t *info = cairn_image_info(img);
+    if (info->flags & CAIRN_IMG_PROCESS) {
+        cairn__log(c->o.verbose, CAIRN_LOG_ERROR,
+                   "%s: a process image from 'cairn run', not a libcairn image", path);
+        return CAIRN_EMISMATCH;
+    }
+    size_t seen = 0;
+    for (unsigned i = 0; i < info->section_count; i++) {
+        const cairn_section_info_t *s = cairn_image_section(img, i);
+        if (s->type != CAIRN_SEC_REGION)
+            continue;
+        struct cairn__region *r = find_region(c, s->name);
+        if (!r) {
+            cairn__log(c->o.verbose, CAIRN_LOG_ERROR,
+                       "%s: image has region \"%s\" (%llu bytes) that the program does not "
+                       "protect",
+                       path, s->name, (unsigned long long)s->raw_size);
+            return CAIRN_EMISMATCH;
+        }
+        if (cairn_image_find(img, CAIRN_SEC_REGION, s->name) != (int)i) {
+            cairn__log(c->o.verbose, CAIRN_LOG_ERROR, "%s: region \"%s\" appears twice", path,
+                       s->name);
+            return CAIRN_ECORRUPT;
+        }
+        if (!r->psize && s->raw_size != r->size) {
+            cairn__log(c->o.verbose, CAIRN_LOG_ERROR,
+                       "%s: region \"%s\" has %llu bytes in the image, the program protects "
+                       "%zu",
+                       path, s->name, (unsigned long long)s->raw_size, r->size);
+            return CAIRN_EMISMATCH;
+        }
+        if (r->psize && s->raw_size > SIZE_MAX)
+            return CAIRN_EMISMATCH;
+        seen++;
+    }
+    if (seen != c->nregions) {
+        for (size_t i = 0; i < c->nregions; i++)
+            if (cairn_image_find(img, CAIRN_SEC_REGION, c->regions[i].name) < 0) {
+                cairn__log(c->o.verbose, CAIRN_LOG_ERROR,
+                           "%s: the program protects region \"%s\", which the image lacks", path,
+                           c->regions[i].name);
+                break;
+            }
+        return CAIRN_EMISMATCH;
+    }
+    return 0;
+}
+
+static int load_buffer(cairn_image_t *img, unsigned idx, struct cairn__region *r)
+{
+    size_t size = (size_t)cairn_image_section(img, idx)->raw_size;
+    if (size != *r->psize || (size && !*r->pptr)) {
+        void *p = realloc(*r->pptr, size ? size : 1);
+        if (!p)
+            return -ENOMEM;
+        *r->pptr = p;
+        *r->psize = size;
+    }
+    return cairn_image_read(img, idx, *r->pptr, size);
+}
+
+static void load_job_meta(cairn_t *c, cairn_image_t *img)
+{
+    int idx = cairn_image_find(img, CAIRN_SEC_JOB, NULL);
+    unsigned char m[CAIRN_JOB_META_SIZE];
+    if (idx < 0 || cairn_image_section(img, (unsigned)idx)->raw_size != sizeof m ||
+        cairn_image_read(img, (unsigned)idx, m, sizeof m) < 0)
+        return;
+    c->steps = cairn_get64(m);
+    c->restores = cairn_get64(m + 8);
+    c->job_checkpoints = cairn_get64(m + 16);
+    c->last_cost = (double)cairn_get64(m + 32) / NS;
+}
+
+/* Fills every protected region from img. */
+static int load(cairn_t *c, cairn_image_t *img)
+{
+    for (size_t i = 0; i < c->nregions; i++) {
+        struct cairn__region *r = &c->regions[i];
+        unsigned idx = (unsigned)cairn_image_find(img, CAIRN_SEC_REGION, r->name);
+        int rc = r->psize ? load_buffer(img, idx, r) : cairn_image_read(img, idx, r->ptr, r->size);
+        if (rc < 0)
+            return rc;
+    }
+    load_job_meta(c, img);
+    return 0;
+}
+
+/* Errors that mean the file itself is bad, so it is set aside. */
+static int is_damage(int rc)
+{
+    return rc == CAIRN_ECORRUPT || rc == CAIRN_ETRUNCATED || rc == CAIRN_EFOREIGN;
+}
+
+/* Tries one generation: 1 restored, 0 skipped (message printed), < 0 fatal. */
+static int try_generation(cairn_t *c, uint64_t gen, int *last_err)
+{
+    char path[PATH_MAX + 64], why[320];
+    cairn_store_image_path(c->store.path, gen, path, sizeof path);
+    cairn_image_t *img;
+    int rc = cairn_image_open(&img, path, why, sizeof why);
+    if (rc == 0) {
+        rc = match_regions(c, img, path);
+        if (rc == CAIRN_EMISMATCH) {
+            cairn_image_close(img);
+            return rc; /* an older generation would not match either */
+        }
+        if (rc == 0)
+            rc = load(c, img);
+        if (rc < 0)
+            snprintf(why, sizeof why, "%s", cairn_image_error(img)[0] ? cairn_image_error(img)
+                                                                      : cairn_strerror(rc));
+        cairn_image_close(img);
+    }
+    if (rc == 0) {
+        c->generation = gen;
+        return 1;
+    }
+    *last_err = rc;
+    cairn__log(c->o.verbose, CAIRN_LOG_ERROR, "skipping %s: %s", path, why);
+    if (is_damage(rc))
+        cairn__store_quarantine(&c->store, gen, why);
+    return 0;
+}
+
+int cairn_restore(cairn_t *c)
+{
+    if (!c)
+        return CAIRN_EINVAL;
+    if (c->state != CAIRN_ST_OPEN)
+        return CAIRN_ESTATE;
+    uint64_t *gens;
+    size_t n;
+    int rc = cairn__store_generations(&c->store, &gens, &n);
+    if (rc < 0)
+        return rc;
+    int last_err = CAIRN_ENOIMAGE, restored = 0;
+    for (size_t i = n; i-- > 0 && !restored;) {
+        rc = try_generation(c, gens[i], &last_err);
+        if (rc < 0) {
+            free(gens);
+            return rc;
+        }
+        restored = rc;
+    }
+    free(gens);
+    if (!restored && n > 0) {
+        cairn__log(c->o.verbose, CAIRN_LOG_ERROR,
+                   "%s: none of the %zu checkpoint images is usable; not starting over "
+                   "silently (move the store away to start from scratch)",
+                   c->store.path, n);
+        return last_err;
+    }
+    c->state = CAIRN_ST_READY;
+    if (restored) {
+        c->restores++;
+        cairn__log(c->o.verbose, CAIRN_LOG_INFO, "%s: restored generation %llu (step %llu)",
+                   c->store.path, (unsigned long long)c->generation,
+                   (unsigned long long)c->steps);
+    } else if (cairn_store_is_finished(c->store.path)) {
+        cairn__log(c->o.verbose, CAIRN_LOG_INFO,
+                   "%s: the previous run finished; starting a new run", c->store.path);
+    }
+    cairn__policy_update(c);
+    schedule(c);
+    return restored ? CAIRN_RESTORED : CAIRN_FRESH;
+}
+
+/* ---- checkpoint ------------------------------------------------------------ */
+
+static int write_sections(cairn_t *c, int fd, uint64_t gen, uint64_t *bytes)
+{
+    int rc = cairn__writer_begin(&c->w, fd, 0, gen);
+    unsigned char m[CAIRN_JOB_META_SIZE] = {0};
+    cairn_put64(m, c->steps);
+    cairn_put64(m + 8, c->restores);
+    cairn_put64(m + 16, c->job_checkpoints + 1);
+    cairn_put64(m + 24, (uint64_t)(c->interval * NS));
+    cairn_put64(m + 32, (uint64_t)(c->last_cost * NS));
+    cairn_put64(m + 40, c->o.policy == CAIRN_POLICY_STEPS ? c->o.every_steps : 0);
+    cairn_put32(m + 48, (uint32_t)c->o.policy);
+    struct cairn__section js = {.type = CAIRN_SEC_JOB};
+    if (rc == 0)
+        rc = cairn__writer_section(&c->w, &js, m, sizeof m);
+    for (size_t i = 0; rc == 0 && i < c->nregions; i++) {
+        const struct cairn__region *r = &c->regions[i];
+        struct cairn__section s = {
+            .type = CAIRN_SEC_REGION,
+            .flags = r->psize ? CAIRN_SECF_BUFFER : 0,
+            .name = r->name,
+            .name_len = r->name_len,
+            .level = c->o.compress_level,
+        };
+        rc = r->psize ? cairn__writer_section(&c->w, &s, *r->pptr, *r->psize)
+                      : cairn__writer_section(&c->w, &s, r->ptr, r->size);
+    }
+    if (rc == 0)
+        rc = cairn__writer_finish(&c->w);
+    *bytes = c->w.off;
+    return rc;
+}
+
+int cairn_checkpoint(cairn_t *c)
+{
+    if (!c)
+        return CAIRN_EINVAL;
+    if (c->state != CAIRN_ST_READY) {
+        cairn__log(c->o.verbose, CAIRN_LOG_ERROR,
+                   "%s: checkpoint before cairn_restore() or after cairn_complete()",
+                   c->store.path);
+        return CAIRN_ESTATE;
+    }
+    uint64_t t0 = mono_ns(), bytes = 0;
+    struct cairn__pending p = {.fd = -1};
+    int rc = cairn__store_begin(&c->store, &p);
+    if (rc == 0)
+        rc = write_sections(c, p.fd, p.generation, &bytes);
+    if (rc == 0)
+        rc = cairn__store_commit(&c->store, &p, c->o.keep);
+    else if (p.fd >= 0)
+        cairn__store_abort(&c->store, &p);
+    double cost = (double)(mono_ns() - t0) / NS;
+    c->seconds_writing += cost;
+    if (rc < 0) {
+        c->failed++;
+        cairn__log(c->o.verbose, CAIRN_LOG_ERROR,
+                   "%s: checkpoint failed: %s; the previous checkpoint (generation %llu) is "
+                   "kept and the job goes on",
+                   c->store.path, cairn_strerror(rc), (unsigned long long)c->generation);
+        return rc;
+    }
+    c->generation = p.generation;
+    c->checkpoints++;
+    c->job_checkpoints++;
+    c->bytes_written += bytes;
+    c->last_cost = cost;
+    cairn__log(c->o.verbose, CAIRN_LOG_DEBUG,
+               "%s: generation %llu committed: %llu bytes in %.3f s (step %llu)", c->store.path,
+               (unsigned long long)p.generation, (unsigned long long)bytes, cost,
+               (unsigned long long)c->steps);
+    return 0;
+}
+
+static void print_summary(const cairn_t *c)
+{
+    cairn__log(c->o.verbose, CAIRN_LOG_INFO,
+               "%s: %llu checkpoints (%.1f MiB, %.3f s, last %.1f ms), %llu failed, "
+               "%llu restores, %llu steps; interval %s",
+               c->store.path, (unsigned long long)c->checkpoints,
+               (double)c->bytes_written / (1 << 20), c->seconds_writing, c->last_cost * 1e3,
+               (unsigned long long)c->failed, (unsigned long long)c->restores,
+               (unsigned long long)c->steps, c->policy_text);
+}
+
+/* The slow path of cairn_step(): something is due. */
+static int step_due(cairn_t *c)
+{
+    if (c->state != CAIRN_ST_READY)
+        return CAIRN_ESTATE;
+    int sig = cairn__signals_take();
+    int rc = cairn_checkpoint(c);
+    if (c->o.policy == CAIRN_POLICY_AUTO)
+        cairn__policy_update(c);
+    schedule(c);
+    if (sig > 0) {
+        int status = c->o.signal_exit_status >= 0 ? c->o.signal_exit_status : 128 + sig;
+        if (!c->o.exit_on_signal)
+            return CAIRN_EXIT_REQUESTED;
+        cairn__log(c->o.verbose, CAIRN_LOG_INFO, "%s: signal %d: %s, exiting with status %d",
+                   c->store.path, sig, rc == 0 ? "checkpoint written" : "checkpoint FAILED",
+                   status);
+        print_summary(c);
+        exit(status);
+    }
+    if (rc < 0)
+        return rc;
+    if (sig == 0 && c->o.exit_code >= 0) {
+        cairn__log(c->o.verbose, CAIRN_LOG_INFO,
+                   "%s: generation %llu written; exiting with %d (self-checkpoint)",
+                   c->store.path, (unsigned long long)c->generation, c->o.exit_code);
+        print_summary(c);
+        exit(c->o.exit_code);
+    }
+    return CAIRN_CHECKPOINTED;
+}
+
+int cairn_step(cairn_t *c)
+{
+    c->steps++;
+    if (__builtin_expect(cairn__sig_pending == 0 && c->steps < c->due_step &&
+                             (c->due_ns == UINT64_MAX || coarse_ns() < c->due_ns),
+                         1))
+        return 0;
+    return step_due(c);
+}
+
+int cairn_complete(cairn_t *c)
+{
+    if (!c)
+        return CAIRN_EINVAL;
+    if (c->state != CAIRN_ST_READY)
+        return CAIRN_ESTATE;
+    char summary[256];
+    snprintf(summary, sizeof summary,
+             "finished after %llu steps, %llu checkpoints, %llu restores\n",
+             (unsigned long long)c->steps, (unsigned long long)c->job_checkpoints,
+             (unsigned long long)c->restores);
+    int rc = cairn__store_finish(&c->store, summary);
+    if (rc < 0) {
+        cairn__log(c->o.verbose, CAIRN_LOG_ERROR, "%s: cannot mark the job finished: %s",
+                   c->store.path, cairn_strerror(rc));
+        return rc;
+    }
+    c->state = CAIRN_ST_COMPLETE;
+    c->due_step = c->due_ns = UINT64_MAX;
+    return 0;
+}
+
+void cairn_close(cairn_t *c)
+{
+    if (!c)
+        return;
+    if (c->state != CAIRN_ST_OPEN)
+        print_summary(c);
+    cairn__signals_restore(c);
+    cairn__writer_release(&c->w);
+    cairn__store_close(&c->store);
+    for (size_t i = 0; i < c->nregions; i++)
+        free(c->regions[i].name);
+    free(c->regions);
+    free(c);
+}
+
+int cairn_get_stats(const cairn_t *c, cairn_stats_t *out)
+{
+    if (!c || !out)
+        return CAIRN_EINVAL;
+    memset(out, 0, sizeof *out);
+    out->checkpoints = c->checkpoints;
+    out->failed = c->failed;
+    out->bytes_written = c->bytes_written;
+    out->seconds_writing = c->seconds_writing;
+    out->last_cost = c->last_cost;
+    out->interval = c->interval;
+    out->steps = c->steps;
+    out->restores = c->restores;
+    out->generation = c->generation;
+    snprintf(out->policy, sizeof out->policy, "%s", c->policy_text);
+    return 0;
+}

@@ -1,0 +1,237 @@
+/*
+ * image_write.c — streams an image to a file descriptor.
+ *
+ * Each section's header is written last (with pwrite) because its sizes and
+ * checksum are known only once the payload has streamed out. Payloads are
+ * written from the caller's memory in chunks; each chunk is hashed just
+ * before it is written, while it is still in cache.
+ *
+ * Large images are handed to writeback as they go (sync_file_range), so the
+ * final fsync finds little left to do and the kernel's dirty-page throttling
+ * does not stall the writer (see DESIGN.md section 7).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#define XXH_STATIC_LINKING_ONLY
+#include <xxhash.h>
+#include <zstd.h>
+
+#include "cairn.h"
+#include "image.h"
+#include "internal.h"
+
+#define CHUNK (4u << 20)          /* hash-then-write granularity */
+#define SYNC_WINDOW (64ull << 20) /* writeback window */
+
+/* Starts writeback of what is written, and waits for the window before it,
+   bounding dirty memory to about two windows. */
+static void stream_writeback(struct cairn__writer *w)
+{
+    while (w->off - w->synced >= 2 * SYNC_WINDOW) {
+        sync_file_range(w->fd, (off_t)w->synced, SYNC_WINDOW,
+                        SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
+                            SYNC_FILE_RANGE_WAIT_AFTER);
+        w->synced += SYNC_WINDOW;
+        sync_file_range(w->fd, (off_t)w->synced, (off_t)(w->off - w->synced),
+                        SYNC_FILE_RANGE_WRITE);
+    }
+}
+
+static int write_at_end(struct cairn__writer *w, const void *buf, size_t len)
+{
+    int rc = cairn__pwrite_all(w->fd, buf, len, w->off);
+    if (rc < 0)
+        return rc;
+    w->off += len;
+    stream_writeback(w);
+    return 0;
+}
+
+static int pad_to(struct cairn__writer *w, uint64_t target)
+{
+    static const unsigned char zeros[512]; /* > header + name + alignment */
+    if (target > w->off)
+        return write_at_end(w, zeros, (size_t)(target - w->off));
+    return 0;
+}
+
+int cairn__writer_begin(struct cairn__writer *w, int fd, uint32_t flags,
+                        uint64_t generation)
+{
+    struct cairn__writer fresh = {.fd = fd};
+    fresh.zc = w->zc; /* keep a compression context across images */
+    fresh.zbuf = w->zbuf;
+    fresh.zbuf_len = w->zbuf_len;
+    *w = fresh;
+
+    unsigned char h[CAIRN_HEADER_SIZE] = {0};
+    memcpy(h, CAIRN_MAGIC, 8);
+    cairn_put16(h + 8, CAIRN_FORMAT_MAJOR);
+    cairn_put16(h + 10, CAIRN_FORMAT_MINOR);
+    cairn_put32(h + 12, CAIRN_HEADER_SIZE);
+    cairn_put32(h + 16, flags);
+    cairn_put32(h + 20, CAIRN_VERSION_NUMBER);
+    cairn_put64(h + 24, generation);
+    cairn_put64(h + 32, cairn__now_ns(CLOCK_REALTIME));
+    cairn_put32(h + 40, (uint32_t)getuid());
+    cairn_put32(h + 44, (uint32_t)getpid());
+    struct utsname u;
+    if (uname(&u) == 0) {
+        size_t n = strnlen(u.nodename, CAIRN_HOST_MAX - 1); /* keep a NUL */
+        memcpy(h + 56, u.nodename, n);
+    }
+    uint64_t sum = XXH3_64bits(h, 120);
+    cairn_put64(h + 120, sum);
+    w->chain = sum;
+    return write_at_end(w, h, sizeof h);
+}
+
+/* Raw payload: hash each chunk, then write it. */
+static int put_raw(struct cairn__writer *w, const unsigned char *data, uint64_t size,
+                   XXH3_state_t *st)
+{
+    while (size > 0) {
+        size_t n = size < CHUNK ? (size_t)size : CHUNK;
+        XXH3_64bits_update(st, data, n);
+        int rc = write_at_end(w, data, n);
+        if (rc < 0)
+            return rc;
+        data += n;
+        size -= n;
+    }
+    return 0;
+}
+
+static int zstd_setup(struct cairn__writer *w, int level)
+{
+    if (!w->zc) {
+        w->zc = ZSTD_createCCtx();
+        if (!w->zc)
+            return -ENOMEM;
+    }
+    if (!w->zbuf) {
+        w->zbuf_len = ZSTD_CStreamOutSize() * 4;
+        w->zbuf = malloc(w->zbuf_len);
+        if (!w->zbuf)
+            return -ENOMEM;
+    }
+    ZSTD_CCtx_reset(w->zc, ZSTD_reset_session_and_parameters);
+    if (ZSTD_isError(ZSTD_CCtx_setParameter(w->zc, ZSTD_c_compressionLevel, level)))
+        return CAIRN_ECODEC;
+    return 0;
+}
+
+/* zstd payload: hash and compress each input chunk, write the output. */
+static int put_zstd(struct cairn__writer *w, const unsigned char *data, uint64_t size,
+                    int level, XXH3_state_t *st)
+{
+    int rc = zstd_setup(w, level);
+    if (rc < 0)
+        return rc;
+    ZSTD_CCtx_setPledgedSrcSize(w->zc, size);
+    uint64_t left = size;
+    for (;;) {
+        size_t n = left < CHUNK ? (size_t)left : CHUNK;
+        XXH3_64bits_update(st, data, n);
+        ZSTD_inBuffer in = {data, n, 0};
+        ZSTD_EndDirective mode = (n == left) ? ZSTD_e_end : ZSTD_e_continue;
+        size_t pending;
+        do {
+            ZSTD_outBuffer out = {w->zbuf, w->zbuf_len, 0};
+            pending = ZSTD_compressStream2(w->zc, &out, &in, mode);
+            if (ZSTD_isError(pending))
+                return CAIRN_ECODEC;
+            rc = write_at_end(w, w->zbuf, out.pos);
+            if (rc < 0)
+                return rc;
+        } while (in.pos < in.size || (mode == ZSTD_e_end && pending > 0));
+        data += n;
+        left -= n;
+        if (mode == ZSTD_e_end)
+            return 0;
+    }
+}
+
+int cairn__writer_section(struct cairn__writer *w, const struct cairn__section *s,
+                          const void *data, uint64_t size)
+{
+    if (s->name_len > CAIRN_NAME_MAX)
+        return CAIRN_EINVAL;
+    uint64_t hdr_off = w->off;
+    uint64_t data_off = cairn_align_up(hdr_off + CAIRN_SECTION_HEADER_SIZE + s->name_len,
+                                       CAIRN_DATA_ALIGN);
+    int rc = pad_to(w, data_off); /* header and name are filled in below */
+    if (rc < 0)
+        return rc;
+
+    XXH3_state_t st;
+    XXH3_64bits_reset(&st);
+    unsigned codec = s->level > 0 && size > 0 ? CAIRN_CODEC_ZSTD : CAIRN_CODEC_NONE;
+    rc = codec == CAIRN_CODEC_ZSTD ? put_zstd(w, data, size, s->level, &st)
+                                   : put_raw(w, data, size, &st);
+    if (rc < 0)
+        return rc;
+    uint64_t stored = w->off - data_off;
+    uint64_t sum = XXH3_64bits_digest(&st);
+
+    unsigned char h[CAIRN_SECTION_HEADER_SIZE + CAIRN_NAME_MAX] = {0};
+    memcpy(h, CAIRN_SECTION_MAGIC, 4);
+    cairn_put16(h + 4, (uint16_t)s->type);
+    cairn_put16(h + 6, (uint16_t)codec);
+    cairn_put32(h + 8, s->flags);
+    cairn_put16(h + 12, (uint16_t)s->name_len);
+    cairn_put64(h + 16, data_off);
+    cairn_put64(h + 24, stored);
+    cairn_put64(h + 32, size);
+    cairn_put64(h + 40, sum);
+    cairn_put64(h + 48, s->arg);
+    if (s->name_len)
+        memcpy(h + CAIRN_SECTION_HEADER_SIZE, s->name, s->name_len);
+    XXH3_state_t hs;
+    XXH3_64bits_reset(&hs);
+    XXH3_64bits_update(&hs, h, 56);
+    XXH3_64bits_update(&hs, h + CAIRN_SECTION_HEADER_SIZE, s->name_len);
+    uint64_t hsum = XXH3_64bits_digest(&hs);
+    cairn_put64(h + 56, hsum);
+    rc = cairn__pwrite_all(w->fd, h, CAIRN_SECTION_HEADER_SIZE + s->name_len, hdr_off);
+    if (rc < 0)
+        return rc;
+
+    unsigned char link[16];
+    cairn_put64(link, hsum);
+    cairn_put64(link + 8, sum);
+    w->chain = XXH3_64bits_withSeed(link, sizeof link, w->chain);
+    w->nsections++;
+    return pad_to(w, cairn_align_up(w->off, CAIRN_DATA_ALIGN));
+}
+
+int cairn__writer_finish(struct cairn__writer *w)
+{
+    unsigned char t[CAIRN_TRAILER_SIZE] = {0};
+    memcpy(t, CAIRN_TRAILER_MAGIC, 8);
+    cairn_put32(t + 8, w->nsections);
+    cairn_put64(t + 16, w->off);
+    cairn_put64(t + 24, w->chain);
+    cairn_put64(t + 56, XXH3_64bits(t, 56));
+    int rc = write_at_end(w, t, sizeof t);
+    if (rc < 0)
+        return rc;
+    if (fsync(w->fd) < 0)
+        return -errno;
+    return 0;
+}
+
+void cairn__writer_release(struct cairn__writer *w)
+{
+    ZSTD_freeCCtx(w->zc);
+    free(w->zbuf);
+    w->zc = NULL;
+    w->zbuf = NULL;
+    w->zbuf_len = 0;
+}

@@ -1,0 +1,338 @@
+/*
+ * store.c — the checkpoint store: a directory of numbered generations.
+ *
+ *   STORE/ckpt-00000000000000000007.cairn   committed generations
+ *   STORE/.tmp-00000000000000000008-1234    an image being written
+ *   STORE/ckpt-00000000000000000006.cairn.corrupt   set aside after failing
+ *   STORE/lock                              flock()ed by the owning process
+ *   STORE/finished                          written by cairn_complete()
+ *
+ * Commit protocol: the temp file is created O_EXCL|O_NOFOLLOW mode 0600
+ * relative to the directory descriptor, written and fsync'ed, renamed to its
+ * final name, and the directory fsync'ed. Only then are old generations
+ * pruned. A crash at any instant leaves every committed generation intact;
+ * a leftover temp file never has a name a reader would pick up.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cairn.h"
+#include "cairn_image.h"
+#include "image.h"
+#include "internal.h"
+
+#define GEN_PREFIX "ckpt-"
+#define GEN_SUFFIX ".cairn"
+#define GEN_DIGITS 20
+#define TMP_PREFIX ".tmp-"
+
+void cairn__store_name(uint64_t gen, char *buf, size_t len)
+{
+    snprintf(buf, len, GEN_PREFIX "%020" PRIu64 GEN_SUFFIX, gen);
+}
+
+/* Parses "ckpt-<20 digits>.cairn" exactly; returns 1 and *gen on a match. */
+static int parse_gen_name(const char *name, uint64_t *gen)
+{
+    size_t plen = strlen(GEN_PREFIX), slen = strlen(GEN_SUFFIX);
+    if (strlen(name) != plen + GEN_DIGITS + slen || strncmp(name, GEN_PREFIX, plen) != 0 ||
+        strcmp(name + plen + GEN_DIGITS, GEN_SUFFIX) != 0)
+        return 0;
+    uint64_t v = 0;
+    for (size_t i = plen; i < plen + GEN_DIGITS; i++) {
+        if (name[i] < '0' || name[i] > '9')
+            return 0;
+        uint64_t d = (uint64_t)(name[i] - '0');
+        if (v > (UINT64_MAX - d) / 10)
+            return 0;
+        v = v * 10 + d;
+    }
+    *gen = v;
+    return 1;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Lists generations in an open directory (the fd is duplicated). */
+static int list_gens(int dirfd, uint64_t **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    DIR *d = fdopendir(fd);
+    if (!d) {
+        int e = errno;
+        close(fd);
+        return -e;
+    }
+    size_t cap = 0;
+    uint64_t *v = NULL;
+    struct dirent *e;
+    int rc = 0;
+    while ((e = readdir(d))) {
+        uint64_t g;
+        if (!parse_gen_name(e->d_name, &g))
+            continue;
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 8;
+            uint64_t *nv = realloc(v, cap * sizeof *v);
+            if (!nv) {
+                rc = -ENOMEM;
+                break;
+            }
+            v = nv;
+        }
+        v[(*n)++] = g;
+    }
+    closedir(d);
+    if (rc < 0) {
+        free(v);
+        *n = 0;
+        return rc;
+    }
+    if (*n)
+        qsort(v, *n, sizeof *v, cmp_u64);
+    *out = v;
+    return 0;
+}
+
+/* Removes temp files left by a writer that died; we hold the lock. */
+static void remove_stale_temps(struct cairn__store *s)
+{
+    int fd = openat(s->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    DIR *d = fdopendir(fd);
+    if (!d) {
+        close(fd);
+        return;
+    }
+    struct dirent *e;
+    while ((e = readdir(d)))
+        if (strncmp(e->d_name, TMP_PREFIX, strlen(TMP_PREFIX)) == 0 &&
+            unlinkat(s->dirfd, e->d_name, 0) == 0)
+            cairn__log(s->verbosity, CAIRN_LOG_DEBUG, "%s: removed %s left by an interrupted checkpoint",
+                       s->path, e->d_name);
+    closedir(d);
+}
+
+int cairn__store_open(struct cairn__store *s, const char *path, int verbosity)
+{
+    memset(s, 0, sizeof *s);
+    s->dirfd = s->lockfd = -1;
+    s->verbosity = verbosity;
+    if (strlen(path) >= sizeof s->path)
+        return -ENAMETOOLONG;
+    strcpy(s->path, path);
+    if (mkdir(path, 0700) < 0 && errno != EEXIST) {
+        int e = errno;
+        cairn__log(verbosity, CAIRN_LOG_ERROR, "%s: cannot create store directory: %s", path,
+                   strerror(e));
+        return -e;
+    }
+    s->dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (s->dirfd < 0) {
+        int e = errno;
+        cairn__log(verbosity, CAIRN_LOG_ERROR, "%s: cannot open store directory: %s", path,
+                   strerror(e));
+        return -e;
+    }
+    s->lockfd = openat(s->dirfd, CAIRN_LOCK_FILE, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+                       0600);
+    if (s->lockfd < 0 && errno != EROFS && errno != EACCES) {
+        int e = errno;
+        cairn__log(verbosity, CAIRN_LOG_ERROR, "%s: cannot create lock file: %s", path,
+                   strerror(e));
+        cairn__store_close(s);
+        return -e;
+    }
+    if (s->lockfd >= 0 && flock(s->lockfd, LOCK_EX | LOCK_NB) < 0) {
+        int e = errno;
+        cairn__store_close(s);
+        if (e == EWOULDBLOCK) {
+            cairn__log(verbosity, CAIRN_LOG_ERROR,
+                       "%s: store is locked by another running process", path);
+            return CAIRN_EBUSY;
+        }
+        return -e;
+    }
+    remove_stale_temps(s);
+    return 0;
+}
+
+void cairn__store_close(struct cairn__store *s)
+{
+    if (s->lockfd >= 0)
+        close(s->lockfd); /* releases the flock */
+    if (s->dirfd >= 0)
+        close(s->dirfd);
+    s->lockfd = s->dirfd = -1;
+}
+
+int cairn__store_generations(struct cairn__store *s, uint64_t **gens, size_t *n)
+{
+    return list_gens(s->dirfd, gens, n);
+}
+
+int cairn__store_begin(struct cairn__store *s, struct cairn__pending *p)
+{
+    uint64_t *gens;
+    size_t n;
+    int rc = list_gens(s->dirfd, &gens, &n);
+    if (rc < 0)
+        return rc;
+    p->generation = n ? gens[n - 1] + 1 : 1;
+    free(gens);
+    snprintf(p->tmpname, sizeof p->tmpname, TMP_PREFIX "%020" PRIu64 "-%ld", p->generation,
+             (long)getpid());
+    p->fd = openat(s->dirfd, p->tmpname,
+                   O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (p->fd < 0)
+        return -errno;
+    return 0;
+}
+
+void cairn__store_abort(struct cairn__store *s, struct cairn__pending *p)
+{
+    if (p->fd >= 0)
+        close(p->fd);
+    p->fd = -1;
+    unlinkat(s->dirfd, p->tmpname, 0);
+}
+
+/* Removes all but the newest `keep` generations. */
+static void prune(struct cairn__store *s, unsigned keep)
+{
+    uint64_t *gens;
+    size_t n;
+    if (list_gens(s->dirfd, &gens, &n) < 0)
+        return;
+    for (size_t i = 0; i + keep < n; i++) {
+        char name[64];
+        cairn__store_name(gens[i], name, sizeof name);
+        if (unlinkat(s->dirfd, name, 0) < 0)
+            cairn__log(s->verbosity, CAIRN_LOG_ERROR, "%s/%s: cannot remove old generation: %s",
+                       s->path, name, strerror(errno));
+    }
+    free(gens);
+}
+
+int cairn__store_commit(struct cairn__store *s, struct cairn__pending *p, unsigned keep)
+{
+    char name[64];
+    cairn__store_name(p->generation, name, sizeof name);
+    int rc = 0;
+    if (close(p->fd) < 0)
+        rc = -errno;
+    p->fd = -1;
+    if (rc == 0 && renameat(s->dirfd, p->tmpname, s->dirfd, name) < 0)
+        rc = -errno;
+    if (rc < 0) {
+        unlinkat(s->dirfd, p->tmpname, 0);
+        return rc;
+    }
+    if (fsync(s->dirfd) < 0)
+        return -errno;
+    unlinkat(s->dirfd, CAIRN_FINISHED_MARKER, 0);
+    prune(s, keep ? keep : 1);
+    return 0;
+}
+
+void cairn__store_quarantine(struct cairn__store *s, uint64_t gen, const char *why)
+{
+    char name[64], aside[80];
+    cairn__store_name(gen, name, sizeof name);
+    snprintf(aside, sizeof aside, "%s.corrupt", name);
+    if (renameat(s->dirfd, name, s->dirfd, aside) == 0) {
+        fsync(s->dirfd);
+        cairn__log(s->verbosity, CAIRN_LOG_INFO, "%s/%s: set aside as %s (%s)", s->path, name,
+                   aside, why);
+    }
+}
+
+int cairn__store_finish(struct cairn__store *s, const char *summary)
+{
+    uint64_t *gens;
+    size_t n;
+    int rc = list_gens(s->dirfd, &gens, &n);
+    if (rc < 0)
+        return rc;
+    int fd = openat(s->dirfd, ".tmp-finished", O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
+                                                     O_CLOEXEC, 0600);
+    if (fd < 0) {
+        free(gens);
+        return -errno;
+    }
+    rc = cairn__write_all(fd, summary, strlen(summary));
+    if (rc == 0 && fsync(fd) < 0)
+        rc = -errno;
+    close(fd);
+    if (rc == 0 && renameat(s->dirfd, ".tmp-finished", s->dirfd, CAIRN_FINISHED_MARKER) < 0)
+        rc = -errno;
+    /* The marker is durable before any image goes: a crash in between
+       leaves a finished job, never an unfinished one without its images. */
+    if (rc == 0 && fsync(s->dirfd) < 0)
+        rc = -errno;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        char name[64];
+        cairn__store_name(gens[i], name, sizeof name);
+        if (unlinkat(s->dirfd, name, 0) < 0 && errno != ENOENT)
+            rc = -errno;
+    }
+    free(gens);
+    if (rc == 0)
+        fsync(s->dirfd);
+    return rc;
+}
+
+/* ---- public, read-only ---------------------------------------------------- */
+
+int cairn_store_list(const char *dir, uint64_t *gens, size_t max, size_t *count)
+{
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+        return -errno;
+    uint64_t *v;
+    size_t n;
+    int rc = list_gens(dfd, &v, &n);
+    close(dfd);
+    if (rc < 0)
+        return rc;
+    for (size_t i = 0; i < n && i < max; i++)
+        gens[i] = v[i];
+    *count = n;
+    free(v);
+    return 0;
+}
+
+int cairn_store_image_path(const char *dir, uint64_t gen, char *buf, size_t len)
+{
+    char name[64];
+    cairn__store_name(gen, name, sizeof name);
+    int n = snprintf(buf, len, "%s/%s", dir, name);
+    return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+int cairn_store_is_finished(const char *dir)
+{
+    char path[PATH_MAX];
+    int n = snprintf(path, sizeof path, "%s/" CAIRN_FINISHED_MARKER, dir);
+    if (n < 0 || (size_t)n >= sizeof path)
+        return 0;
+    return access(path, F_OK) == 0;
+}
