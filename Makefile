@@ -43,8 +43,7 @@ check-unprivileged:
 
 check: check-asan check-local
 	@if [ "$$(id -u)" -eq 0 ]; then $(MAKE) --no-print-directory check-unprivileged; fi
-	@cd $(BUILD) && $(CTEST) -j $(JOBS) --timeout 900 -R '^$$' >/dev/null; \
-	  echo "check: all suites passed (sanitizers, root, unprivileged)"
+	@echo "check: every suite passed"
 
 install: build
 	cmake --install $(BUILD) --prefix $(PREFIX)
