@@ -257,12 +257,19 @@ static int try_generation(cairn_t *c, uint64_t gen, int *last_err)
 {
     char path[PATH_MAX + 64], why[320];
     cairn_store_image_path(c->store.path, gen, path, sizeof path);
-    cairn_image_t *img;
-    int rc = cairn_image_open(&img, path, why, sizeof why);
+    cairn_image_t *img = NULL;
+    int fd;
+    int rc = cairn__store_open_image(&c->store, gen, &fd, why, sizeof why);
+    if (rc == 0) {
+        rc = cairn_image_open_fd(&img, fd, why, sizeof why);
+        if (rc < 0)
+            close(fd);
+    }
     if (rc == 0) {
         rc = match_regions(c, img, path);
         if (rc == CAIRN_EMISMATCH) {
             cairn_image_close(img);
+            close(fd);
             return rc; /* an older generation would not match either */
         }
         if (rc == 0)
@@ -271,6 +278,7 @@ static int try_generation(cairn_t *c, uint64_t gen, int *last_err)
             snprintf(why, sizeof why, "%s", cairn_image_error(img)[0] ? cairn_image_error(img)
                                                                       : cairn_strerror(rc));
         cairn_image_close(img);
+        close(fd);
     }
     if (rc == 0) {
         c->generation = gen;

@@ -79,6 +79,10 @@ int cairn__store_commit(struct cairn__store *s, struct cairn__pending *p,
                         unsigned keep);
 /* Closes and removes the temp file. */
 void cairn__store_abort(struct cairn__store *s, struct cairn__pending *p);
+/* Opens generation gen for reading, without following links, refusing a
+   file that is not regular or not ours (why says which). */
+int cairn__store_open_image(struct cairn__store *s, uint64_t gen, int *fd, char *why,
+                            size_t why_len);
 /* Moves a generation that failed verification aside, keeping it for study. */
 void cairn__store_quarantine(struct cairn__store *s, uint64_t gen, const char *why);
 /* Removes every generation and writes the "finished" marker. */

@@ -131,6 +131,63 @@ static void remove_stale_temps(struct cairn__store *s)
     closedir(d);
 }
 
+/*
+ * A store is only trusted if nobody else can plant or swap images in it:
+ * it must belong to us, and a directory others may write to must be sticky
+ * (as /tmp is) so that they cannot rename or remove our files.
+ */
+static int check_ownership(struct cairn__store *s)
+{
+    struct stat st;
+    if (fstat(s->dirfd, &st) < 0)
+        return -errno;
+    if (st.st_uid != geteuid()) {
+        cairn__log(s->verbosity, CAIRN_LOG_ERROR,
+                   "%s: store directory belongs to uid %u, not to you (uid %u); refusing to "
+                   "use it",
+                   s->path, (unsigned)st.st_uid, (unsigned)geteuid());
+        return -EPERM;
+    }
+    if ((st.st_mode & (S_IWGRP | S_IWOTH)) && !(st.st_mode & S_ISVTX)) {
+        cairn__log(s->verbosity, CAIRN_LOG_ERROR,
+                   "%s: store directory is writable by %s (mode %04o) without the sticky "
+                   "bit; refusing to use it (chmod go-w)",
+                   s->path, (st.st_mode & S_IWOTH) ? "everyone" : "its group",
+                   (unsigned)(st.st_mode & 07777));
+        return -EPERM;
+    }
+    return 0;
+}
+
+int cairn__store_open_image(struct cairn__store *s, uint64_t gen, int *fd, char *why,
+                            size_t why_len)
+{
+    char name[64];
+    cairn__store_name(gen, name, sizeof name);
+    *fd = openat(s->dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (*fd < 0) {
+        int e = errno;
+        cairn__say(why, why_len, "cannot open: %s", strerror(e));
+        return -e;
+    }
+    struct stat st;
+    int rc = 0;
+    if (fstat(*fd, &st) < 0)
+        rc = -errno;
+    else if (!S_ISREG(st.st_mode))
+        rc = CAIRN_EFOREIGN;
+    else if (st.st_uid != geteuid())
+        rc = -EPERM;
+    if (rc < 0) {
+        cairn__say(why, why_len, rc == -EPERM ? "owned by uid %u, not by you: refused"
+                                              : "not a regular file",
+                   (unsigned)st.st_uid);
+        close(*fd);
+        *fd = -1;
+    }
+    return rc;
+}
+
 int cairn__store_open(struct cairn__store *s, const char *path, int verbosity)
 {
     memset(s, 0, sizeof *s);
@@ -151,6 +208,11 @@ int cairn__store_open(struct cairn__store *s, const char *path, int verbosity)
         cairn__log(verbosity, CAIRN_LOG_ERROR, "%s: cannot open store directory: %s", path,
                    strerror(e));
         return -e;
+    }
+    int rc = check_ownership(s);
+    if (rc < 0) {
+        cairn__store_close(s);
+        return rc;
     }
     s->lockfd = openat(s->dirfd, CAIRN_LOCK_FILE, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
                        0600);
