@@ -134,6 +134,8 @@ enum cairn_policy {
  *   CAIRN_COMPRESS   "off", "zstd" or "zstd:LEVEL" (or just a level, 0 = off)
  *   CAIRN_EXIT_SIGNALS      "TERM,INT": checkpoint-then-exit signals
  *   CAIRN_CONTINUE_SIGNALS  "USR1": checkpoint-then-continue signals
+ *   CAIRN_KEY_FILE   authenticate images with this key ("default": the
+ *                    per-user key ~/.config/cairn/key, created on first use)
  *   CAIRN_QUIET      "1": no messages on stderr but errors
  *   CAIRN_VERBOSE    "1": a line per checkpoint
  */
@@ -159,6 +161,9 @@ typedef struct cairn_options {
                                 143 for SIGTERM as a shell would report */
     int verbose;             /* 0 = normal, 1 = a line per checkpoint,
                                 -1 = quiet (errors only) */
+    const char *key_file;    /* authenticate images with a keyed MAC: a key
+                                file (mode 0600), "default" for the per-user
+                                key, or NULL (default) for none */
 } cairn_options_t;
 
 CAIRN_EXTERN void cairn_options_init_(cairn_options_t *opts, size_t struct_size);

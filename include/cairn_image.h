@@ -85,6 +85,22 @@ CAIRN_EXTERN int cairn_image_read(cairn_image_t *img, unsigned index, void *dst,
  */
 CAIRN_EXTERN int cairn_image_verify(cairn_image_t *img, unsigned *bad_section);
 
+/*
+ * Authentication. With a key set, every payload read is also hashed, and
+ * cairn_image_verify() checks the image's MAC (docs/FORMAT.md): an image
+ * without a MAC, or whose MAC does not match, gives CAIRN_EAUTH.
+ * cairn_image_authenticate() checks the MAC after cairn_image_read() calls,
+ * reading whatever sections were not read yet.
+ */
+#define CAIRN_KEY_SIZE 32
+/* Loads a key file (any content of 16 bytes or more, hashed to 32 bytes);
+   "default" is the per-user key, created mode 0600 on first use. The file
+   must be owned by the caller and not readable by group or others. */
+CAIRN_EXTERN int cairn_key_load(const char *path, unsigned char key[CAIRN_KEY_SIZE]);
+CAIRN_EXTERN int cairn_image_set_key(cairn_image_t *img,
+                                     const unsigned char key[CAIRN_KEY_SIZE]);
+CAIRN_EXTERN int cairn_image_authenticate(cairn_image_t *img);
+
 /* The last detailed error message for this image ("" if none). */
 CAIRN_EXTERN const char *cairn_image_error(const cairn_image_t *img);
 

@@ -76,6 +76,15 @@ int cairn_open(cairn_t **out, const char *store_path, const cairn_options_t *opt
         free(c);
         return rc;
     }
+    if (c->o.key_file) {
+        rc = cairn__key_load(c->o.key_file, c->key, c->o.verbose);
+        if (rc < 0) {
+            free(c);
+            return rc;
+        }
+        c->keyed = 1;
+        c->o.key_file = NULL; /* the key is loaded; the string may go */
+    }
     rc = cairn__store_open(&c->store, store_path, c->o.verbose);
     if (rc < 0) {
         free(c);
@@ -246,7 +255,8 @@ static int load(cairn_t *c, cairn_image_t *img)
     return 0;
 }
 
-/* Errors that mean the file itself is bad, so it is set aside. */
+/* Errors that mean the file itself is bad, so it is set aside. A failed
+   MAC is not among them: it may be a wrong key, and the image good. */
 static int is_damage(int rc)
 {
     return rc == CAIRN_ECORRUPT || rc == CAIRN_ETRUNCATED || rc == CAIRN_EFOREIGN;
@@ -272,8 +282,12 @@ static int try_generation(cairn_t *c, uint64_t gen, int *last_err)
             close(fd);
             return rc; /* an older generation would not match either */
         }
+        if (rc == 0 && c->keyed)
+            rc = cairn_image_set_key(img, c->key);
         if (rc == 0)
             rc = load(c, img);
+        if (rc == 0 && c->keyed)
+            rc = cairn_image_authenticate(img);
         if (rc < 0)
             snprintf(why, sizeof why, "%s", cairn_image_error(img)[0] ? cairn_image_error(img)
                                                                       : cairn_strerror(rc));
@@ -380,6 +394,9 @@ int cairn_checkpoint(cairn_t *c)
     }
     uint64_t t0 = mono_ns(), bytes = 0;
     struct cairn__pending p = {.fd = -1};
+    c->w.mac = NULL;
+    if (c->keyed && !(c->w.mac = cairn__mac_new(c->key)))
+        return -ENOMEM;
     int rc = cairn__store_begin(&c->store, &p);
     if (rc == 0)
         rc = write_sections(c, p.fd, p.generation, &bytes);
@@ -387,6 +404,8 @@ int cairn_checkpoint(cairn_t *c)
         rc = cairn__store_commit(&c->store, &p, c->o.keep);
     else if (p.fd >= 0)
         cairn__store_abort(&c->store, &p);
+    cairn__mac_free(c->w.mac);
+    c->w.mac = NULL;
     double cost = (double)(mono_ns() - t0) / NS;
     c->seconds_writing += cost;
     if (rc < 0) {
@@ -493,6 +512,7 @@ void cairn_close(cairn_t *c)
     cairn__signals_restore(c);
     cairn__writer_release(&c->w);
     cairn__store_close(&c->store);
+    memset(c->key, 0, sizeof c->key);
     for (size_t i = 0; i < c->nregions; i++)
         free(c->regions[i].name);
     free(c->regions);

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "auth.h"
 #include "cairn.h"
 #include "image.h"
 
@@ -40,6 +41,9 @@ struct cairn {
     uint64_t restores, job_checkpoints;
     uint64_t checkpoints, failed, bytes_written;
     double seconds_writing;
+
+    int keyed;           /* images are authenticated with key */
+    unsigned char key[CAIRN_KEY_BYTES];
 
     struct sigaction saved[2 * CAIRN_MAX_SIGNALS];
     int saved_signo[2 * CAIRN_MAX_SIGNALS];

@@ -17,6 +17,7 @@
 #include "image_format.h"
 
 struct ZSTD_CCtx_s;
+struct cairn__mac;
 
 /* ---- writer ------------------------------------------------------------ */
 
@@ -29,6 +30,8 @@ struct cairn__writer {
     struct ZSTD_CCtx_s *zc;  /* created on first compressed section */
     unsigned char *zbuf;     /* compression output buffer */
     size_t zbuf_len;
+    struct cairn__mac *mac;  /* set by the caller before begin to
+                                authenticate the image; not owned */
 };
 
 struct cairn__section {
@@ -46,7 +49,8 @@ int cairn__writer_begin(struct cairn__writer *w, int fd, uint32_t flags,
 /* Appends one section holding `size` bytes at `data`. */
 int cairn__writer_section(struct cairn__writer *w, const struct cairn__section *s,
                           const void *data, uint64_t size);
-/* Writes the trailer and makes the file durable (fsync). */
+/* Writes the MAC section if w->mac is set, then the trailer, and makes the
+   file durable (fsync). */
 int cairn__writer_finish(struct cairn__writer *w);
 /* Frees compression state; the writer can be begun again afterwards. */
 void cairn__writer_release(struct cairn__writer *w);

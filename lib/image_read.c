@@ -22,6 +22,7 @@
 #include <xxhash.h>
 #include <zstd.h>
 
+#include "auth.h"
 #include "cairn_image.h"
 #include "image_format.h"
 #include "internal.h"
@@ -36,6 +37,13 @@ struct cairn_image {
     uint64_t trailer_off;
     ZSTD_DCtx *zd;
     unsigned char *buf; /* READ_CHUNK bytes, allocated on first payload read */
+    uint64_t *hdr_off;  /* where each section header starts */
+    /* Authentication (cairn_image_set_key): each payload's BLAKE2b digest,
+       taken as it is read. */
+    struct cairn__mac *mac;
+    unsigned char key[CAIRN_KEY_BYTES];
+    unsigned char (*digest)[CAIRN_MAC_BYTES];
+    unsigned char *digested;
     char err[320];
 };
 
@@ -185,6 +193,7 @@ static int parse_section(cairn_image_t *img, unsigned i, uint64_t *off, uint64_t
                     i, (unsigned long long)at);
 
     cairn_section_info_t *s = &img->sec[i];
+    img->hdr_off[i] = at;
     s->type = cairn_get16(h + 4);
     s->codec = cairn_get16(h + 6);
     s->flags = cairn_get32(h + 8);
@@ -215,6 +224,25 @@ static int parse_section(cairn_image_t *img, unsigned i, uint64_t *off, uint64_t
     cairn_put64(link + 8, s->checksum);
     *chain = XXH3_64bits_withSeed(link, sizeof link, *chain);
     *off = cairn_align_up(s->data_offset + s->stored_size, CAIRN_DATA_ALIGN);
+    return 0;
+}
+
+/* A MAC section exists exactly when the header says so, and comes last. */
+static int check_mac_layout(cairn_image_t *img)
+{
+    unsigned n = img->info.section_count;
+    int want = (img->info.flags & CAIRN_IMG_MAC) != 0;
+    for (unsigned i = 0; i < n; i++) {
+        const cairn_section_info_t *s = &img->sec[i];
+        if (s->type != CAIRN_SEC_MAC)
+            continue;
+        if (!want || i != n - 1 || s->codec != CAIRN_CODEC_NONE ||
+            s->raw_size != CAIRN_MAC_BYTES || s->name[0])
+            return fail(img, CAIRN_ECORRUPT, "section %u: misplaced or malformed MAC section", i);
+        return 0;
+    }
+    if (want)
+        return fail(img, CAIRN_ECORRUPT, "header promises a MAC section; there is none");
     return 0;
 }
 
@@ -250,7 +278,8 @@ static int parse(cairn_image_t *img)
                     (unsigned long long)size);
     img->info.section_count = count;
     img->sec = calloc(count ? count : 1, sizeof *img->sec);
-    if (!img->sec)
+    img->hdr_off = calloc(count ? count : 1, sizeof *img->hdr_off);
+    if (!img->sec || !img->hdr_off)
         return fail(img, -ENOMEM, "out of memory for %u sections", count);
     uint64_t off = CAIRN_HEADER_SIZE;
     unsigned char h[CAIRN_HEADER_SIZE];
@@ -269,7 +298,7 @@ static int parse(cairn_image_t *img)
     if (chain != want_chain)
         return fail(img, CAIRN_ECORRUPT,
                     "section chain checksum mismatch (sections missing, reordered or altered)");
-    return 0;
+    return check_mac_layout(img);
 }
 
 int cairn_image_open_fd(cairn_image_t **out, int fd, char *why, size_t why_len)
@@ -309,6 +338,13 @@ int cairn_image_open(cairn_image_t **out, const char *path, char *why, size_t wh
     return 0;
 }
 
+static void wipe_key(cairn_image_t *img)
+{
+    volatile unsigned char *k = img->key;
+    for (size_t i = 0; i < sizeof img->key; i++)
+        k[i] = 0;
+}
+
 void cairn_image_close(cairn_image_t *img)
 {
     if (!img)
@@ -316,6 +352,11 @@ void cairn_image_close(cairn_image_t *img)
     if (img->own_fd)
         close(img->fd);
     ZSTD_freeDCtx(img->zd);
+    cairn__mac_free(img->mac);
+    wipe_key(img);
+    free(img->digest);
+    free(img->digested);
+    free(img->hdr_off);
     free(img->buf);
     free(img->sec);
     free(img);
@@ -367,6 +408,8 @@ static int stream_raw(cairn_image_t *img, const cairn_section_info_t *s, unsigne
         if (rc < 0)
             return rc;
         XXH3_64bits_update(st, to, n);
+        if (img->mac)
+            cairn__mac_section_data(img->mac, to, n);
         done += n;
     }
     return 0;
@@ -408,6 +451,8 @@ static int stream_zstd(cairn_image_t *img, const cairn_section_info_t *s, unsign
                 goto out;
             }
             XXH3_64bits_update(st, to, out.pos);
+            if (img->mac)
+                cairn__mac_section_data(img->mac, to, out.pos);
             produced += out.pos;
             if (ret == 0 && in.pos < in.size) {
                 rc = fail(img, CAIRN_ECORRUPT, "section '%s': data after the zstd frame", s->name);
@@ -438,6 +483,8 @@ static int read_section(cairn_image_t *img, unsigned index, unsigned char *dst)
         return rc;
     XXH3_state_t st;
     XXH3_64bits_reset(&st);
+    if (img->mac)
+        cairn__mac_section_begin(img->mac);
     rc = s->codec == CAIRN_CODEC_ZSTD ? stream_zstd(img, s, dst, &st)
                                       : stream_raw(img, s, dst, &st);
     if (rc < 0)
@@ -445,6 +492,10 @@ static int read_section(cairn_image_t *img, unsigned index, unsigned char *dst)
     if (XXH3_64bits_digest(&st) != s->checksum)
         return fail(img, CAIRN_ECORRUPT, "section %u '%s' (%s): data checksum mismatch", index,
                     s->name, cairn_section_type_name(s->type));
+    if (img->mac) {
+        cairn__mac_section_digest(img->mac, img->digest[index]);
+        img->digested[index] = 1;
+    }
     return 0;
 }
 
@@ -470,5 +521,70 @@ int cairn_image_verify(cairn_image_t *img, unsigned *bad_section)
             return rc;
         }
     }
+    return img->mac ? cairn_image_authenticate(img) : 0;
+}
+
+int cairn_image_set_key(cairn_image_t *img, const unsigned char key[CAIRN_KEY_SIZE])
+{
+    unsigned n = img->info.section_count ? img->info.section_count : 1;
+    img->mac = cairn__mac_new(key);
+    img->digest = calloc(n, sizeof *img->digest);
+    img->digested = calloc(n, 1);
+    if (!img->mac || !img->digest || !img->digested)
+        return fail(img, -ENOMEM, "out of memory");
+    memcpy(img->key, key, sizeof img->key);
     return 0;
+}
+
+/* Recomputes the tag from the header, section headers and payload digests. */
+static int compute_tag(cairn_image_t *img, unsigned nsec, unsigned char tag[CAIRN_MAC_BYTES])
+{
+    unsigned char h[CAIRN_SECTION_HEADER_SIZE + CAIRN_NAME_MAX];
+    struct cairn__mac *m = cairn__mac_new(img->key);
+    if (!m)
+        return fail(img, -ENOMEM, "out of memory");
+    int rc = read_at(img, h, CAIRN_HEADER_SIZE, 0, "header");
+    if (rc == 0)
+        cairn__mac_header(m, h, CAIRN_HEADER_SIZE);
+    for (unsigned i = 0; rc == 0 && i < nsec; i++) {
+        size_t len = CAIRN_SECTION_HEADER_SIZE + strlen(img->sec[i].name);
+        rc = read_at(img, h, len, img->hdr_off[i], "section header");
+        if (rc == 0)
+            cairn__mac_section_fold(m, h, len, img->digest[i]);
+    }
+    if (rc == 0)
+        cairn__mac_final(m, tag);
+    cairn__mac_free(m);
+    return rc;
+}
+
+int cairn_image_authenticate(cairn_image_t *img)
+{
+    if (!img->mac)
+        return fail(img, CAIRN_EINVAL, "no key set");
+    unsigned n = img->info.section_count;
+    if (!(img->info.flags & CAIRN_IMG_MAC))
+        return fail(img, CAIRN_EAUTH,
+                    "image carries no MAC, but a key is configured: refusing an image "
+                    "that cannot be authenticated");
+    for (unsigned i = 0; i + 1 < n; i++) {
+        int rc = img->digested[i] ? 0 : read_section(img, i, NULL);
+        if (rc < 0)
+            return rc;
+    }
+    unsigned char tag[CAIRN_MAC_BYTES], want[CAIRN_MAC_BYTES];
+    int rc = compute_tag(img, n - 1, tag);
+    if (rc == 0)
+        rc = read_at(img, want, sizeof want, img->sec[n - 1].data_offset, "MAC");
+    if (rc < 0)
+        return rc;
+    if (!cairn__mac_equal(tag, want))
+        return fail(img, CAIRN_EAUTH,
+                    "MAC mismatch: the image was not written with this key, or was altered");
+    return 0;
+}
+
+int cairn_key_load(const char *spec, unsigned char key[CAIRN_KEY_SIZE])
+{
+    return cairn__key_load(spec, key, 0);
 }

@@ -22,6 +22,7 @@
 #include <xxhash.h>
 #include <zstd.h>
 
+#include "auth.h"
 #include "cairn.h"
 #include "image.h"
 #include "internal.h"
@@ -68,7 +69,10 @@ int cairn__writer_begin(struct cairn__writer *w, int fd, uint32_t flags,
     fresh.zc = w->zc; /* keep a compression context across images */
     fresh.zbuf = w->zbuf;
     fresh.zbuf_len = w->zbuf_len;
+    fresh.mac = w->mac;
     *w = fresh;
+    if (w->mac)
+        flags |= CAIRN_IMG_MAC;
 
     unsigned char h[CAIRN_HEADER_SIZE] = {0};
     memcpy(h, CAIRN_MAGIC, 8);
@@ -89,6 +93,8 @@ int cairn__writer_begin(struct cairn__writer *w, int fd, uint32_t flags,
     uint64_t sum = XXH3_64bits(h, 120);
     cairn_put64(h + 120, sum);
     w->chain = sum;
+    if (w->mac)
+        cairn__mac_header(w->mac, h, sizeof h);
     return write_at_end(w, h, sizeof h);
 }
 
@@ -99,6 +105,8 @@ static int put_raw(struct cairn__writer *w, const unsigned char *data, uint64_t 
     while (size > 0) {
         size_t n = size < CHUNK ? (size_t)size : CHUNK;
         XXH3_64bits_update(st, data, n);
+        if (w->mac)
+            cairn__mac_section_data(w->mac, data, n);
         int rc = write_at_end(w, data, n);
         if (rc < 0)
             return rc;
@@ -139,6 +147,8 @@ static int put_zstd(struct cairn__writer *w, const unsigned char *data, uint64_t
     for (;;) {
         size_t n = left < CHUNK ? (size_t)left : CHUNK;
         XXH3_64bits_update(st, data, n);
+        if (w->mac)
+            cairn__mac_section_data(w->mac, data, n);
         ZSTD_inBuffer in = {data, n, 0};
         ZSTD_EndDirective mode = (n == left) ? ZSTD_e_end : ZSTD_e_continue;
         size_t pending;
@@ -172,6 +182,8 @@ int cairn__writer_section(struct cairn__writer *w, const struct cairn__section *
 
     XXH3_state_t st;
     XXH3_64bits_reset(&st);
+    if (w->mac)
+        cairn__mac_section_begin(w->mac);
     unsigned codec = s->level > 0 && size > 0 ? CAIRN_CODEC_ZSTD : CAIRN_CODEC_NONE;
     rc = codec == CAIRN_CODEC_ZSTD ? put_zstd(w, data, size, s->level, &st)
                                    : put_raw(w, data, size, &st);
@@ -199,6 +211,11 @@ int cairn__writer_section(struct cairn__writer *w, const struct cairn__section *
     XXH3_64bits_update(&hs, h + CAIRN_SECTION_HEADER_SIZE, s->name_len);
     uint64_t hsum = XXH3_64bits_digest(&hs);
     cairn_put64(h + 56, hsum);
+    if (w->mac) {
+        unsigned char digest[CAIRN_MAC_BYTES];
+        cairn__mac_section_digest(w->mac, digest);
+        cairn__mac_section_fold(w->mac, h, CAIRN_SECTION_HEADER_SIZE + s->name_len, digest);
+    }
     rc = cairn__pwrite_all(w->fd, h, CAIRN_SECTION_HEADER_SIZE + s->name_len, hdr_off);
     if (rc < 0)
         return rc;
@@ -211,8 +228,26 @@ int cairn__writer_section(struct cairn__writer *w, const struct cairn__section *
     return pad_to(w, cairn_align_up(w->off, CAIRN_DATA_ALIGN));
 }
 
+/* The MAC section: last, and not itself covered by the MAC. */
+static int put_mac(struct cairn__writer *w)
+{
+    unsigned char tag[CAIRN_MAC_BYTES];
+    struct cairn__mac *m = w->mac;
+    cairn__mac_final(m, tag);
+    w->mac = NULL;
+    struct cairn__section s = {.type = CAIRN_SEC_MAC};
+    int rc = cairn__writer_section(w, &s, tag, sizeof tag);
+    w->mac = m;
+    return rc;
+}
+
 int cairn__writer_finish(struct cairn__writer *w)
 {
+    if (w->mac) {
+        int rc = put_mac(w);
+        if (rc < 0)
+            return rc;
+    }
     unsigned char t[CAIRN_TRAILER_SIZE] = {0};
     memcpy(t, CAIRN_TRAILER_MAGIC, 8);
     cairn_put32(t + 8, w->nsections);

@@ -165,6 +165,10 @@ static int apply_one(cairn_options_t *o, const char *var, const char *v)
         return parse_signal_list(v, o->exit_signals);
     } else if (strcmp(var, "CAIRN_CONTINUE_SIGNALS") == 0) {
         return parse_signal_list(v, o->continue_signals);
+    } else if (strcmp(var, "CAIRN_KEY_FILE") == 0) {
+        if (!*v)
+            return -1;
+        o->key_file = v; /* getenv's string lives as long as the variable */
     } else if (strcmp(var, "CAIRN_QUIET") == 0) {
         if (strcmp(v, "0") != 0 && *v)
             o->verbose = -1;
@@ -190,6 +194,7 @@ void cairn__options_from_env(cairn_options_t *o)
         {"CAIRN_COMPRESS", "off, zstd, or zstd:LEVEL (1-19)"},
         {"CAIRN_EXIT_SIGNALS", "signal names such as TERM,INT"},
         {"CAIRN_CONTINUE_SIGNALS", "signal names such as USR1"},
+        {"CAIRN_KEY_FILE", "a key file path or \"default\""},
     };
     for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
         const char *v = getenv(vars[i].var);
