@@ -1,0 +1,264 @@
+/*
+ * bench_ckpt.c — one state size of cairn-bench-checkpoint: runs the
+ * reference measurements and cairn_checkpoint()/cairn_restore() on the same
+ * bytes in the same directory, then prints the rows of the table.
+ *
+ * The disk references and the raw checkpoint are interleaved (naive,
+ * streamed, checkpoint, naive, ...) so that load from other processes on a
+ * shared machine hits them alike.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "bench_ckpt.h"
+#include "bench_util.h"
+#include "cairn.h"
+#include "cairn_image.h"
+
+enum row { R_MEMCPY, R_NAIVE, R_STREAM, R_CKPT, R_CKPTZ, R_REST, R_RESTC, R_RESTZ,
+           R_RESTZC, NROWS };
+
+struct sized {
+    struct bench_ctx *ctx;
+    uint64_t size;
+    int reps;
+    void *state;
+    uint64_t image_raw, image_zstd;   /* image file sizes */
+    struct bench_runs r[NROWS];
+};
+
+static int fail(const char *what, const char *where, int rc)
+{
+    fprintf(stderr, "cairn-bench-checkpoint: %s %s: %s\n", what, where, cairn_strerror(rc));
+    return -1;
+}
+
+static void store_path(const struct sized *s, int level, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s/store-%s", s->ctx->dir, level ? "zstd" : "raw");
+}
+
+/* Opens a store on the state with the given compression level. */
+static int open_store(const struct sized *s, int level, cairn_t **out)
+{
+    char path[PATH_MAX + 32];
+    store_path(s, level, path, sizeof path);
+    cairn_options_t o;
+    cairn_options_init(&o);
+    o.interval = 1e9;
+    o.compress_level = level;
+    o.verbose = -1;
+    int rc = cairn_open(out, path, &o);
+    if (rc == 0)
+        rc = cairn_protect(*out, "state", s->state, (size_t)s->size);
+    if (rc == 0 && (rc = cairn_restore(*out)) > 0)
+        rc = CAIRN_ESTATE; /* a fresh store cannot hold an image */
+    if (rc < 0) {
+        cairn_close(*out);
+        return fail("cannot open store", path, rc);
+    }
+    return 0;
+}
+
+static int time_checkpoint(cairn_t *c, struct bench_runs *r, uint64_t *image)
+{
+    cairn_stats_t before, after;
+    cairn_get_stats(c, &before);
+    double t0 = bench_now();
+    int rc = cairn_checkpoint(c);
+    double t = bench_now() - t0;
+    if (rc < 0)
+        return fail("cairn_checkpoint", "failed", rc);
+    bench_add(r, t);
+    cairn_get_stats(c, &after);
+    *image = after.bytes_written - before.bytes_written;
+    return 0;
+}
+
+/* One naive and one streamed write+fsync of the state, files then removed. */
+static int time_disk(struct sized *s)
+{
+    char path[PATH_MAX + 32];
+    double t;
+    snprintf(path, sizeof path, "%s/reference", s->ctx->dir);
+    for (int streamed = 0; streamed < 2; streamed++) {
+        int rc = streamed ? io_write_streamed(path, s->state, s->size, &s->ctx->stream, &t)
+                          : io_write_naive(path, s->state, s->size, &t);
+        if (rc < 0)
+            return fail("write+fsync of", path, rc);
+        bench_add(&s->r[streamed ? R_STREAM : R_NAIVE], t);
+        io_drop_cache(path, 0); /* keep the page cache as it was */
+        unlink(path);
+    }
+    return 0;
+}
+
+static int run_memcpy(struct sized *s)
+{
+    void *dst = malloc((size_t)s->size);
+    if (!dst)
+        return fail("cannot allocate a copy for memcpy of", "the state", -ENOMEM);
+    memset(dst, 0, (size_t)s->size); /* fault the pages in first */
+    for (int i = 0; i < s->reps && !*s->ctx->stop; i++)
+        bench_add(&s->r[R_MEMCPY], io_memcpy(dst, s->state, s->size));
+    free(dst);
+    return 0;
+}
+
+static int run_raw(struct sized *s)
+{
+    cairn_t *c;
+    if (open_store(s, 0, &c) < 0)
+        return -1;
+    int rc = 0;
+    for (int i = 0; i < s->reps && rc == 0 && !*s->ctx->stop; i++) {
+        rc = time_disk(s);
+        if (rc == 0)
+            rc = time_checkpoint(c, &s->r[R_CKPT], &s->image_raw);
+    }
+    cairn_close(c);
+    return rc;
+}
+
+static int run_zstd(struct sized *s)
+{
+    cairn_t *c;
+    if (open_store(s, s->ctx->level, &c) < 0)
+        return -1;
+    int rc = 0;
+    for (int i = 0; i < s->reps && rc == 0 && !*s->ctx->stop; i++)
+        rc = time_checkpoint(c, &s->r[R_CKPTZ], &s->image_zstd);
+    cairn_close(c);
+    return rc;
+}
+
+/* Drops the newest image of the store from the page cache. */
+static int drop_newest(const struct sized *s, const char *store)
+{
+    uint64_t gens[16];
+    size_t n;
+    char path[PATH_MAX + 64];
+    int rc = cairn_store_list(store, gens, 16, &n);
+    if (rc == 0 && n == 0)
+        rc = CAIRN_ENOIMAGE;
+    if (rc == 0)
+        rc = cairn_store_image_path(store, gens[n < 16 ? n - 1 : 15], path, sizeof path);
+    if (rc == 0)
+        rc = io_drop_cache(path, s->ctx->drop_caches);
+    return rc < 0 ? fail("cannot drop from the page cache the newest image in", store, rc) : 0;
+}
+
+static int time_restore(struct sized *s, int level, int cold, struct bench_runs *r)
+{
+    char store[PATH_MAX + 32];
+    store_path(s, level, store, sizeof store);
+    cairn_options_t o;
+    cairn_options_init(&o);
+    o.verbose = -1;
+    cairn_t *c;
+    int rc = cairn_open(&c, store, &o);
+    if (rc == 0)
+        rc = cairn_protect(c, "state", s->state, (size_t)s->size);
+    if (rc == 0 && cold)
+        rc = drop_newest(s, store);
+    double t0 = bench_now();
+    if (rc == 0 && (rc = cairn_restore(c)) != CAIRN_RESTORED)
+        rc = rc < 0 ? rc : CAIRN_ENOIMAGE;
+    double t = bench_now() - t0;
+    cairn_close(c);
+    if (rc < 0)
+        return fail("cairn_restore of", store, rc);
+    bench_add(r, t);
+    return 0;
+}
+
+static int run_restores(struct sized *s)
+{
+    int levels = s->ctx->level > 0 ? 2 : 1;
+    for (int z = 0; z < levels; z++)
+        for (int cold = 0; cold < 2; cold++)
+            for (int i = 0; i < s->reps && !*s->ctx->stop; i++) {
+                int level = z ? s->ctx->level : 0;
+                enum row row = (enum row)(R_REST + 2 * z + cold);
+                if (time_restore(s, level, cold, &s->r[row]) < 0)
+                    return -1;
+            }
+    return 0;
+}
+
+static void print_row(const struct sized *s, enum row row, double disk, double mem)
+{
+    static const char *names[NROWS] = {
+        "memcpy", "write+fsync naive", "write+fsync streamed", "checkpoint raw",
+        "checkpoint zstd-%d", "restore raw warm", "restore raw cold", "restore zstd-%d warm",
+        "restore zstd-%d cold"};
+    const struct bench_runs *r = &s->r[row];
+    if (r->n == 0)
+        return;
+    char size[32] = "", name[48];
+    if (row == R_MEMCPY)
+        bench_size_str(s->size, size, sizeof size);
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+    snprintf(name, sizeof name, names[row], s->ctx->level);
+#pragma GCC diagnostic pop
+    double mn = bench_min(r);
+    printf("%-8s %-24s %9.4f %9.4f %8.2f %7.2f %8.2f", size, name, bench_median(r), mn,
+           (double)s->size / mn / 1e9, mn / disk, mn / mem);
+    if (row == R_CKPTZ && s->image_zstd)
+        printf("   image %.1f%% of raw", 100.0 * (double)s->image_zstd / (double)s->image_raw);
+    printf("\n");
+}
+
+static void print_table(const struct sized *s)
+{
+    double naive = bench_min(&s->r[R_NAIVE]), streamed = bench_min(&s->r[R_STREAM]);
+    double disk = naive < streamed ? naive : streamed;
+    double mem = bench_min(&s->r[R_MEMCPY]);
+    printf("\n%-8s %-24s %9s %9s %8s %7s %8s   (%d reps)\n", "size", "measurement",
+           "median s", "min s", "GB/s", "x disk", "x memcpy", s->reps);
+    for (enum row row = 0; row < NROWS; row++)
+        print_row(s, row, disk, mem);
+    double ratio = bench_min(&s->r[R_CKPT]) / disk;
+    printf("%-8s durable checkpoint / disk limit (%s) = %.3f  (target <= 1.15: %s)\n", "",
+           naive < streamed ? "naive" : "streamed", ratio, ratio <= 1.15 ? "met" : "MISSED");
+    fflush(stdout);
+}
+
+int bench_size(struct bench_ctx *ctx, uint64_t size, int reps)
+{
+    char str[32];
+    bench_size_str(size, str, sizeof str);
+    uint64_t avail = bench_mem_available(), need = 2 * size + (512ull << 20);
+    if (avail && avail < need) {
+        printf("\n%s: skipped, needs %llu MiB of memory, %llu MiB available\n", str,
+               (unsigned long long)(need >> 20), (unsigned long long)(avail >> 20));
+        return 0;
+    }
+    struct sized s = {.ctx = ctx, .size = size, .reps = reps};
+    s.state = aligned_alloc(4096, (size_t)((size + 4095) & ~4095ull));
+    if (!s.state)
+        return fail("cannot allocate the state of", str, -ENOMEM);
+    io_fill_state(s.state, size);
+    int rc = run_memcpy(&s);
+    if (rc == 0)
+        rc = run_raw(&s);
+    if (rc == 0 && ctx->level > 0)
+        rc = run_zstd(&s);
+    if (rc == 0)
+        rc = run_restores(&s);
+    if (!*ctx->stop)
+        print_table(&s);
+    char store[PATH_MAX + 32];
+    for (int z = 0; z < 2; z++) {
+        store_path(&s, z, store, sizeof store);
+        bench_remove_dir(store);
+    }
+    free(s.state);
+    return rc;
+}
