@@ -1,0 +1,162 @@
+/*
+ * cli.h — what the cairn command's files share: exit statuses, argument
+ * parsing, human and JSON output helpers, and the store scanner.
+ *
+ * The CLI uses libcairn only through include/cairn.h and cairn_image.h, plus
+ * lib/image_format.h for the layout of the job section.
+ */
+#ifndef CAIRN_CLI_H
+#define CAIRN_CLI_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "cairn_image.h"
+
+/* Exit statuses, the same for every subcommand (documented in cairn --help). */
+enum {
+    CLI_EXIT_OK = 0,
+    CLI_EXIT_INVALID = 1, /* an image failed verification */
+    CLI_EXIT_USAGE = 2,   /* bad command line */
+    CLI_EXIT_NOIMAGE = 3, /* no image where one was expected */
+    CLI_EXIT_ERROR = 4    /* cannot read a path, out of memory, ... */
+};
+
+#define CLI_PRINTF(a, b) __attribute__((format(printf, a, b)))
+
+/* ---- args.c: a small option parser ----------------------------------- */
+
+struct cli_opt {
+    const char *name;  /* long name without "--" */
+    char short_name;   /* 0 if none */
+    int has_arg;       /* 1: takes a value ("--x V" or "--x=V") */
+};
+
+struct cli_args {
+    int argc;
+    char **argv;
+    int i;             /* next argument */
+    int only_positional; /* after "--" */
+};
+
+enum { CLI_ARG_END = -1, CLI_ARG_POSITIONAL = -2, CLI_ARG_ERROR = -3 };
+
+void cli_args_init(struct cli_args *a, int argc, char **argv);
+/*
+ * Returns the index in opts (a table ended by a NULL name) of the next
+ * option, with *val its value (or NULL); CLI_ARG_POSITIONAL with *val the
+ * argument; CLI_ARG_END; or CLI_ARG_ERROR after printing a message that
+ * names the bad argument.
+ */
+int cli_args_next(struct cli_args *a, const struct cli_opt *opts, const char **val);
+
+/* Prints "cairn CMD: message (see 'cairn CMD --help')" and returns CLI_EXIT_USAGE. */
+int cli_usage_error(const char *cmd, const char *fmt, ...) CLI_PRINTF(2, 3);
+/* Prints "cairn CMD: message" on stderr. */
+void cli_error(const char *cmd, const char *fmt, ...) CLI_PRINTF(2, 3);
+
+/* Parses seconds: "90", "1.5", "10m", "4h", "2d". 0 or -1 (not a duration > 0). */
+int cli_parse_seconds(const char *s, double *out);
+
+/* ---- format.c: output for people and for programs ---------------------- */
+
+/* "812 B", "4.0 KiB", "1.50 GiB". */
+void fmt_size(char *buf, size_t len, uint64_t bytes);
+/* ISO 8601 UTC, "2024-05-01T12:34:56Z". */
+void fmt_time(char *buf, size_t len, uint64_t ns_since_epoch);
+/* Compact duration: "45s", "12m05s", "3h20m", "4d02h"; "-" if negative. */
+void fmt_age(char *buf, size_t len, double seconds);
+/* "0.1.0" from a CAIRN_VERSION_NUMBER. */
+void fmt_version(char *buf, size_t len, uint32_t number);
+/* Seconds with a unit a person reads easily: "3180.1 s (53.0 min)". */
+void fmt_seconds(char *buf, size_t len, double seconds);
+
+/* A pretty-printing JSON writer that places the commas itself. */
+struct json {
+    FILE *f;
+    int depth;
+    int count[32]; /* members written at each depth */
+};
+void json_init(struct json *j, FILE *f);
+void json_object(struct json *j, const char *key);  /* key NULL at top or in arrays */
+void json_array(struct json *j, const char *key);
+void json_end_object(struct json *j);
+void json_end_array(struct json *j);
+void json_str(struct json *j, const char *key, const char *v); /* NULL -> null */
+void json_u64(struct json *j, const char *key, uint64_t v);
+void json_i64(struct json *j, const char *key, int64_t v);
+void json_num(struct json *j, const char *key, double v); /* non-finite -> null */
+void json_bool(struct json *j, const char *key, int v);
+void json_null(struct json *j, const char *key);
+/* Writes s as a JSON string literal, quotes included. */
+void json_write_string(FILE *f, const char *s);
+
+/* ---- scan.c: reading stores and images for inspect, verify, ls, advise -- */
+
+struct job_meta {
+    uint64_t steps, restores, checkpoints, interval_ns, last_cost_ns, every_steps;
+    uint32_t policy;
+};
+
+/* One image file, opened and (optionally) verified. */
+struct image_scan {
+    char path[4200];
+    uint64_t file_size;
+    int open_rc;          /* cairn_image_open result */
+    int verified;         /* 1 if payloads were read */
+    int verify_rc;        /* first payload error, or 0 */
+    unsigned bad_section; /* with verify_rc < 0 */
+    char why[512];        /* what is wrong and where, if anything */
+    cairn_image_t *img;   /* open if open_rc == 0 */
+    int has_job;
+    struct job_meta job;
+    const char **sec_status; /* per section, after scan_image_sections() */
+};
+
+/* Opens path, reads the job section, and if verify reads every payload. */
+void scan_image(struct image_scan *s, const char *path, int verify);
+void scan_image_release(struct image_scan *s);
+/*
+ * Fills s->sec_status: "ok", "corrupt" or "unchecked" (not verified, or a
+ * section after the first bad one too large to read into memory).
+ */
+void scan_image_sections(struct image_scan *s);
+/* 1 if the image is usable: structure (and payloads, if verified) intact. */
+int scan_image_ok(const struct image_scan *s);
+/* "valid", "unverified" (structure only) or "corrupt". */
+const char *scan_image_status(const struct image_scan *s);
+
+/* Names of files in a store directory that are not generations. */
+struct name_list {
+    char **names;
+    uint64_t *sizes;
+    size_t n;
+};
+
+struct store_scan {
+    char path[4096];
+    uint64_t *gens;       /* ascending */
+    size_t ngens;
+    int finished;
+    int lock_exists;
+    long lock_pid;        /* holder of the lock, 0 if free, -1 if unknown */
+    struct name_list corrupt; /* *.corrupt: set aside after failing */
+    struct name_list temps;   /* .tmp-*: writes that never committed */
+};
+
+/* "time", "steps", "auto" (enum cairn_policy), or "unknown". */
+const char *job_policy_name(uint32_t policy);
+
+/* 1 if dir is a directory holding ckpt-*.cairn files or a finished marker. */
+int scan_is_store(const char *dir);
+/* Lists a store directory. Returns 0 or a negative errno (message printed). */
+int scan_store(struct store_scan *st, const char *cmd, const char *dir);
+void scan_store_release(struct store_scan *st);
+/* "ok", "finished", "corrupt-newest" or "empty", given the newest image
+   scanned (NULL if there is none). */
+const char *scan_store_state(const struct store_scan *st, const struct image_scan *newest);
+/* Path of generation index i (0 = oldest). */
+void scan_store_gen_path(const struct store_scan *st, size_t i, char *buf, size_t len);
+
+#endif
