@@ -228,17 +228,22 @@ static int load_buffer(cairn_image_t *img, unsigned idx, struct cairn__region *r
     return cairn_image_read(img, idx, *r->pptr, size);
 }
 
-static void load_job_meta(cairn_t *c, cairn_image_t *img)
+/* Reads the job counters. A missing or differently sized section is
+   tolerated; a damaged one fails the image like a damaged region would. */
+static int load_job_meta(cairn_t *c, cairn_image_t *img)
 {
     int idx = cairn_image_find(img, CAIRN_SEC_JOB, NULL);
     unsigned char m[CAIRN_JOB_META_SIZE];
-    if (idx < 0 || cairn_image_section(img, (unsigned)idx)->raw_size != sizeof m ||
-        cairn_image_read(img, (unsigned)idx, m, sizeof m) < 0)
-        return;
+    if (idx < 0 || cairn_image_section(img, (unsigned)idx)->raw_size != sizeof m)
+        return 0;
+    int rc = cairn_image_read(img, (unsigned)idx, m, sizeof m);
+    if (rc < 0)
+        return rc;
     c->steps = cairn_get64(m);
     c->restores = cairn_get64(m + 8);
     c->job_checkpoints = cairn_get64(m + 16);
     c->last_cost = (double)cairn_get64(m + 32) / NS;
+    return 0;
 }
 
 /* Fills every protected region from img. */
@@ -251,8 +256,7 @@ static int load(cairn_t *c, cairn_image_t *img)
         if (rc < 0)
             return rc;
     }
-    load_job_meta(c, img);
-    return 0;
+    return load_job_meta(c, img);
 }
 
 /* Errors that mean the file itself is bad, so it is set aside. A failed
@@ -262,8 +266,9 @@ static int is_damage(int rc)
     return rc == CAIRN_ECORRUPT || rc == CAIRN_ETRUNCATED || rc == CAIRN_EFOREIGN;
 }
 
-/* Tries one generation: 1 restored, 0 skipped (message printed), < 0 fatal. */
-static int try_generation(cairn_t *c, uint64_t gen, int *last_err)
+/* Tries one generation: 1 restored, 0 skipped (message printed; *damaged
+   says whether the file itself is bad), < 0 fatal. */
+static int try_generation(cairn_t *c, uint64_t gen, int *last_err, unsigned char *damaged)
 {
     char path[PATH_MAX + 64], why[320];
     cairn_store_image_path(c->store.path, gen, path, sizeof path);
@@ -300,9 +305,19 @@ static int try_generation(cairn_t *c, uint64_t gen, int *last_err)
     }
     *last_err = rc;
     cairn__log(c->o.verbose, CAIRN_LOG_ERROR, "skipping %s: %s", path, why);
-    if (is_damage(rc))
-        cairn__store_quarantine(&c->store, gen, why);
+    *damaged = is_damage(rc);
     return 0;
+}
+
+/* After an older generation restored, sets aside the newer ones that were
+   damaged. When none restores they all stay in place, so that the next run
+   fails the same way instead of silently starting from scratch. */
+static void quarantine_damaged(cairn_t *c, const uint64_t *gens, const unsigned char *damaged,
+                               size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (damaged[i])
+            cairn__store_quarantine(&c->store, gens[i], "failed verification, see above");
 }
 
 int cairn_restore(cairn_t *c)
@@ -316,15 +331,24 @@ int cairn_restore(cairn_t *c)
     int rc = cairn__store_generations(&c->store, &gens, &n);
     if (rc < 0)
         return rc;
+    unsigned char *damaged = calloc(n ? n : 1, 1);
+    if (!damaged) {
+        free(gens);
+        return -ENOMEM;
+    }
     int last_err = CAIRN_ENOIMAGE, restored = 0;
     for (size_t i = n; i-- > 0 && !restored;) {
-        rc = try_generation(c, gens[i], &last_err);
+        rc = try_generation(c, gens[i], &last_err, &damaged[i]);
         if (rc < 0) {
+            free(damaged);
             free(gens);
             return rc;
         }
         restored = rc;
     }
+    if (restored)
+        quarantine_damaged(c, gens, damaged, n);
+    free(damaged);
     free(gens);
     if (!restored && n > 0) {
         cairn__log(c->o.verbose, CAIRN_LOG_ERROR,
