@@ -69,6 +69,9 @@ void fmt_time(char *buf, size_t len, uint64_t ns_since_epoch);
 void fmt_age(char *buf, size_t len, double seconds);
 /* "0.1.0" from a CAIRN_VERSION_NUMBER. */
 void fmt_version(char *buf, size_t len, uint32_t number);
+/* Prints a user-given name on one line: control characters and backslashes
+   are escaped C-style (\t, \n, \\, \xNN); other bytes pass through. */
+void print_name(FILE *f, const char *s);
 /* Seconds with a unit a person reads easily: "3180.1 s (53.0 min)". */
 void fmt_seconds(char *buf, size_t len, double seconds);
 

@@ -151,10 +151,17 @@ static void print_text(const struct advise *a, const struct row *rows, size_t n)
         }
         printf("\n");
     }
-    printf("\nSet CAIRN_INTERVAL=%.0f, or CAIRN_INTERVAL=auto CAIRN_MTBI=%.0f to let the job\n"
+    double t = rows[0].interval;
+    printf("\nSet CAIRN_INTERVAL=%.*f, or CAIRN_INTERVAL=auto CAIRN_MTBI=%.0f to let the job\n"
            "measure its own cost. Time lost: Daly's model for random interruptions\n"
            "(see 'cairn advise --help').\n",
-           rows[0].interval, a->mtbi);
+           t < 10 ? 2 : 0, t, a->mtbi);
+    if (t < 1)
+        printf("Note: CAIRN_INTERVAL=auto never checkpoints more often than once a second.\n");
+    if (rows[0].lost > 0.5)
+        printf("Warning: checkpoints cost too much for this interruption rate: most of the\n"
+               "time goes to checkpoints and rework. Make checkpoints cheaper (less state,\n"
+               "faster storage) or run where interruptions are rarer.\n");
 }
 
 static void print_json(const struct advise *a, const struct row *rows, size_t n)

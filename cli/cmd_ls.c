@@ -4,8 +4,9 @@
  * A store is a directory holding ckpt-*.cairn files or a finished marker.
  * Each DIR may itself be a store; otherwise its subdirectories are searched
  * (not following symbolic links, not descending into stores) to --depth.
- * By default only the newest image's structure is checked (header, section
- * headers, trailer: cheap whatever its size); --verify reads it completely.
+ * The newest image is verified completely (every payload read), so that
+ * "ok" means a restore would use it; --no-verify checks only its structure
+ * (header, section headers, trailer), which is cheap whatever its size.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -19,7 +20,7 @@
 #include "commands.h"
 
 static const char usage[] =
-    "usage: cairn ls [--depth N] [--verify] [--json] [DIR...]\n"
+    "usage: cairn ls [--depth N] [--no-verify] [--json] [DIR...]\n"
     "\n"
     "Lists the checkpoint stores in each DIR (default: the current directory):\n"
     "DIR itself if it is a store, else the stores among its subdirectories, down\n"
@@ -33,7 +34,8 @@ static const char usage[] =
     "\n"
     "Options:\n"
     "  --depth N     how many directory levels below DIR to search (default 1)\n"
-    "  --verify      read the newest image completely (default: structure only)\n"
+    "  --no-verify   check only the newest image's structure, not every payload\n"
+    "                (fast for large images; a damaged payload then goes unseen)\n"
     "  --json        print a JSON array of {path, generations, newest_generation,\n"
     "                size, age_s, state}\n"
     "  -h, --help    show this help\n"
@@ -41,7 +43,7 @@ static const char usage[] =
     "Exit status: 0 at least one store listed; 2 usage error; 3 no store found;\n"
     "4 a DIR cannot be read.\n";
 
-static const struct cli_opt opts[] = {{"depth", 0, 1}, {"verify", 0, 0}, {"json", 0, 0},
+static const struct cli_opt opts[] = {{"depth", 0, 1}, {"no-verify", 0, 0}, {"json", 0, 0},
                                       {"help", 'h', 0}, {NULL, 0, 0}};
 
 struct ls_row {
@@ -140,7 +142,11 @@ static void search_children(struct ls_ctx *c, const char *dir, long depth)
         names = nn;
         if (!(names[n] = malloc(strlen(dir) + strlen(e->d_name) + 2)))
             break;
-        sprintf(names[n++], "%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/", e->d_name);
+        if (strcmp(dir, ".") == 0) /* "plain", not "./plain" */
+            strcpy(names[n++], e->d_name);
+        else
+            sprintf(names[n++], "%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/",
+                    e->d_name);
     }
     closedir(d);
     if (n)
@@ -220,7 +226,7 @@ static int parse(struct ls_ctx *c, int argc, char **argv, const char ***dirs, si
             if (*v == '\0' || *end != '\0' || c->depth < 0 || c->depth > 64)
                 return cli_usage_error("ls", "--depth '%s': expected a number from 0 to 64", v);
         } else if (k == 1) {
-            c->verify = 1;
+            c->verify = 0;
         } else if (k == 2) {
             c->json = 1;
         } else {
@@ -233,7 +239,7 @@ static int parse(struct ls_ctx *c, int argc, char **argv, const char ***dirs, si
 
 int cmd_ls(int argc, char **argv)
 {
-    struct ls_ctx c = {.depth = 1};
+    struct ls_ctx c = {.depth = 1, .verify = 1};
     const char **dirs = calloc((size_t)argc + 1, sizeof *dirs);
     size_t ndirs = 0;
     if (!dirs)

@@ -59,7 +59,9 @@ void fmt_version(char *buf, size_t len, uint32_t v)
 
 void fmt_seconds(char *buf, size_t len, double s)
 {
-    if (s < 120)
+    if (s < 10)
+        snprintf(buf, len, "%.3g s", s);
+    else if (s < 120)
         snprintf(buf, len, "%.1f s", s);
     else if (s < 7200)
         snprintf(buf, len, "%.1f s (%.1f min)", s, s / 60);
@@ -67,6 +69,22 @@ void fmt_seconds(char *buf, size_t len, double s)
         snprintf(buf, len, "%.0f s (%.2f h)", s, s / 3600);
     else
         snprintf(buf, len, "%.0f s (%.2f d)", s, s / 86400);
+}
+
+void print_name(FILE *f, const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '\\')
+            fputs("\\\\", f);
+        else if (*p == '\t')
+            fputs("\\t", f);
+        else if (*p == '\n')
+            fputs("\\n", f);
+        else if (*p < 0x20 || *p == 0x7f)
+            fprintf(f, "\\x%02x", *p);
+        else
+            fputc(*p, f);
+    }
 }
 
 /* ---- JSON --------------------------------------------------------------- */

@@ -44,7 +44,9 @@ static void print_header(const char *indent, const struct image_scan *s)
     printf("%screated     %s\n", indent, t);
     printf("%swriter      cairn %s, format %u.%u, flags 0x%x\n", indent, ver, in->format_major,
            in->format_minor, in->flags);
-    printf("%shost        %s, uid %u, pid %u\n", indent, in->host, in->uid, in->pid);
+    printf("%shost        ", indent);
+    print_name(stdout, in->host);
+    printf(", uid %u, pid %u\n", in->uid, in->pid);
 }
 
 static void print_sections(const struct image_scan *s)
@@ -58,10 +60,12 @@ static void print_sections(const struct image_scan *s)
         char ratio[32] = "-";
         if (x->stored_size)
             snprintf(ratio, sizeof ratio, "%.2f", (double)x->raw_size / (double)x->stored_size);
-        printf("  %3u  %-7s  %-5s  %12" PRIu64 "  %12" PRIu64 "  %7s  %016" PRIx64 "  %-9s  %s\n",
-               i, cairn_section_type_name(x->type), cairn_codec_name(x->codec), x->raw_size,
+        printf("  %3u  %-7s  %-5s  %12" PRIu64 "  %12" PRIu64 "  %7s  %016" PRIx64 "  %-9s  ", i,
+               cairn_section_type_name(x->type), cairn_codec_name(x->codec), x->raw_size,
                x->stored_size, ratio, x->checksum,
-               s->sec_status ? s->sec_status[i] : "unchecked", x->name);
+               s->sec_status ? s->sec_status[i] : "unchecked");
+        print_name(stdout, x->name);
+        putchar('\n');
     }
 }
 

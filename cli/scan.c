@@ -62,6 +62,15 @@ static void describe_bad_section(struct image_scan *s)
              (unsigned long long)sec->stored_size, msg);
 }
 
+/* Reasons quote names from the image: keep control characters out of them so
+   that a message stays on one line. */
+static void sanitize(char *why)
+{
+    for (; *why; why++)
+        if ((unsigned char)*why < 0x20 || *why == 0x7f)
+            *why = '?';
+}
+
 void scan_image(struct image_scan *s, const char *path, int verify)
 {
     memset(s, 0, sizeof *s);
@@ -70,15 +79,19 @@ void scan_image(struct image_scan *s, const char *path, int verify)
     if (stat(path, &st) == 0)
         s->file_size = (uint64_t)st.st_size;
     s->open_rc = cairn_image_open(&s->img, path, s->why, sizeof s->why);
-    if (s->open_rc < 0)
+    if (s->open_rc < 0) {
+        sanitize(s->why);
         return;
+    }
     read_job(s);
     if (!verify)
         return;
     s->verified = 1;
     s->verify_rc = cairn_image_verify(s->img, &s->bad_section);
-    if (s->verify_rc < 0)
+    if (s->verify_rc < 0) {
         describe_bad_section(s);
+        sanitize(s->why);
+    }
 }
 
 void scan_image_release(struct image_scan *s)
@@ -157,6 +170,15 @@ static int ends_with(const char *s, const char *suffix)
     return a >= b && strcmp(s + a - b, suffix) == 0;
 }
 
+/* The finished marker is a regular file (a directory named "finished", say
+   a job's output folder, does not make its parent a store). */
+static int is_marker(DIR *d, const char *name)
+{
+    struct stat sb;
+    return strcmp(name, "finished") == 0 &&
+           fstatat(dirfd(d), name, &sb, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(sb.st_mode);
+}
+
 int scan_is_store(const char *dir)
 {
     DIR *d = opendir(dir);
@@ -165,7 +187,7 @@ int scan_is_store(const char *dir)
     int found = 0;
     struct dirent *e;
     while (!found && (e = readdir(d)))
-        found = is_gen_name(e->d_name) || strcmp(e->d_name, "finished") == 0;
+        found = is_gen_name(e->d_name) || is_marker(d, e->d_name);
     closedir(d);
     return found;
 }
@@ -244,13 +266,13 @@ static long lock_holder(const char *path)
 }
 
 /* Sorts one directory entry into the scan. */
-static int classify(struct store_scan *st, const char *name)
+static int classify(struct store_scan *st, DIR *d, const char *name)
 {
     char path[sizeof st->path + 300];
     struct stat sb;
     snprintf(path, sizeof path, "%s/%s", st->path, name);
     uint64_t size = lstat(path, &sb) == 0 ? (uint64_t)sb.st_size : 0;
-    if (strcmp(name, "finished") == 0)
+    if (is_marker(d, name))
         st->finished = 1;
     else if (strcmp(name, "lock") == 0)
         st->lock_exists = 1;
@@ -293,7 +315,7 @@ int scan_store(struct store_scan *st, const char *cmd, const char *dir)
     struct dirent *e;
     int rc = 0;
     while (rc == 0 && (e = readdir(d)))
-        rc = classify(st, e->d_name);
+        rc = classify(st, d, e->d_name);
     closedir(d);
     if (rc == 0)
         rc = list_generations(st, dir);
