@@ -399,10 +399,15 @@ static int account(const struct config *cf, const char *tag, const struct run *r
         show_stderr(tag);
         fail("%s: run %s met a corrupt or unusable image", cf->name, tag);
     }
-    if (start < t->last_resume)
-        fail("%s: run %s resumed at step %" PRIu64 ", before an earlier resume at %" PRIu64,
-             cf->name, tag, start, t->last_resume);
-    t->last_resume = start;
+    /* A run killed while starting said nothing: where it would have started
+       is unknown. Otherwise it must start no earlier than the last one. */
+    if (r->resumed || r->have_step) {
+        if (start < t->last_resume)
+            fail("%s: run %s started at step %" PRIu64 ", before an earlier resume at %" PRIu64
+                 ": checkpointed work was lost",
+                 cf->name, tag, start, t->last_resume);
+        t->last_resume = start;
+    }
     t->runs++;
     if (r->have_step && r->last_step > start)
         t->executed += r->last_step - start;
