@@ -118,7 +118,10 @@ static int cost_from_store(struct advise *a)
         scan_image_release(&s);
     }
     if (rc == CLI_EXIT_NOIMAGE)
-        cli_error("advise", "%s: no valid image with a job section", a->store);
+        cli_error("advise", "%s: %s; give --cost", a->store,
+                  st.ngens ? "no valid image with a job section"
+                  : st.finished ? "no image: the job finished"
+                                : "no image in the store");
     scan_store_release(&st);
     return rc == CLI_EXIT_ERROR ? CLI_EXIT_NOIMAGE : rc;
 }

@@ -38,8 +38,9 @@ static const char usage[] =
     "  -h, --help    show this help\n"
     "\n"
     "JSON keys (stable):\n"
-    "  store: kind=\"store\", path, finished, lock {present, holder_pid},\n"
-    "         generations [image objects], newest_valid_generation,\n"
+    "  store: kind=\"store\", path, state (ok|finished|corrupt-newest|empty),\n"
+    "         finished, lock {present, holder_pid (0: free, null: unknown)},\n"
+    "         generations [image objects, oldest first], newest_valid_generation,\n"
     "         quarantined [{file, size}], temp_files [{file, size}]\n"
     "  image: kind=\"image\", path, file, size, status (valid|unverified|corrupt),\n"
     "         reason, format, flags, generation, created (ISO 8601 UTC),\n"
@@ -51,7 +52,8 @@ static const char usage[] =
     "  Header fields are absent when the image cannot be opened at all.\n"
     "\n"
     "Exit status: 0 report printed and every image valid; 1 some image is\n"
-    "corrupt; 2 usage error; 3 PATH is not a store; 4 PATH cannot be read.\n";
+    "corrupt; 2 usage error; 3 PATH does not exist or is not a store; 4 PATH\n"
+    "cannot be read.\n";
 
 static const struct cli_opt opts[] = {
     {"json", 0, 0}, {"no-verify", 0, 0}, {"help", 'h', 0}, {NULL, 0, 0}};
@@ -133,8 +135,9 @@ int cmd_inspect(int argc, char **argv)
         return cli_usage_error("inspect", "missing PATH (a store directory or an image file)");
     struct stat sb;
     if (stat(path, &sb) < 0) {
-        cli_error("inspect", "%s: %s", path, strerror(errno));
-        return CLI_EXIT_ERROR;
+        int e = errno;
+        cli_error("inspect", "%s: %s%s", path, e == ENOENT ? "no image: " : "", strerror(e));
+        return e == ENOENT ? CLI_EXIT_NOIMAGE : CLI_EXIT_ERROR;
     }
     return S_ISDIR(sb.st_mode) ? inspect_store(path, &fl) : inspect_file(path, &fl);
 }

@@ -31,7 +31,8 @@ static const char usage[] =
     "     (if an older generation is valid, stderr says that a restore would\n"
     "     fall back to it)\n"
     "  2  usage error\n"
-    "  3  no image: the store is empty, finished, or PATH is not a store\n"
+    "  3  no image: the store is empty or finished, PATH is not a store, or\n"
+    "     PATH does not exist\n"
     "  4  PATH cannot be read\n";
 
 static const struct cli_opt opts[] = {
@@ -135,8 +136,9 @@ int cmd_verify(int argc, char **argv)
         return cli_usage_error("verify", "missing PATH (a store directory or an image file)");
     struct stat sb;
     if (stat(path, &sb) < 0) {
-        cli_error("verify", "%s: %s", path, strerror(errno));
-        return CLI_EXIT_ERROR;
+        int e = errno;
+        cli_error("verify", "%s: %s%s", path, e == ENOENT ? "no image: " : "", strerror(e));
+        return e == ENOENT ? CLI_EXIT_NOIMAGE : CLI_EXIT_ERROR;
     }
     if (S_ISDIR(sb.st_mode))
         return verify_store(path, &fl);

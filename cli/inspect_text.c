@@ -64,7 +64,7 @@ static void print_sections(const struct image_scan *s)
                cairn_section_type_name(x->type), cairn_codec_name(x->codec), x->raw_size,
                x->stored_size, ratio, x->checksum,
                s->sec_status ? s->sec_status[i] : "unchecked");
-        print_name(stdout, x->name);
+        print_name(stdout, x->name[0] ? x->name : "-");
         putchar('\n');
     }
 }

@@ -41,7 +41,7 @@ static void print_usage(FILE *f)
                "  0  success (for verify: the image verified completely)\n"
                "  1  an image is invalid (corrupt, truncated, not a cairn image)\n"
                "  2  usage error (unknown command or option, bad value)\n"
-               "  3  no image where one was expected (empty, finished or not a store)\n"
+               "  3  no image where one was expected (missing, empty, finished, not a store)\n"
                "  4  other error (a path cannot be read, out of memory)\n");
 }
 

@@ -9,8 +9,10 @@
 # as the working directory, masks volatile fields, and compares the
 # transcript with CASE.sh.out. With --update, writes CASE.sh.out instead.
 # Inside a case, `t CMD...` prints "$ CMD", its stdout, its stderr lines
-# prefixed "[stderr] ", and "[exit N]"; `cairn` runs the binary under test;
-# $CHECK is tests/cli/check.py (JSON assertions).
+# prefixed "[stderr] ", and "[exit N]"; `tj FILE CMD...` does the same but
+# sends stdout to FILE; `cairn` runs the binary under test; `check FILE
+# EXPR...` runs tests/cli/check.py (JSON assertions). Transcripts must not
+# contain absolute paths: the suite also runs from a copy of the tree.
 set -u
 update=0
 if [ "${1:-}" = "--update" ]; then update=1; shift; fi
@@ -70,11 +72,24 @@ mask() {
 # The helpers a case sees.
 helpers='
 cairn() { "$CAIRN" "$@"; }
+check() { python3 "$CHECK" "$@"; }
+# t CMD...: the transcript of one command.
 t() {
   local err rc
   err=$(mktemp "$SCRATCH/.stderr.XXXXXX")
   echo "\$ $*"
   "$@" 2>"$err"; rc=$?
+  sed "s/^/[stderr] /" "$err"
+  rm -f "$err"
+  echo "[exit $rc]"
+}
+# tj FILE CMD...: the same, with the command'"'"'s stdout going to FILE.
+tj() {
+  local out=$1 err rc
+  shift
+  err=$(mktemp "$SCRATCH/.stderr.XXXXXX")
+  echo "\$ $* > $out"
+  "$@" >"$out" 2>"$err"; rc=$?
   sed "s/^/[stderr] /" "$err"
   rm -f "$err"
   echo "[exit $rc]"
