@@ -46,6 +46,8 @@ struct config {
     int reps;                  /* 0: automatic by size */
     int level;                 /* zstd level for the compressed rows; 0 = skip */
     int drop_caches;           /* cold restore via /proc/sys/vm/drop_caches */
+    int verbose;               /* print every run */
+    double settle;             /* pause after each disk measurement */
     struct bench_stream stream;
 };
 
@@ -70,7 +72,10 @@ static void usage(FILE *f)
             "  --drop-caches   cold restore: write 1 to /proc/sys/vm/drop_caches (root)\n"
             "                  instead of posix_fadvise(POSIX_FADV_DONTNEED) on the image\n"
             "  --chunk SIZE    write size of the streamed write+fsync row (default 4M)\n"
-            "  --window SIZE   sync_file_range window of that row (default 64M)\n");
+            "  --window SIZE   sync_file_range window of that row (default 64M)\n"
+            "  --settle SECS   pause after each disk measurement (default 0; a sync()\n"
+            "                  is always done)\n"
+            "  --verbose       print the time of every run, in run order\n");
 }
 
 static int parse_sizes(struct config *c, char *list)
@@ -111,7 +116,9 @@ static int parse_args(struct config *c, int argc, char **argv)
         {"big", no_argument, 0, 'b'},         {"reps", required_argument, 0, 'r'},
         {"level", required_argument, 0, 'l'}, {"drop-caches", no_argument, 0, 'D'},
         {"chunk", required_argument, 0, 'c'}, {"window", required_argument, 0, 'w'},
-        {"help", no_argument, 0, 'h'},        {0, 0, 0, 0}};
+        {"verbose", no_argument, 0, 'v'},     {"settle", required_argument, 0, 'S'},
+        {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
     char defsizes[] = "1M,16M,256M,1G";
     parse_sizes(c, defsizes);
     c->level = 1;
@@ -127,6 +134,8 @@ static int parse_args(struct config *c, int argc, char **argv)
         case 'r': c->reps = atoi(optarg); bad = c->reps < 1 || c->reps > BENCH_MAX_REPS; break;
         case 'l': c->level = atoi(optarg); bad = c->level < 0 || c->level > 19; break;
         case 'D': c->drop_caches = 1; break;
+        case 'v': c->verbose = 1; break;
+        case 'S': c->settle = atof(optarg); bad = c->settle < 0 || c->settle > 60; break;
         case 'c': bad = bench_parse_size(optarg, &c->stream.chunk); break;
         case 'w': bad = bench_parse_size(optarg, &c->stream.window); break;
         case 'h': usage(stdout); exit(0);
@@ -199,7 +208,8 @@ int main(int argc, char **argv)
     signal(SIGTERM, on_signal);
 
     struct bench_ctx ctx = {.stream = c.stream, .level = c.level,
-                            .drop_caches = c.drop_caches, .stop = &stop};
+                            .drop_caches = c.drop_caches, .verbose = c.verbose, .settle = c.settle,
+                            .stop = &stop};
     if (strlen(c.dir) + 32 > sizeof ctx.dir) {
         fprintf(stderr, "cairn-bench-checkpoint: --dir path too long\n");
         return 2;

@@ -20,8 +20,13 @@
 #include "cairn.h"
 #include "cairn_image.h"
 
-enum row { R_MEMCPY, R_NAIVE, R_STREAM, R_CKPT, R_CKPTZ, R_REST, R_RESTC, R_RESTZ,
-           R_RESTZC, NROWS };
+enum row { R_MEMCPY, R_NAIVE, R_STREAM, R_CKPT, R_CKPTK, R_CKPTZ, R_REST, R_RESTC,
+           R_RESTZ, R_RESTZC, NROWS };
+
+/* The stores of one size: default keep (2), keep all (no old generation is
+   removed inside the timed call), and compressed. */
+enum store { S_RAW, S_KEEPALL, S_ZSTD, NSTORES };
+static const char *store_names[NSTORES] = {"raw", "keepall", "zstd"};
 
 struct sized {
     struct bench_ctx *ctx;
@@ -38,20 +43,21 @@ static int fail(const char *what, const char *where, int rc)
     return -1;
 }
 
-static void store_path(const struct sized *s, int level, char *buf, size_t len)
+static void store_path(const struct sized *s, enum store st, char *buf, size_t len)
 {
-    snprintf(buf, len, "%s/store-%s", s->ctx->dir, level ? "zstd" : "raw");
+    snprintf(buf, len, "%s/store-%s", s->ctx->dir, store_names[st]);
 }
 
-/* Opens a store on the state with the given compression level. */
-static int open_store(const struct sized *s, int level, cairn_t **out)
+/* Opens one of the stores on the state. */
+static int open_store(const struct sized *s, enum store st, cairn_t **out)
 {
     char path[PATH_MAX + 32];
-    store_path(s, level, path, sizeof path);
+    store_path(s, st, path, sizeof path);
     cairn_options_t o;
     cairn_options_init(&o);
     o.interval = 1e9;
-    o.compress_level = level;
+    o.compress_level = st == S_ZSTD ? s->ctx->level : 0;
+    o.keep = st == S_KEEPALL ? 1000 : 2;
     o.verbose = -1;
     int rc = cairn_open(out, path, &o);
     if (rc == 0)
@@ -80,6 +86,15 @@ static int time_checkpoint(cairn_t *c, struct bench_runs *r, uint64_t *image)
     return 0;
 }
 
+/* Lets the disk finish what the last measurement left (discards of a removed
+   file, writeback) so that it does not slow the next one. */
+static void settle(const struct bench_ctx *ctx)
+{
+    sync();
+    if (ctx->settle > 0)
+        usleep((useconds_t)(ctx->settle * 1e6));
+}
+
 /* One naive and one streamed write+fsync of the state, files then removed. */
 static int time_disk(struct sized *s)
 {
@@ -94,6 +109,7 @@ static int time_disk(struct sized *s)
         bench_add(&s->r[streamed ? R_STREAM : R_NAIVE], t);
         io_drop_cache(path, 0); /* keep the page cache as it was */
         unlink(path);
+        settle(s->ctx);
     }
     return 0;
 }
@@ -112,15 +128,25 @@ static int run_memcpy(struct sized *s)
 
 static int run_raw(struct sized *s)
 {
-    cairn_t *c;
-    if (open_store(s, 0, &c) < 0)
+    cairn_t *c, *k;
+    if (open_store(s, S_RAW, &c) < 0)
         return -1;
+    if (open_store(s, S_KEEPALL, &k) < 0) {
+        cairn_close(c);
+        return -1;
+    }
     int rc = 0;
+    uint64_t image;
     for (int i = 0; i < s->reps && rc == 0 && !*s->ctx->stop; i++) {
         rc = time_disk(s);
         if (rc == 0)
             rc = time_checkpoint(c, &s->r[R_CKPT], &s->image_raw);
+        settle(s->ctx);
+        if (rc == 0)
+            rc = time_checkpoint(k, &s->r[R_CKPTK], &image);
+        settle(s->ctx);
     }
+    cairn_close(k);
     cairn_close(c);
     return rc;
 }
@@ -128,11 +154,13 @@ static int run_raw(struct sized *s)
 static int run_zstd(struct sized *s)
 {
     cairn_t *c;
-    if (open_store(s, s->ctx->level, &c) < 0)
+    if (open_store(s, S_ZSTD, &c) < 0)
         return -1;
     int rc = 0;
-    for (int i = 0; i < s->reps && rc == 0 && !*s->ctx->stop; i++)
+    for (int i = 0; i < s->reps && rc == 0 && !*s->ctx->stop; i++) {
         rc = time_checkpoint(c, &s->r[R_CKPTZ], &s->image_zstd);
+        settle(s->ctx);
+    }
     cairn_close(c);
     return rc;
 }
@@ -153,10 +181,10 @@ static int drop_newest(const struct sized *s, const char *store)
     return rc < 0 ? fail("cannot drop from the page cache the newest image in", store, rc) : 0;
 }
 
-static int time_restore(struct sized *s, int level, int cold, struct bench_runs *r)
+static int time_restore(struct sized *s, enum store st, int cold, struct bench_runs *r)
 {
     char store[PATH_MAX + 32];
-    store_path(s, level, store, sizeof store);
+    store_path(s, st, store, sizeof store);
     cairn_options_t o;
     cairn_options_init(&o);
     o.verbose = -1;
@@ -183,9 +211,8 @@ static int run_restores(struct sized *s)
     for (int z = 0; z < levels; z++)
         for (int cold = 0; cold < 2; cold++)
             for (int i = 0; i < s->reps && !*s->ctx->stop; i++) {
-                int level = z ? s->ctx->level : 0;
                 enum row row = (enum row)(R_REST + 2 * z + cold);
-                if (time_restore(s, level, cold, &s->r[row]) < 0)
+                if (time_restore(s, z ? S_ZSTD : S_RAW, cold, &s->r[row]) < 0)
                     return -1;
             }
     return 0;
@@ -195,7 +222,7 @@ static void print_row(const struct sized *s, enum row row, double disk, double m
 {
     static const char *names[NROWS] = {
         "memcpy", "write+fsync naive", "write+fsync streamed", "checkpoint raw",
-        "checkpoint zstd-%d", "restore raw warm", "restore raw cold", "restore zstd-%d warm",
+        "checkpoint raw keep-all", "checkpoint zstd-%d", "restore raw warm", "restore raw cold", "restore zstd-%d warm",
         "restore zstd-%d cold"};
     const struct bench_runs *r = &s->r[row];
     if (r->n == 0)
@@ -212,6 +239,9 @@ static void print_row(const struct sized *s, enum row row, double disk, double m
            (double)s->size / mn / 1e9, mn / disk, mn / mem);
     if (row == R_CKPTZ && s->image_zstd)
         printf("   image %.1f%% of raw", 100.0 * (double)s->image_zstd / (double)s->image_raw);
+    if (s->ctx->verbose)
+        for (int i = 0; i < r->n; i++)
+            printf("%s%.4f", i ? " " : "   runs: ", r->t[i]);
     printf("\n");
 }
 
@@ -255,8 +285,10 @@ int bench_size(struct bench_ctx *ctx, uint64_t size, int reps)
     if (!*ctx->stop)
         print_table(&s);
     char store[PATH_MAX + 32];
-    for (int z = 0; z < 2; z++) {
-        store_path(&s, z, store, sizeof store);
+    for (enum store st = 0; st < NSTORES; st++) {
+        if (st == S_ZSTD && ctx->level == 0)
+            continue;
+        store_path(&s, st, store, sizeof store);
         bench_remove_dir(store);
     }
     free(s.state);

@@ -21,6 +21,8 @@ struct bench_ctx {
     struct bench_stream stream;
     int level;                   /* zstd level for compressed rows; 0 = none */
     int drop_caches;             /* 1: /proc/sys/vm/drop_caches, 0: fadvise */
+    int verbose;                 /* print every run's time too */
+    double settle;               /* seconds to wait after each disk measurement */
     volatile sig_atomic_t *stop; /* set by SIGINT/SIGTERM */
 };
 
