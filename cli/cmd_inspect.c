@@ -136,7 +136,8 @@ int cmd_inspect(int argc, char **argv)
     struct stat sb;
     if (stat(path, &sb) < 0) {
         int e = errno;
-        cli_error("inspect", "%s: %s%s", path, e == ENOENT ? "no image: " : "", strerror(e));
+        cli_error("inspect", "%s: %s", path,
+                  e == ENOENT ? "does not exist (no image)" : strerror(e));
         return e == ENOENT ? CLI_EXIT_NOIMAGE : CLI_EXIT_ERROR;
     }
     return S_ISDIR(sb.st_mode) ? inspect_store(path, &fl) : inspect_file(path, &fl);

@@ -137,7 +137,8 @@ int cmd_verify(int argc, char **argv)
     struct stat sb;
     if (stat(path, &sb) < 0) {
         int e = errno;
-        cli_error("verify", "%s: %s%s", path, e == ENOENT ? "no image: " : "", strerror(e));
+        cli_error("verify", "%s: %s", path,
+                  e == ENOENT ? "does not exist (no image)" : strerror(e));
         return e == ENOENT ? CLI_EXIT_NOIMAGE : CLI_EXIT_ERROR;
     }
     if (S_ISDIR(sb.st_mode))
