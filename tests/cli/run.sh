@@ -108,7 +108,7 @@ run_case() {
     (cd "$scratch" && SCRATCH="$scratch" bash -c "$helpers"'
       source "$0"' "$case") 2>&1 | mask > "$out"
     if [ $update = 1 ]; then
-      cp "$out" "$case.out"
+      cat "$out" > "$case.out"
       echo "updated $case.out"
     elif ! diff -u "$case.out" "$out" >&2; then
       echo "FAIL $(basename "$case"): transcript differs from $case.out (diff above)" >&2
