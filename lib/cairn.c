@@ -434,10 +434,16 @@ int cairn_checkpoint(cairn_t *c)
     c->seconds_writing += cost;
     if (rc < 0) {
         c->failed++;
-        cairn__log(c->o.verbose, CAIRN_LOG_ERROR,
-                   "%s: checkpoint failed: %s; the previous checkpoint (generation %llu) is "
-                   "kept and the job goes on",
-                   c->store.path, cairn_strerror(rc), (unsigned long long)c->generation);
+        if (c->generation)
+            cairn__log(c->o.verbose, CAIRN_LOG_ERROR,
+                       "%s: checkpoint failed: %s; the previous checkpoint (generation %llu) "
+                       "is kept and the job goes on",
+                       c->store.path, cairn_strerror(rc), (unsigned long long)c->generation);
+        else
+            cairn__log(c->o.verbose, CAIRN_LOG_ERROR,
+                       "%s: checkpoint failed: %s; there is no earlier checkpoint, and the job "
+                       "goes on",
+                       c->store.path, cairn_strerror(rc));
         return rc;
     }
     c->generation = p.generation;
