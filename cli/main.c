@@ -32,8 +32,12 @@ static void print_usage(FILE *f)
                "\n"
                "cairn checkpoints long-running jobs so that an evicted job resumes where\n"
                "it stopped. Commands:\n");
+    int w = 0;
     for (size_t i = 0; i < NCOMMANDS; i++)
-        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+        if ((int)strlen(commands[i].name) > w)
+            w = (int)strlen(commands[i].name);
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        fprintf(f, "  %-*s  %s\n", w, commands[i].name, commands[i].summary);
     fprintf(f, "\n"
                "'cairn COMMAND --help' describes a command.\n"
                "\n"
