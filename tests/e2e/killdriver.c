@@ -25,8 +25,8 @@
  *    - the store holds only "finished" and "lock";
  *    - no process is left behind (the driver is a subreaper).
  *
- * Randomness comes from one seed, printed first; CAIRN_E2E_SEED=S repeats a
- * run. CAIRN_E2E_KEEP=1 keeps the work directory for a post-mortem.
+ * Randomness comes from one seed, printed first; CAIRN_E2E_SEED=S repeats the
+ * kill plan (timings still vary). CAIRN_E2E_KEEP=1 keeps the work directory for a post-mortem.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -547,7 +547,7 @@ int main(int argc, char **argv)
     parse_args(&cf, argc, argv);
     seed_rng();
     fprintf(stderr, "killdriver: %s: seed %" PRIu64 " (CAIRN_E2E_SEED=%" PRIu64
-                    " repeats this run)\n", cf.name, rng_state, rng_state);
+                    " repeats this kill plan)\n", cf.name, rng_state, rng_state);
     if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
         fail("PR_SET_CHILD_SUBREAPER: %s", strerror(errno));
     set_environment(&cf);
