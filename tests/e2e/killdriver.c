@@ -26,7 +26,8 @@
  *    - no process is left behind (the driver is a subreaper).
  *
  * Randomness comes from one seed, printed first; CAIRN_E2E_SEED=S repeats the
- * kill plan (timings still vary). CAIRN_E2E_KEEP=1 keeps the work directory for a post-mortem.
+ * kill plan (timings still vary). CAIRN_E2E_KEEP=1 keeps the work directory
+ * for a post-mortem.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
