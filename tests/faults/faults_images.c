@@ -251,7 +251,7 @@ static void test_zero_length(void **state)
 /* Byte ranges that hold a header, section header, payload or trailer. */
 struct range {
     uint64_t start, len;
-    char what[64];
+    char what[300];
     const char *reasons;
     int compressed; /* a zstd payload */
 };

@@ -48,6 +48,7 @@ static void test_defaults(void **state)
     assert_int_equal(o.exit_on_signal, 1);
     assert_int_equal(o.signal_exit_status, -1);
     assert_int_equal(o.verbose, 0);
+    assert_null(o.key_file);
     assert_int_equal(cairn__options_check(&o), 0);
 }
 
@@ -167,6 +168,9 @@ static void test_env_signals_and_verbosity(void **state)
     assert_int_equal(o.continue_signals[0], SIGUSR2);
     assert_int_equal(o.continue_signals[1], SIGALRM);
     assert_int_equal(o.continue_signals[2], 0);
+    expect_clean(apply(&o, "CAIRN_KEY_FILE", "/nonexistent/key"));
+    assert_non_null(o.key_file);
+    assert_string_equal(o.key_file, "/nonexistent/key");
     expect_clean(apply(&o, "CAIRN_QUIET", "1"));
     assert_int_equal(o.verbose, -1);
     expect_clean(apply(&o, "CAIRN_QUIET", "0"));
@@ -205,6 +209,7 @@ static void test_env_malformed(void **state)
         {"CAIRN_EXIT_SIGNALS", "STOP"}, {"CAIRN_EXIT_SIGNALS", "65"},
         {"CAIRN_EXIT_SIGNALS", "1,2,3,4,5,6,7,8,10"},
         {"CAIRN_CONTINUE_SIGNALS", "USR3"},
+        {"CAIRN_KEY_FILE", ""},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         cairn_options_t want, o;
