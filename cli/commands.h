@@ -19,6 +19,8 @@
 #define CAIRN_CLI_COMMANDS(X)                                                  \
     X(inspect, "show a store's generations, or an image's header and sections") \
     X(verify, "check that the newest image (or every one) reads back intact")  \
+    X(run, "run a program with checkpointing, or restore it")                  \
+    X(checkpoint, "ask a running 'cairn run' job to checkpoint now")           \
     X(ls, "list checkpoint stores in directories")                            \
     X(advise, "choose a checkpoint interval from its cost and the eviction rate")
 

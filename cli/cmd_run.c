@@ -1,0 +1,122 @@
+/*
+ * cmd_run.c — `cairn run`: runs an unmodified program with transparent
+ * checkpointing, or restores it from its newest valid image.
+ *
+ * cairn stays the job's parent. With no usable image it starts PROG with
+ * the runtime (libcairn-runtime.so) preloaded and one end of a socketpair as
+ * the control channel ($CAIRN_CONTROL_FD); with one it execs cairn-restore
+ * on it instead. It then supervises: a checkpoint is cairn creating the
+ * next generation's temp file, telling the runtime its name, and sending
+ * the checkpoint signal; the runtime's copy-on-write writer fills the file,
+ * and cairn commits it. SIGTERM/SIGINT become "checkpoint, then stop";
+ * SIGUSR1 (what `cairn checkpoint` sends, via the pid file in the store)
+ * "checkpoint now"; --interval makes periodic ones, and --exit-code N ends
+ * the run with status N after each. See docs/TRANSPARENT.md.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "image.h"
+#include "run.h"
+
+static const char usage_text[] =
+    "usage: cairn run [--store DIR] [--interval SECONDS] [--exit-code N]\n"
+    "                 [--signal SIG] [--verbose] -- PROG [ARGS...]\n"
+    "\n"
+    "Runs PROG with transparent checkpointing, or, when the store holds a\n"
+    "valid image, restores the job from the newest one. Default store:\n"
+    "./cairn.ckpt. SIGTERM, SIGINT and --signal SIG checkpoint the job and stop\n"
+    "it; 'cairn checkpoint' (SIGUSR1) checkpoints it and lets it go on.\n"
+    "\n"
+    "Exit status: the job's own status (128+N if it died of signal N); N\n"
+    "after a periodic checkpoint with --exit-code N; 128+SIG after a\n"
+    "checkpoint on signal SIG; 2 usage error; 4 cairn could not run or restore\n"
+    "the job (bad store, image of another user, restore failed); 126 PROG\n"
+    "cannot be checkpointed at all (static binary) or cannot be executed.\n";
+
+static const struct cli_opt opts[] = {
+    {"store", 's', 1}, {"interval", 'i', 1}, {"exit-code", 'e', 1},
+    {"signal", 0, 1},  {"verbose", 'v', 0},  {"help", 'h', 0},
+    {NULL, 0, 0}};
+
+static int parse_signal(const char *s)
+{
+    static const struct { const char *name; int sig; } names[] = {
+        {"TERM", SIGTERM}, {"INT", SIGINT}, {"HUP", SIGHUP}, {"USR2", SIGUSR2},
+        {"QUIT", SIGQUIT}, {"XCPU", SIGXCPU}, {"ALRM", SIGALRM}};
+    if (strncmp(s, "SIG", 3) == 0)
+        s += 3;
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcmp(s, names[i].name) == 0)
+            return names[i].sig;
+    char *end;
+    long v = strtol(s, &end, 10);
+    return *s && !*end && v > 0 && v < 32 && v != SIGKILL && v != SIGSTOP &&
+                   v != SIGCHLD && v != SIGUSR1 ? (int)v : -1;
+}
+
+static int parse_args(struct run_ctx *r, int argc, char **argv)
+{
+    struct cli_args a;
+    cli_args_init(&a, argc, argv);
+    const char *val;
+    for (;;) {
+        int o = cli_args_next(&a, opts, &val);
+        if (o == CLI_ARG_ERROR)
+            return CLI_EXIT_USAGE;
+        if (o == CLI_ARG_END || o == CLI_ARG_POSITIONAL)
+            break;
+        const char *name = opts[o].name;
+        if (!strcmp(name, "help")) {
+            fputs(usage_text, stdout);
+            return -1;
+        } else if (!strcmp(name, "store")) {
+            r->store_dir = val;
+        } else if (!strcmp(name, "interval")) {
+            if (cli_parse_seconds(val, &r->interval) < 0 || r->interval <= 0)
+                return cli_usage_error("run", "--interval wants a duration, not '%s'", val);
+        } else if (!strcmp(name, "exit-code")) {
+            char *end;
+            long v = strtol(val, &end, 10);
+            if (!*val || *end || v < 0 || v > 255)
+                return cli_usage_error("run", "--exit-code wants 0..255, not '%s'", val);
+            r->exit_code = (int)v;
+        } else if (!strcmp(name, "signal")) {
+            if ((r->exit_signal = parse_signal(val)) < 0)
+                return cli_usage_error("run", "--signal: unknown or unusable signal '%s'", val);
+        } else if (!strcmp(name, "verbose")) {
+            r->verbose = 1;
+        }
+    }
+    /* The program and its arguments: everything from the first positional. */
+    if (a.i < 2 || a.i > argc || val != argv[a.i - 1])
+        return cli_usage_error("run", "no program given (cairn run [OPTIONS] -- PROG ARGS)");
+    int first = a.i - 1;
+    r->prog_argv = argv + first;
+    return 0;
+}
+
+int cmd_run(int argc, char **argv)
+{
+    struct run_ctx r = {.store_dir = "cairn.ckpt", .exit_code = -1, .exit_signal = SIGTERM};
+    int rc = parse_args(&r, argc, argv);
+    if (rc)
+        return rc < 0 ? CLI_EXIT_OK : rc;
+    return run_main(&r);
+}

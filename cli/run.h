@@ -1,0 +1,59 @@
+/*
+ * run.h — what `cairn run`'s files share (cmd_run.c parses the command
+ * line, run_start.c picks an image and starts or restores the job,
+ * run_job.c supervises it). See docs/TRANSPARENT.md.
+ */
+#ifndef CAIRN_CLI_RUN_H
+#define CAIRN_CLI_RUN_H
+
+#include <limits.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "image.h"
+
+/* Exit statuses of `cairn run` besides the job's own. */
+#define RUN_EXIT_CANNOT_CHECKPOINT 126
+#define RUN_EXIT_NOT_FOUND 127
+#define RUN_PID_FILE "cairn-run.pid"
+
+enum run_reason { RUN_NONE, RUN_PERIODIC, RUN_USER, RUN_STOP };
+
+struct run_ctx {
+    /* options */
+    const char *store_dir;
+    double interval;
+    int exit_code;              /* -1: none */
+    int exit_signal;
+    int verbose;
+    char **prog_argv;
+    /* state */
+    char store_abs[PATH_MAX];
+    struct cairn__store store;
+    pid_t job;
+    int ctl;                    /* our end of the control socketpair */
+    int job_ctl;                /* the job's end (closed once it runs) */
+    int restoring;              /* 1: the job is a restore of image_gen */
+    uint64_t image_gen;
+    int ready;                  /* HELLO or RESTORED received */
+    enum run_reason pending;    /* a checkpoint is in flight */
+    enum run_reason wanted;     /* asked before the job was ready */
+    int stop_signal;            /* signal that asked for RUN_STOP */
+    struct cairn__pending tmp;
+    uint64_t t_request;
+    uint64_t pause_ns;
+    char line[8192];
+    size_t line_len;
+};
+
+/* run_start.c */
+int run_main(struct run_ctx *r);
+/* Picks the newest image that verifies (0 none, 1 found, <0 refused). */
+int run_pick_image(struct run_ctx *r, char *path, size_t len);
+/* Forks the job (fresh or restored); 0 or an exit status. */
+int run_spawn(struct run_ctx *r, const char *image);
+
+/* run_job.c: supervises the job until the end; returns cairn's status. */
+int run_supervise(struct run_ctx *r);
+
+#endif

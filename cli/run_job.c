@@ -1,0 +1,255 @@
+/*
+ * run_job.c — `cairn run` supervising its job: relays its exit status,
+ * turns signals and timers into checkpoints, and commits what the job's
+ * writer child produced (protocol in runtime/control.h).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "control.h"
+#include "run.h"
+
+#define KEEP_GENERATIONS 2u
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Starts a checkpoint: temp file, request line, signal. */
+static void request(struct run_ctx *r, enum run_reason why)
+{
+    if (r->pending) {
+        if (why == RUN_STOP)
+            r->pending = RUN_STOP;
+        return;
+    }
+    if (!r->ready) {
+        r->wanted = why > r->wanted ? why : r->wanted;
+        return;
+    }
+    int rc = cairn__store_begin(&r->store, &r->tmp);
+    if (rc < 0) {
+        fprintf(stderr, "cairn: cannot start a checkpoint in %s: %s\n", r->store_abs,
+                cairn_strerror(rc));
+        return;
+    }
+    char line[PATH_MAX + 128];
+    int n = snprintf(line, sizeof line, "CKPT %" PRIu64 " %s/%s\n", r->tmp.generation,
+                     r->store_abs, r->tmp.tmpname);
+    r->pending = why;
+    r->t_request = now_ns();
+    r->pause_ns = 0;
+    if (write(r->ctl, line, (size_t)n) != n || kill(r->job, CAIRN_CKPT_SIGNAL) < 0) {
+        fprintf(stderr, "cairn: cannot ask the job for a checkpoint: %s\n", strerror(errno));
+        cairn__store_abort(&r->store, &r->tmp);
+        r->pending = RUN_NONE;
+    }
+}
+
+/* Stops the job after a checkpoint (it is saved) and reaps it. */
+static void stop_job(struct run_ctx *r)
+{
+    kill(r->job, SIGKILL);
+    waitpid(r->job, NULL, 0);
+    r->job = 0;
+}
+
+/* A checkpoint ended (ok or not); returns an exit status to end with, or -1. */
+static int checkpoint_done(struct run_ctx *r, int ok, const char *detail)
+{
+    enum run_reason why = r->pending;
+    r->pending = RUN_NONE;
+    if (ok) {
+        int rc = cairn__store_commit(&r->store, &r->tmp, KEEP_GENERATIONS);
+        if (rc < 0) {
+            fprintf(stderr, "cairn: cannot commit the checkpoint: %s\n", cairn_strerror(rc));
+            ok = 0;
+        } else if (r->verbose) {
+            fprintf(stderr, "cairn: checkpoint %" PRIu64 " committed (%s bytes): job paused "
+                            "%.3f ms, durable after %.3f ms\n", r->tmp.generation, detail,
+                    r->pause_ns / 1e6, (now_ns() - r->t_request) / 1e6);
+        }
+    } else {
+        fprintf(stderr, "cairn: checkpoint not taken: %s\n", detail);
+        cairn__store_abort(&r->store, &r->tmp);
+    }
+    if (why == RUN_STOP) {
+        if (!ok) { /* cannot save it: let the signal do what it would have done */
+            kill(r->job, r->stop_signal);
+            return -1;
+        }
+        stop_job(r);
+        return 128 + r->stop_signal;
+    }
+    if (ok && why == RUN_PERIODIC && r->exit_code >= 0) {
+        stop_job(r);
+        return r->exit_code;
+    }
+    return -1;
+}
+
+static int handle_line(struct run_ctx *r, char *line)
+{
+    if (!strncmp(line, "HELLO ", 6) || !strcmp(line, "RESTORED")) {
+        if (line[0] == 'R' && r->verbose)
+            fprintf(stderr, "cairn: job restored from generation %" PRIu64 "\n", r->image_gen);
+        r->ready = 1;
+        if (r->wanted) {
+            enum run_reason w = r->wanted;
+            r->wanted = RUN_NONE;
+            request(r, w);
+        }
+    } else if (!strncmp(line, "PAUSE ", 6)) {
+        r->pause_ns = strtoull(line + 6, NULL, 10);
+    } else if (r->pending && !strncmp(line, "DONE ", 5)) {
+        return checkpoint_done(r, 1, line + 5);
+    } else if (r->pending && (!strncmp(line, "FAIL ", 5) || !strncmp(line, "REFUSE ", 7))) {
+        return checkpoint_done(r, 0, strchr(line, ' ') + 1);
+    }
+    return -1;
+}
+
+/* Reads what the job sent; returns an exit status or -1. */
+static int read_control(struct run_ctx *r)
+{
+    ssize_t n = read(r->ctl, r->line + r->line_len, sizeof r->line - 1 - r->line_len);
+    if (n <= 0) {
+        if (n == 0 || errno != EINTR) {
+            close(r->ctl);
+            r->ctl = -1;
+            if (r->pending)
+                return checkpoint_done(r, 0, "the job's writer ended without a report");
+        }
+        return -1;
+    }
+    r->line_len += (size_t)n;
+    r->line[r->line_len] = 0;
+    char *nl;
+    int status = -1;
+    while (status < 0 && (nl = strchr(r->line, '\n'))) {
+        *nl = 0;
+        status = handle_line(r, r->line);
+        size_t used = (size_t)(nl + 1 - r->line);
+        memmove(r->line, nl + 1, r->line_len - used + 1);
+        r->line_len -= used;
+    }
+    if (r->line_len == sizeof r->line - 1)
+        r->line_len = 0; /* an overlong line: drop it */
+    return status;
+}
+
+/* The job ended on its own: finish the store if it exited. */
+static int job_ended(struct run_ctx *r, int st)
+{
+    while (r->pending && r->ctl >= 0) /* let a writer in flight finish */
+        if (read_control(r) >= 0)
+            break;
+    if (r->pending)
+        checkpoint_done(r, 0, "the job ended");
+    r->job = 0;
+    if (r->restoring && !r->ready) {
+        fprintf(stderr, "cairn: the restore failed; the store is kept as it is\n");
+        return CLI_EXIT_ERROR;
+    }
+    if (WIFSIGNALED(st))
+        return 128 + WTERMSIG(st);
+    int rc = cairn__store_finish(&r->store, "cairn run: the job exited");
+    if (rc < 0)
+        fprintf(stderr, "cairn: cannot mark the store finished: %s\n", cairn_strerror(rc));
+    return WEXITSTATUS(st);
+}
+
+static int reap(struct run_ctx *r)
+{
+    int st;
+    pid_t pid;
+    while ((pid = waitpid(-1, &st, WNOHANG)) > 0)
+        if (pid == r->job)
+            return job_ended(r, st);
+    return -1;
+}
+
+static int on_signal(struct run_ctx *r, int sfd)
+{
+    struct signalfd_siginfo si;
+    if (read(sfd, &si, sizeof si) != sizeof si)
+        return -1;
+    int sig = (int)si.ssi_signo;
+    if (sig == SIGCHLD)
+        return reap(r);
+    if (sig == SIGUSR1) {
+        request(r, RUN_USER);
+    } else if (!r->ready && !r->restoring) {
+        kill(r->job, sig); /* no runtime (yet): as if cairn were not there */
+    } else {
+        r->stop_signal = sig;
+        request(r, RUN_STOP);
+    }
+    return -1;
+}
+
+static int make_timer(const struct run_ctx *r)
+{
+    if (r->interval <= 0)
+        return -1;
+    int fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+    struct itimerspec its;
+    its.it_value.tv_sec = (time_t)r->interval;
+    its.it_value.tv_nsec = (long)((r->interval - (double)its.it_value.tv_sec) * 1e9);
+    if (its.it_value.tv_sec == 0 && its.it_value.tv_nsec == 0)
+        its.it_value.tv_nsec = 1;
+    its.it_interval = its.it_value;
+    if (fd >= 0)
+        timerfd_settime(fd, 0, &its, NULL);
+    return fd;
+}
+
+int run_supervise(struct run_ctx *r)
+{
+    sigset_t set;
+    sigprocmask(SIG_BLOCK, NULL, &set);
+    int sfd = signalfd(-1, &set, SFD_CLOEXEC);
+    int tfd = make_timer(r);
+    int status = -1;
+    while (status < 0 && r->job > 0) {
+        struct pollfd p[3] = {{sfd, POLLIN, 0}, {r->ctl, POLLIN, 0}, {tfd, POLLIN, 0}};
+        if (poll(p, 3, -1) < 0 && errno != EINTR)
+            break;
+        if (p[1].revents)
+            status = read_control(r);
+        if (status < 0 && p[0].revents)
+            status = on_signal(r, sfd);
+        if (status < 0 && p[2].revents) {
+            uint64_t ticks;
+            if (read(tfd, &ticks, sizeof ticks) > 0)
+                request(r, RUN_PERIODIC);
+        }
+    }
+    if (r->job > 0) { /* cairn itself failed: do not leave the job behind */
+        kill(r->job, SIGKILL);
+        waitpid(r->job, NULL, 0);
+    }
+    while (waitpid(-1, NULL, 0) > 0) /* writers */
+        ;
+    close(sfd);
+    if (tfd >= 0)
+        close(tfd);
+    if (r->ctl >= 0)
+        close(r->ctl);
+    return status < 0 ? CLI_EXIT_ERROR : status;
+}

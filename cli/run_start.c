@@ -1,0 +1,252 @@
+/*
+ * run_start.c — `cairn run`: picks the image to restore (newest that
+ * verifies, falling back to older generations; images of another user are
+ * refused), checks that PROG can be checkpointed at all, and starts the job:
+ * PROG with the runtime preloaded, or cairn-restore on the image.
+ */
+#define _GNU_SOURCE
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "cairn_image.h"
+#include "cli.h"
+#include "control.h"
+#include "run.h"
+
+/* Verifies generation gen: 1 usable, 0 corrupt (quarantined), -1 refused. */
+static int check_image(struct run_ctx *r, uint64_t gen, const char *path)
+{
+    char why[512] = "";
+    cairn_image_t *img = NULL;
+    unsigned bad = 0;
+    int rc = cairn_image_open(&img, path, why, sizeof why);
+    if (rc == 0 && (rc = cairn_image_verify(img, &bad)) < 0)
+        snprintf(why, sizeof why, "section %u: %s", bad, cairn_image_error(img));
+    if (rc < 0) {
+        fprintf(stderr, "cairn run: %s is corrupt or truncated (%s); trying the previous "
+                        "generation\n", path, why[0] ? why : cairn_strerror(rc));
+        cairn_image_close(img);
+        cairn__store_quarantine(&r->store, gen, why);
+        return 0;
+    }
+    const cairn_image_info_t *info = cairn_image_info(img);
+    int ok = 1;
+    if (info->uid != (uint32_t)getuid()) {
+        fprintf(stderr, "cairn run: %s was written by uid %" PRIu32 ", not by you (uid %u): "
+                        "refusing to restore it\n", path, info->uid, (unsigned)getuid());
+        ok = -1;
+    } else if (!(info->flags & CAIRN_IMG_PROCESS)) {
+        fprintf(stderr, "cairn run: %s is not a process image (written by a program using "
+                        "libcairn itself?): refusing to restore it\n", path);
+        ok = -1;
+    }
+    cairn_image_close(img);
+    return ok;
+}
+
+int run_pick_image(struct run_ctx *r, char *path, size_t len)
+{
+    uint64_t *gens = NULL;
+    size_t n = 0;
+    int rc = cairn__store_generations(&r->store, &gens, &n);
+    if (rc < 0)
+        return rc;
+    int found = 0;
+    while (n > 0 && found == 0) {
+        uint64_t gen = gens[--n];
+        char name[64];
+        cairn__store_name(gen, name, sizeof name);
+        snprintf(path, len, "%s/%s", r->store_abs, name);
+        found = check_image(r, gen, path);
+        r->image_gen = gen;
+    }
+    free(gens);
+    return found;
+}
+
+/* Finds PROG on $PATH like execvp. */
+static int find_program(const char *prog, char *out, size_t len)
+{
+    if (strchr(prog, '/')) {
+        snprintf(out, len, "%s", prog);
+        return access(out, X_OK);
+    }
+    const char *path = getenv("PATH");
+    for (const char *p = path ? path : "/usr/bin:/bin"; *p;) {
+        const char *colon = strchrnul(p, ':');
+        snprintf(out, len, "%.*s/%s", (int)(colon - p), p, prog);
+        if (access(out, X_OK) == 0)
+            return 0;
+        p = *colon ? colon + 1 : colon;
+    }
+    return -1;
+}
+
+/* 1 if path is an ELF executable without an interpreter (static). */
+static int is_static_elf(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    Elf64_Ehdr eh;
+    int is_static = 0;
+    if (fd < 0 || pread(fd, &eh, sizeof eh, 0) != (ssize_t)sizeof eh ||
+        memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 || eh.e_ident[EI_CLASS] != ELFCLASS64)
+        goto out;
+    is_static = 1;
+    for (unsigned i = 0; i < eh.e_phnum; i++) {
+        Elf64_Phdr ph;
+        if (pread(fd, &ph, sizeof ph, (off_t)(eh.e_phoff + i * sizeof ph)) != sizeof ph)
+            break;
+        if (ph.p_type == PT_INTERP)
+            is_static = 0;
+    }
+out:
+    if (fd >= 0)
+        close(fd);
+    return is_static;
+}
+
+/* Directory of the running cairn executable, for its companions. */
+static void companion(const char *env, const char *rel, char *out, size_t len)
+{
+    const char *o = getenv(env);
+    if (o && *o) {
+        snprintf(out, len, "%s", o);
+        return;
+    }
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    exe[n < 0 ? 0 : n] = 0;
+    snprintf(out, len, "%s/%s", dirname(exe), rel);
+}
+
+static void exec_job(struct run_ctx *r, const char *image)
+{
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    /* The job gets stdin/out/err and the control channel as fd 3, nothing
+       else: descriptors cairn inherited (pipes of a batch system...) would
+       make the job impossible to checkpoint. */
+    int fd = 3;
+    if (r->job_ctl == fd)
+        fcntl(fd, F_SETFD, 0);
+    else if (dup2(r->job_ctl, fd) < 0)
+        _exit(125);
+    close_range(4, ~0u, 0);
+    char fdstr[16], path[PATH_MAX];
+    snprintf(fdstr, sizeof fdstr, "%d", fd);
+    if (image) {
+        companion("CAIRN_RESTORER", "cairn-restore", path, sizeof path);
+        execl(path, "cairn-restore", image, fdstr, (char *)NULL);
+        fprintf(stderr, "cairn run: cannot execute the restorer %s: %s\n", path, strerror(errno));
+        _exit(125);
+    }
+    companion("CAIRN_RUNTIME_LIB", "../lib/libcairn-runtime.so", path, sizeof path);
+    const char *old = getenv("LD_PRELOAD");
+    char preload[2 * PATH_MAX];
+    snprintf(preload, sizeof preload, "%s%s%s", path, old && *old ? ":" : "", old ? old : "");
+    setenv("LD_PRELOAD", preload, 1);
+    setenv(CAIRN_CONTROL_ENV, fdstr, 1);
+    execvp(r->prog_argv[0], r->prog_argv);
+    int e = errno;
+    fprintf(stderr, "cairn run: cannot execute %s: %s\n", r->prog_argv[0], strerror(e));
+    _exit(e == ENOENT ? RUN_EXIT_NOT_FOUND : RUN_EXIT_CANNOT_CHECKPOINT);
+}
+
+int run_spawn(struct run_ctx *r, const char *image)
+{
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+        cli_error("run", "socketpair: %s", strerror(errno));
+        return CLI_EXIT_ERROR;
+    }
+    r->ctl = sv[0];
+    r->job_ctl = sv[1];
+    r->restoring = image != NULL;
+    fflush(NULL);
+    r->job = fork();
+    if (r->job < 0) {
+        cli_error("run", "fork: %s", strerror(errno));
+        return CLI_EXIT_ERROR;
+    }
+    if (r->job == 0)
+        exec_job(r, image);
+    close(r->job_ctl);
+    r->job_ctl = -1;
+    return 0;
+}
+
+static void write_pid_file(struct run_ctx *r)
+{
+    char tmp[PATH_MAX + 32], path[PATH_MAX + 32];
+    snprintf(tmp, sizeof tmp, "%s/.tmp-pid-%ld", r->store_abs, (long)getpid());
+    snprintf(path, sizeof path, "%s/" RUN_PID_FILE, r->store_abs);
+    FILE *f = fopen(tmp, "we");
+    if (!f)
+        return;
+    fprintf(f, "%ld\n", (long)getpid());
+    if (fclose(f) == 0)
+        rename(tmp, path);
+}
+
+static int start(struct run_ctx *r)
+{
+    char image[PATH_MAX + 64];
+    int found = run_pick_image(r, image, sizeof image);
+    if (found < 0)
+        return CLI_EXIT_ERROR;
+    if (found == 0) {
+        char prog[PATH_MAX];
+        if (find_program(r->prog_argv[0], prog, sizeof prog) < 0) {
+            cli_error("run", "%s: program not found", r->prog_argv[0]);
+            return RUN_EXIT_NOT_FOUND;
+        }
+        if (is_static_elf(prog)) {
+            cli_error("run", "%s is statically linked: cairn run cannot checkpoint it (the "
+                             "runtime is injected with LD_PRELOAD)", prog);
+            return RUN_EXIT_CANNOT_CHECKPOINT;
+        }
+    } else if (r->verbose) {
+        fprintf(stderr, "cairn: restoring %s\n", image);
+    }
+    sigset_t set;
+    sigemptyset(&set);
+    int sigs[] = {SIGCHLD, SIGTERM, SIGINT, SIGUSR1, r->exit_signal};
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+        sigaddset(&set, sigs[i]);
+    sigprocmask(SIG_BLOCK, &set, NULL);
+    int rc = run_spawn(r, found ? image : NULL);
+    if (rc)
+        return rc;
+    write_pid_file(r);
+    return run_supervise(r);
+}
+
+int run_main(struct run_ctx *r)
+{
+    int rc = cairn__store_open(&r->store, r->store_dir, r->verbose);
+    if (rc < 0) {
+        cli_error("run", "cannot open the store %s: %s", r->store_dir, cairn_strerror(rc));
+        return CLI_EXIT_ERROR;
+    }
+    if (!realpath(r->store_dir, r->store_abs)) {
+        cli_error("run", "%s: %s", r->store_dir, strerror(errno));
+        cairn__store_close(&r->store);
+        return CLI_EXIT_ERROR;
+    }
+    rc = start(r);
+    char pid_path[PATH_MAX + 32];
+    snprintf(pid_path, sizeof pid_path, "%s/" RUN_PID_FILE, r->store_abs);
+    unlink(pid_path);
+    cairn__store_close(&r->store);
+    return rc;
+}

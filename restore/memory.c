@@ -1,0 +1,171 @@
+/*
+ * memory.c — rebuilds the job's address space in the restorer.
+ *
+ * 1. The kernel's special mappings ([vvar], [vvar_vclock], [vdso], whatever
+ *    this kernel has) are found in /proc/self/maps and compared with the
+ *    checkpointed ones: same names, sizes and relative offsets, else the
+ *    restore is refused (glibc caches vDSO pointers, so they must land where
+ *    they were). No list of special mappings is hard-coded.
+ * 2. They are moved together into cairn's reserved window (mremap each), so
+ *    that nothing but the restorer and them is left outside the job's range.
+ * 3. Everything below and above the window is unmapped; the restorer lives
+ *    in the window (linked at CAIRN_RESTORER_BASE) and runs on a .bss stack.
+ * 4. The special mappings are moved to their checkpointed addresses.
+ * 5. Every mapping is recreated anonymous at its address (the [stack] one
+ *    grows down), filled with pread from the image, then given its
+ *    protection.
+ */
+#include "restore.h"
+#include "rlib.h"
+#include "sys_x86_64.h"
+
+#define PAGE 4096ull
+#define TASK_TOP 0x7ffffffff000ull
+#define PROT_READ 1
+#define PROT_WRITE 2
+#define MAP_PRIVATE 0x02
+#define MAP_FIXED 0x10
+#define MAP_ANONYMOUS 0x20
+#define MAP_GROWSDOWN 0x100
+#define MAP_NORESERVE 0x4000
+#define MREMAP_MAYMOVE 1
+#define MREMAP_FIXED 2
+#define MAX_SPECIAL 16
+
+struct special {
+    uint64_t start, end;
+    char name[32];
+};
+
+static struct special cur[MAX_SPECIAL];
+static unsigned ncur;
+static char maps_text[1 << 16];
+
+/* The special mappings of the restorer itself, from /proc/self/maps. */
+static int find_current_specials(void)
+{
+    long fd = sys3(NR_open, "/proc/self/maps", 0, 0);
+    if (fd < 0)
+        return -1;
+    long n = 0, r;
+    while ((r = sys3(NR_read, fd, maps_text + n, sizeof maps_text - 1 - n)) > 0)
+        n += r;
+    sys1(NR_close, fd);
+    maps_text[n] = 0;
+    for (const char *p = maps_text; *p;) {
+        uint64_t start = r_parse_hex(&p);
+        p++;
+        uint64_t end = r_parse_hex(&p);
+        const char *name = p;
+        while (*p && *p != '\n')
+            p++;
+        const char *eol = p;
+        while (name < eol && *name != '[' && *name != '/')
+            name++;
+        if (name < eol && *name == '[' && !r_startswith(name, "[heap]") &&
+            !r_startswith(name, "[stack]") && !r_startswith(name, "[vsyscall]") &&
+            !r_startswith(name, "[anon") && ncur < MAX_SPECIAL) {
+            struct special *s = &cur[ncur++];
+            s->start = start, s->end = end;
+            unsigned k = 0;
+            while (name + k < eol && k < sizeof s->name - 1)
+                s->name[k] = name[k], k++;
+            s->name[k] = 0;
+        }
+        if (*p)
+            p++;
+    }
+    return 0;
+}
+
+/* Checks the job can be laid out here: nothing in cairn's window, and the
+   same special mappings as at the checkpoint. */
+int r_check_layout(void)
+{
+    char a[24];
+    if (find_current_specials() < 0) {
+        r_say("cannot read /proc/self/maps", (char *)0);
+        return -1;
+    }
+    unsigned k = 0;
+    uint64_t base = 0;
+    for (uint64_t i = 0; i < img.core.nmaps; i++) {
+        const struct cairn_proc_map *m = &img.maps[i];
+        if (m->end > CAIRN_RESERVED_LO && m->start < CAIRN_RESERVED_HI) {
+            r_say("the job has a mapping at ", r_hex(a, m->start),
+                  ", inside the window cairn's restorer needs", (char *)0);
+            return -1;
+        }
+        if (m->kind != CAIRN_MAP_SPECIAL)
+            continue;
+        if (k == 0)
+            base = m->start;
+        if (k >= ncur || !r_streq(m->name, cur[k].name) ||
+            m->end - m->start != cur[k].end - cur[k].start ||
+            m->start - base != cur[k].start - cur[0].start) {
+            r_say("this kernel's special mappings (vDSO) differ from the checkpointed ones at ",
+                  m->name, ": cannot restore on this kernel", (char *)0);
+            return -1;
+        }
+        k++;
+    }
+    if (k != ncur) {
+        r_say("this kernel has more special mappings (vDSO) than the checkpointed one",
+              (char *)0);
+        return -1;
+    }
+    return 0;
+}
+
+static void move_specials(int to_job)
+{
+    unsigned k = 0;
+    uint64_t base = cur[0].start; /* cur[] moves as we go */
+    for (uint64_t i = 0; i < img.core.nmaps && k < ncur; i++) {
+        const struct cairn_proc_map *m = &img.maps[i];
+        if (m->kind != CAIRN_MAP_SPECIAL)
+            continue;
+        uint64_t len = cur[k].end - cur[k].start;
+        uint64_t dst = to_job ? m->start : CAIRN_RESERVED_LO + (cur[k].start - base);
+        long rc = sys5(NR_mremap, cur[k].start, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, dst);
+        if (rc < 0)
+            r_fail("cannot move the vDSO mappings", rc);
+        cur[k].start = dst, cur[k].end = dst + len;
+        k++;
+    }
+}
+
+static void map_one(uint64_t i)
+{
+    const struct cairn_proc_map *m = &img.maps[i];
+    uint64_t len = m->end - m->start;
+    int data = (m->flags & CAIRN_MAPF_DATA) != 0;
+    long flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED;
+    if (m->kind == CAIRN_MAP_STACK)
+        flags |= MAP_GROWSDOWN;
+    if (!data)
+        flags |= MAP_NORESERVE;
+    long rc = sys6(NR_mmap, (long)m->start, (long)len, data ? PROT_READ | PROT_WRITE : 0,
+                   flags, -1, 0);
+    if (rc < 0)
+        r_fail("cannot map a region of the job", rc);
+    if (!data)
+        return;
+    rc = r_pread_all(img.fd, (void *)m->start, len, img.mem_off[i]);
+    if (rc < 0)
+        r_fail("cannot read a region from the image", rc);
+    rc = sys3(NR_mprotect, m->start, len, m->prot);
+    if (rc < 0)
+        r_fail("cannot protect a region", rc);
+}
+
+void r_rebuild_memory(void)
+{
+    move_specials(0);
+    sys2(NR_munmap, PAGE, CAIRN_RESERVED_LO - PAGE);
+    sys2(NR_munmap, CAIRN_RESERVED_HI, TASK_TOP - CAIRN_RESERVED_HI);
+    move_specials(1);
+    for (uint64_t i = 0; i < img.core.nmaps; i++)
+        if (img.maps[i].kind != CAIRN_MAP_SPECIAL)
+            map_one(i);
+}

@@ -1,0 +1,72 @@
+/*
+ * restore.c — cairn-restore, the freestanding restorer: rebuilds a
+ * checkpointed job inside its own process and resumes it.
+ *
+ *   cairn-restore IMAGE CONTROL_FD
+ *
+ * `cairn run` (the job's parent) verifies IMAGE and execs this program in
+ * the child that becomes the job. It has no libc and allocates nothing: it
+ * is linked at CAIRN_RESTORER_BASE, inside a window of the address space
+ * that cairn reserves, and runs on a stack in its .bss, so it can unmap
+ * everything else and map the job back at the original addresses
+ * (memory.c), then restore the kernel state (state.c), and finally resume
+ * the job with rt_sigreturn on the signal frame the checkpoint handler left
+ * on its alternate stack, which restores every register, FPU/AVX included.
+ *
+ * Exit status 125 means the restore failed before the job could run.
+ */
+#include "restore.h"
+#include "rlib.h"
+#include "sys_x86_64.h"
+
+static char image_path[4096];
+
+void r_fail(const char *what, long err)
+{
+    char a[24];
+    r_say("restore failed: ", what, " (errno ", r_dec(a, (uint64_t)-err), ")", (char *)0);
+    r_exit(125);
+}
+
+static void block_all_signals(void)
+{
+    uint64_t all = ~0ull;
+    sys4(NR_rt_sigprocmask, 0 /* SIG_BLOCK */, &all, 0, 8);
+}
+
+static void tell_cairn(void)
+{
+    static const char msg[] = "RESTORED\n";
+    sys3(NR_write, img.control_fd, msg, sizeof msg - 1);
+}
+
+static void set_thread_bases(void)
+{
+    sys2(NR_arch_prctl, ARCH_SET_FS, img.core.fs_base);
+    if (img.core.gs_base)
+        sys2(NR_arch_prctl, ARCH_SET_GS, img.core.gs_base);
+}
+
+__attribute__((noreturn, used)) void restore_main(uint64_t *sp);
+void restore_main(uint64_t *sp)
+{
+    long argc = (long)sp[0];
+    char **argv = (char **)(sp + 1);
+    block_all_signals();
+    if (argc != 3 || strlen(argv[1]) >= sizeof image_path) {
+        r_say("usage: cairn-restore IMAGE CONTROL_FD (run by 'cairn run')", (char *)0);
+        r_exit(125);
+    }
+    memcpy(image_path, argv[1], strlen(argv[1]) + 1);
+    img.control_fd = (int)r_parse_dec(argv[2]);
+    if (img.control_fd < 0 || r_load_image(image_path) < 0 || r_check_layout() < 0)
+        r_exit(125);
+    /* From here on the restorer's own stack and arguments are gone. */
+    r_rebuild_memory();
+    r_restore_files();
+    r_restore_process();
+    tell_cairn();
+    sys1(NR_close, img.fd);
+    set_thread_bases();
+    restore_sigreturn(img.core.frame_uc);
+}

@@ -1,0 +1,41 @@
+/*
+ * restore.h — the restorer's shared state: the image's index and the
+ * records read from it, all in .bss (there is no allocator).
+ */
+#ifndef CAIRN_RESTORE_H
+#define CAIRN_RESTORE_H
+
+#include <stdint.h>
+
+#include "process_format.h"
+
+#define R_MAX_MAPS 16384u
+#define R_MAX_FILES 256u
+
+struct r_image {
+    int fd;
+    int control_fd;                 /* cairn's channel (ours, moved high) */
+    struct cairn_proc_core core;
+    struct cairn_proc_map maps[R_MAX_MAPS];
+    uint64_t mem_off[R_MAX_MAPS];   /* payload offset of each map's bytes */
+    uint64_t mem_len[R_MAX_MAPS];
+    struct cairn_proc_file files[R_MAX_FILES];
+};
+
+extern struct r_image img;
+
+/* image.c: reads the section index and the records. 0 or -1 (said why). */
+int r_load_image(const char *path);
+
+/* memory.c: replaces the address space by the job's. Past the first
+   munmap there is no way back: errors end the process. */
+int r_check_layout(void);
+void r_rebuild_memory(void);
+
+/* state.c: fds, cwd, limits, timers, signals, mm fields, rseq, comm. */
+void r_restore_files(void);
+void r_restore_process(void);
+
+__attribute__((noreturn)) void r_fail(const char *what, long err);
+
+#endif

@@ -1,0 +1,153 @@
+/*
+ * state.c — restores the job's kernel-side state in the restorer: file
+ * descriptors, mm fields, cwd, umask, limits, timers, signal actions, the
+ * thread's name and its rseq registration.
+ */
+#include "restore.h"
+#include "rlib.h"
+#include "sys_x86_64.h"
+
+#define O_CREAT 0100
+#define O_EXCL 0200
+#define O_TRUNC 01000
+#define F_DUPFD 0
+#define F_SETFD 2
+#define PR_SET_NAME 15
+#define PR_SET_MM 35
+#define PR_SET_MM_MAP 14
+
+struct kstat { /* x86_64 struct stat: only st_size is used */
+    uint64_t dev, ino, nlink;
+    uint32_t mode, uid, gid, pad0;
+    uint64_t rdev;
+    int64_t size, blksize, blocks;
+    uint64_t times[6], reserved[3];
+};
+
+/* Moves our two descriptors above every number the job uses, then closes
+   everything else but the stdio streams the job inherits from us. */
+static void clear_fd_table(void)
+{
+    long top = (long)img.core.control_fd;
+    for (uint64_t i = 0; i < img.core.nfiles; i++)
+        if (img.files[i].fd > top)
+            top = img.files[i].fd;
+    long fd = sys3(NR_fcntl, img.fd, F_DUPFD, top + 1);
+    long ctl = fd < 0 ? fd : sys3(NR_fcntl, img.control_fd, F_DUPFD, fd + 1);
+    if (fd < 0 || ctl < 0)
+        r_fail("cannot move the restorer's descriptors", fd < 0 ? fd : ctl);
+    for (int std = 0; std <= 2; std++) {
+        int keep = 0;
+        for (uint64_t i = 0; i < img.core.nfiles; i++)
+            keep |= img.files[i].fd == std && img.files[i].kind == CAIRN_FD_INHERIT;
+        if (!keep)
+            sys1(NR_close, std);
+    }
+    sys3(NR_close_range, 3, fd - 1, 0);
+    sys3(NR_close_range, ctl + 1, ~0u, 0);
+    img.fd = (int)fd;
+    img.control_fd = (int)ctl;
+}
+
+/* Reopens a regular file or device, rolling back a file the job was
+   appending to, and warning about one that is now shorter. */
+static void reopen(const struct cairn_proc_file *f)
+{
+    char a[24], b[24];
+    long fd = sys3(NR_open, f->path, f->open_flags & ~(O_CREAT | O_EXCL | O_TRUNC), 0);
+    if (fd < 0)
+        r_fail(f->path, fd);
+    struct kstat sb;
+    if (f->kind == CAIRN_FD_FILE && sys2(NR_fstat, fd, &sb) == 0 && (sb.mode & 0170000) == 0100000) {
+        if ((uint64_t)sb.size < f->size)
+            r_say("warning: ", f->path, " is shorter (", r_dec(a, (uint64_t)sb.size),
+                  " bytes) than at the checkpoint (", r_dec(b, f->size),
+                  " bytes): it was truncated or re-created since", (char *)0);
+        else if ((uint64_t)sb.size > f->size && (f->flags & CAIRN_FILEF_APPENDING))
+            sys2(NR_ftruncate, fd, f->size);
+    }
+    if (fd != f->fd) {
+        long rc = sys2(NR_dup2, fd, f->fd);
+        sys1(NR_close, fd);
+        if (rc < 0)
+            r_fail(f->path, rc);
+    }
+    if (f->kind == CAIRN_FD_FILE)
+        sys3(NR_lseek, f->fd, f->offset, 0);
+}
+
+void r_restore_files(void)
+{
+    clear_fd_table();
+    for (uint64_t i = 0; i < img.core.nfiles; i++)
+        if (img.files[i].kind == CAIRN_FD_FILE || img.files[i].kind == CAIRN_FD_DEVICE)
+            reopen(&img.files[i]);
+    for (uint64_t i = 0; i < img.core.nfiles; i++)
+        if (img.files[i].kind == CAIRN_FD_DUP)
+            sys2(NR_dup2, img.files[i].dup_of, img.files[i].fd);
+    for (uint64_t i = 0; i < img.core.nfiles; i++)
+        sys3(NR_fcntl, img.files[i].fd, F_SETFD, img.files[i].fd_flags);
+    long rc = sys2(NR_dup2, img.control_fd, img.core.control_fd);
+    if (rc < 0)
+        r_fail("cannot place the control channel", rc);
+    sys3(NR_fcntl, img.core.control_fd, F_SETFD, 0); /* as cairn run gave it */
+    sys1(NR_close, img.control_fd);
+    img.control_fd = (int)img.core.control_fd;
+}
+
+struct prctl_mm_map {
+    uint64_t start_code, end_code, start_data, end_data, start_brk, brk, start_stack;
+    uint64_t arg_start, arg_end, env_start, env_end;
+    uint64_t *auxv;
+    uint32_t auxv_size;
+    uint32_t exe_fd;
+};
+
+static void restore_mm(void)
+{
+    const struct cairn_proc_core *c = &img.core;
+    static uint64_t auxv[CAIRN_PROC_AUXV_WORDS];
+    memcpy(auxv, c->auxv, sizeof auxv);
+    struct prctl_mm_map m = {
+        c->start_code, c->end_code, c->start_data, c->end_data, c->start_brk, c->brk,
+        c->start_stack, c->arg_start, c->arg_end, c->env_start, c->env_end,
+        auxv, (uint32_t)(c->auxv_words * 8), ~0u};
+    long rc = sys5(NR_prctl, PR_SET_MM, PR_SET_MM_MAP, &m, sizeof m, 0);
+    if (rc < 0)
+        r_fail("prctl(PR_SET_MM_MAP) refused the job's mm fields", rc);
+}
+
+static void restore_signals_and_timers(void)
+{
+    const struct cairn_proc_core *c = &img.core;
+    for (unsigned sig = 1; sig <= CAIRN_PROC_NSIG; sig++)
+        if (sig != 9 && sig != 19)
+            sys4(NR_rt_sigaction, sig, &c->act[sig - 1], 0, 8);
+    for (int t = 0; t < 3; t++) {
+        const struct cairn_proc_itimer *it = &c->itimer[t];
+        long v[4] = {(long)(it->interval_us / 1000000), (long)(it->interval_us % 1000000),
+                     (long)(it->value_us / 1000000), (long)(it->value_us % 1000000)};
+        if (it->value_us)
+            sys3(NR_setitimer, t, v, 0);
+    }
+}
+
+void r_restore_process(void)
+{
+    const struct cairn_proc_core *c = &img.core;
+    restore_mm();
+    if (c->cwd[0] && sys1(NR_chdir, c->cwd) < 0)
+        r_say("warning: cannot enter the job's directory ", c->cwd, (char *)0);
+    sys1(NR_umask, c->umask);
+    for (unsigned r = 0; r < CAIRN_PROC_NRLIMIT; r++) {
+        uint64_t lim[2] = {c->rlim_cur[r], c->rlim_max[r]};
+        sys4(NR_prlimit64, 0, r, lim, 0); /* a higher hard limit stays lower */
+    }
+    restore_signals_and_timers();
+    sys5(NR_prctl, PR_SET_NAME, c->comm, 0, 0, 0);
+    if (c->rseq_addr) {
+        long rc = sys4(NR_rseq, c->rseq_addr, c->rseq_len, 0, c->rseq_sig);
+        if (rc < 0)
+            r_fail("cannot register rseq", rc);
+    }
+}

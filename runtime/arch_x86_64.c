@@ -1,0 +1,57 @@
+/*
+ * arch_x86_64.c — x86_64 parts of the runtime (see arch_x86_64.h).
+ *
+ * The register file itself needs no code here: the kernel saved it, with the
+ * whole xsave area, in the signal frame on the runtime's alternate stack,
+ * and that frame is part of the memory image. The restorer resumes the job
+ * by rt_sigreturn on that very frame.
+ */
+#define _GNU_SOURCE
+#include <asm/prctl.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/rseq.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "arch_x86_64.h"
+
+/* glibc's rseq registration: the kernel records 32 bytes (not __rseq_size)
+   with this signature (DESIGN.md section 4). */
+#define RSEQ_LEN_REGISTERED 32u
+#define RSEQ_SIG_GLIBC 0x53053053u
+
+void rt_arch_capture(struct cairn_proc_core *core)
+{
+    unsigned long fs = 0, gs = 0;
+    syscall(SYS_arch_prctl, ARCH_GET_FS, &fs);
+    syscall(SYS_arch_prctl, ARCH_GET_GS, &gs);
+    core->arch = CAIRN_PROC_ARCH_X86_64;
+    core->fs_base = fs;
+    core->gs_base = gs;
+    if (__rseq_size > 0) {
+        core->rseq_addr = fs + (uint64_t)__rseq_offset;
+        core->rseq_len = RSEQ_LEN_REGISTERED;
+        core->rseq_sig = RSEQ_SIG_GLIBC;
+    }
+}
+
+long rt_arch_fork_writer(void)
+{
+    return syscall(SYS_clone, (unsigned long)(CLONE_PARENT | SIGCHLD), 0UL, 0UL, 0UL, 0UL);
+}
+
+void rt_arch_writer_detach(const struct cairn_proc_core *core)
+{
+    /* The kernel keeps writing the cpu number into a registered rseq area;
+       in the writer that would change memory while it is hashed. */
+    if (core->rseq_addr)
+        syscall(SYS_rseq, (void *)core->rseq_addr, (unsigned)core->rseq_len,
+                1 /* RSEQ_FLAG_UNREGISTER */, (unsigned)core->rseq_sig);
+}
+
+void rt_arch_exit(int status)
+{
+    for (;;)
+        syscall(SYS_exit_group, status);
+}

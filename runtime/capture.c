@@ -1,0 +1,369 @@
+/*
+ * capture.c — records the job's state inside the checkpoint signal handler.
+ *
+ * Only async-signal-safe calls (open/read/readlink/fstat/fcntl/lseek and
+ * raw syscalls) and the preallocated struct rt_state are used. Anything the
+ * restorer could not rebuild is refused here, before the writer forks, with
+ * a message naming the resource; the job then simply goes on.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
+#include <termios.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#include "arch_x86_64.h"
+#include "capture.h"
+
+static int refuse(struct rt_state *st, const char *a, const char *b, const char *c)
+{
+    st->why[0] = 0;
+    rt_cat(st->why, sizeof st->why, a);
+    rt_cat(st->why, sizeof st->why, b);
+    rt_cat(st->why, sizeof st->why, c);
+    return -1;
+}
+
+/* Calls fn(name) for each entry of a /proc directory; stops at fn < 0. */
+static int each_dirent(const char *dir, char *buf, size_t cap,
+                       int (*fn)(struct rt_state *, const char *), struct rt_state *st)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return refuse(st, "cannot open ", dir, "");
+    int rc = 0;
+    for (;;) {
+        long n = syscall(SYS_getdents64, fd, buf, cap);
+        if (n <= 0)
+            break;
+        for (long off = 0; off < n && rc == 0;) {
+            struct dirent64 *d = (struct dirent64 *)(buf + off);
+            off += d->d_reclen;
+            if (d->d_name[0] != '.')
+                rc = fn(st, d->d_name);
+        }
+        if (rc)
+            break;
+    }
+    close(fd);
+    return rc;
+}
+
+static int count_task(struct rt_state *st, const char *name)
+{
+    (void)name;
+    st->core.nthreads++;
+    return 0;
+}
+
+static int check_tasks(struct rt_state *st)
+{
+    char buf[4096];
+    st->core.nthreads = 0;
+    if (each_dirent("/proc/self/task", buf, sizeof buf, count_task, st) < 0)
+        return -1;
+    if (st->core.nthreads != 1) {
+        char n[24] = "";
+        rt_cat_u64(n, sizeof n, st->core.nthreads);
+        return refuse(st, "the job has ", n, " threads (only single-threaded jobs for now)");
+    }
+    char path[64] = "/proc/self/task/";
+    rt_cat_u64(path, sizeof path, (uint64_t)syscall(SYS_gettid));
+    rt_cat(path, sizeof path, "/children");
+    char kids[64];
+    if (rt_read_file(path, kids, sizeof kids) > 0 && kids[0] >= '0' && kids[0] <= '9') {
+        for (char *p = kids; *p; p++)
+            if (*p == ' ' || *p == '\n')
+                *p = 0;
+        return refuse(st, "the job has a child process (pid ", kids, ")");
+    }
+    return 0;
+}
+
+/* ---- mappings ------------------------------------------------------------ */
+
+static void copy_name(char *dst, size_t cap, const char *src, const char *end)
+{
+    size_t n = 0;
+    while (src < end && n + 1 < cap)
+        dst[n++] = *src++;
+    dst[n] = 0;
+}
+
+static int classify_map(struct rt_state *st, struct cairn_proc_map *m, const char *name,
+                        const char *end, char shared)
+{
+    size_t len = (size_t)(end - name);
+    copy_name(m->name, sizeof m->name, name, end);
+    if (shared == 's') {
+        char addr[24] = "";
+        rt_cat_hex(addr, sizeof addr, m->start);
+        return refuse(st, "shared memory mapping at ", addr,
+                      len ? " (shared with other processes is not supported)" : "");
+    }
+    if (len == 0 || rt_startswith(m->name, "[heap]") || rt_startswith(m->name, "[anon"))
+        m->kind = CAIRN_MAP_ANON;
+    else if (rt_startswith(m->name, "[stack]"))
+        m->kind = CAIRN_MAP_STACK;
+    else if (name[0] == '[')
+        m->kind = CAIRN_MAP_SPECIAL;
+    else
+        m->kind = CAIRN_MAP_FILE;
+    if (m->kind != CAIRN_MAP_SPECIAL && m->prot != PROT_NONE)
+        m->flags |= CAIRN_MAPF_DATA;
+    return 0;
+}
+
+/* Parses one line of /proc/self/maps into m; 1 if it is to be skipped. */
+static int parse_map(struct rt_state *st, const char *p, const char *eol,
+                     struct cairn_proc_map *m)
+{
+    *m = (struct cairn_proc_map){0};
+    m->start = rt_parse_hex(&p);
+    p++;
+    m->end = rt_parse_hex(&p);
+    p++;
+    m->prot = (p[0] == 'r' ? PROT_READ : 0) | (p[1] == 'w' ? PROT_WRITE : 0) |
+              (p[2] == 'x' ? PROT_EXEC : 0);
+    char shared = p[3];
+    p += 5;
+    m->offset = rt_parse_hex(&p);
+    for (int field = 0; field < 2 && p < eol; field++) { /* dev, inode */
+        while (p < eol && *p == ' ')
+            p++;
+        while (p < eol && *p != ' ')
+            p++;
+    }
+    while (p < eol && *p == ' ')
+        p++;
+    if (m->start >= 0xffffffffff600000ull) /* [vsyscall]: fixed, not ours */
+        return 1;
+    if (m->start >= CAIRN_RESERVED_LO && m->end <= CAIRN_RESERVED_HI)
+        return 1;
+    return classify_map(st, m, p, eol, shared) < 0 ? -1 : 0;
+}
+
+static int capture_maps(struct rt_state *st)
+{
+    if (rt_read_file("/proc/self/maps", st->text, sizeof st->text) < 0)
+        return refuse(st, "cannot read /proc/self/maps", "", "");
+    st->core.nmaps = 0;
+    for (const char *p = st->text; *p;) {
+        const char *eol = p;
+        while (*eol && *eol != '\n')
+            eol++;
+        if (st->core.nmaps == RT_MAX_MAPS)
+            return refuse(st, "too many mappings", "", "");
+        struct cairn_proc_map *m = &st->maps[st->core.nmaps];
+        int rc = parse_map(st, p, eol, m);
+        if (rc < 0)
+            return -1;
+        if (rc == 0)
+            st->core.nmaps++;
+        p = *eol ? eol + 1 : eol;
+    }
+    return 0;
+}
+
+/* ---- file descriptors ---------------------------------------------------- */
+
+static int is_tty(int fd)
+{
+    struct termios t;
+    return ioctl(fd, TCGETS, &t) == 0;
+}
+
+static int is_plain_device(const char *path)
+{
+    return rt_streq(path, "/dev/null") || rt_streq(path, "/dev/zero") ||
+           rt_streq(path, "/dev/urandom") || rt_streq(path, "/dev/random");
+}
+
+/* Finds an earlier regular file that is the same open file (dup'ed). */
+static int find_dup(struct rt_state *st, unsigned n, const struct stat *sb,
+                    const struct cairn_proc_file *f)
+{
+    for (unsigned i = 0; i < n; i++) {
+        const struct cairn_proc_file *g = &st->files[i];
+        if (g->kind == CAIRN_FD_FILE && st->file_dev[i] == sb->st_dev &&
+            st->file_ino[i] == sb->st_ino && g->offset == f->offset &&
+            g->open_flags == f->open_flags)
+            return g->fd;
+    }
+    return -1;
+}
+
+static int classify_fd(struct rt_state *st, struct cairn_proc_file *f, int fd)
+{
+    struct stat sb;
+    char num[16] = "fd ";
+    rt_cat_u64(num, sizeof num, (uint64_t)fd);
+    if (fstat(fd, &sb) < 0)
+        return refuse(st, num, ": cannot stat", "");
+    f->open_flags = (uint32_t)fcntl(fd, F_GETFL);
+    f->fd_flags = (uint32_t)fcntl(fd, F_GETFD);
+    if (S_ISREG(sb.st_mode) || S_ISDIR(sb.st_mode)) {
+        size_t len = rt_strlen(f->path);
+        if (f->path[0] != '/' || (len > 10 && rt_streq(f->path + len - 10, " (deleted)")))
+            return refuse(st, num, ": deleted or unnamed file ", f->path);
+        off_t off = lseek(fd, 0, SEEK_CUR);
+        f->offset = off < 0 ? 0 : (uint64_t)off;
+        f->size = (uint64_t)sb.st_size;
+        int acc = (int)(f->open_flags & O_ACCMODE);
+        if (S_ISREG(sb.st_mode) && acc != O_RDONLY &&
+            ((f->open_flags & O_APPEND) || f->offset == f->size))
+            f->flags |= CAIRN_FILEF_APPENDING;
+        unsigned n = (unsigned)(f - st->files);
+        st->file_dev[n] = sb.st_dev;
+        st->file_ino[n] = sb.st_ino;
+        f->dup_of = find_dup(st, n, &sb, f);
+        f->kind = f->dup_of >= 0 ? CAIRN_FD_DUP : CAIRN_FD_FILE;
+        return 0;
+    }
+    if (S_ISCHR(sb.st_mode) && is_plain_device(f->path)) {
+        f->kind = CAIRN_FD_DEVICE;
+        return 0;
+    }
+    int tty = S_ISCHR(sb.st_mode) && is_tty(fd);
+    if ((tty || S_ISFIFO(sb.st_mode)) && fd <= 2) {
+        f->kind = CAIRN_FD_INHERIT;
+        return 0;
+    }
+    if (S_ISSOCK(sb.st_mode))
+        return refuse(st, num, " is a socket (", f->path);
+    if (S_ISFIFO(sb.st_mode))
+        return refuse(st, num, " is a pipe (only stdin/stdout/stderr may be pipes): ", f->path);
+    if (tty)
+        return refuse(st, num, " is a terminal (only stdin/stdout/stderr may be): ", f->path);
+    return refuse(st, num, " cannot be checkpointed: ", f->path);
+}
+
+static int capture_fd(struct rt_state *st, const char *name)
+{
+    const char *p = name;
+    int fd = (int)rt_parse_dec(&p);
+    if (fd == (int)st->core.control_fd)
+        return 0;
+    char link[64] = "/proc/self/fd/";
+    rt_cat(link, sizeof link, name);
+    if (st->core.nfiles == RT_MAX_FILES)
+        return refuse(st, "too many open files", "", "");
+    struct cairn_proc_file *f = &st->files[st->core.nfiles];
+    *f = (struct cairn_proc_file){.fd = fd, .dup_of = -1};
+    ssize_t n = readlink(link, f->path, sizeof f->path - 1);
+    if (n < 0) /* the directory stream's own fd, closed since */
+        return 0;
+    f->path[n] = 0;
+    size_t len = rt_strlen(f->path);
+    if (rt_startswith(f->path, "/proc/") && len > 3 && rt_streq(f->path + len - 3, "/fd"))
+        return 0; /* our own directory stream */
+    if (classify_fd(st, f, fd) < 0)
+        return -1;
+    st->core.nfiles++;
+    return 0;
+}
+
+static int capture_fds(struct rt_state *st)
+{
+    char buf[4096];
+    st->core.nfiles = 0;
+    return each_dirent("/proc/self/fd", buf, sizeof buf, capture_fd, st);
+}
+
+/* ---- the rest -------------------------------------------------------------- */
+
+/* /proc/self/stat fields 26..28 and 45..51 (the mm fields). */
+static int capture_mm(struct rt_state *st)
+{
+    char buf[2048];
+    if (rt_read_file("/proc/self/stat", buf, sizeof buf) < 0)
+        return refuse(st, "cannot read /proc/self/stat", "", "");
+    const char *p = buf, *paren = buf;
+    for (; *p; p++)
+        if (*p == ')')
+            paren = p;
+    p = paren + 2; /* field 3 */
+    uint64_t v[53] = {0};
+    for (int field = 3; field <= 52 && *p; field++) {
+        v[field] = rt_parse_dec(&p); /* negative fields parse as 0; unused */
+        while (*p && *p != ' ')
+            p++;
+        while (*p == ' ')
+            p++;
+    }
+    struct cairn_proc_core *c = &st->core;
+    c->start_code = v[26], c->end_code = v[27], c->start_stack = v[28];
+    c->start_data = v[45], c->end_data = v[46], c->start_brk = v[47];
+    c->arg_start = v[48], c->arg_end = v[49], c->env_start = v[50], c->env_end = v[51];
+    c->brk = (uint64_t)syscall(SYS_brk, 0);
+    int fd = open("/proc/self/auxv", O_RDONLY | O_CLOEXEC);
+    ssize_t n = fd < 0 ? -1 : read(fd, c->auxv, sizeof c->auxv);
+    if (fd >= 0)
+        close(fd);
+    if (n <= 0)
+        return refuse(st, "cannot read /proc/self/auxv", "", "");
+    c->auxv_words = (uint64_t)n / 8;
+    return 0;
+}
+
+static void capture_signals(struct rt_state *st, void *ucv)
+{
+    ucontext_t *uc = ucv;
+    for (unsigned sig = 1; sig <= CAIRN_PROC_NSIG; sig++) {
+        struct cairn_proc_sigaction *a = &st->core.act[sig - 1];
+        *a = (struct cairn_proc_sigaction){0};
+        if (sig != SIGKILL && sig != SIGSTOP)
+            syscall(SYS_rt_sigaction, sig, NULL, a, 8);
+    }
+    st->core.sigmask = *(const uint64_t *)&uc->uc_sigmask;
+}
+
+static void capture_misc(struct rt_state *st)
+{
+    struct cairn_proc_core *c = &st->core;
+    mode_t m = umask(0);
+    umask(m);
+    c->umask = m;
+    for (unsigned r = 0; r < CAIRN_PROC_NRLIMIT; r++) {
+        struct rlimit rl = {RLIM_INFINITY, RLIM_INFINITY};
+        syscall(SYS_prlimit64, 0, r, NULL, &rl);
+        c->rlim_cur[r] = rl.rlim_cur;
+        c->rlim_max[r] = rl.rlim_max;
+    }
+    for (int t = 0; t < 3; t++) {
+        struct itimerval it = {{0, 0}, {0, 0}};
+        getitimer(t, &it);
+        c->itimer[t].interval_us = (uint64_t)it.it_interval.tv_sec * 1000000u +
+                                   (uint64_t)it.it_interval.tv_usec;
+        c->itimer[t].value_us = (uint64_t)it.it_value.tv_sec * 1000000u +
+                                (uint64_t)it.it_value.tv_usec;
+    }
+    prctl(PR_GET_NAME, c->comm, 0, 0, 0);
+    ssize_t n = readlink("/proc/self/cwd", c->cwd, sizeof c->cwd - 1);
+    c->cwd[n < 0 ? 0 : n] = 0;
+}
+
+int rt_capture(struct rt_state *st, void *uc, int control_fd)
+{
+    struct cairn_proc_core *c = &st->core;
+    *c = (struct cairn_proc_core){.magic = CAIRN_PROC_MAGIC, .version = CAIRN_PROC_VERSION};
+    c->control_fd = (uint64_t)control_fd;
+    c->frame_uc = (uint64_t)(uintptr_t)uc;
+    st->why[0] = 0;
+    if (check_tasks(st) < 0 || capture_fds(st) < 0 || capture_mm(st) < 0)
+        return -1;
+    capture_signals(st, uc);
+    capture_misc(st);
+    rt_arch_capture(c);
+    return capture_maps(st); /* last: nothing maps or unmaps after it */
+}

@@ -1,0 +1,55 @@
+/*
+ * capture.h — what the runtime records about the job inside the checkpoint
+ * signal handler, and the async-signal-safe helpers it uses to do so.
+ *
+ * Everything lives in memory mapped once by the constructor, so the handler
+ * and the copy-on-write writer child allocate nothing.
+ */
+#ifndef CAIRN_RUNTIME_CAPTURE_H
+#define CAIRN_RUNTIME_CAPTURE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "process_format.h"
+
+#define RT_MAX_MAPS 16384u
+#define RT_MAX_FILES 256u
+#define RT_MAPS_TEXT (4u << 20)
+
+struct rt_state {
+    struct cairn_proc_core core;
+    struct cairn_proc_map maps[RT_MAX_MAPS];
+    struct cairn_proc_file files[RT_MAX_FILES];
+    uint64_t file_dev[RT_MAX_FILES], file_ino[RT_MAX_FILES];
+    char text[RT_MAPS_TEXT];          /* /proc/self/maps and friends */
+    char why[512];                    /* reason for a refusal or failure */
+    /* The handler's alternate stack holds the signal frame, and the writer
+       child runs on it: the child writes a copy taken as it starts. */
+    uint64_t alt_start, alt_size;
+    unsigned char *alt_copy;
+};
+
+/* Records the whole process state into st; uc is the handler's ucontext.
+   Returns 0, or -1 with st->why naming the resource that cannot be saved. */
+int rt_capture(struct rt_state *st, void *uc, int control_fd);
+
+/* Writes the image of st to the open file fd (the writer child). Returns 0
+   or -1 with st->why set. *bytes receives the image size. */
+int rt_write_image(struct rt_state *st, int fd, uint64_t generation, uint64_t *bytes);
+
+/* ---- async-signal-safe helpers (rt_util.c) ---------------------------- */
+size_t rt_strlen(const char *s);
+int rt_streq(const char *a, const char *b);
+int rt_startswith(const char *s, const char *prefix);
+/* Appends to a NUL-terminated buffer of size cap, truncating. */
+void rt_cat(char *buf, size_t cap, const char *s);
+void rt_cat_u64(char *buf, size_t cap, uint64_t v);
+void rt_cat_hex(char *buf, size_t cap, uint64_t v);
+/* Reads a whole small file into buf (NUL-terminated); length or -1. */
+long rt_read_file(const char *path, char *buf, size_t cap);
+uint64_t rt_parse_hex(const char **p);
+uint64_t rt_parse_dec(const char **p);
+uint64_t rt_now_ns(void);
+
+#endif

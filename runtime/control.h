@@ -1,0 +1,23 @@
+/*
+ * control.h — the channel between `cairn run` and the runtime inside the job.
+ *
+ * cairn passes one end of a socketpair to the job as fd $CAIRN_CONTROL_FD.
+ * Lines, each written with one write():
+ *   runtime -> cairn  "HELLO <pid>"             the runtime is loaded
+ *   cairn -> runtime  "CKPT <gen> <tmp path>"   then the checkpoint signal
+ *   runtime -> cairn  "REFUSE <why>"            nothing written, job goes on
+ *                     "PAUSE <ns>"              the job ran again after ns
+ *                     "DONE <bytes>"            the writer made it durable
+ *                     "FAIL <why>"              the writer failed
+ *   restorer -> cairn "RESTORED"                about to resume the job
+ */
+#ifndef CAIRN_RUNTIME_CONTROL_H
+#define CAIRN_RUNTIME_CONTROL_H
+
+#define CAIRN_CONTROL_ENV "CAIRN_CONTROL_FD"
+/* The checkpoint signal: a real-time signal glibc does not reserve
+   (glibc keeps 32 and 33; SIGRTMAX is 64). */
+#define CAIRN_CKPT_SIGNAL 62
+#define CAIRN_CONTROL_LINE_MAX 4200
+
+#endif

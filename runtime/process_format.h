@@ -1,0 +1,137 @@
+/*
+ * process_format.h — the sections of a transparent process image
+ * (cairn run), shared by the runtime that writes them and the freestanding
+ * restorer that reads them. Documented byte by byte in docs/FORMAT.md,
+ * "Process images".
+ *
+ * Unlike libcairn's own sections these payloads are fixed-layout records of
+ * little-endian 64-bit fields, written and read as C structs: both ends are
+ * cairn code for the same architecture, and the restorer has no libc to
+ * decode with. The static_asserts pin the layout so that a compiler cannot
+ * move a field. Only headers that exist in a freestanding build are used.
+ */
+#ifndef CAIRN_PROCESS_FORMAT_H
+#define CAIRN_PROCESS_FORMAT_H
+
+#include <stdint.h>
+
+/* Section types (0x100..0x1ff belong to process images). */
+#define CAIRN_SEC_PROC_CORE 0x100u   /* struct cairn_proc_core */
+#define CAIRN_SEC_PROC_MAPS 0x101u   /* struct cairn_proc_map[n] */
+#define CAIRN_SEC_PROC_MEM 0x102u    /* one mapping's bytes; arg = its index */
+#define CAIRN_SEC_PROC_FILES 0x103u  /* struct cairn_proc_file[n] */
+
+#define CAIRN_PROC_MAGIC 0x636f7270u /* "proc" */
+#define CAIRN_PROC_VERSION 1u
+#define CAIRN_PROC_ARCH_X86_64 62u   /* ELF e_machine */
+
+#define CAIRN_PROC_NSIG 64u
+#define CAIRN_PROC_NRLIMIT 16u
+#define CAIRN_PROC_AUXV_WORDS 128u
+#define CAIRN_PROC_PATH_MAX 4096u
+
+/* The restorer is linked at a fixed address in a window reserved for cairn;
+   a restored job carries the restorer's leftovers there until the runtime's
+   next checkpoint unmaps them. A job mapping in the window cannot be
+   restored. */
+#define CAIRN_RESERVED_LO 0x1fff00000000ull
+#define CAIRN_RESERVED_HI 0x200100000000ull
+#define CAIRN_RESTORER_BASE 0x200000000000ull
+
+struct cairn_proc_sigaction {       /* the kernel's struct sigaction */
+    uint64_t handler;
+    uint64_t flags;
+    uint64_t restorer;
+    uint64_t mask;
+};
+
+struct cairn_proc_itimer {          /* struct itimerval, in microseconds */
+    uint64_t interval_us;
+    uint64_t value_us;
+};
+
+struct cairn_proc_core {
+    uint32_t magic;                 /* CAIRN_PROC_MAGIC */
+    uint32_t version;               /* CAIRN_PROC_VERSION */
+    uint32_t arch;                  /* CAIRN_PROC_ARCH_* */
+    uint32_t nthreads;              /* 1 for now */
+    uint64_t nmaps;
+    uint64_t nfiles;
+    /* Thread 0: where its signal frame's ucontext is (rt_sigreturn with the
+       stack pointer there resumes it), its FS/GS bases and rseq area. */
+    uint64_t frame_uc;
+    uint64_t fs_base;
+    uint64_t gs_base;
+    uint64_t rseq_addr;             /* 0: no rseq registered */
+    uint64_t rseq_len;
+    uint64_t rseq_sig;
+    /* mm fields (prctl PR_SET_MM_MAP). */
+    uint64_t start_code, end_code, start_data, end_data;
+    uint64_t start_brk, brk, start_stack;
+    uint64_t arg_start, arg_end, env_start, env_end;
+    uint64_t auxv_words;            /* used words of auxv[] */
+    uint64_t auxv[CAIRN_PROC_AUXV_WORDS];
+    /* Process-wide state. */
+    uint64_t umask;
+    uint64_t control_fd;            /* the runtime's channel to cairn */
+    uint64_t sigmask;               /* blocked set when the job was stopped */
+    struct cairn_proc_sigaction act[CAIRN_PROC_NSIG]; /* [signo - 1] */
+    uint64_t rlim_cur[CAIRN_PROC_NRLIMIT];
+    uint64_t rlim_max[CAIRN_PROC_NRLIMIT];
+    struct cairn_proc_itimer itimer[3]; /* REAL, VIRTUAL, PROF */
+    char comm[16];
+    char cwd[CAIRN_PROC_PATH_MAX];
+};
+
+/* Kinds of mapping. */
+enum {
+    CAIRN_MAP_ANON = 0,      /* private anonymous, incl. [heap] */
+    CAIRN_MAP_FILE = 1,      /* private file mapping: contents embedded */
+    CAIRN_MAP_STACK = 2,     /* [stack]: restored MAP_GROWSDOWN */
+    CAIRN_MAP_SPECIAL = 3    /* [vdso], [vvar], ...: moved, not stored */
+};
+
+/* Mapping flags. */
+#define CAIRN_MAPF_DATA 0x1u /* a CAIRN_SEC_PROC_MEM section holds its bytes */
+
+struct cairn_proc_map {
+    uint64_t start, end;
+    uint32_t prot;           /* PROT_* */
+    uint32_t kind;           /* CAIRN_MAP_* */
+    uint32_t flags;          /* CAIRN_MAPF_* */
+    uint32_t reserved;
+    uint64_t offset;         /* file offset (informational) */
+    char name[64];           /* path (truncated) or [special] name */
+};
+
+/* Kinds of file descriptor. */
+enum {
+    CAIRN_FD_FILE = 0,       /* regular file: reopened by path, offset set */
+    CAIRN_FD_DUP = 1,        /* shares fd `dup_of`'s open file */
+    CAIRN_FD_INHERIT = 2,    /* stdio pipe/tty: the restoring cairn's fd */
+    CAIRN_FD_DEVICE = 3      /* /dev/null, /dev/zero, /dev/urandom: reopened */
+};
+
+/* File flags. */
+#define CAIRN_FILEF_APPENDING 0x1u /* written at its end: roll back on restore */
+
+struct cairn_proc_file {
+    int32_t fd;
+    uint32_t kind;           /* CAIRN_FD_* */
+    uint32_t open_flags;     /* fcntl F_GETFL */
+    uint32_t fd_flags;       /* fcntl F_GETFD */
+    uint32_t flags;          /* CAIRN_FILEF_* */
+    int32_t dup_of;
+    uint64_t offset;
+    uint64_t size;           /* file size at the checkpoint */
+    char path[CAIRN_PROC_PATH_MAX];
+};
+
+_Static_assert(sizeof(struct cairn_proc_sigaction) == 32, "layout");
+_Static_assert(sizeof(struct cairn_proc_map) == 104, "layout");
+_Static_assert(sizeof(struct cairn_proc_file) == 40 + CAIRN_PROC_PATH_MAX, "layout");
+_Static_assert(sizeof(struct cairn_proc_core) == 8 * 22 + 8 * CAIRN_PROC_AUXV_WORDS + 24 +
+                   32 * CAIRN_PROC_NSIG + 16 * CAIRN_PROC_NRLIMIT + 48 + 16 +
+                   CAIRN_PROC_PATH_MAX, "layout");
+
+#endif

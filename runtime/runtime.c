@@ -1,0 +1,161 @@
+/*
+ * runtime.c — the part of cairn that `cairn run` injects into the job with
+ * LD_PRELOAD (libcairn-runtime.so).
+ *
+ * The constructor takes the control channel from $CAIRN_CONTROL_FD, maps the
+ * memory the checkpoint will need, and installs a handler for
+ * CAIRN_CKPT_SIGNAL on its own alternate stack. On that signal the handler
+ * reads cairn's request (generation and temp file), records the process
+ * state (capture.c), and forks a copy-on-write writer child (writer.c);
+ * the job resumes as soon as the fork returns. The kernel saved all the
+ * registers, FPU/SSE/AVX included, in the signal frame on the alternate
+ * stack, which is part of the image: a restore resumes the job by
+ * rt_sigreturn on that frame, as if this handler had returned.
+ *
+ * Nothing here is visible to the job: every symbol is hidden.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "arch_x86_64.h"
+#include "capture.h"
+#include "control.h"
+
+#define ALTSTACK_SIZE (256u << 10)
+
+static int control_fd = -1;
+static struct rt_state *state;
+
+static void send_line(const char *a, const char *b)
+{
+    char line[CAIRN_CONTROL_LINE_MAX] = "";
+    rt_cat(line, sizeof line, a);
+    rt_cat(line, sizeof line, b);
+    rt_cat(line, sizeof line, "\n");
+    ssize_t n;
+    do
+        n = write(control_fd, line, rt_strlen(line));
+    while (n < 0 && errno == EINTR);
+}
+
+static void send_number(const char *a, uint64_t v)
+{
+    char num[24] = "";
+    rt_cat_u64(num, sizeof num, v);
+    send_line(a, num);
+}
+
+/* Reads "CKPT <gen> <path>\n" one byte at a time (nothing beyond it). */
+static int read_request(uint64_t *gen, char *path, size_t cap)
+{
+    char line[CAIRN_CONTROL_LINE_MAX];
+    size_t n = 0;
+    while (n + 1 < sizeof line) {
+        ssize_t r = read(control_fd, line + n, 1);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return -1;
+        if (line[n] == '\n')
+            break;
+        n++;
+    }
+    line[n] = 0;
+    if (!rt_startswith(line, "CKPT "))
+        return -1;
+    const char *p = line + 5;
+    *gen = rt_parse_dec(&p);
+    if (*p++ != ' ')
+        return -1;
+    path[0] = 0;
+    rt_cat(path, cap, p);
+    return 0;
+}
+
+/* The writer child: write, report, exit. Never returns. */
+static void writer_child(const char *path, uint64_t gen)
+{
+    rt_arch_writer_detach(&state->core);
+    memcpy(state->alt_copy, (void *)state->alt_start, state->alt_size);
+    int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+    uint64_t bytes = 0;
+    if (fd < 0)
+        send_line("FAIL cannot open the temp image ", path);
+    else if (rt_write_image(state, fd, gen, &bytes) < 0)
+        send_line("FAIL ", state->why);
+    else
+        send_number("DONE ", bytes);
+    rt_arch_exit(0);
+}
+
+static void on_checkpoint(int sig, siginfo_t *si, void *uc)
+{
+    (void)sig;
+    (void)si;
+    int saved_errno = errno;
+    uint64_t t0 = rt_now_ns();
+    static char path[CAIRN_PROC_PATH_MAX];
+    uint64_t gen = 0;
+    if (read_request(&gen, path, sizeof path) < 0)
+        goto out; /* not from cairn: ignore */
+    /* A restored job still carries the restorer's mappings: drop them. */
+    munmap((void *)CAIRN_RESERVED_LO, CAIRN_RESERVED_HI - CAIRN_RESERVED_LO);
+    if (rt_capture(state, uc, control_fd) < 0) {
+        send_line("REFUSE ", state->why);
+        goto out;
+    }
+    long pid = rt_arch_fork_writer();
+    if (pid == 0)
+        writer_child(path, gen);
+    if (pid < 0)
+        send_line("FAIL cannot fork the writer", "");
+    else
+        send_number("PAUSE ", rt_now_ns() - t0);
+out:
+    errno = saved_errno;
+}
+
+static void *map_anon(size_t size)
+{
+    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
+__attribute__((constructor)) static void cairn_runtime_init(void)
+{
+    const char *env = getenv(CAIRN_CONTROL_ENV);
+    if (!env)
+        return;
+    int fd = atoi(env);
+    /* The variable and the descriptor stay for a program the job execs
+       (a wrapper script exec'ing the real program keeps the job's pid). */
+    if (fd < 3 || fcntl(fd, F_GETFD) < 0)
+        return;
+    state = map_anon(sizeof *state);
+    /* The alternate stack between two guard pages, so that it is a mapping
+       of its own (writer.c substitutes its copy for it). */
+    unsigned char *guarded = map_anon(ALTSTACK_SIZE + 2 * 4096);
+    void *copy = map_anon(ALTSTACK_SIZE);
+    if (!state || !guarded || !copy)
+        return;
+    unsigned char *alt = guarded + 4096;
+    mprotect(guarded, 4096, PROT_NONE);
+    mprotect(alt + ALTSTACK_SIZE, 4096, PROT_NONE);
+    state->alt_start = (uint64_t)(uintptr_t)alt;
+    state->alt_size = ALTSTACK_SIZE;
+    state->alt_copy = copy;
+    stack_t ss = {.ss_sp = alt, .ss_size = ALTSTACK_SIZE};
+    struct sigaction sa = {.sa_sigaction = on_checkpoint,
+                           .sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART};
+    sigfillset(&sa.sa_mask);
+    if (sigaltstack(&ss, NULL) < 0 || sigaction(CAIRN_CKPT_SIGNAL, &sa, NULL) < 0)
+        return;
+    control_fd = fd;
+    send_number("HELLO ", (uint64_t)getpid());
+}
