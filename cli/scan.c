@@ -306,6 +306,8 @@ int scan_store(struct store_scan *st, const char *cmd, const char *dir)
 {
     memset(st, 0, sizeof *st);
     snprintf(st->path, sizeof st->path, "%s", dir);
+    for (size_t n = strlen(st->path); n > 1 && st->path[n - 1] == '/'; n--)
+        st->path[n - 1] = '\0'; /* "store/" -> "store", for the paths printed */
     DIR *d = opendir(dir);
     if (!d) {
         int e = errno;
