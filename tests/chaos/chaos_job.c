@@ -88,6 +88,7 @@ int main(int argc, char **argv)
     int rc = cairn_open(&c, argv[1], NULL);
     if (rc < 0 || !j.words) {
         fprintf(stderr, "chaos-job: cannot open store %s: %s\n", argv[1], cairn_strerror(rc));
+        free(j.words);
         return 3;
     }
     cairn_protect(c, "i", &j.i, sizeof j.i);

@@ -122,7 +122,10 @@ static void make_store(const struct variant *v, const char *store)
         i = (uint64_t)g * 1000 + 7;
         fill(state, v->state);
         buflen = v->buf ? v->buf + (size_t)g * 16 : 0;
-        buf = realloc(buf, buflen + 1);
+        void *nb = realloc(buf, buflen + 1);
+        if (!nb)
+            exit(1);
+        buf = nb;
         fill(buf, buflen);
         fill(&small[0][0], sizeof small);
         if (cairn_checkpoint(c) < 0)
