@@ -88,7 +88,9 @@ void th_clear_cairn_env(void)
 
 void th_capture_begin(struct th_capture *cap)
 {
-    char path[] = "/tmp/cairn-stderr-XXXXXX";
+    const char *tmp = getenv("TMPDIR");
+    char path[512];
+    snprintf(path, sizeof path, "%s/cairn-stderr-XXXXXX", tmp && *tmp ? tmp : "/tmp");
     fflush(stderr);
     cap->file_fd = mkstemp(path);
     if (cap->file_fd < 0)
