@@ -10,7 +10,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 CTEST = ctest --output-on-failure --timeout 900
 
-.PHONY: all build deps test-deps demo check check-local check-asan check-unprivileged install clean
+.PHONY: all build deps test-deps demo check check-local check-asan check-unprivileged install clean fuzz chaos
 
 all: build
 
@@ -44,6 +44,13 @@ check-unprivileged:
 check: check-asan check-local
 	@if [ "$$(id -u)" -eq 0 ]; then $(MAKE) --no-print-directory check-unprivileged; fi
 	@echo "check: every suite passed"
+
+# Longer runs than the suite's: SECONDS per fuzz target, CYCLES of chaos.
+fuzz: test-deps
+	tests/fuzz/run-fuzz $(or $(SECONDS),60)
+
+chaos: build
+	$(BUILD)/bin/cairn-chaos --job $(BUILD)/bin/cairn-chaos-job --cycles $(or $(CYCLES),3000)
 
 install: build
 	cmake --install $(BUILD) --prefix $(PREFIX)

@@ -71,6 +71,24 @@ static void sanitize(char *why)
             *why = '?';
 }
 
+/* With CAIRN_KEY_FILE set, images are also authenticated (its MAC checked).
+   Returns 0, or a negative error after printing why the key is unusable. */
+static int image_key(const unsigned char **key)
+{
+    static unsigned char buf[CAIRN_KEY_SIZE];
+    static int state; /* 0 not loaded, 1 loaded, < 0 error */
+    const char *spec = getenv("CAIRN_KEY_FILE");
+    *key = NULL;
+    if (!spec || !*spec)
+        return 0;
+    if (state == 0)
+        state = cairn_key_load(spec, buf) < 0 ? -1 : 1;
+    if (state < 0)
+        return CAIRN_EAUTH;
+    *key = buf;
+    return 0;
+}
+
 void scan_image(struct image_scan *s, const char *path, int verify)
 {
     memset(s, 0, sizeof *s);
@@ -87,7 +105,12 @@ void scan_image(struct image_scan *s, const char *path, int verify)
     if (!verify)
         return;
     s->verified = 1;
-    s->verify_rc = cairn_image_verify(s->img, &s->bad_section);
+    const unsigned char *key;
+    s->verify_rc = image_key(&key);
+    if (s->verify_rc == 0 && key)
+        s->verify_rc = cairn_image_set_key(s->img, key);
+    if (s->verify_rc == 0)
+        s->verify_rc = cairn_image_verify(s->img, &s->bad_section);
     if (s->verify_rc < 0) {
         describe_bad_section(s);
         sanitize(s->why);

@@ -521,7 +521,10 @@ int cairn_image_verify(cairn_image_t *img, unsigned *bad_section)
             return rc;
         }
     }
-    return img->mac ? cairn_image_authenticate(img) : 0;
+    int rc = img->mac ? cairn_image_authenticate(img) : 0;
+    if (rc < 0 && bad_section)
+        *bad_section = img->info.section_count ? img->info.section_count - 1 : 0;
+    return rc;
 }
 
 int cairn_image_set_key(cairn_image_t *img, const unsigned char key[CAIRN_KEY_SIZE])

@@ -251,11 +251,36 @@ int cairn__store_generations(struct cairn__store *s, uint64_t **gens, size_t *n)
     return list_gens(s->dirfd, gens, n);
 }
 
+/*
+ * The store directory was removed while the job ran (a user's rm -rf, a
+ * cleanup script): make it again, so that the job's next checkpoints are
+ * not lost as well. The path is the one given to cairn_open().
+ */
+static int recreate_if_removed(struct cairn__store *s)
+{
+    struct stat st;
+    if (fstat(s->dirfd, &st) < 0 || st.st_nlink > 0)
+        return 0;
+    cairn__log(s->verbosity, CAIRN_LOG_ERROR,
+               "%s: the store directory was removed while the job ran; creating it again",
+               s->path);
+    struct cairn__store fresh;
+    int rc = cairn__store_open(&fresh, s->path, s->verbosity);
+    if (rc < 0)
+        return rc;
+    cairn__store_close(s);
+    *s = fresh;
+    return 0;
+}
+
 int cairn__store_begin(struct cairn__store *s, struct cairn__pending *p)
 {
     uint64_t *gens;
     size_t n;
-    int rc = list_gens(s->dirfd, &gens, &n);
+    int rc = recreate_if_removed(s);
+    if (rc < 0)
+        return rc;
+    rc = list_gens(s->dirfd, &gens, &n);
     if (rc < 0)
         return rc;
     p->generation = n ? gens[n - 1] + 1 : 1;

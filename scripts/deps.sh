@@ -3,7 +3,7 @@
 # As root, installs what is missing; otherwise prints the exact command.
 set -euo pipefail
 pkgs=(cmake make gcc pkg-config libzstd-dev libxxhash-dev libcmocka-dev libsodium-dev
-      clang python3 util-linux procps)
+      clang python3 util-linux procps cppcheck valgrind)
 [ "${1:-}" = "--test" ] && pkgs+=(bc gzip coreutils)
 missing=()
 for p in "${pkgs[@]}"; do
