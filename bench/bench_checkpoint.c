@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/statfs.h>
 #include <unistd.h>
 
@@ -47,6 +48,7 @@ struct config {
     int level;                 /* zstd level for the compressed rows; 0 = skip */
     int drop_caches;           /* cold restore via /proc/sys/vm/drop_caches */
     int verbose;               /* print every run */
+    int no_mac;                /* skip the authenticated row */
     double settle;             /* pause after each disk measurement */
     struct bench_stream stream;
 };
@@ -75,6 +77,7 @@ static void usage(FILE *f)
             "  --window SIZE   sync_file_range window of that row (default 64M)\n"
             "  --settle SECS   pause after each disk measurement (default 0; a sync()\n"
             "                  is always done)\n"
+            "  --no-mac        skip the row with an authenticated image (keyed MAC)\n"
             "  --verbose       print the time of every run, in run order\n");
 }
 
@@ -117,7 +120,7 @@ static int parse_args(struct config *c, int argc, char **argv)
         {"level", required_argument, 0, 'l'}, {"drop-caches", no_argument, 0, 'D'},
         {"chunk", required_argument, 0, 'c'}, {"window", required_argument, 0, 'w'},
         {"verbose", no_argument, 0, 'v'},     {"settle", required_argument, 0, 'S'},
-        {"help", no_argument, 0, 'h'},
+        {"no-mac", no_argument, 0, 'M'},      {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
     char defsizes[] = "1M,16M,256M,1G";
     parse_sizes(c, defsizes);
@@ -135,6 +138,7 @@ static int parse_args(struct config *c, int argc, char **argv)
         case 'l': c->level = atoi(optarg); bad = c->level < 0 || c->level > 19; break;
         case 'D': c->drop_caches = 1; break;
         case 'v': c->verbose = 1; break;
+        case 'M': c->no_mac = 1; break;
         case 'S': c->settle = atof(optarg); bad = c->settle < 0 || c->settle > 60; break;
         case 'c': bad = bench_parse_size(optarg, &c->stream.chunk); break;
         case 'w': bad = bench_parse_size(optarg, &c->stream.window); break;
@@ -189,11 +193,27 @@ static int reps_for(const struct config *c, uint64_t size)
     return size >= (4ull << 30) ? 2 : size >= (1ull << 30) ? 3 : 5;
 }
 
+/* Writes a random key for the MAC row into the run's directory. */
+static int make_key(const char *dir, char *path, size_t len)
+{
+    unsigned char k[32];
+    snprintf(path, len, "%s/key", dir);
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    int ok = fd >= 0 && getrandom(k, sizeof k, 0) == (ssize_t)sizeof k &&
+             write(fd, k, sizeof k) == (ssize_t)sizeof k;
+    if (fd >= 0)
+        close(fd);
+    if (!ok)
+        fprintf(stderr, "cairn-bench-checkpoint: cannot write a key to %s; no MAC row\n", path);
+    return ok ? 0 : -1;
+}
+
 /* Keeps the options of the run from the environment out of the figures. */
 static void clear_env(void)
 {
-    static const char *vars[] = {"CAIRN_INTERVAL", "CAIRN_STEPS", "CAIRN_KEEP",
-                                 "CAIRN_EXIT_CODE", "CAIRN_COMPRESS", "CAIRN_VERBOSE"};
+    static const char *vars[] = {"CAIRN_INTERVAL", "CAIRN_STEPS",    "CAIRN_KEEP",
+                                 "CAIRN_EXIT_CODE", "CAIRN_COMPRESS", "CAIRN_VERBOSE",
+                                 "CAIRN_KEY_FILE"};
     for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++)
         unsetenv(vars[i]);
 }
@@ -221,6 +241,9 @@ int main(int argc, char **argv)
                 c.dir, strerror(errno));
         return 1;
     }
+    char key[PATH_MAX + 8];
+    if (!c.no_mac && make_key(ctx.dir, key, sizeof key) == 0)
+        ctx.key_file = key;
     char la[64];
     loadavg(la, sizeof la);
     printf("cairn-bench-checkpoint: libcairn %s, dir %s (%s)\n", cairn_version_string(),

@@ -20,13 +20,13 @@
 #include "cairn.h"
 #include "cairn_image.h"
 
-enum row { R_MEMCPY, R_NAIVE, R_STREAM, R_CKPT, R_CKPTK, R_CKPTZ, R_REST, R_RESTC,
-           R_RESTZ, R_RESTZC, NROWS };
+enum row { R_MEMCPY, R_NAIVE, R_STREAM, R_CKPT, R_CKPTK, R_CKPTM, R_CKPTZ, R_REST,
+           R_RESTC, R_RESTZ, R_RESTZC, NROWS };
 
 /* The stores of one size: default keep (2), keep all (no old generation is
-   removed inside the timed call), and compressed. */
-enum store { S_RAW, S_KEEPALL, S_ZSTD, NSTORES };
-static const char *store_names[NSTORES] = {"raw", "keepall", "zstd"};
+   removed inside the timed call), authenticated, and compressed. */
+enum store { S_RAW, S_KEEPALL, S_MAC, S_ZSTD, NSTORES };
+static const char *store_names[NSTORES] = {"raw", "keepall", "mac", "zstd"};
 
 struct sized {
     struct bench_ctx *ctx;
@@ -58,6 +58,7 @@ static int open_store(const struct sized *s, enum store st, cairn_t **out)
     o.interval = 1e9;
     o.compress_level = st == S_ZSTD ? s->ctx->level : 0;
     o.keep = st == S_KEEPALL ? 1000 : 2;
+    o.key_file = st == S_MAC ? s->ctx->key_file : NULL;
     o.verbose = -1;
     int rc = cairn_open(out, path, &o);
     if (rc == 0)
@@ -151,14 +152,15 @@ static int run_raw(struct sized *s)
     return rc;
 }
 
-static int run_zstd(struct sized *s)
+/* Checkpoints into one store, reps times. */
+static int run_store(struct sized *s, enum store st, enum row row, uint64_t *image)
 {
     cairn_t *c;
-    if (open_store(s, S_ZSTD, &c) < 0)
+    if (open_store(s, st, &c) < 0)
         return -1;
     int rc = 0;
     for (int i = 0; i < s->reps && rc == 0 && !*s->ctx->stop; i++) {
-        rc = time_checkpoint(c, &s->r[R_CKPTZ], &s->image_zstd);
+        rc = time_checkpoint(c, &s->r[row], image);
         settle(s->ctx);
     }
     cairn_close(c);
@@ -222,7 +224,7 @@ static void print_row(const struct sized *s, enum row row, double disk, double m
 {
     static const char *names[NROWS] = {
         "memcpy", "write+fsync naive", "write+fsync streamed", "checkpoint raw",
-        "checkpoint raw keep-all", "checkpoint zstd-%d", "restore raw warm", "restore raw cold", "restore zstd-%d warm",
+        "checkpoint raw keep-all", "checkpoint raw + MAC", "checkpoint zstd-%d", "restore raw warm", "restore raw cold", "restore zstd-%d warm",
         "restore zstd-%d cold"};
     const struct bench_runs *r = &s->r[row];
     if (r->n == 0)
@@ -254,9 +256,9 @@ static void print_table(const struct sized *s)
            "median s", "min s", "GB/s", "x disk", "x memcpy", s->reps);
     for (enum row row = 0; row < NROWS; row++)
         print_row(s, row, disk, mem);
-    double ratio = bench_min(&s->r[R_CKPT]) / disk;
-    printf("%-8s durable checkpoint / disk limit (%s) = %.3f  (target <= 1.15: %s)\n", "",
-           naive < streamed ? "naive" : "streamed", ratio, ratio <= 1.15 ? "met" : "MISSED");
+    double ratio = bench_min(&s->r[R_CKPT]) / disk, kept = bench_min(&s->r[R_CKPTK]) / disk;
+    printf("%-8s checkpoint / disk limit (%s) = %.3f, keep-all %.3f  (target <= 1.15)\n", "",
+           naive < streamed ? "naive" : "streamed", ratio, kept);
     fflush(stdout);
 }
 
@@ -278,15 +280,18 @@ int bench_size(struct bench_ctx *ctx, uint64_t size, int reps)
     int rc = run_memcpy(&s);
     if (rc == 0)
         rc = run_raw(&s);
+    uint64_t image;
+    if (rc == 0 && ctx->key_file)
+        rc = run_store(&s, S_MAC, R_CKPTM, &image);
     if (rc == 0 && ctx->level > 0)
-        rc = run_zstd(&s);
+        rc = run_store(&s, S_ZSTD, R_CKPTZ, &s.image_zstd);
     if (rc == 0)
         rc = run_restores(&s);
     if (!*ctx->stop)
         print_table(&s);
     char store[PATH_MAX + 32];
     for (enum store st = 0; st < NSTORES; st++) {
-        if (st == S_ZSTD && ctx->level == 0)
+        if ((st == S_ZSTD && ctx->level == 0) || (st == S_MAC && !ctx->key_file))
             continue;
         store_path(&s, st, store, sizeof store);
         bench_remove_dir(store);

@@ -20,6 +20,7 @@ struct bench_ctx {
     char dir[PATH_MAX];          /* the run's own directory, removed at the end */
     struct bench_stream stream;
     int level;                   /* zstd level for compressed rows; 0 = none */
+    const char *key_file;        /* key for the MAC row, or NULL to skip it */
     int drop_caches;             /* 1: /proc/sys/vm/drop_caches, 0: fadvise */
     int verbose;                 /* print every run's time too */
     double settle;               /* seconds to wait after each disk measurement */
