@@ -1,0 +1,59 @@
+#!/bin/sh
+# cycle.sh — runs a job under `cairn run`, checkpoints it, kills it (and
+# cairn) with SIGKILL, restores it, again and again until it finishes; then
+# compares its stdout (appended to a file, as with `>>`) and the files it
+# wrote with those of an uninterrupted run.
+#
+#   cycle.sh CAIRN MIN_RESTORES "FILES TO COMPARE" PROG [ARGS...]
+#
+# PROG runs in a fresh directory ($W/ref for the reference, $W/job under
+# cairn); SETUP, if set, is a shell command run in both first. With COPY=1
+# each restore runs from a copy of the store in a new directory.
+set -eu
+CAIRN=$1; MIN=$2; FILES=$3; shift 3
+W=$(mktemp -d "${TMPDIR:-/tmp}/cairn-transparent.XXXXXX")
+cleanup() {
+    [ -n "${CPID:-}" ] && kill -9 $(pgrep -P "$CPID" 2>/dev/null) "$CPID" 2>/dev/null || true
+    rm -rf "$W"
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*" >&2; echo "--- cairn's messages:" >&2; cat "$W"/err* >&2 || true; exit 1; }
+
+mkdir "$W/ref" "$W/job"
+if [ -n "${SETUP:-}" ]; then (cd "$W/ref" && sh -c "$SETUP"); (cd "$W/job" && sh -c "$SETUP"); fi
+(cd "$W/ref" && "$@" >>out.txt 2>err.txt </dev/null) || fail "reference run failed"
+
+gens() { ls "$1" 2>/dev/null | grep -c '^ckpt-' || true; }
+newest() { ls "$1" 2>/dev/null | grep '^ckpt-.*\.cairn$' | sort | tail -1; }
+STORE="$W/job/st"; restores=0; cycle=0; status=running
+while [ "$status" = running ]; do
+    cycle=$((cycle + 1))
+    [ $cycle -gt 40 ] && fail "the job did not finish in 40 cycles"
+    if [ "${COPY:-0}" = 1 ] && [ -d "$STORE" ]; then
+        cp -a "$STORE" "$W/store$cycle"; rm -rf "$STORE"; STORE="$W/store$cycle"
+    fi
+    before=$(newest "$STORE")
+    [ -n "$before" ] && restores=$((restores + 1))
+    (cd "$W/job" && exec "$CAIRN" run --store "$STORE" -v -- "$@" >>out.txt 2>>"$W/err$cycle" </dev/null) &
+    CPID=$!
+    sleep "${DELAY:-0.6}"
+    if ! kill -0 "$CPID" 2>/dev/null; then wait "$CPID" || fail "cairn run exited $?"; status=done; break; fi
+    "$CAIRN" checkpoint --store "$STORE" 2>/dev/null || true
+    i=0
+    while [ "$(newest "$STORE")" = "$before" ] && kill -0 "$CPID" 2>/dev/null && [ $i -lt 300 ]; do
+        sleep 0.05; i=$((i + 1))
+    done
+    if ! kill -0 "$CPID" 2>/dev/null || [ -f "$STORE/finished" ]; then
+        wait "$CPID" || fail "cairn run exited $?"; status=done; break
+    fi
+    [ "$(newest "$STORE")" = "$before" ] && fail "no checkpoint was committed in cycle $cycle"
+    kill -9 $(pgrep -P "$CPID") "$CPID" 2>/dev/null || true
+    wait "$CPID" 2>/dev/null || true
+    CPID=
+done
+CPID=
+[ -f "$STORE/finished" ] || fail "the store is not marked finished"
+[ $restores -ge "$MIN" ] || fail "only $restores restores (wanted $MIN): make the job longer"
+cmp "$W/ref/out.txt" "$W/job/out.txt" || fail "stdout differs: $(tail -2 "$W/job/out.txt")"
+for f in $FILES; do cmp "$W/ref/$f" "$W/job/$f" || fail "$f differs"; done
+echo "ok: $restores restores, output identical ($(wc -c <"$W/job/out.txt") bytes)"
