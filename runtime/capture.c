@@ -105,7 +105,10 @@ static int classify_map(struct rt_state *st, struct cairn_proc_map *m, const cha
 {
     size_t len = (size_t)(end - name);
     copy_name(m->name, sizeof m->name, name, end);
-    if (shared == 's') {
+    /* A read-only shared file mapping (glibc maps gconv-modules.cache so)
+       behaves as a private one unless the file changes: its contents are
+       embedded like any file mapping's. A writable one is refused. */
+    if (shared == 's' && (m->prot & PROT_WRITE)) {
         char addr[24] = "";
         rt_cat_hex(addr, sizeof addr, m->start);
         return refuse(st, "shared memory mapping at ", addr,

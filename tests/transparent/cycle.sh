@@ -14,7 +14,7 @@ CAIRN=$1; MIN=$2; FILES=$3; shift 3
 W=$(mktemp -d "${TMPDIR:-/tmp}/cairn-transparent.XXXXXX")
 cleanup() {
     [ -n "${CPID:-}" ] && kill -9 $(pgrep -P "$CPID" 2>/dev/null) "$CPID" 2>/dev/null || true
-    rm -rf "$W"
+    [ -n "${KEEP:-}" ] || rm -rf "$W"
 }
 trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; echo "--- cairn's messages:" >&2; cat "$W"/err* >&2 || true; exit 1; }
@@ -36,7 +36,8 @@ while [ "$status" = running ]; do
     [ -n "$before" ] && restores=$((restores + 1))
     (cd "$W/job" && exec "$CAIRN" run --store "$STORE" -v -- "$@" >>out.txt 2>>"$W/err$cycle" </dev/null) &
     CPID=$!
-    sleep "${DELAY:-0.6}"
+    # A random moment: 0.4 to 0.9 s into the run (or DELAY).
+    sleep "${DELAY:-$(awk -v s=$$$cycle 'BEGIN { srand(s); printf "%.2f", 0.4 + rand() / 2 }')}"
     if ! kill -0 "$CPID" 2>/dev/null; then wait "$CPID" || fail "cairn run exited $?"; status=done; break; fi
     "$CAIRN" checkpoint --store "$STORE" 2>/dev/null || true
     i=0
@@ -48,8 +49,12 @@ while [ "$status" = running ]; do
     fi
     [ "$(newest "$STORE")" = "$before" ] && fail "no checkpoint was committed in cycle $cycle"
     kill -9 $(pgrep -P "$CPID") "$CPID" 2>/dev/null || true
-    wait "$CPID" 2>/dev/null || true
+    rc=0; wait "$CPID" 2>/dev/null || rc=$?
     CPID=
+    # The job may have finished just before the kill.
+    if [ $rc -ne 137 ] || [ -f "$STORE/finished" ]; then
+        [ $rc -eq 0 ] || [ $rc -eq 137 ] || fail "cairn run exited $rc"; status=done
+    fi
 done
 CPID=
 [ -f "$STORE/finished" ] || fail "the store is not marked finished"
