@@ -170,22 +170,6 @@ static const char *fs_name(const char *dir)
     }
 }
 
-static void loadavg(char *buf, size_t len)
-{
-    snprintf(buf, len, "?");
-    FILE *f = fopen("/proc/loadavg", "r");
-    if (!f)
-        return;
-    if (fgets(buf, (int)len, f)) {
-        char *sp = buf;
-        for (int i = 0; i < 3 && sp; i++)
-            sp = strchr(sp + 1, ' ');
-        if (sp)
-            *sp = '\0';
-    }
-    fclose(f);
-}
-
 static int reps_for(const struct config *c, uint64_t size)
 {
     if (c->reps)
@@ -245,7 +229,7 @@ int main(int argc, char **argv)
     if (!c.no_mac && make_key(ctx.dir, key, sizeof key) == 0)
         ctx.key_file = key;
     char la[64];
-    loadavg(la, sizeof la);
+    bench_loadavg(la, sizeof la);
     printf("cairn-bench-checkpoint: libcairn %s, dir %s (%s)\n", cairn_version_string(),
            ctx.dir, fs_name(ctx.dir));
     printf("state: random walk of doubles rounded to float precision; "

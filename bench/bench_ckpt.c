@@ -252,8 +252,10 @@ static void print_table(const struct sized *s)
     double naive = bench_min(&s->r[R_NAIVE]), streamed = bench_min(&s->r[R_STREAM]);
     double disk = naive < streamed ? naive : streamed;
     double mem = bench_min(&s->r[R_MEMCPY]);
-    printf("\n%-8s %-24s %9s %9s %8s %7s %8s   (%d reps)\n", "size", "measurement",
-           "median s", "min s", "GB/s", "x disk", "x memcpy", s->reps);
+    char la[64];
+    bench_loadavg(la, sizeof la);
+    printf("\n%-8s %-24s %9s %9s %8s %7s %8s   (%d reps, load average now %s)\n", "size",
+           "measurement", "median s", "min s", "GB/s", "x disk", "x memcpy", s->reps, la);
     for (enum row row = 0; row < NROWS; row++)
         print_row(s, row, disk, mem);
     double ratio = bench_min(&s->r[R_CKPT]) / disk, kept = bench_min(&s->r[R_CKPTK]) / disk;

@@ -94,3 +94,19 @@ uint64_t bench_mem_available(void)
     fclose(f);
     return (uint64_t)kb << 10;
 }
+
+void bench_loadavg(char *buf, size_t len)
+{
+    snprintf(buf, len, "?");
+    FILE *f = fopen("/proc/loadavg", "r");
+    if (!f)
+        return;
+    if (fgets(buf, (int)len, f)) {
+        char *sp = buf;
+        for (int i = 0; i < 3 && sp; i++)
+            sp = strchr(sp + 1, ' ');
+        if (sp)
+            *sp = '\0';
+    }
+    fclose(f);
+}

@@ -34,4 +34,7 @@ const char *bench_size_str(uint64_t bytes, char *buf, size_t len);
 /* MemAvailable from /proc/meminfo in bytes, or 0 if unknown. */
 uint64_t bench_mem_available(void);
 
+/* The three load averages from /proc/loadavg, or "?". */
+void bench_loadavg(char *buf, size_t len);
+
 #endif
