@@ -73,7 +73,7 @@ static void usage(FILE *f)
             "  --level N       zstd level for the compressed rows (default 1; 0 skips)\n"
             "  --drop-caches   cold restore: write 1 to /proc/sys/vm/drop_caches (root)\n"
             "                  instead of posix_fadvise(POSIX_FADV_DONTNEED) on the image\n"
-            "  --chunk SIZE    write size of the streamed write+fsync row (default 4M)\n"
+            "  --chunk SIZE    write size of the streamed write+fsync row (default 512K)\n"
             "  --window SIZE   sync_file_range window of that row (default 64M)\n"
             "  --settle SECS   pause after each disk measurement (default 0; a sync()\n"
             "                  is always done)\n"
@@ -125,7 +125,7 @@ static int parse_args(struct config *c, int argc, char **argv)
     char defsizes[] = "1M,16M,256M,1G";
     parse_sizes(c, defsizes);
     c->level = 1;
-    c->stream = (struct bench_stream){.chunk = 4u << 20, .window = 64ull << 20};
+    c->stream = (struct bench_stream){.chunk = 512u << 10, .window = 64ull << 20};
     default_dir(c->dir, sizeof c->dir);
     int big = 0, o;
     while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {

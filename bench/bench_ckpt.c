@@ -65,6 +65,10 @@ static int open_store(const struct sized *s, enum store st, cairn_t **out)
         rc = cairn_protect(*out, "state", s->state, (size_t)s->size);
     if (rc == 0 && (rc = cairn_restore(*out)) > 0)
         rc = CAIRN_ESTATE; /* a fresh store cannot hold an image */
+    /* Steady state: the store already holds `keep` generations, so every
+       timed checkpoint also removes the oldest, as in a long job. */
+    for (unsigned i = 0; rc == 0 && st != S_KEEPALL && i < o.keep; i++)
+        rc = cairn_checkpoint(*out);
     if (rc < 0) {
         cairn_close(*out);
         return fail("cannot open store", path, rc);
