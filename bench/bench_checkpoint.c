@@ -246,7 +246,9 @@ int main(int argc, char **argv)
     for (int i = 0; i < c.nsizes && !stop && rc == 0; i++)
         rc = bench_size(&ctx, c.sizes[i], reps_for(&c, c.sizes[i]));
     bench_remove_dir(ctx.dir);
-    if (stop)
+    if (stop) {
         fprintf(stderr, "cairn-bench-checkpoint: interrupted; %s removed\n", ctx.dir);
+        return 130;
+    }
     return rc < 0 ? 1 : 0;
 }
