@@ -21,7 +21,11 @@ fail() { echo "FAIL: $*" >&2; echo "--- cairn's messages:" >&2; cat "$W"/err* >&
 
 mkdir "$W/ref" "$W/job"
 if [ -n "${SETUP:-}" ]; then (cd "$W/ref" && sh -c "$SETUP"); (cd "$W/job" && sh -c "$SETUP"); fi
+t0=$(date +%s.%N)
 (cd "$W/ref" && "$@" >>out.txt 2>err.txt </dev/null) || fail "reference run failed"
+# Kill moments are a fraction of the reference run's length, so that the job
+# is interrupted at least MIN times however fast or loaded the machine is.
+SLICE=$(awk -v a="$t0" -v b="$(date +%s.%N)" -v m="$MIN" 'BEGIN { printf "%.3f", (b - a) / (m + 2) }')
 
 gens() { ls "$1" 2>/dev/null | grep -c '^ckpt-' || true; }
 newest() { ls "$1" 2>/dev/null | grep '^ckpt-.*\.cairn$' | sort | tail -1; }
@@ -36,8 +40,14 @@ while [ "$status" = running ]; do
     [ -n "$before" ] && restores=$((restores + 1))
     (cd "$W/job" && exec "$CAIRN" run --store "$STORE" -v -- "$@" >>out.txt 2>>"$W/err$cycle" </dev/null) &
     CPID=$!
-    # A random moment: 0.4 to 0.9 s into the run (or DELAY).
-    sleep "${DELAY:-$(awk -v s=$$$cycle 'BEGIN { srand(s); printf "%.2f", 0.4 + rand() / 2 }')}"
+    # The slice counts from when the job runs again, not from the restore.
+    i=0
+    while [ -n "$before" ] && ! grep -q 'job restored' "$W/err$cycle" 2>/dev/null &&
+          kill -0 "$CPID" 2>/dev/null && [ $i -lt 600 ]; do
+        sleep 0.05; i=$((i + 1))
+    done
+    # A random moment: half to all of a slice into the run (or DELAY).
+    sleep "${DELAY:-$(awk -v s=$$$cycle -v t="$SLICE" 'BEGIN { srand(s); printf "%.3f", t * (0.5 + rand() / 2) }')}"
     if ! kill -0 "$CPID" 2>/dev/null; then wait "$CPID" || fail "cairn run exited $?"; status=done; break; fi
     "$CAIRN" checkpoint --store "$STORE" 2>/dev/null || true
     i=0
