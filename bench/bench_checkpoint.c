@@ -9,7 +9,9 @@
  *                     (chunks with sync_file_range windows, as
  *                     lib/image_write.c does); the faster is the disk limit
  *   checkpoint        cairn_checkpoint(): returns once the image is fsync'ed,
- *                     renamed and the directory fsync'ed; raw and zstd
+ *                     renamed and the directory fsync'ed and the generation
+ *                     beyond `keep` removed; raw, raw without that removal
+ *                     (keep-all), raw with a keyed MAC, and zstd
  *   restore           cairn_restore(), warm (image in page cache) and cold
  *                     (image dropped from the cache first)
  * and prints median and min seconds, GB/s (10^9 bytes of state per second,

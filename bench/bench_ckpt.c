@@ -3,9 +3,9 @@
  * reference measurements and cairn_checkpoint()/cairn_restore() on the same
  * bytes in the same directory, then prints the rows of the table.
  *
- * The disk references and the raw checkpoint are interleaved (naive,
- * streamed, checkpoint, naive, ...) so that load from other processes on a
- * shared machine hits them alike.
+ * The disk references and the raw checkpoints are interleaved (naive,
+ * streamed, checkpoint, keep-all checkpoint, naive, ...) so that load from
+ * other processes on a shared machine hits them alike.
  */
 #define _GNU_SOURCE
 #include <errno.h>
