@@ -1,0 +1,49 @@
+/*
+ * bench_trun.h — pieces of cairn-bench-transparent: driving `cairn run -v`
+ * on the benchmark's own job (bench_trun.c) and the job itself.
+ */
+#ifndef CAIRN_BENCH_TRUN_H
+#define CAIRN_BENCH_TRUN_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+/* One `cairn run -v --store STORE -- SELF --job MIB BENCHPID`. */
+struct trun {
+    const char *cairn;       /* the cairn executable */
+    const char *self;        /* this benchmark (the job's program) */
+    const char *store;       /* the store directory */
+    uint64_t mib;            /* touched memory of the job */
+    int verbose;             /* echo cairn's lines */
+    pid_t pid;               /* the running cairn, or 0 */
+    int err_fd, out_fd;      /* cairn's (and the job's) stderr, stdout */
+    char buf[8192];          /* stderr bytes not yet consumed as lines */
+    size_t len;
+};
+
+/* One checkpoint as cairn reported it. */
+struct tckpt {
+    double pause;            /* seconds the job was stopped */
+    double durable;          /* seconds from the request to the commit */
+    uint64_t bytes;          /* image size */
+};
+
+/* Starts the job fresh (the store must be empty) and waits until its memory
+   is touched. 0 or -1 (said why). */
+int trun_start_fresh(struct trun *t);
+/* Starts cairn run on a store holding an image; *verify is the time until
+   cairn names the image it restores (it has verified it), *total until
+   cairn reports the job restored (running again). 0 or -1. */
+int trun_start_restore(struct trun *t, double *verify, double *total);
+/* Asks for a checkpoint with SIGUSR1 and waits for its report. 0 or -1. */
+int trun_checkpoint(struct trun *t, struct tckpt *c);
+/* SIGTERM: cairn checkpoints, stops the job and exits 143. 0 or -1. */
+int trun_stop(struct trun *t, struct tckpt *c);
+/* Ends cairn run and the job however they are (error paths). */
+void trun_kill(struct trun *t);
+
+/* The job: maps and touches mib MiB, says "ready", then idles until its
+   parent is the benchmark (cairn died). Returns an exit status. */
+int bench_job_main(uint64_t mib, pid_t bench);
+
+#endif
