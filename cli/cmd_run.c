@@ -37,22 +37,25 @@
 
 static const char usage_text[] =
     "usage: cairn run [--store DIR] [--interval SECONDS] [--exit-code N]\n"
-    "                 [--signal SIG] [--verbose] -- PROG [ARGS...]\n"
+    "                 [--signal SIG] [--key FILE] [--verbose] -- PROG [ARGS...]\n"
     "\n"
     "Runs PROG with transparent checkpointing, or, when the store holds a\n"
     "valid image, restores the job from the newest one. Default store:\n"
     "./cairn.ckpt. SIGTERM, SIGINT and --signal SIG checkpoint the job and stop\n"
     "it; 'cairn checkpoint' (SIGUSR1) checkpoints it and lets it go on.\n"
+    "With --key FILE (or $CAIRN_KEY_FILE; \"default\": the per-user key) every\n"
+    "image carries a MAC, and only images whose MAC checks are restored.\n"
     "\n"
     "Exit status: the job's own status (128+N if it died of signal N); N\n"
     "after a periodic checkpoint with --exit-code N; 128+SIG after a\n"
     "checkpoint on signal SIG; 2 usage error; 4 cairn could not run or restore\n"
-    "the job (bad store, image of another user, restore failed); 126 PROG\n"
+    "the job (bad store, image of another user or that fails authentication,\n"
+    "restore failed); 126 PROG\n"
     "cannot be checkpointed at all (static binary) or cannot be executed.\n";
 
 static const struct cli_opt opts[] = {
     {"store", 's', 1}, {"interval", 'i', 1}, {"exit-code", 'e', 1},
-    {"signal", 0, 1},  {"verbose", 'v', 0},  {"help", 'h', 0},
+    {"signal", 0, 1},  {"verbose", 'v', 0},  {"help", 'h', 0}, {"key", 0, 1},
     {NULL, 0, 0}};
 
 static int parse_signal(const char *s)
@@ -100,6 +103,8 @@ static int parse_args(struct run_ctx *r, int argc, char **argv)
         } else if (!strcmp(name, "signal")) {
             if ((r->exit_signal = parse_signal(val)) < 0)
                 return cli_usage_error("run", "--signal: unknown or unusable signal '%s'", val);
+        } else if (!strcmp(name, "key")) {
+            r->key_file = val;
         } else if (!strcmp(name, "verbose")) {
             r->verbose = 1;
         }

@@ -26,10 +26,13 @@ struct run_ctx {
     int exit_code;              /* -1: none */
     int exit_signal;
     int verbose;
+    const char *key_file;       /* --key, else $CAIRN_KEY_FILE; NULL: none */
     char **prog_argv;
     /* state */
     char store_abs[PATH_MAX];
     struct cairn__store store;
+    int keyed;                  /* images are written with and need a MAC */
+    unsigned char key[32];
     pid_t job;
     int ctl;                    /* our end of the control socketpair */
     int job_ctl;                /* the job's end (closed once it runs) */

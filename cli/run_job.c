@@ -48,9 +48,13 @@ static void request(struct run_ctx *r, enum run_reason why)
                 cairn_strerror(rc));
         return;
     }
-    char line[PATH_MAX + 128];
-    int n = snprintf(line, sizeof line, "CKPT %" PRIu64 " %s/%s\n", r->tmp.generation,
-                     r->store_abs, r->tmp.tmpname);
+    char line[PATH_MAX + 128 + sizeof r->key];
+    int n = snprintf(line, sizeof line, "CKPT%s %" PRIu64 " %s/%s\n", r->keyed ? "K" : "",
+                     r->tmp.generation, r->store_abs, r->tmp.tmpname);
+    if (r->keyed && n > 0 && (size_t)n + sizeof r->key <= sizeof line) {
+        memcpy(line + n, r->key, sizeof r->key); /* runtime/control.h */
+        n += (int)sizeof r->key;
+    }
     r->pending = why;
     r->t_request = now_ns();
     r->pause_ns = 0;

@@ -17,26 +17,45 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "auth.h"
 #include "cairn_image.h"
 #include "cli.h"
 #include "control.h"
+#include "proc_check.h"
 #include "run.h"
 
-/* Verifies generation gen: 1 usable, 0 corrupt (quarantined), -1 refused. */
+/* What check_image found. */
+enum { IMG_REFUSED = -1, IMG_CORRUPT = 0, IMG_USABLE = 1, IMG_UNAUTHENTICATED = 2 };
+
+/* Verifies generation gen (its MAC too in a keyed run), then what the
+   restorer will rely on (proc_check). A corrupt image is quarantined; one
+   that fails authentication is left in place: it may be good, and the key
+   the wrong one. */
 static int check_image(struct run_ctx *r, uint64_t gen, const char *path)
 {
     char why[512] = "";
     cairn_image_t *img = NULL;
     unsigned bad = 0;
     int rc = cairn_image_open(&img, path, why, sizeof why);
+    if (rc == 0 && r->keyed)
+        rc = cairn_image_set_key(img, r->key);
     if (rc == 0 && (rc = cairn_image_verify(img, &bad)) < 0)
         snprintf(why, sizeof why, "section %u: %s", bad, cairn_image_error(img));
+    if (rc == CAIRN_EAUTH) {
+        fprintf(stderr, "cairn run: %s cannot be authenticated with the key %s (%s): not "
+                        "restoring it; trying the previous generation\n", path, r->key_file,
+                cairn_image_error(img));
+        cairn_image_close(img);
+        return IMG_UNAUTHENTICATED;
+    }
+    if (rc == 0 && (rc = proc_check_image(img, why, sizeof why)) < 0)
+        rc = CAIRN_ECORRUPT;
     if (rc < 0) {
         fprintf(stderr, "cairn run: %s is corrupt or truncated (%s); trying the previous "
                         "generation\n", path, why[0] ? why : cairn_strerror(rc));
         cairn_image_close(img);
         cairn__store_quarantine(&r->store, gen, why);
-        return 0;
+        return IMG_CORRUPT;
     }
     const cairn_image_info_t *info = cairn_image_info(img);
     int ok = 1;
@@ -60,17 +79,26 @@ int run_pick_image(struct run_ctx *r, char *path, size_t len)
     int rc = cairn__store_generations(&r->store, &gens, &n);
     if (rc < 0)
         return rc;
-    int found = 0;
-    while (n > 0 && found == 0) {
+    int found = IMG_CORRUPT, unauthenticated = 0;
+    while (n > 0 && (found == IMG_CORRUPT || found == IMG_UNAUTHENTICATED)) {
         uint64_t gen = gens[--n];
         char name[64];
         cairn__store_name(gen, name, sizeof name);
         snprintf(path, len, "%s/%s", r->store_abs, name);
         found = check_image(r, gen, path);
+        unauthenticated += found == IMG_UNAUTHENTICATED;
         r->image_gen = gen;
     }
     free(gens);
-    return found;
+    if (found == IMG_USABLE || found == IMG_REFUSED)
+        return found;
+    if (unauthenticated) { /* starting afresh would let retention delete them */
+        fprintf(stderr, "cairn run: no image in %s can be authenticated with the key %s: "
+                        "refusing to start the job afresh (check the key, or remove the "
+                        "images)\n", r->store_abs, r->key_file);
+        return IMG_REFUSED;
+    }
+    return 0;
 }
 
 /* Finds PROG on $PATH like execvp. */
@@ -231,8 +259,28 @@ static int start(struct run_ctx *r)
     return run_supervise(r);
 }
 
+/* --key, else $CAIRN_KEY_FILE: loads the image key. 0 or -1 (said why). */
+static int load_key(struct run_ctx *r)
+{
+    if (!r->key_file) {
+        const char *env = getenv("CAIRN_KEY_FILE");
+        r->key_file = env && *env ? env : NULL;
+    }
+    if (!r->key_file)
+        return 0;
+    int rc = cairn__key_load(r->key_file, r->key, r->verbose);
+    if (rc < 0) {
+        cli_error("run", "cannot use the image key %s: %s", r->key_file, cairn_strerror(rc));
+        return -1;
+    }
+    r->keyed = 1;
+    return 0;
+}
+
 int run_main(struct run_ctx *r)
 {
+    if (load_key(r) < 0)
+        return CLI_EXIT_ERROR;
     int rc = cairn__store_open(&r->store, r->store_dir, r->verbose);
     if (rc < 0) {
         cli_error("run", "cannot open the store %s: %s", r->store_dir, cairn_strerror(rc));

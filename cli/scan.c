@@ -20,6 +20,7 @@
 
 #include "cli.h"
 #include "image_format.h"
+#include "proc_check.h"
 
 /* Reads and decodes the job section (lib/cairn.c write_sections). */
 static void read_job(struct image_scan *s)
@@ -114,6 +115,9 @@ void scan_image(struct image_scan *s, const char *path, int verify)
     if (s->verify_rc < 0) {
         describe_bad_section(s);
         sanitize(s->why);
+    } else if ((s->verify_rc = proc_check_image(s->img, s->why, sizeof s->why)) < 0) {
+        s->bad_section = cairn_image_info(s->img)->section_count; /* none in particular */
+        sanitize(s->why); /* what the restorer would trip on, as `cairn run` says */
     }
 }
 

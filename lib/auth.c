@@ -47,6 +47,23 @@ struct cairn__mac *cairn__mac_new(const unsigned char key[CAIRN_KEY_BYTES])
     return m;
 }
 
+size_t cairn__mac_size(void)
+{
+    return sizeof(struct cairn__mac);
+}
+
+struct cairn__mac *cairn__mac_init_at(void *mem, const unsigned char key[CAIRN_KEY_BYTES])
+{
+    struct cairn__mac *m = mem;
+    crypto_generichash_init(&m->image, key, CAIRN_KEY_BYTES, CAIRN_MAC_BYTES);
+    return m;
+}
+
+void cairn__mac_wipe(struct cairn__mac *m)
+{
+    sodium_memzero(m, sizeof *m);
+}
+
 void cairn__mac_free(struct cairn__mac *m)
 {
     if (m)

@@ -11,6 +11,14 @@ struct cairn__mac;
 
 struct cairn__mac *cairn__mac_new(const unsigned char key[CAIRN_KEY_BYTES]);
 void cairn__mac_free(struct cairn__mac *m);
+/* For callers that must not allocate (the runtime's writer child, forked
+   from a job that may hold malloc's locks): the size of a MAC state, and
+   cairn__mac_new's work done in place in mem (64-byte aligned, that many
+   bytes; for example an mmap'ed page). Needs sodium_init() done earlier.
+   Wipe mem with cairn__mac_wipe when done; do not cairn__mac_free it. */
+size_t cairn__mac_size(void);
+struct cairn__mac *cairn__mac_init_at(void *mem, const unsigned char key[CAIRN_KEY_BYTES]);
+void cairn__mac_wipe(struct cairn__mac *m);
 /* The file header, first. */
 void cairn__mac_header(struct cairn__mac *m, const unsigned char *h, size_t len);
 /* Per section: begin, data (raw bytes, in order), digest, then fold the

@@ -13,6 +13,8 @@
 
 #include "process_format.h"
 
+struct cairn__mac;
+
 #define RT_MAX_MAPS 16384u
 #define RT_MAX_FILES 256u
 #define RT_MAPS_TEXT (4u << 20)
@@ -28,6 +30,8 @@ struct rt_state {
        child runs on it: the child writes a copy taken as it starts. */
     uint64_t alt_start, alt_size;
     unsigned char *alt_copy;
+    /* Set in the writer child of a keyed run: the image gets a MAC. */
+    struct cairn__mac *mac;
 };
 
 /* Records the whole process state into st; uc is the handler's ucontext.

@@ -5,6 +5,10 @@
  * Lines, each written with one write():
  *   runtime -> cairn  "HELLO <pid>"             the runtime is loaded
  *   cairn -> runtime  "CKPT <gen> <tmp path>"   then the checkpoint signal
+ *                     "CKPTK <gen> <tmp path>" and 32 bytes of image key
+ *                                              (keyed run: the image gets a
+ *                                              MAC; the key is wiped from the
+ *                                              job's memory before it is saved)
  *   runtime -> cairn  "REFUSE <why>"            nothing written, job goes on
  *                     "PAUSE <ns>"              the job ran again after ns
  *                     "DONE <bytes>"            the writer made it durable

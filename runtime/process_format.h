@@ -38,6 +38,15 @@
 #define CAIRN_RESERVED_HI 0x200100000000ull
 #define CAIRN_RESTORER_BASE 0x200000000000ull
 
+/* Limits of the restorer's fixed-size tables (restore/restore.h,
+   restore/memory.c) and of the x86_64 user address space: an image beyond
+   them is refused by `cairn run` before the restorer sees it (cli/proc_check.c). */
+#define CAIRN_PROC_MAX_MAPS 16384u
+#define CAIRN_PROC_MAX_FILES 256u
+#define CAIRN_PROC_MAX_SPECIAL 16u
+#define CAIRN_PROC_MAX_FD (1u << 20)          /* the kernel's NR_OPEN */
+#define CAIRN_PROC_TASK_TOP 0x7ffffffff000ull
+
 struct cairn_proc_sigaction {       /* the kernel's struct sigaction */
     uint64_t handler;
     uint64_t flags;

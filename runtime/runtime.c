@@ -23,7 +23,10 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "arch_x86_64.h"
+#include "auth.h"
 #include "capture.h"
 #include "control.h"
 
@@ -31,6 +34,10 @@
 
 static int control_fd = -1;
 static struct rt_state *state;
+/* A keyed run's image key, present only between the request and the fork:
+   both processes wipe it at once, so it is never part of a saved image. */
+static unsigned char image_key[CAIRN_KEY_BYTES];
+static int keyed;
 
 static void send_line(const char *a, const char *b)
 {
@@ -51,7 +58,22 @@ static void send_number(const char *a, uint64_t v)
     send_line(a, num);
 }
 
-/* Reads "CKPT <gen> <path>\n" one byte at a time (nothing beyond it). */
+/* Reads exactly n bytes from the control channel. */
+static int read_exact(void *buf, size_t n)
+{
+    for (size_t done = 0; done < n;) {
+        ssize_t r = read(control_fd, (char *)buf + done, n - done);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return -1;
+        done += (size_t)r;
+    }
+    return 0;
+}
+
+/* Reads "CKPT <gen> <path>\n" one byte at a time (nothing beyond it), or
+   "CKPTK <gen> <path>\n" followed by the image key. */
 static int read_request(uint64_t *gen, char *path, size_t cap)
 {
     char line[CAIRN_CONTROL_LINE_MAX];
@@ -67,15 +89,32 @@ static int read_request(uint64_t *gen, char *path, size_t cap)
         n++;
     }
     line[n] = 0;
-    if (!rt_startswith(line, "CKPT "))
+    keyed = rt_startswith(line, "CKPTK ");
+    if (!keyed && !rt_startswith(line, "CKPT "))
         return -1;
-    const char *p = line + 5;
+    if (keyed && read_exact(image_key, sizeof image_key) < 0)
+        return -1;
+    const char *p = line + (keyed ? 6 : 5);
     *gen = rt_parse_dec(&p);
     if (*p++ != ' ')
         return -1;
     path[0] = 0;
     rt_cat(path, cap, p);
     return 0;
+}
+
+/* In the writer child: the MAC state goes in a page of its own mapped after
+   the fork, so it is not among the mappings being saved; the key is wiped
+   before any memory is written. NULL if the run is not keyed. */
+static struct cairn__mac *child_mac(void)
+{
+    if (!keyed)
+        return NULL;
+    size_t len = (cairn__mac_size() + 4095) & ~(size_t)4095;
+    void *mem = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    struct cairn__mac *m = mem == MAP_FAILED ? NULL : cairn__mac_init_at(mem, image_key);
+    explicit_bzero(image_key, sizeof image_key);
+    return m;
 }
 
 /* The writer child: write, report, exit. Never returns. */
@@ -85,7 +124,10 @@ static void writer_child(const char *path, uint64_t gen)
     memcpy(state->alt_copy, (void *)state->alt_start, state->alt_size);
     int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
     uint64_t bytes = 0;
-    if (fd < 0)
+    state->mac = child_mac();
+    if (keyed && !state->mac)
+        send_line("FAIL cannot map memory for the image MAC", "");
+    else if (fd < 0)
         send_line("FAIL cannot open the temp image ", path);
     else if (rt_write_image(state, fd, gen, &bytes) < 0)
         send_line("FAIL ", state->why);
@@ -107,12 +149,14 @@ static void on_checkpoint(int sig, siginfo_t *si, void *uc)
     /* A restored job still carries the restorer's mappings: drop them. */
     munmap((void *)CAIRN_RESERVED_LO, CAIRN_RESERVED_HI - CAIRN_RESERVED_LO);
     if (rt_capture(state, uc, control_fd) < 0) {
+        explicit_bzero(image_key, sizeof image_key);
         send_line("REFUSE ", state->why);
         goto out;
     }
     long pid = rt_arch_fork_writer();
     if (pid == 0)
         writer_child(path, gen);
+    explicit_bzero(image_key, sizeof image_key);
     if (pid < 0)
         send_line("FAIL cannot fork the writer", "");
     else
@@ -136,6 +180,9 @@ __attribute__((constructor)) static void cairn_runtime_init(void)
     /* The variable and the descriptor stay for a program the job execs
        (a wrapper script exec'ing the real program keeps the job's pid). */
     if (fd < 3 || fcntl(fd, F_GETFD) < 0)
+        return;
+    /* libsodium picks its BLAKE2b code here, not in the writer child. */
+    if (sodium_init() < 0)
         return;
     state = map_anon(sizeof *state);
     /* The alternate stack between two guard pages, so that it is a mapping

@@ -59,7 +59,7 @@ static int fail(struct rt_state *st, const char *what, int rc)
 
 int rt_write_image(struct rt_state *st, int fd, uint64_t generation, uint64_t *bytes)
 {
-    struct cairn__writer w = {0};
+    struct cairn__writer w = {.mac = st->mac};
     int rc = cairn__writer_begin(&w, fd, CAIRN_IMG_PROCESS, generation);
     if (rc == 0)
         rc = section(&w, CAIRN_SEC_PROC_CORE, 0, &st->core, sizeof st->core);

@@ -1,0 +1,427 @@
+/*
+ * proc_check.c — decodes and validates the records of a process image
+ * before anything trusts them (see proc_check.h for why).
+ *
+ * Every message names the section ("section 2 (maps): ...") and the record
+ * (mapping index and address range, fd number), so that `cairn run`,
+ * `cairn verify` and `cairn inspect` say exactly what is wrong.
+ */
+#define _GNU_SOURCE
+#include "proc_check.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "image_format.h"
+
+#define PAGE 4096ull
+/* The kernel's struct ucontext up to the end of uc_sigmask: what
+   rt_sigreturn reads at the frame address before the xsave area. */
+#define UCONTEXT_MIN 304u
+#define AT_NULL_ 0u
+
+const char *proc_map_kind_name(uint32_t kind)
+{
+    static const char *const names[] = {"anon", "file", "stack", "special"};
+    return kind < 4 ? names[kind] : "unknown";
+}
+
+const char *proc_fd_kind_name(uint32_t kind)
+{
+    static const char *const names[] = {"file", "dup", "inherit", "device"};
+    return kind < 4 ? names[kind] : "unknown";
+}
+
+static const char *sec_name(unsigned type)
+{
+    switch (type) {
+    case CAIRN_SEC_PROC_CORE:
+        return "core";
+    case CAIRN_SEC_PROC_MAPS:
+        return "maps";
+    case CAIRN_SEC_PROC_FILES:
+        return "files";
+    case CAIRN_SEC_PROC_MEM:
+        return "memory";
+#ifdef CAIRN_SEC_PROC_SIGQ
+    case CAIRN_SEC_PROC_TASK:
+        return "task";
+    case CAIRN_SEC_PROC_SIGQ:
+        return "signal queue";
+#endif
+    default:
+        return "process";
+    }
+}
+
+/* "section I (name): message" into why; returns CAIRN_ECORRUPT. */
+static int bad(char *why, size_t len, int sec, unsigned type, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+static int bad(char *why, size_t len, int sec, unsigned type, const char *fmt, ...)
+{
+    char msg[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (!why || !len)
+        return CAIRN_ECORRUPT;
+    if (sec < 0)
+        snprintf(why, len, "process image: no %s section: %s", sec_name(type), msg);
+    else
+        snprintf(why, len, "process image: section %d (%s): %s", sec, sec_name(type), msg);
+    return CAIRN_ECORRUPT;
+}
+
+/* Index of the one section of this type, -1 if none, -2 if several. */
+static int only_section(cairn_image_t *img, unsigned type)
+{
+    int found = -1;
+    for (unsigned i = 0; i < cairn_image_info(img)->section_count; i++)
+        if (cairn_image_section(img, i)->type == type) {
+            if (found >= 0)
+                return -2;
+            found = (int)i;
+        }
+    return found;
+}
+
+/* Finds and reads one record section of n records of `size` bytes each. */
+static int load_records(cairn_image_t *img, unsigned type, size_t size, uint64_t max,
+                        void **out, uint64_t *n, char *why, size_t len)
+{
+    int idx = only_section(img, type);
+    if (idx == -1)
+        return bad(why, len, -1, type, "every process image has one");
+    if (idx == -2)
+        return bad(why, len, only_section(img, type), type, "more than one section of this type");
+    const cairn_section_info_t *s = cairn_image_section(img, (unsigned)idx);
+    if (s->raw_size % size != 0 || s->raw_size / size > max)
+        return bad(why, len, idx, type, "%" PRIu64 " bytes: not a whole number of %zu-byte "
+                   "records, at most %" PRIu64, s->raw_size, size, max);
+    *n = s->raw_size / size;
+    *out = malloc(s->raw_size ? (size_t)s->raw_size : 1);
+    if (!*out)
+        return bad(why, len, idx, type, "out of memory");
+    int rc = cairn_image_read(img, (unsigned)idx, *out, (size_t)s->raw_size);
+    if (rc < 0)
+        bad(why, len, idx, type, "%s", cairn_image_error(img));
+    return rc;
+}
+
+int proc_load(cairn_image_t *img, struct proc_records *p, char *why, size_t len)
+{
+    memset(p, 0, sizeof *p);
+    void *core = NULL;
+    uint64_t ncore = 0;
+    int rc = load_records(img, CAIRN_SEC_PROC_CORE, sizeof p->core, 1, &core, &ncore, why, len);
+    if (rc == 0 && ncore != 1)
+        rc = bad(why, len, only_section(img, CAIRN_SEC_PROC_CORE), CAIRN_SEC_PROC_CORE,
+                 "empty; the core record is %zu bytes", sizeof p->core);
+    if (rc == 0)
+        memcpy(&p->core, core, sizeof p->core);
+    free(core);
+    if (rc == 0)
+        rc = load_records(img, CAIRN_SEC_PROC_MAPS, sizeof *p->maps, CAIRN_PROC_MAX_MAPS,
+                          (void **)&p->maps, &p->nmaps, why, len);
+    if (rc == 0)
+        rc = load_records(img, CAIRN_SEC_PROC_FILES, sizeof *p->files, CAIRN_PROC_MAX_FILES,
+                          (void **)&p->files, &p->nfiles, why, len);
+    return rc;
+}
+
+void proc_release(struct proc_records *p)
+{
+    free(p->maps);
+    free(p->files);
+    p->maps = NULL;
+    p->files = NULL;
+}
+
+static int terminated(const char *s, size_t cap)
+{
+    return memchr(s, 0, cap) != NULL;
+}
+
+/* The index of the saved mapping holding [addr, addr + size), or -1. */
+static long saved_map_at(const struct proc_records *p, uint64_t addr, uint64_t size,
+                         uint32_t prot)
+{
+    for (uint64_t i = 0; i < p->nmaps; i++) {
+        const struct cairn_proc_map *m = &p->maps[i];
+        if (addr >= m->start && addr < m->end && size <= m->end - addr &&
+            (m->flags & CAIRN_MAPF_DATA) && (m->prot & prot) == prot)
+            return (long)i;
+    }
+    return -1;
+}
+
+static int check_core(cairn_image_t *img, const struct proc_records *p, char *why, size_t len)
+{
+    const struct cairn_proc_core *c = &p->core;
+    int sec = only_section(img, CAIRN_SEC_PROC_CORE);
+    unsigned t = CAIRN_SEC_PROC_CORE;
+    if (c->magic != CAIRN_PROC_MAGIC || c->version != CAIRN_PROC_VERSION)
+        return bad(why, len, sec, t, "magic 0x%x version %u: not a core record this cairn "
+                   "reads (version %u)", c->magic, c->version, CAIRN_PROC_VERSION);
+    if (c->arch != CAIRN_PROC_ARCH_X86_64)
+        return bad(why, len, sec, t, "architecture %u: this cairn restores x86_64 (62) only",
+                   c->arch);
+    if (c->nthreads != 1)
+        return bad(why, len, sec, t, "%u threads: this cairn restores single-threaded jobs",
+                   c->nthreads);
+    if (c->nmaps != p->nmaps || c->nfiles != p->nfiles)
+        return bad(why, len, sec, t, "says %" PRIu64 " mappings and %" PRIu64 " files; the "
+                   "maps and files sections hold %" PRIu64 " and %" PRIu64, c->nmaps,
+                   c->nfiles, p->nmaps, p->nfiles);
+    if (c->auxv_words > CAIRN_PROC_AUXV_WORDS || c->auxv_words % 2 ||
+        (c->auxv_words && c->auxv[c->auxv_words - 2] != AT_NULL_))
+        return bad(why, len, sec, t, "auxv of %" PRIu64 " words: at most %u, in pairs, "
+                   "ending with AT_NULL", c->auxv_words, CAIRN_PROC_AUXV_WORDS);
+    if (c->start_code > c->end_code || c->start_data > c->end_data ||
+        c->start_brk > c->brk || c->arg_start > c->arg_end || c->env_start > c->env_end ||
+        c->brk > CAIRN_PROC_TASK_TOP || c->end_code > CAIRN_PROC_TASK_TOP ||
+        c->end_data > CAIRN_PROC_TASK_TOP || c->arg_end > CAIRN_PROC_TASK_TOP ||
+        c->env_end > CAIRN_PROC_TASK_TOP || c->start_stack > CAIRN_PROC_TASK_TOP)
+        return bad(why, len, sec, t, "mm fields (code, data, brk, stack, arg, env) out of "
+                   "order or outside the user address space");
+    if (c->umask > 0777)
+        return bad(why, len, sec, t, "umask %#" PRIo64 " is not a umask", c->umask);
+    if (c->control_fd < 3 || c->control_fd >= CAIRN_PROC_MAX_FD)
+        return bad(why, len, sec, t, "control channel fd %" PRIu64 ": not in 3..%u",
+                   c->control_fd, CAIRN_PROC_MAX_FD - 1);
+    if (!terminated(c->cwd, sizeof c->cwd) || (c->cwd[0] && c->cwd[0] != '/'))
+        return bad(why, len, sec, t, "cwd is not an absolute, NUL-terminated path");
+    if (c->frame_uc % 8 || saved_map_at(p, c->frame_uc, UCONTEXT_MIN, 3) < 0)
+        return bad(why, len, sec, t, "the thread's signal frame at 0x%" PRIx64 " is not in a "
+                   "saved writable mapping: the job could not be resumed", c->frame_uc);
+    if (c->rseq_addr && (c->rseq_addr % 32 || c->rseq_len != 32 ||
+                         saved_map_at(p, c->rseq_addr, 32, 3) < 0))
+        return bad(why, len, sec, t, "rseq area 0x%" PRIx64 " (%" PRIu64 " bytes): not 32 "
+                   "aligned bytes in a saved writable mapping", c->rseq_addr, c->rseq_len);
+    return 0;
+}
+
+static int check_map(int sec, const struct cairn_proc_map *m, uint64_t i, uint64_t prev_end,
+                     char *why, size_t len)
+{
+    unsigned t = CAIRN_SEC_PROC_MAPS;
+    char what[96];
+    snprintf(what, sizeof what, "mapping %" PRIu64 " [0x%" PRIx64 "-0x%" PRIx64 ")", i,
+             m->start, m->end);
+    if (m->start % PAGE || m->end % PAGE || m->start >= m->end)
+        return bad(why, len, sec, t, "%s: not a non-empty range of whole pages", what);
+    if (m->start < PAGE || m->end > CAIRN_PROC_TASK_TOP)
+        return bad(why, len, sec, t, "%s: outside the user address space", what);
+    if (m->start < prev_end)
+        return bad(why, len, sec, t, "%s: overlaps the previous mapping or is out of address "
+                   "order", what);
+    if (m->end > CAIRN_RESERVED_LO && m->start < CAIRN_RESERVED_HI)
+        return bad(why, len, sec, t, "%s: inside the window [0x%llx-0x%llx) reserved for "
+                   "cairn's restorer", what, CAIRN_RESERVED_LO, CAIRN_RESERVED_HI);
+    if (m->prot & ~7u || m->kind > CAIRN_MAP_SPECIAL || m->flags & ~CAIRN_MAPF_DATA)
+        return bad(why, len, sec, t, "%s: unknown protection 0x%x, kind %u or flags 0x%x",
+                   what, m->prot, m->kind, m->flags);
+    if (m->kind == CAIRN_MAP_SPECIAL && (m->flags & CAIRN_MAPF_DATA))
+        return bad(why, len, sec, t, "%s: a special mapping (vDSO) never has saved bytes", what);
+    if (!terminated(m->name, sizeof m->name))
+        return bad(why, len, sec, t, "%s: name not NUL-terminated", what);
+    return 0;
+}
+
+static int check_maps(cairn_image_t *img, const struct proc_records *p, char *why, size_t len)
+{
+    int sec = only_section(img, CAIRN_SEC_PROC_MAPS);
+    uint64_t prev_end = 0, special = 0, stacks = 0;
+    for (uint64_t i = 0; i < p->nmaps; i++) {
+        const struct cairn_proc_map *m = &p->maps[i];
+        int rc = check_map(sec, m, i, prev_end, why, len);
+        if (rc < 0)
+            return rc;
+        prev_end = m->end;
+        special += m->kind == CAIRN_MAP_SPECIAL;
+        stacks += m->kind == CAIRN_MAP_STACK;
+    }
+    if (special > CAIRN_PROC_MAX_SPECIAL || stacks > 1)
+        return bad(why, len, sec, CAIRN_SEC_PROC_MAPS, "%" PRIu64 " special mappings (at "
+                   "most %u) and %" PRIu64 " [stack] mappings (at most 1)", special,
+                   CAIRN_PROC_MAX_SPECIAL, stacks);
+    return 0;
+}
+
+/* Memory sections: after the records, one per saved mapping, of its size. */
+static int check_memory(cairn_image_t *img, const struct proc_records *p, char *why, size_t len)
+{
+    unsigned n = cairn_image_info(img)->section_count;
+    int last_record = only_section(img, CAIRN_SEC_PROC_FILES);
+    int core = only_section(img, CAIRN_SEC_PROC_CORE), maps = only_section(img, CAIRN_SEC_PROC_MAPS);
+    if (!(core < maps && maps < last_record))
+        return bad(why, len, core, CAIRN_SEC_PROC_CORE, "core, maps and files sections out of "
+                   "order (core %d, maps %d, files %d)", core, maps, last_record);
+    unsigned char *seen = calloc(p->nmaps ? p->nmaps : 1, 1);
+    if (!seen)
+        return bad(why, len, -1, CAIRN_SEC_PROC_MEM, "out of memory");
+    int rc = 0;
+    for (unsigned i = 0; i < n && rc == 0; i++) {
+        const cairn_section_info_t *s = cairn_image_section(img, i);
+        if (s->type < CAIRN_SEC_PROCESS_FIRST || s->type > CAIRN_SEC_PROCESS_LAST)
+            continue;
+        if (s->codec != CAIRN_CODEC_NONE)
+            rc = bad(why, len, (int)i, s->type, "compressed (%s): the restorer reads only "
+                     "uncompressed process sections", cairn_codec_name(s->codec));
+        else if (s->type != CAIRN_SEC_PROC_MEM) /* records: checked on their own */
+            continue;
+        else if ((int)i < last_record)
+            rc = bad(why, len, (int)i, s->type, "comes before the files section");
+        else if (s->arg >= p->nmaps || !(p->maps[s->arg].flags & CAIRN_MAPF_DATA))
+            rc = bad(why, len, (int)i, s->type, "for mapping %" PRIu64 ", which has no saved "
+                     "bytes (%" PRIu64 " mappings)", s->arg, p->nmaps);
+        else if (seen[s->arg]++)
+            rc = bad(why, len, (int)i, s->type, "a second memory section for mapping %" PRIu64,
+                     s->arg);
+        else if (s->raw_size != p->maps[s->arg].end - p->maps[s->arg].start)
+            rc = bad(why, len, (int)i, s->type, "%" PRIu64 " bytes for mapping %" PRIu64
+                     " of %" PRIu64 " bytes", s->raw_size, s->arg,
+                     p->maps[s->arg].end - p->maps[s->arg].start);
+    }
+    for (uint64_t m = 0; m < p->nmaps && rc == 0; m++)
+        if ((p->maps[m].flags & CAIRN_MAPF_DATA) && !seen[m])
+            rc = bad(why, len, -1, CAIRN_SEC_PROC_MEM, "mapping %" PRIu64 " [0x%" PRIx64
+                     "-0x%" PRIx64 ") is saved, but its bytes are missing", m,
+                     p->maps[m].start, p->maps[m].end);
+    free(seen);
+    return rc;
+}
+
+#ifdef CAIRN_SEC_PROC_SIGQ
+/* The optional task record and pending-signal queue: sizes within the
+   restorer's tables and consistent with each other. */
+static int check_task(cairn_image_t *img, char *why, size_t len)
+{
+    int ti = only_section(img, CAIRN_SEC_PROC_TASK), qi = only_section(img, CAIRN_SEC_PROC_SIGQ);
+    if (ti == -2 || qi == -2)
+        return bad(why, len, -1, CAIRN_SEC_PROC_TASK, "more than one task or signal-queue "
+                   "section");
+    if (ti < 0 && qi < 0)
+        return 0;
+    if (ti < 0)
+        return bad(why, len, qi, CAIRN_SEC_PROC_SIGQ, "pending signals without a task record");
+    const cairn_section_info_t *t = cairn_image_section(img, (unsigned)ti);
+    struct cairn_proc_task task;
+    if (t->raw_size != sizeof task)
+        return bad(why, len, ti, t->type, "%" PRIu64 " bytes; the task record is %zu",
+                   t->raw_size, sizeof task);
+    int rc = cairn_image_read(img, (unsigned)ti, &task, sizeof task);
+    if (rc < 0) {
+        bad(why, len, ti, t->type, "%s", cairn_image_error(img));
+        return rc;
+    }
+    uint64_t nq = 0;
+    if (qi >= 0) {
+        uint64_t raw = cairn_image_section(img, (unsigned)qi)->raw_size;
+        if (raw % sizeof(struct cairn_proc_siginfo))
+            return bad(why, len, qi, CAIRN_SEC_PROC_SIGQ, "%" PRIu64 " bytes: not whole "
+                       "signal records", raw);
+        nq = raw / sizeof(struct cairn_proc_siginfo);
+    }
+    if (task.nsigq != nq || nq > CAIRN_PROC_MAX_SIGQ)
+        return bad(why, len, ti, t->type, "%" PRIu64 " pending signals, the queue section holds "
+                   "%" PRIu64 " (at most %u)", task.nsigq, nq, CAIRN_PROC_MAX_SIGQ);
+    if (!terminated(task.exe, sizeof task.exe))
+        return bad(why, len, ti, t->type, "exe path not NUL-terminated");
+    return 0;
+}
+#else
+static int check_task(cairn_image_t *img, char *why, size_t len)
+{
+    (void)img, (void)why, (void)len;
+    return 0;
+}
+#endif
+
+static int is_plain_device(const char *path)
+{
+    return !strcmp(path, "/dev/null") || !strcmp(path, "/dev/zero") ||
+           !strcmp(path, "/dev/urandom") || !strcmp(path, "/dev/random");
+}
+
+/* The file record for fd, or NULL. */
+static const struct cairn_proc_file *file_of(const struct proc_records *p, int32_t fd)
+{
+    for (uint64_t i = 0; i < p->nfiles; i++)
+        if (p->files[i].fd == fd)
+            return &p->files[i];
+    return NULL;
+}
+
+static int check_file(int sec, const struct proc_records *p, const struct cairn_proc_file *f,
+                      char *why, size_t len)
+{
+    unsigned t = CAIRN_SEC_PROC_FILES;
+    if (f->fd < 0 || (uint32_t)f->fd >= CAIRN_PROC_MAX_FD ||
+        (uint64_t)f->fd == p->core.control_fd)
+        return bad(why, len, sec, t, "fd %d: not a descriptor number the job can have "
+                   "(0..%u, not the control channel %" PRIu64 ")", f->fd,
+                   CAIRN_PROC_MAX_FD - 1, p->core.control_fd);
+    if (file_of(p, f->fd) != f)
+        return bad(why, len, sec, t, "fd %d: listed twice", f->fd);
+    if (f->kind > CAIRN_FD_DEVICE || f->flags & ~CAIRN_FILEF_APPENDING)
+        return bad(why, len, sec, t, "fd %d: unknown kind %u or flags 0x%x", f->fd, f->kind,
+                   f->flags);
+    if (!terminated(f->path, sizeof f->path))
+        return bad(why, len, sec, t, "fd %d: path not NUL-terminated", f->fd);
+    if ((f->kind == CAIRN_FD_FILE || f->kind == CAIRN_FD_DEVICE) && f->path[0] != '/')
+        return bad(why, len, sec, t, "fd %d: path '%.200s' is not absolute", f->fd, f->path);
+    if (f->kind == CAIRN_FD_DEVICE && !is_plain_device(f->path))
+        return bad(why, len, sec, t, "fd %d: device %.200s is not one cairn reopens "
+                   "(/dev/null, /dev/zero, /dev/random, /dev/urandom)", f->fd, f->path);
+    if (f->kind == CAIRN_FD_INHERIT && f->fd > 2)
+        return bad(why, len, sec, t, "fd %d: only fds 0-2 are inherited from cairn", f->fd);
+    if (f->kind == CAIRN_FD_DUP) {
+        const struct cairn_proc_file *g = file_of(p, f->dup_of);
+        if (!g || g->kind == CAIRN_FD_DUP || g == f)
+            return bad(why, len, sec, t, "fd %d: a duplicate of fd %d, which is not a file "
+                       "the image reopens", f->fd, f->dup_of);
+    }
+    return 0;
+}
+
+static int check_files(cairn_image_t *img, const struct proc_records *p, char *why, size_t len)
+{
+    int sec = only_section(img, CAIRN_SEC_PROC_FILES);
+    for (uint64_t i = 0; i < p->nfiles; i++) {
+        int rc = check_file(sec, p, &p->files[i], why, len);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+int proc_check(cairn_image_t *img, const struct proc_records *p, char *why, size_t len)
+{
+    int rc = check_core(img, p, why, len);
+    if (rc == 0)
+        rc = check_maps(img, p, why, len);
+    if (rc == 0)
+        rc = check_memory(img, p, why, len);
+    if (rc == 0)
+        rc = check_files(img, p, why, len);
+    if (rc == 0)
+        rc = check_task(img, why, len);
+    return rc;
+}
+
+int proc_check_image(cairn_image_t *img, char *why, size_t len)
+{
+    if (!(cairn_image_info(img)->flags & CAIRN_IMG_PROCESS))
+        return 0;
+    struct proc_records p;
+    int rc = proc_load(img, &p, why, len);
+    if (rc == 0)
+        rc = proc_check(img, &p, why, len);
+    proc_release(&p);
+    return rc;
+}

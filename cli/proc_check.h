@@ -1,0 +1,50 @@
+/*
+ * proc_check.h — decoding and semantic validation of a process image's
+ * records (runtime/process_format.h), shared by `cairn run` (before it
+ * execs the restorer), `cairn verify` and `cairn inspect`.
+ *
+ * Checksums say the bytes are the ones written, not that the writer was
+ * cairn: anyone can recompute XXH3. The freestanding restorer trusts these
+ * records, so everything it relies on is checked here first, with libc:
+ * counts within its tables, page-aligned, ordered, non-overlapping
+ * mappings outside its reserved window, one memory section of the right
+ * size per saved mapping, sane descriptor numbers, terminated strings.
+ */
+#ifndef CAIRN_CLI_PROC_CHECK_H
+#define CAIRN_CLI_PROC_CHECK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cairn_image.h"
+#include "process_format.h"
+
+struct proc_records {
+    struct cairn_proc_core core;
+    struct cairn_proc_map *maps;   /* nmaps records (malloc'ed) */
+    uint64_t nmaps;
+    struct cairn_proc_file *files; /* nfiles records (malloc'ed) */
+    uint64_t nfiles;
+};
+
+/*
+ * Reads the core, maps and files sections of a process image (checksums
+ * checked as they are read) into p. Returns 0, or CAIRN_ECORRUPT (or the
+ * read's error) with why saying which section is wrong. p is released by
+ * proc_release() in every case.
+ */
+int proc_load(cairn_image_t *img, struct proc_records *p, char *why, size_t len);
+void proc_release(struct proc_records *p);
+
+/* Checks loaded records against each other and the image's sections.
+   0 or CAIRN_ECORRUPT with why naming the section and the record. */
+int proc_check(cairn_image_t *img, const struct proc_records *p, char *why, size_t len);
+
+/* proc_load + proc_check. 0 also for an image that is not a process image. */
+int proc_check_image(cairn_image_t *img, char *why, size_t len);
+
+/* "anon", "file", "stack", "special" / "file", "dup", "inherit", "device". */
+const char *proc_map_kind_name(uint32_t kind);
+const char *proc_fd_kind_name(uint32_t kind);
+
+#endif

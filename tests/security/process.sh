@@ -1,0 +1,131 @@
+#!/bin/sh
+# process.sh — authenticated and validated process images (`cairn run`):
+#   A. images written with a key (--key or $CAIRN_KEY_FILE) carry a MAC:
+#      restored with the right key (also after a restore: the restored job's
+#      next image is keyed too); refused, and left in place, with a wrong key;
+#      a forged newest image (payload altered, every XXH3 checksum fixed up)
+#      passes `cairn verify` without a key but is refused with it, and the
+#      previous generation is restored instead;
+#   B. images written without a key are refused when a key is required;
+#      forged records that checksums cannot catch (core, maps, files) are
+#      reported by `cairn verify` and by `cairn run`, naming the section,
+#      set aside as corrupt, and the previous generation is restored.
+# Every restored job must end with the output of an uninterrupted run.
+#   process.sh CAIRN FORGE COUNTER
+set -eu
+CAIRN=$1; FORGE=$2; COUNTER=$3
+N=9000
+W=$(mktemp -d "${TMPDIR:-/tmp}/cairn-process-sec.XXXXXX")
+CPID=
+cleanup() {
+    [ -n "$CPID" ] && kill -9 $(pgrep -P "$CPID" 2>/dev/null) "$CPID" 2>/dev/null || true
+    rm -rf "$W"
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*" >&2; tail -n 5 "$W"/err* >&2 || true; exit 1; }
+cd "$W"
+umask 077
+head -c 48 /dev/urandom >key
+head -c 48 /dev/urandom >key2
+"$COUNTER" $N >ref.txt
+G1=ckpt-00000000000000000001.cairn
+G2=ckpt-00000000000000000002.cairn
+G3=ckpt-00000000000000000003.cairn
+
+wait_file() {
+    i=0
+    until [ -f "$1" ]; do
+        sleep 0.05; i=$((i + 1)); [ $i -lt 400 ] || fail "$1 never came"
+    done
+}
+kill_run() {
+    kill -9 $(pgrep -P "$CPID") "$CPID" 2>/dev/null || true
+    wait "$CPID" 2>/dev/null || true
+    CPID=
+}
+# make_store DIR [cairn run options]: two generations, then SIGKILL.
+make_store() {
+    d=$1; shift
+    : >out.txt
+    "$CAIRN" run --store "$d" "$@" -- "$COUNTER" $N >>out.txt 2>err-make </dev/null &
+    CPID=$!
+    sleep 0.4; "$CAIRN" checkpoint --store "$d"; wait_file "$d/$G1"
+    sleep 0.2; "$CAIRN" checkpoint --store "$d"; wait_file "$d/$G2"
+    kill_run
+}
+# resume DIR ERRFILE [options]: runs the job to its end from DIR.
+resume() {
+    d=$1; e=$2; shift 2
+    : >out.txt
+    "$CAIRN" run --store "$d" -v "$@" -- "$COUNTER" $N >>out.txt 2>"$e" </dev/null ||
+        fail "resume from $d failed"
+    cmp -s ref.txt out.txt || fail "output differs after resuming from $d"
+}
+put64() { # little-endian hex of a 64-bit value
+    printf '%016x' "$1" | sed 's/../& /g' | awk '{for (i = 8; i >= 1; i--) printf "%s", $i}'
+}
+
+# ---- A: keyed -----------------------------------------------------------
+make_store keyed --key key
+cp -a keyed keyed-forged
+cp -a keyed keyed-copy
+
+# A1: wrong key: refused, exit 4, images kept (not set aside as corrupt).
+rc=0; "$CAIRN" run --store keyed --key key2 -- "$COUNTER" $N >out.txt 2>err-a1 </dev/null || rc=$?
+[ $rc -eq 4 ] || fail "a wrong key gave exit $rc, not 4"
+grep -q "cannot be authenticated with the key key2" err-a1 || fail "no authentication message"
+grep -q "refusing to start the job afresh" err-a1 || fail "no refusal to start afresh"
+[ -f keyed/$G2 ] && [ -f keyed/$G1 ] || fail "images were removed after a wrong key"
+ls keyed | grep -q corrupt && fail "an unauthenticated image was set aside as corrupt"
+
+# A2: right key from the environment; the restored job checkpoints again
+# (its runtime writes a keyed image), is killed, and restored once more.
+: >out.txt
+CAIRN_KEY_FILE=key "$CAIRN" run --store keyed -v -- "$COUNTER" $N >>out.txt 2>err-a2 </dev/null &
+CPID=$!
+wait_file keyed/cairn-run.pid
+sleep 0.3; "$CAIRN" checkpoint --store keyed; wait_file keyed/$G3
+kill_run
+grep -q "restoring .*$G2" err-a2 || fail "generation 2 not restored with the right key"
+CAIRN_KEY_FILE=key "$CAIRN" verify -q keyed || fail "the restored job's image does not verify"
+rc=0; CAIRN_KEY_FILE=key2 "$CAIRN" verify -q keyed 2>err-a2v || rc=$?
+[ $rc -eq 1 ] && grep -q "MAC mismatch" err-a2v || fail "verify with a wrong key: exit $rc"
+resume keyed err-a2b --key key
+grep -q "restoring .*$G3" err-a2b || fail "generation 3 (written after a restore) not used"
+
+# A3: forged newest: the process name byte in the core record changes,
+# every checksum is fixed up. Without a key nothing notices; with it the
+# image is refused and generation 1 restored.
+"$FORGE" keyed-forged/$G2 0x100 0 3576 58 || fail "forge_image failed"
+"$CAIRN" verify -q keyed-forged || fail "forged checksums should fool a keyless verify"
+resume keyed-forged err-a3 --key key
+grep -q "$G2 cannot be authenticated" err-a3 || fail "forged image not refused"
+grep -q "restoring .*$G1" err-a3 || fail "generation 1 not restored after the forgery"
+ls keyed-forged | grep -q corrupt && fail "the forged image was set aside as corrupt"
+
+# ---- B: unkeyed, and forged records ------------------------------------
+make_store plain
+for s in nokey core maps files; do cp -a plain plain-$s; done
+
+# B1: a key is required, the image has no MAC: refused.
+rc=0; "$CAIRN" run --store plain-nokey --key key -- "$COUNTER" $N >out.txt 2>err-b1 </dev/null || rc=$?
+[ $rc -eq 4 ] || fail "an image without MAC under a key gave exit $rc, not 4"
+grep -q "carries no MAC" err-b1 || fail "no message about the missing MAC"
+
+# B2-B4: semantic checks behind the checksums. core: nmaps = 2^61 + 1
+# (nmaps * 104 wraps around to a small size); maps: first mapping starts
+# at 0x1001; files: the first descriptor is -5.
+check_forged() { # DIR TYPE OFFSET HEX EXPECTED-MESSAGE
+    "$FORGE" "$1/$G2" "$2" 0 "$3" "$4" || fail "forge_image failed"
+    rc=0; "$CAIRN" verify "$1" 2>err-v-$1 || rc=$?
+    [ $rc -eq 1 ] || fail "$1: verify exit $rc, not 1"
+    grep -q "$5" err-v-$1 || fail "$1: verify does not say '$5'"
+    resume "$1" err-r-$1
+    grep -q "$5" err-r-$1 || fail "$1: cairn run does not say '$5'"
+    grep -q "restoring .*$G1" err-r-$1 || fail "$1: generation 1 not restored"
+    [ -f "$1/$G2.corrupt" ] || fail "$1: the forged image was not set aside"
+}
+check_forged plain-core 0x100 16 "$(put64 2305843009213693953)" "section 0 (core): says"
+check_forged plain-maps 0x101 0 "$(put64 4097)" "section 1 (maps): mapping 0 \[0x1001-"
+check_forged plain-files 0x103 0 fbffffff "section 2 (files): fd -5"
+echo "ok: keyed images restored with the right key only; forged images refused"
