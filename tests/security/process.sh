@@ -68,6 +68,15 @@ put64() { # little-endian hex of a 64-bit value
 # ---- A: keyed -----------------------------------------------------------
 make_store keyed --key key
 cp -a keyed keyed-forged
+# The key (BLAKE2b-256 of the key file) never lands in an image: the job
+# holds it only between a request and the writer's fork.
+if command -v python3 >/dev/null; then
+    python3 - keyed/$G1 keyed/$G2 <<'PY' || fail "the image key is inside an image"
+import hashlib, sys
+k = hashlib.blake2b(open("key", "rb").read(), digest_size=32).digest()
+sys.exit(any(k in open(f, "rb").read() for f in sys.argv[1:]))
+PY
+fi
 cp -a keyed keyed-copy
 
 # A1: wrong key: refused, exit 4, images kept (not set aside as corrupt).
