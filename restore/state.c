@@ -2,6 +2,13 @@
  * state.c — restores the job's kernel-side state in the restorer: file
  * descriptors, mm fields, cwd, umask, limits, timers, signal actions, the
  * thread's name and its rseq registration.
+ *
+ * Re-rooting: files are reopened by their absolute path. When the job's
+ * directory at the checkpoint no longer exists and the restore runs in
+ * another directory (a scheduler such as HTCondor restarted the job in a
+ * new sandbox, with the store and the files it writes copied there), paths
+ * inside the old directory, and the cwd, are taken in the restorer's
+ * directory instead, which is that of `cairn run`.
  */
 #include "restore.h"
 #include "rlib.h"
@@ -49,18 +56,52 @@ static void clear_fd_table(void)
     img.control_fd = (int)ctl;
 }
 
+static struct {
+    char old[CAIRN_PROC_PATH_MAX], new[CAIRN_PROC_PATH_MAX], buf[CAIRN_PROC_PATH_MAX];
+    size_t old_len; /* 0: no re-rooting */
+} rr;
+
+/* Decides whether to re-root: the old cwd is gone and ours differs. */
+static void reroot_init(void)
+{
+    const char *old = img.core.cwd;
+    size_t n = strlen(old);
+    if (n < 2 || n >= sizeof rr.old || sys2(NR_access, old, 0 /* F_OK */) == 0)
+        return;
+    if (sys2(NR_getcwd, rr.new, sizeof rr.new) <= 0 || rr.new[0] != '/' || r_streq(rr.new, old))
+        return;
+    memcpy(rr.old, old, n + 1);
+    rr.old_len = n;
+    r_say("the job's directory ", old, " is gone: its files are taken in ", rr.new, (char *)0);
+}
+
+/* path, or its re-rooted version (in a static buffer, valid until the next call). */
+static const char *reroot(const char *path)
+{
+    size_t n = rr.old_len, m = strlen(rr.new);
+    if (!n || !r_startswith(path, rr.old) || (path[n] != '/' && path[n] != 0))
+        return path;
+    size_t rest = strlen(path + n);
+    if (m + rest >= sizeof rr.buf)
+        return path;
+    memcpy(rr.buf, rr.new, m);
+    memcpy(rr.buf + m, path + n, rest + 1);
+    return rr.buf;
+}
+
 /* Reopens a regular file or device, rolling back a file the job was
    appending to, and warning about one that is now shorter. */
 static void reopen(const struct cairn_proc_file *f)
 {
     char a[24], b[24];
-    long fd = sys3(NR_open, f->path, f->open_flags & ~(O_CREAT | O_EXCL | O_TRUNC), 0);
+    const char *path = reroot(f->path);
+    long fd = sys3(NR_open, path, f->open_flags & ~(O_CREAT | O_EXCL | O_TRUNC), 0);
     if (fd < 0)
-        r_fail(f->path, fd);
+        r_fail(path, fd);
     struct kstat sb;
     if (f->kind == CAIRN_FD_FILE && sys2(NR_fstat, fd, &sb) == 0 && (sb.mode & 0170000) == 0100000) {
         if ((uint64_t)sb.size < f->size)
-            r_say("warning: ", f->path, " is shorter (", r_dec(a, (uint64_t)sb.size),
+            r_say("warning: ", path, " is shorter (", r_dec(a, (uint64_t)sb.size),
                   " bytes) than at the checkpoint (", r_dec(b, f->size),
                   " bytes): it was truncated or re-created since", (char *)0);
         else if ((uint64_t)sb.size > f->size && (f->flags & CAIRN_FILEF_APPENDING))
@@ -70,7 +111,7 @@ static void reopen(const struct cairn_proc_file *f)
         long rc = sys2(NR_dup2, fd, f->fd);
         sys1(NR_close, fd);
         if (rc < 0)
-            r_fail(f->path, rc);
+            r_fail(path, rc);
     }
     if (f->kind == CAIRN_FD_FILE)
         sys3(NR_lseek, f->fd, f->offset, 0);
@@ -78,6 +119,7 @@ static void reopen(const struct cairn_proc_file *f)
 
 void r_restore_files(void)
 {
+    reroot_init(); /* before clear_fd_table: says so on cairn run's stderr */
     clear_fd_table();
     for (uint64_t i = 0; i < img.core.nfiles; i++)
         if (img.files[i].kind == CAIRN_FD_FILE || img.files[i].kind == CAIRN_FD_DEVICE)
@@ -136,7 +178,7 @@ void r_restore_process(void)
 {
     const struct cairn_proc_core *c = &img.core;
     restore_mm();
-    if (c->cwd[0] && sys1(NR_chdir, c->cwd) < 0)
+    if (c->cwd[0] && sys1(NR_chdir, reroot(c->cwd)) < 0)
         r_say("warning: cannot enter the job's directory ", c->cwd, (char *)0);
     sys1(NR_umask, c->umask);
     for (unsigned r = 0; r < CAIRN_PROC_NRLIMIT; r++) {

@@ -19,6 +19,7 @@
 #define NR_rt_sigaction 13
 #define NR_rt_sigprocmask 14
 #define NR_pread64 17
+#define NR_access 21
 #define NR_mremap 25
 #define NR_dup2 33
 #define NR_setitimer 38
@@ -26,6 +27,7 @@
 #define NR_exit 60
 #define NR_fcntl 72
 #define NR_ftruncate 77
+#define NR_getcwd 79
 #define NR_chdir 80
 #define NR_umask 95
 #define NR_prctl 157
