@@ -142,7 +142,9 @@ out:
     return is_static;
 }
 
-/* Directory of the running cairn executable, for its companions. */
+/* A companion of the running cairn executable: $env if set, else rel from
+   cairn's directory, else the same file name beside cairn (a flat copy of
+   the three files, as in an HTCondor sandbox). */
 static void companion(const char *env, const char *rel, char *out, size_t len)
 {
     const char *o = getenv(env);
@@ -153,7 +155,14 @@ static void companion(const char *env, const char *rel, char *out, size_t len)
     char exe[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
     exe[n < 0 ? 0 : n] = 0;
-    snprintf(out, len, "%s/%s", dirname(exe), rel);
+    const char *dir = dirname(exe), *base = strrchr(rel, '/');
+    snprintf(out, len, "%s/%s", dir, rel);
+    if (base && access(out, F_OK) != 0) {
+        char flat[PATH_MAX];
+        snprintf(flat, sizeof flat, "%s/%s", dir, base + 1);
+        if (access(flat, F_OK) == 0)
+            snprintf(out, len, "%s", flat);
+    }
 }
 
 static void exec_job(struct run_ctx *r, const char *image)
