@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "image_format.h"
 #include "inspect.h"
 
 static void job_json(struct json *j, const struct image_scan *s)
@@ -80,6 +81,8 @@ static void image_members(struct json *j, const struct image_scan *s)
     json_u64(j, "uid", in->uid);
     json_u64(j, "pid", in->pid);
     job_json(j, s);
+    if (in->flags & CAIRN_IMG_PROCESS)
+        inspect_proc_json(j, s);
     sections_json(j, s);
 }
 

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "image_format.h"
 #include "inspect.h"
 
 long inspect_newest_valid(const struct store_scan *st, const struct image_scan *imgs)
@@ -57,14 +58,15 @@ static void print_sections(const struct image_scan *s)
            "stored", "ratio", "checksum", "status", "name");
     for (unsigned i = 0; i < in->section_count; i++) {
         const cairn_section_info_t *x = cairn_image_section(s->img, i);
-        char ratio[32] = "-";
+        char ratio[32] = "-", label[64];
+        const char *plabel = inspect_proc_label(x, label, sizeof label);
         if (x->stored_size)
             snprintf(ratio, sizeof ratio, "%.2f", (double)x->raw_size / (double)x->stored_size);
         printf("  %3u  %-7s  %-5s  %12" PRIu64 "  %12" PRIu64 "  %7s  %016" PRIx64 "  %-9s  ", i,
                cairn_section_type_name(x->type), cairn_codec_name(x->codec), x->raw_size,
                x->stored_size, ratio, x->checksum,
                s->sec_status ? s->sec_status[i] : "unchecked");
-        print_name(stdout, x->name[0] ? x->name : "-");
+        print_name(stdout, x->name[0] ? x->name : plabel ? plabel : "-");
         putchar('\n');
     }
 }
@@ -81,7 +83,10 @@ void inspect_image_text(const struct image_scan *s)
     if (s->open_rc < 0)
         return;
     print_header("", s);
-    print_job("", s);
+    if (cairn_image_info(s->img)->flags & CAIRN_IMG_PROCESS)
+        inspect_proc_text(s, 1);
+    else
+        print_job("", s);
     print_sections(s);
 }
 
@@ -97,7 +102,10 @@ static void print_generation(const struct image_scan *s)
     if (s->open_rc < 0)
         return;
     print_header("    ", s);
-    print_job("    ", s);
+    if (cairn_image_info(s->img)->flags & CAIRN_IMG_PROCESS)
+        inspect_proc_text(s, 0);
+    else
+        print_job("    ", s);
 }
 
 static void print_lock(const struct store_scan *st)

@@ -1,0 +1,249 @@
+/*
+ * inspect_proc.c — `cairn inspect` of a process image (`cairn run`): the
+ * job's core state, its mappings (address range, permissions, kind, size,
+ * whether the bytes are saved, path) and its descriptors, in text and in
+ * JSON. The records are decoded by proc_check.c; whether they would pass
+ * `cairn run`'s checks is part of the image's status (scan.c).
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "image_format.h"
+#include "inspect.h"
+#include "proc_check.h"
+
+/* Loads the records; prints nothing. 0 or < 0 with why. */
+static int load(const struct image_scan *s, struct proc_records *p, char *why, size_t len)
+{
+    return proc_load(s->img, p, why, len);
+}
+
+static void perms(char out[5], const struct cairn_proc_map *m)
+{
+    out[0] = m->prot & 1 ? 'r' : '-';
+    out[1] = m->prot & 2 ? 'w' : '-';
+    out[2] = m->prot & 4 ? 'x' : '-';
+    out[3] = 'p';
+    out[4] = '\0';
+}
+
+static void fd_flags_text(char *out, size_t len, const struct cairn_proc_file *f)
+{
+    static const char *const acc[] = {"r", "w", "rw", "?"};
+    snprintf(out, len, "%s%s%s%s", acc[f->open_flags & 3], f->open_flags & 02000 ? ",append" : "",
+             f->fd_flags & 1 ? ",cloexec" : "", f->flags & CAIRN_FILEF_APPENDING ? ",rollback" : "");
+}
+
+/* Signals with a handler (not SIG_DFL/SIG_IGN), as "2 15 62". */
+static void handlers_text(char *out, size_t len, const struct cairn_proc_core *c)
+{
+    size_t used = 0;
+    out[0] = '\0';
+    for (unsigned i = 0; i < CAIRN_PROC_NSIG && used + 4 < len; i++)
+        if (c->act[i].handler > 1)
+            used += (size_t)snprintf(out + used, len - used, "%s%u", used ? " " : "", i + 1);
+    if (!used)
+        snprintf(out, len, "none");
+}
+
+static uint64_t saved_bytes(const struct proc_records *p, uint64_t *nsaved)
+{
+    uint64_t bytes = 0;
+    *nsaved = 0;
+    for (uint64_t i = 0; i < p->nmaps; i++)
+        if (p->maps[i].flags & CAIRN_MAPF_DATA) {
+            bytes += p->maps[i].end - p->maps[i].start;
+            (*nsaved)++;
+        }
+    return bytes;
+}
+
+static void core_text(const char *indent, const struct proc_records *p)
+{
+    const struct cairn_proc_core *c = &p->core;
+    char comm[sizeof c->comm + 1] = "", hs[256];
+    memcpy(comm, c->comm, sizeof c->comm);
+    printf("%sprocess     ", indent);
+    print_name(stdout, comm);
+    printf(", %s, %u thread%s, cwd ", c->arch == CAIRN_PROC_ARCH_X86_64 ? "x86_64" : "unknown arch",
+           c->nthreads, c->nthreads == 1 ? "" : "s");
+    print_name(stdout, memchr(c->cwd, 0, sizeof c->cwd) ? c->cwd : "?");
+    printf(", umask %03" PRIo64 "\n", c->umask & 0777);
+    printf("%s  brk 0x%" PRIx64 "-0x%" PRIx64 ", stack 0x%" PRIx64 ", fs_base 0x%" PRIx64
+           ", rseq 0x%" PRIx64 ", frame 0x%" PRIx64 ", control fd %" PRIu64 "\n", indent,
+           c->start_brk, c->brk, c->start_stack, c->fs_base, c->rseq_addr, c->frame_uc,
+           c->control_fd);
+    handlers_text(hs, sizeof hs, c);
+    printf("%s  signal handlers: %s; blocked 0x%" PRIx64 "; itimer real %.6f s\n", indent, hs,
+           c->sigmask, (double)c->itimer[0].value_us / 1e6);
+}
+
+static void maps_text(const struct proc_records *p)
+{
+    uint64_t nsaved, bytes = saved_bytes(p, &nsaved);
+    char sz[32];
+    fmt_size(sz, sizeof sz, bytes);
+    printf("mappings    %" PRIu64 " (%" PRIu64 " saved, %s)\n", p->nmaps, nsaved, sz);
+    printf("  %5s  %-16s  %-16s  %-4s  %-7s  %10s  %-5s  %s\n", "#", "start", "end", "perm",
+           "kind", "size", "saved", "name");
+    for (uint64_t i = 0; i < p->nmaps; i++) {
+        const struct cairn_proc_map *m = &p->maps[i];
+        char pm[5], name[sizeof m->name + 1] = "";
+        perms(pm, m);
+        fmt_size(sz, sizeof sz, m->end - m->start);
+        memcpy(name, m->name, sizeof m->name);
+        printf("  %5" PRIu64 "  %016" PRIx64 "  %016" PRIx64 "  %-4s  %-7s  %10s  %-5s  ", i,
+               m->start, m->end, pm, proc_map_kind_name(m->kind), sz,
+               m->flags & CAIRN_MAPF_DATA ? "yes" : "no");
+        print_name(stdout, name[0] ? name : "-");
+        putchar('\n');
+    }
+}
+
+static void files_text(const struct proc_records *p)
+{
+    printf("files       %" PRIu64 "\n", p->nfiles);
+    printf("  %4s  %-7s  %-20s  %12s  %12s  %s\n", "fd", "kind", "flags", "offset", "size", "path");
+    for (uint64_t i = 0; i < p->nfiles; i++) {
+        const struct cairn_proc_file *f = &p->files[i];
+        char fl[64], path[sizeof f->path + 1] = "";
+        fd_flags_text(fl, sizeof fl, f);
+        memcpy(path, f->path, sizeof f->path);
+        printf("  %4d  %-7s  %-20s  %12" PRIu64 "  %12" PRIu64 "  ", f->fd,
+               proc_fd_kind_name(f->kind), fl, f->offset, f->size);
+        if (f->kind == CAIRN_FD_DUP)
+            printf("(dup of fd %d) ", f->dup_of);
+        print_name(stdout, path[0] ? path : "-");
+        putchar('\n');
+    }
+}
+
+void inspect_proc_text(const struct image_scan *s, int full)
+{
+    const char *indent = full ? "" : "    ";
+    struct proc_records p;
+    char why[512] = "";
+    if (load(s, &p, why, sizeof why) < 0) {
+        printf("%sprocess     (records unreadable: %s)\n", indent, why);
+    } else if (!full) {
+        uint64_t nsaved, bytes = saved_bytes(&p, &nsaved);
+        char sz[32], comm[sizeof p.core.comm + 1] = "";
+        fmt_size(sz, sizeof sz, bytes);
+        memcpy(comm, p.core.comm, sizeof p.core.comm);
+        printf("%sprocess     ", indent);
+        print_name(stdout, comm);
+        printf(", %" PRIu64 " mappings (%" PRIu64 " saved, %s), %" PRIu64 " fds\n", p.nmaps,
+               nsaved, sz, p.nfiles);
+    } else {
+        core_text(indent, &p);
+        maps_text(&p);
+        files_text(&p);
+    }
+    proc_release(&p);
+}
+
+static void core_json(struct json *j, const struct proc_records *p)
+{
+    const struct cairn_proc_core *c = &p->core;
+    char comm[sizeof c->comm + 1] = "";
+    memcpy(comm, c->comm, sizeof c->comm);
+    json_str(j, "arch", c->arch == CAIRN_PROC_ARCH_X86_64 ? "x86_64" : "unknown");
+    json_u64(j, "threads", c->nthreads);
+    json_str(j, "comm", comm);
+    json_str(j, "cwd", memchr(c->cwd, 0, sizeof c->cwd) ? c->cwd : NULL);
+    json_u64(j, "umask", c->umask);
+    json_u64(j, "start_brk", c->start_brk);
+    json_u64(j, "brk", c->brk);
+    json_u64(j, "start_stack", c->start_stack);
+    json_u64(j, "fs_base", c->fs_base);
+    json_u64(j, "rseq", c->rseq_addr);
+    json_u64(j, "frame", c->frame_uc);
+    json_u64(j, "control_fd", c->control_fd);
+    json_u64(j, "sigmask", c->sigmask);
+    json_array(j, "signal_handlers");
+    for (unsigned i = 0; i < CAIRN_PROC_NSIG; i++)
+        if (c->act[i].handler > 1)
+            json_u64(j, NULL, i + 1);
+    json_end_array(j);
+}
+
+static void maps_json(struct json *j, const struct proc_records *p)
+{
+    json_array(j, "mappings");
+    for (uint64_t i = 0; i < p->nmaps; i++) {
+        const struct cairn_proc_map *m = &p->maps[i];
+        char pm[5], name[sizeof m->name + 1] = "";
+        perms(pm, m);
+        memcpy(name, m->name, sizeof m->name);
+        json_object(j, NULL);
+        json_u64(j, "start", m->start);
+        json_u64(j, "end", m->end);
+        json_str(j, "perms", pm);
+        json_str(j, "kind", proc_map_kind_name(m->kind));
+        json_bool(j, "saved", (m->flags & CAIRN_MAPF_DATA) != 0);
+        json_str(j, "name", name);
+        json_end_object(j);
+    }
+    json_end_array(j);
+}
+
+static void files_json(struct json *j, const struct proc_records *p)
+{
+    json_array(j, "files");
+    for (uint64_t i = 0; i < p->nfiles; i++) {
+        const struct cairn_proc_file *f = &p->files[i];
+        char path[sizeof f->path + 1] = "";
+        memcpy(path, f->path, sizeof f->path);
+        json_object(j, NULL);
+        json_i64(j, "fd", f->fd);
+        json_str(j, "kind", proc_fd_kind_name(f->kind));
+        json_u64(j, "open_flags", f->open_flags);
+        json_u64(j, "fd_flags", f->fd_flags);
+        json_bool(j, "rollback", (f->flags & CAIRN_FILEF_APPENDING) != 0);
+        if (f->kind == CAIRN_FD_DUP)
+            json_i64(j, "dup_of", f->dup_of);
+        json_u64(j, "offset", f->offset);
+        json_u64(j, "size", f->size);
+        json_str(j, "path", path);
+        json_end_object(j);
+    }
+    json_end_array(j);
+}
+
+void inspect_proc_json(struct json *j, const struct image_scan *s)
+{
+    struct proc_records p;
+    char why[512] = "";
+    json_object(j, "process");
+    if (load(s, &p, why, sizeof why) < 0) {
+        json_str(j, "error", why);
+    } else {
+        core_json(j, &p);
+        maps_json(j, &p);
+        files_json(j, &p);
+    }
+    json_end_object(j);
+    proc_release(&p);
+}
+
+const char *inspect_proc_label(const cairn_section_info_t *x, char *buf, size_t len)
+{
+    switch (x->type) {
+    case CAIRN_SEC_PROC_CORE:
+        return "(core)";
+    case CAIRN_SEC_PROC_MAPS:
+        return "(maps)";
+    case CAIRN_SEC_PROC_FILES:
+        return "(files)";
+    case CAIRN_SEC_PROC_MEM:
+        snprintf(buf, len, "(memory of mapping %" PRIu64 ")", x->arg);
+        return buf;
+    default:
+        if (x->type >= CAIRN_SEC_PROCESS_FIRST && x->type <= CAIRN_SEC_PROCESS_LAST) {
+            snprintf(buf, len, "(process record 0x%x)", x->type);
+            return buf;
+        }
+        return NULL;
+    }
+}
