@@ -56,6 +56,21 @@ int run_pick_image(struct run_ctx *r, char *path, size_t len);
 /* Forks the job (fresh or restored); 0 or an exit status. */
 int run_spawn(struct run_ctx *r, const char *image);
 
+/* In the job's process: execs PROG with the runtime, or the restorer. */
+__attribute__((noreturn)) void run_exec_job(struct run_ctx *r, const char *image);
+
+/* run_ns.c: the job in a pid namespace of its own (docs/TRANSPARENT.md).
+   Forks the namespace's init, which starts the job (its child calls
+   run_exec_job), and returns the init's pid; where the kernel refuses
+   namespaces, forks as fork() and returns its result (0 in the child). */
+pid_t run_ns_fork(struct run_ctx *r, const char *image);
+/* The init's report socket, -1 if none (poll it for the job's end). */
+int run_ns_status_fd(void);
+/* 0 and the job's wait status in *st once the init reported it; else -1. */
+int run_ns_job_status(int *st);
+/* Lets the init exit, which ends whatever is left in the namespace. */
+void run_ns_close(void);
+
 /* run_job.c: supervises the job until the end; returns cairn's status. */
 int run_supervise(struct run_ctx *r);
 

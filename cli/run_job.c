@@ -178,6 +178,17 @@ static int job_ended(struct run_ctx *r, int st)
     return WEXITSTATUS(st);
 }
 
+/* The job's pid namespace init reported the job's end (run_ns.c). */
+static int ns_reported(struct run_ctx *r)
+{
+    int st;
+    if (run_ns_job_status(&st) < 0)
+        return -1;
+    int status = job_ended(r, st); /* a writer in flight reports first */
+    run_ns_close();                /* then the init ends the namespace */
+    return status;
+}
+
 static int reap(struct run_ctx *r)
 {
     int st;
@@ -231,13 +242,16 @@ int run_supervise(struct run_ctx *r)
     int tfd = make_timer(r);
     int status = -1;
     while (status < 0 && r->job > 0) {
-        struct pollfd p[3] = {{sfd, POLLIN, 0}, {r->ctl, POLLIN, 0}, {tfd, POLLIN, 0}};
-        if (poll(p, 3, -1) < 0 && errno != EINTR)
+        struct pollfd p[4] = {{sfd, POLLIN, 0}, {r->ctl, POLLIN, 0}, {tfd, POLLIN, 0},
+                              {run_ns_status_fd(), POLLIN, 0}};
+        if (poll(p, 4, -1) < 0 && errno != EINTR)
             break;
         if (p[1].revents)
             status = read_control(r);
         if (status < 0 && p[0].revents)
             status = on_signal(r, sfd);
+        if (status < 0 && p[3].revents)
+            status = ns_reported(r);
         if (status < 0 && p[2].revents) {
             uint64_t ticks;
             if (read(tfd, &ticks, sizeof ticks) > 0)

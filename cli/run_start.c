@@ -165,7 +165,7 @@ static void companion(const char *env, const char *rel, char *out, size_t len)
     }
 }
 
-static void exec_job(struct run_ctx *r, const char *image)
+void run_exec_job(struct run_ctx *r, const char *image)
 {
     sigset_t none;
     sigemptyset(&none);
@@ -210,13 +210,13 @@ int run_spawn(struct run_ctx *r, const char *image)
     r->job_ctl = sv[1];
     r->restoring = image != NULL;
     fflush(NULL);
-    r->job = fork();
+    r->job = run_ns_fork(r, image); /* the job, or its namespace's init */
     if (r->job < 0) {
         cli_error("run", "fork: %s", strerror(errno));
         return CLI_EXIT_ERROR;
     }
     if (r->job == 0)
-        exec_job(r, image);
+        run_exec_job(r, image);
     close(r->job_ctl);
     r->job_ctl = -1;
     return 0;

@@ -24,6 +24,7 @@
 
 #include "arch_x86_64.h"
 #include "capture.h"
+#include "identity.h"
 
 static int refuse(struct rt_state *st, const char *a, const char *b, const char *c)
 {
@@ -77,11 +78,10 @@ static int check_tasks(struct rt_state *st)
         rt_cat_u64(n, sizeof n, st->core.nthreads);
         return refuse(st, "the job has ", n, " threads (only single-threaded jobs for now)");
     }
-    char path[64] = "/proc/self/task/";
-    rt_cat_u64(path, sizeof path, (uint64_t)syscall(SYS_gettid));
-    rt_cat(path, sizeof path, "/children");
+    /* thread-self: right whichever pid namespace /proc belongs to. */
     char kids[64];
-    if (rt_read_file(path, kids, sizeof kids) > 0 && kids[0] >= '0' && kids[0] <= '9') {
+    if (rt_read_file("/proc/thread-self/children", kids, sizeof kids) > 0 && kids[0] >= '0' &&
+        kids[0] <= '9') {
         for (char *p = kids; *p; p++)
             if (*p == ' ' || *p == '\n')
                 *p = 0;
@@ -366,6 +366,8 @@ int rt_capture(struct rt_state *st, void *uc, int control_fd)
     if (check_tasks(st) < 0 || capture_fds(st) < 0 || capture_mm(st) < 0)
         return -1;
     capture_signals(st, uc);
+    if (rt_ident_capture(st) < 0) /* pid, exe, pending signals */
+        return -1;
     capture_misc(st);
     rt_arch_capture(c);
     return capture_maps(st); /* last: nothing maps or unmaps after it */

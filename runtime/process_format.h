@@ -20,6 +20,8 @@
 #define CAIRN_SEC_PROC_MAPS 0x101u   /* struct cairn_proc_map[n] */
 #define CAIRN_SEC_PROC_MEM 0x102u    /* one mapping's bytes; arg = its index */
 #define CAIRN_SEC_PROC_FILES 0x103u  /* struct cairn_proc_file[n] */
+#define CAIRN_SEC_PROC_TASK 0x104u   /* struct cairn_proc_task */
+#define CAIRN_SEC_PROC_SIGQ 0x105u   /* struct cairn_proc_siginfo[n]: pending signals */
 
 #define CAIRN_PROC_MAGIC 0x636f7270u /* "proc" */
 #define CAIRN_PROC_VERSION 1u
@@ -136,8 +138,30 @@ struct cairn_proc_file {
     char path[CAIRN_PROC_PATH_MAX];
 };
 
+/* Who the job is (both sections are optional: older images lack them). */
+struct cairn_proc_task {
+    uint64_t pid;            /* getpid() as the job saw it */
+    uint64_t ppid;           /* getppid() as the job saw it */
+    uint64_t reserved;       /* 0 */
+    uint64_t nsigq;          /* records in the CAIRN_SEC_PROC_SIGQ section */
+    char exe[CAIRN_PROC_PATH_MAX]; /* /proc/self/exe ("": unknown) */
+};
+
+/* One pending signal, dequeued at the checkpoint and queued again at once
+   (and by the restorer), in the order the kernel would deliver them. */
+#define CAIRN_PROC_MAX_SIGQ 128u
+#define CAIRN_SIGQF_THREAD 0x1u  /* directed at the thread, not the process */
+
+struct cairn_proc_siginfo {
+    uint32_t signo;
+    uint32_t flags;          /* CAIRN_SIGQF_* */
+    uint8_t info[128];       /* the kernel's siginfo_t, as dequeued */
+};
+
 _Static_assert(sizeof(struct cairn_proc_sigaction) == 32, "layout");
 _Static_assert(sizeof(struct cairn_proc_map) == 104, "layout");
+_Static_assert(sizeof(struct cairn_proc_task) == 32 + CAIRN_PROC_PATH_MAX, "layout");
+_Static_assert(sizeof(struct cairn_proc_siginfo) == 136, "layout");
 _Static_assert(sizeof(struct cairn_proc_file) == 40 + CAIRN_PROC_PATH_MAX, "layout");
 _Static_assert(sizeof(struct cairn_proc_core) == 8 * 22 + 8 * CAIRN_PROC_AUXV_WORDS + 24 +
                    32 * CAIRN_PROC_NSIG + 16 * CAIRN_PROC_NRLIMIT + 48 + 16 +

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "capture.h"
+#include "identity.h"
 #include "image.h"
 
 #define PAGE 4096ull
@@ -69,6 +70,8 @@ int rt_write_image(struct rt_state *st, int fd, uint64_t generation, uint64_t *b
     if (rc == 0)
         rc = section(&w, CAIRN_SEC_PROC_FILES, 0, st->files,
                      st->core.nfiles * sizeof st->files[0]);
+    if (rc == 0)
+        rc = rt_ident_write(&w);
     if (rc < 0)
         return fail(st, "cannot write the image header sections", rc);
     for (uint64_t i = 0; i < st->core.nmaps; i++) {

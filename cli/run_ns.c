@@ -1,0 +1,309 @@
+/*
+ * run_ns.c — `cairn run` starts the job in a pid namespace of its own, so
+ * that a restored job has the same pid as before (docs/TRANSPARENT.md,
+ * "Process identity").
+ *
+ *   cairn run ──► namespace init: pid 1 (this file, cairn's own code)
+ *                    └──► the job: pid 2, or on restore the pid in the image
+ *
+ * cairn clones the init with CLONE_NEWPID|CLONE_NEWNS, plus CLONE_NEWUSER
+ * unless it runs as root (root may create namespaces directly). In a new
+ * user namespace the init maps the caller's own uid and gid to the same
+ * ids inside (not to root), so the job sees the ids it always had; files
+ * of other users show as owned by nobody (65534), access is unchanged.
+ * The init mounts a fresh /proc (its mounts made slaves first, so nothing
+ * leaks out), so /proc/self and /proc/PID agree with getpid(). It then
+ * forks the job, or, for a restore, creates it with clone3(set_tid) at the
+ * image's pid (needs CAP_SYS_ADMIN in the namespace's owning user
+ * namespace, which the init has in its own).
+ *
+ * The init relays: every signal it gets (cairn sends the checkpoint signal,
+ * SIGTERM, ... to it, as it used to send them to the job) is passed to the
+ * job; it reaps the job and the writer children (the runtime's writer is
+ * cloned with CLONE_PARENT, so it is the init's child); it reports the
+ * job's exact wait status on a socket, since a namespace's init cannot die
+ * of a signal to relay it. It lives until cairn closes that socket (after
+ * a writer in flight has reported) or dies (PR_SET_PDEATHSIG): when it
+ * exits, the kernel kills whatever is left in the namespace.
+ *
+ * If the kernel refuses the namespaces (user.max_user_namespaces=0,
+ * kernel.unprivileged_userns_clone=0, ...), cairn says so in one line and
+ * runs the job as its direct child, as without this file: a restored job
+ * then gets a new pid. CAIRN_NO_NAMESPACE=1 asks for that silently.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <linux/sched.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cairn_image.h"
+#include "process_format.h"
+#include "run.h"
+
+#ifndef CAP_CHECKPOINT_RESTORE
+#define CAP_CHECKPOINT_RESTORE 40
+#endif
+
+/* Messages from the init to cairn (one record each: SOCK_SEQPACKET). */
+enum { MSG_READY = 1, MSG_FAILED, MSG_EXITED };
+struct init_msg {
+    int32_t kind;
+    int32_t value;   /* READY: the job's pid inside; FAILED: errno; EXITED: wait status */
+};
+
+static int status_fd = -1;   /* cairn's end of the init's socket */
+
+static void say(int fd, int kind, int value)
+{
+    struct init_msg m = {kind, value};
+    ssize_t n;
+    do
+        n = send(fd, &m, sizeof m, MSG_NOSIGNAL);
+    while (n < 0 && errno == EINTR);
+}
+
+/* ---- the init ------------------------------------------------------------- */
+
+static int write_file(const char *path, const char *text)
+{
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        return errno;
+    ssize_t n = write(fd, text, strlen(text));
+    int err = n == (ssize_t)strlen(text) ? 0 : n < 0 ? errno : EIO;
+    close(fd);
+    return err;
+}
+
+/* Maps our own uid and gid to themselves (an unprivileged process may map
+   exactly its own ids, after giving up setgroups). */
+static int map_ids(uid_t uid, gid_t gid)
+{
+    char line[64];
+    int err = write_file("/proc/self/setgroups", "deny");
+    if (err && err != ENOENT)
+        return err;
+    snprintf(line, sizeof line, "%u %u 1\n", (unsigned)uid, (unsigned)uid);
+    if ((err = write_file("/proc/self/uid_map", line)))
+        return err;
+    snprintf(line, sizeof line, "%u %u 1\n", (unsigned)gid, (unsigned)gid);
+    return write_file("/proc/self/gid_map", line);
+}
+
+/* A /proc of this pid namespace; a warning if it cannot be had. */
+static void mount_proc(void)
+{
+    const char *what = "make the mounts private";
+    int ok = mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) == 0;
+    if (ok) {
+        what = "mount /proc";
+        ok = mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) == 0;
+    }
+    if (!ok)
+        fprintf(stderr, "cairn run: warning: cannot %s in the job's namespace (%s): "
+                        "its /proc/PID paths use outside pids\n", what, strerror(errno));
+}
+
+/* Lets the restorer point /proc/self/exe back at the job's program: the
+   kernel wants CAP_CHECKPOINT_RESTORE in the job's user namespace, which
+   the init has; an ambient capability survives the exec, and the restorer
+   drops it before the job runs (restore/ident.c). */
+static void lend_restore_cap(void)
+{
+    struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
+    struct __user_cap_data_struct d[2];
+    if (syscall(SYS_capget, &h, d) < 0)
+        return;
+    d[CAP_CHECKPOINT_RESTORE / 32].inheritable |= 1u << (CAP_CHECKPOINT_RESTORE % 32);
+    if (syscall(SYS_capset, &h, d) == 0)
+        prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, CAP_CHECKPOINT_RESTORE, 0, 0);
+}
+
+/* The job: at pid `want` when restoring (if free), else the next pid. */
+static pid_t start_job(struct run_ctx *r, const char *image, pid_t want, int userns)
+{
+    pid_t pid = -1;
+    if (want > 1) {
+        struct clone_args ca = {.exit_signal = SIGCHLD, .set_tid = (uintptr_t)&want,
+                                .set_tid_size = 1};
+        pid = (pid_t)syscall(SYS_clone3, &ca, sizeof ca);
+        if (pid < 0)
+            fprintf(stderr, "cairn run: warning: cannot give the restored job its pid %ld "
+                            "back (%s): it gets another one\n", (long)want, strerror(errno));
+    }
+    if (pid < 0)
+        pid = fork();
+    if (pid == 0) {
+        if (image && userns)
+            lend_restore_cap();
+        run_exec_job(r, image);
+    }
+    return pid;
+}
+
+/* Reaps every child; reports the job's end. */
+static void reap_all(pid_t *job, int fd)
+{
+    int st;
+    pid_t pid;
+    while ((pid = waitpid(-1, &st, WNOHANG)) > 0)
+        if (pid == *job) {
+            say(fd, MSG_EXITED, st);
+            *job = 0;
+        }
+}
+
+__attribute__((noreturn)) static void init_main(struct run_ctx *r, const char *image,
+                                                pid_t want, int userns, uid_t uid,
+                                                gid_t gid, int fd)
+{
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    int err = userns ? map_ids(uid, gid) : 0;
+    if (err) {
+        say(fd, MSG_FAILED, err);
+        _exit(125);
+    }
+    mount_proc();
+    sigset_t all;
+    sigfillset(&all);
+    sigprocmask(SIG_SETMASK, &all, NULL);
+    int sfd = signalfd(-1, &all, SFD_CLOEXEC);
+    pid_t job = sfd < 0 ? -1 : start_job(r, image, want, userns);
+    if (job < 0) {
+        say(fd, MSG_FAILED, errno);
+        _exit(125);
+    }
+    say(fd, MSG_READY, job);
+    /* Keep stderr for messages and our two descriptors; the job's channel,
+       stdio and cairn's store lock are not ours to hold. */
+    int lo = fd < sfd ? fd : sfd, hi = fd < sfd ? sfd : fd;
+    close_range(3, (unsigned)lo - 1, 0);
+    close_range((unsigned)lo + 1, (unsigned)hi - 1, 0);
+    close_range((unsigned)hi + 1, ~0u, 0);
+    int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (null >= 0) {
+        dup2(null, 0);
+        dup2(null, 1);
+        close(null);
+    }
+    struct pollfd p[2] = {{sfd, POLLIN, 0}, {fd, POLLIN, 0}};
+    for (;;) {
+        if (poll(p, 2, -1) < 0 && errno != EINTR)
+            _exit(125);
+        if (p[1].revents) /* cairn closed its end, or is gone */
+            _exit(0);
+        struct signalfd_siginfo si;
+        if (!p[0].revents || read(sfd, &si, sizeof si) != sizeof si)
+            continue;
+        if (si.ssi_signo == SIGCHLD)
+            reap_all(&job, fd);
+        else if (job > 0)
+            kill(job, (int)si.ssi_signo);
+    }
+}
+
+/* ---- cairn's side --------------------------------------------------------- */
+
+/* The pid recorded in a process image (0 if it has none). */
+static pid_t image_pid(const char *path)
+{
+    cairn_image_t *img = NULL;
+    struct cairn_proc_task task;
+    pid_t pid = 0;
+    if (cairn_image_open(&img, path, NULL, 0) == 0) {
+        int i = cairn_image_find(img, CAIRN_SEC_PROC_TASK, NULL);
+        if (i >= 0 && cairn_image_read(img, (unsigned)i, &task, sizeof task) == 0 &&
+            task.pid > 1 && task.pid < (1u << 22))
+            pid = (pid_t)task.pid;
+    }
+    cairn_image_close(img);
+    return pid;
+}
+
+static pid_t plain_fork(const char *why, int err)
+{
+    if (why)
+        fprintf(stderr, "cairn run: warning: %s (%s); the job runs without one, so a "
+                        "restored job gets a new pid\n", why, strerror(err));
+    return fork();
+}
+
+pid_t run_ns_fork(struct run_ctx *r, const char *image)
+{
+    const char *no = getenv("CAIRN_NO_NAMESPACE");
+    if (no && *no && strcmp(no, "0") != 0)
+        return plain_fork(NULL, 0);
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+        return plain_fork("cannot create the job's namespace", errno);
+    pid_t want = image ? image_pid(image) : 0;
+    uid_t uid = getuid();
+    gid_t gid = getgid();
+    int userns = geteuid() != 0;
+    unsigned long flags = CLONE_NEWPID | CLONE_NEWNS | SIGCHLD;
+    pid_t pid = (pid_t)syscall(SYS_clone, flags | (userns ? CLONE_NEWUSER : 0), 0, 0, 0, 0);
+    if (pid < 0 && !userns && errno == EPERM) /* root without CAP_SYS_ADMIN */
+        pid = (pid_t)syscall(SYS_clone, flags | CLONE_NEWUSER, 0, 0, 0, 0), userns = 1;
+    if (pid == 0) {
+        close(sv[0]);
+        init_main(r, image, want, userns, uid, gid, sv[1]);
+    }
+    int err = errno;
+    close(sv[1]);
+    struct init_msg m = {0, 0};
+    if (pid > 0 && recv(sv[0], &m, sizeof m, 0) == (ssize_t)sizeof m && m.kind == MSG_READY) {
+        status_fd = sv[0];
+        if (r->verbose)
+            fprintf(stderr, "cairn: the job runs as pid %d in its own pid namespace\n",
+                    m.value);
+        return pid;
+    }
+    close(sv[0]);
+    if (pid > 0) {
+        waitpid(pid, NULL, 0);
+        err = m.kind == MSG_FAILED ? m.value : EPROTO;
+    }
+    return plain_fork("the kernel refuses a user and pid namespace for the job", err);
+}
+
+int run_ns_status_fd(void)
+{
+    return status_fd;
+}
+
+int run_ns_job_status(int *st)
+{
+    struct init_msg m;
+    ssize_t n = recv(status_fd, &m, sizeof m, MSG_DONTWAIT);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR))
+        return -1;
+    if (n == (ssize_t)sizeof m && m.kind == MSG_EXITED) {
+        *st = m.value;
+        return 0;
+    }
+    if (n <= 0) /* the init is gone: its own exit will be reaped */
+        run_ns_close();
+    return -1;
+}
+
+void run_ns_close(void)
+{
+    if (status_fd >= 0)
+        close(status_fd);
+    status_fd = -1;
+}
