@@ -237,9 +237,14 @@ static pid_t image_pid(const char *path)
 
 static pid_t plain_fork(const char *why, int err)
 {
+    const char *hint = err == ENOSPC ? ": sysctl user.max_user_namespaces or "
+                                       "user.max_pid_namespaces is 0?"
+                       : err == EPERM ? ": kernel.unprivileged_userns_clone=0 or a "
+                                        "security policy?"
+                                      : "";
     if (why)
-        fprintf(stderr, "cairn run: warning: %s (%s); the job runs without one, so a "
-                        "restored job gets a new pid\n", why, strerror(err));
+        fprintf(stderr, "cairn run: warning: %s (%s%s); the job runs without one, so a "
+                        "restored job gets a new pid\n", why, strerror(err), hint);
     return fork();
 }
 

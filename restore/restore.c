@@ -61,12 +61,16 @@ void restore_main(uint64_t *sp)
     img.control_fd = (int)r_parse_dec(argv[2]);
     if (img.control_fd < 0 || r_load_image(image_path) < 0 || r_check_layout() < 0)
         r_exit(125);
+    r_ident_load();
+    r_ident_detach_self();
     /* From here on the restorer's own stack and arguments are gone. */
     r_rebuild_memory();
     r_restore_files();
     r_restore_process();
+    r_ident_drop_caps();
     tell_cairn();
     sys1(NR_close, img.fd);
     set_thread_bases();
+    r_ident_requeue();
     restore_sigreturn(img.core.frame_uc);
 }

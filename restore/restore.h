@@ -36,6 +36,13 @@ void r_rebuild_memory(void);
 void r_restore_files(void);
 void r_restore_process(void);
 
+/* ident.c: pending signals, the exe link, capabilities. */
+void r_ident_load(void);         /* after r_load_image */
+void r_ident_detach_self(void);  /* before r_rebuild_memory */
+long r_ident_exe_fd(void);       /* for PR_SET_MM_MAP; -1: none */
+void r_ident_drop_caps(void);    /* after r_restore_process */
+void r_ident_requeue(void);      /* just before the final rt_sigreturn */
+
 __attribute__((noreturn)) void r_fail(const char *what, long err);
 
 #endif

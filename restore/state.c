@@ -154,7 +154,16 @@ static void restore_mm(void)
         c->start_code, c->end_code, c->start_data, c->end_data, c->start_brk, c->brk,
         c->start_stack, c->arg_start, c->arg_end, c->env_start, c->env_end,
         auxv, (uint32_t)(c->auxv_words * 8), ~0u};
-    long rc = sys5(NR_prctl, PR_SET_MM, PR_SET_MM_MAP, &m, sizeof m, 0);
+    long exe = r_ident_exe_fd();
+    long rc = -1;
+    if (exe >= 0) { /* /proc/self/exe back to the job's program (ident.c) */
+        m.exe_fd = (uint32_t)exe;
+        rc = sys5(NR_prctl, PR_SET_MM, PR_SET_MM_MAP, &m, sizeof m, 0);
+        sys1(NR_close, exe);
+        m.exe_fd = ~0u;
+    }
+    if (rc < 0) /* not allowed here (no namespace): keep cairn-restore */
+        rc = sys5(NR_prctl, PR_SET_MM, PR_SET_MM_MAP, &m, sizeof m, 0);
     if (rc < 0)
         r_fail("prctl(PR_SET_MM_MAP) refused the job's mm fields", rc);
 }
