@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/timerfd.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -58,7 +59,8 @@ static void request(struct run_ctx *r, enum run_reason why)
     r->pending = why;
     r->t_request = now_ns();
     r->pause_ns = 0;
-    if (write(r->ctl, line, (size_t)n) != n || kill(r->job, CAIRN_CKPT_SIGNAL) < 0) {
+    /* MSG_NOSIGNAL: a job that just died must not take cairn with it (SIGPIPE). */
+    if (send(r->ctl, line, (size_t)n, MSG_NOSIGNAL) != n || kill(r->job, CAIRN_CKPT_SIGNAL) < 0) {
         fprintf(stderr, "cairn: cannot ask the job for a checkpoint: %s\n", strerror(errno));
         cairn__store_abort(&r->store, &r->tmp);
         r->pending = RUN_NONE;
