@@ -250,6 +250,7 @@ static pid_t plain_fork(const char *why, int err)
 
 pid_t run_ns_fork(struct run_ctx *r, const char *image)
 {
+    run_ns_close(); /* a previous attempt's (restore of an older generation) */
     const char *no = getenv("CAIRN_NO_NAMESPACE");
     if (no && *no && strcmp(no, "0") != 0)
         return plain_fork(NULL, 0);
