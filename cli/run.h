@@ -16,6 +16,11 @@
 #define RUN_EXIT_CANNOT_CHECKPOINT 126
 #define RUN_EXIT_NOT_FOUND 127
 #define RUN_PID_FILE "cairn-run.pid"
+/* The restorer's exit status for an image that does not match its
+   checksums (restore/restore.h R_EXIT_CORRUPT), and run_supervise's return
+   then: set that image aside and restore the previous generation. */
+#define RUN_RESTORE_CORRUPT 124
+#define RUN_RETRY_OLDER 1000
 
 enum run_reason { RUN_NONE, RUN_PERIODIC, RUN_USER, RUN_STOP };
 

@@ -169,6 +169,8 @@ static int job_ended(struct run_ctx *r, int st)
         checkpoint_done(r, 0, "the job ended");
     r->job = 0;
     if (r->restoring && !r->ready) {
+        if (WIFEXITED(st) && WEXITSTATUS(st) == RUN_RESTORE_CORRUPT)
+            return RUN_RETRY_OLDER;
         fprintf(stderr, "cairn: the restore failed; the store is kept as it is\n");
         return CLI_EXIT_ERROR;
     }

@@ -39,7 +39,12 @@ static int check_image(struct run_ctx *r, uint64_t gen, const char *path)
     int rc = cairn_image_open(&img, path, why, sizeof why);
     if (rc == 0 && r->keyed)
         rc = cairn_image_set_key(img, r->key);
-    if (rc == 0 && (rc = cairn_image_verify(img, &bad)) < 0)
+    /* Unkeyed, the memory payloads are not read here: the restorer checks
+       each one's checksum as it reads it into place (restore/memory.c), so
+       the image is read once, and a mismatch makes it exit
+       RUN_RESTORE_CORRUPT before anything outside it has changed (start()
+       then falls back). proc_check_image below checks the records. */
+    if (rc == 0 && r->keyed && (rc = cairn_image_verify(img, &bad)) < 0)
         snprintf(why, sizeof why, "section %u: %s", bad, cairn_image_error(img));
     if (rc == CAIRN_EAUTH) {
         fprintf(stderr, "cairn run: %s cannot be authenticated with the key %s (%s): not "
@@ -235,37 +240,65 @@ static void write_pid_file(struct run_ctx *r)
         rename(tmp, path);
 }
 
-static int start(struct run_ctx *r)
+/* What to start: 1 the image now in `image`, 0 PROG afresh, or an exit
+   status, negated. */
+static int pick(struct run_ctx *r, char *image, size_t len)
 {
-    char image[PATH_MAX + 64];
-    int found = run_pick_image(r, image, sizeof image);
+    int found = run_pick_image(r, image, len);
     if (found < 0)
-        return CLI_EXIT_ERROR;
+        return -CLI_EXIT_ERROR;
     if (found == 0) {
         char prog[PATH_MAX];
         if (find_program(r->prog_argv[0], prog, sizeof prog) < 0) {
             cli_error("run", "%s: program not found", r->prog_argv[0]);
-            return RUN_EXIT_NOT_FOUND;
+            return -RUN_EXIT_NOT_FOUND;
         }
         if (is_static_elf(prog)) {
             cli_error("run", "%s is statically linked: cairn run cannot checkpoint it (the "
                              "runtime is injected with LD_PRELOAD)", prog);
-            return RUN_EXIT_CANNOT_CHECKPOINT;
+            return -RUN_EXIT_CANNOT_CHECKPOINT;
         }
     } else if (r->verbose) {
         fprintf(stderr, "cairn: restoring %s\n", image);
     }
+    return found;
+}
+
+/* The restorer found image's memory not matching its checksums. */
+static void set_aside(struct run_ctx *r, const char *image)
+{
+    const char *why = "a memory section does not match its checksum (found by the restorer)";
+    fprintf(stderr, "cairn run: %s is corrupt (%s); trying the previous generation\n", image,
+            why);
+    cairn__store_quarantine(&r->store, r->image_gen, why);
+    r->ready = 0;
+    r->line_len = 0;
+}
+
+static int start(struct run_ctx *r)
+{
+    char image[PATH_MAX + 64];
+    int found = pick(r, image, sizeof image);
+    if (found < 0)
+        return -found;
     sigset_t set;
     sigemptyset(&set);
     int sigs[] = {SIGCHLD, SIGTERM, SIGINT, SIGUSR1, r->exit_signal};
     for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
         sigaddset(&set, sigs[i]);
     sigprocmask(SIG_BLOCK, &set, NULL);
-    int rc = run_spawn(r, found ? image : NULL);
-    if (rc)
-        return rc;
-    write_pid_file(r);
-    return run_supervise(r);
+    for (;;) {
+        int rc = run_spawn(r, found ? image : NULL);
+        if (rc)
+            return rc;
+        write_pid_file(r);
+        rc = run_supervise(r);
+        if (rc != RUN_RETRY_OLDER)
+            return rc;
+        set_aside(r, image);
+        if ((found = pick(r, image, sizeof image)) < 0)
+            return -found;
+    }
 }
 
 /* --key, else $CAIRN_KEY_FILE: loads the image key. 0 or -1 (said why). */

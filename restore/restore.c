@@ -13,7 +13,8 @@
  * the job with rt_sigreturn on the signal frame the checkpoint handler left
  * on its alternate stack, which restores every register, FPU/AVX included.
  *
- * Exit status 125 means the restore failed before the job could run.
+ * Exit status 125 means the restore failed before the job could run;
+ * R_EXIT_CORRUPT (124), that the image does not match its checksums.
  */
 #include "restore.h"
 #include "rlib.h"
@@ -59,8 +60,9 @@ void restore_main(uint64_t *sp)
     }
     memcpy(image_path, argv[1], strlen(argv[1]) + 1);
     img.control_fd = (int)r_parse_dec(argv[2]);
-    if (img.control_fd < 0 || r_load_image(image_path) < 0 || r_check_layout() < 0)
-        r_exit(125);
+    int rc = img.control_fd < 0 ? -1 : r_load_image(image_path);
+    if (rc < 0 || r_check_layout() < 0)
+        r_exit(rc == -2 ? R_EXIT_CORRUPT : 125);
     r_ident_load();
     r_ident_detach_self();
     /* From here on the restorer's own stack and arguments are gone. */

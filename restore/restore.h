@@ -19,12 +19,19 @@ struct r_image {
     struct cairn_proc_map maps[R_MAX_MAPS];
     uint64_t mem_off[R_MAX_MAPS];   /* payload offset of each map's bytes */
     uint64_t mem_len[R_MAX_MAPS];
+    uint64_t mem_sum[R_MAX_MAPS];   /* its XXH3-64, checked as it is read */
     struct cairn_proc_file files[R_MAX_FILES];
 };
 
 extern struct r_image img;
 
-/* image.c: reads the section index and the records. 0 or -1 (said why). */
+/* Exit status when the image does not match its checksums (said which
+   part): `cairn run` quarantines it and restores the previous generation.
+   Other failures exit 125. */
+#define R_EXIT_CORRUPT 124
+
+/* image.c: reads the section index and the records, checksums checked.
+   0, -1 unusable or -2 corrupt (said why). */
 int r_load_image(const char *path);
 
 /* memory.c: replaces the address space by the job's. Past the first
