@@ -73,6 +73,9 @@ pid_t run_ns_fork(struct run_ctx *r, const char *image);
 int run_ns_status_fd(void);
 /* 0 and the job's wait status in *st once the init reported it; else -1. */
 int run_ns_job_status(int *st);
+/* Sends sig to the job: kill(), or through its namespace's init (which
+   passes on only what cairn asks for, not the signals it gets itself). */
+int run_ns_kill(pid_t job, int sig);
 /* Lets the init exit, which ends whatever is left in the namespace. */
 void run_ns_close(void);
 

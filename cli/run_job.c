@@ -60,7 +60,7 @@ static void request(struct run_ctx *r, enum run_reason why)
     r->t_request = now_ns();
     r->pause_ns = 0;
     /* MSG_NOSIGNAL: a job that just died must not take cairn with it (SIGPIPE). */
-    if (send(r->ctl, line, (size_t)n, MSG_NOSIGNAL) != n || kill(r->job, CAIRN_CKPT_SIGNAL) < 0) {
+    if (send(r->ctl, line, (size_t)n, MSG_NOSIGNAL) != n || run_ns_kill(r->job, CAIRN_CKPT_SIGNAL) < 0) {
         fprintf(stderr, "cairn: cannot ask the job for a checkpoint: %s\n", strerror(errno));
         cairn__store_abort(&r->store, &r->tmp);
         r->pending = RUN_NONE;
@@ -96,7 +96,7 @@ static int checkpoint_done(struct run_ctx *r, int ok, const char *detail)
     }
     if (why == RUN_STOP) {
         if (!ok) { /* cannot save it: let the signal do what it would have done */
-            kill(r->job, r->stop_signal);
+            run_ns_kill(r->job, r->stop_signal);
             return -1;
         }
         stop_job(r);
@@ -214,7 +214,7 @@ static int on_signal(struct run_ctx *r, int sfd)
     if (sig == SIGUSR1) {
         request(r, RUN_USER);
     } else if (!r->ready && !r->restoring) {
-        kill(r->job, sig); /* no runtime (yet): as if cairn were not there */
+        run_ns_kill(r->job, sig); /* no runtime (yet): as if cairn were not there */
     } else {
         r->stop_signal = sig;
         request(r, RUN_STOP);

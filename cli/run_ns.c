@@ -17,9 +17,11 @@
  * image's pid (needs CAP_SYS_ADMIN in the namespace's owning user
  * namespace, which the init has in its own).
  *
- * The init relays: every signal it gets (cairn sends the checkpoint signal,
- * SIGTERM, ... to it, as it used to send them to the job) is passed to the
- * job; it reaps the job and the writer children (the runtime's writer is
+ * The init relays: cairn asks it on a socket to signal the job (the
+ * checkpoint signal, SIGTERM, ...). Signals the init receives itself are
+ * dropped: a terminal's SIGINT or a scheduler's SIGTERM to the whole process
+ * group or cgroup reaches the job directly, and passing them on would
+ * deliver them twice. It reaps the job and the writer children (the runtime's writer is
  * cloned with CLONE_PARENT, so it is the init's child); it reports the
  * job's exact wait status on a socket, since a namespace's init cannot die
  * of a signal to relay it. It lives until cairn closes that socket (after
@@ -60,10 +62,11 @@
 #endif
 
 /* Messages from the init to cairn (one record each: SOCK_SEQPACKET). */
-enum { MSG_READY = 1, MSG_FAILED, MSG_EXITED };
+enum { MSG_READY = 1, MSG_FAILED, MSG_EXITED, MSG_SIGNAL /* cairn -> init */ };
 struct init_msg {
     int32_t kind;
-    int32_t value;   /* READY: the job's pid inside; FAILED: errno; EXITED: wait status */
+    int32_t value;   /* READY: the job's pid inside; FAILED: errno; EXITED: wait
+                        status; SIGNAL: the signal to send the job */
 };
 
 static int status_fd = -1;   /* cairn's end of the init's socket */
@@ -205,15 +208,17 @@ __attribute__((noreturn)) static void init_main(struct run_ctx *r, const char *i
     for (;;) {
         if (poll(p, 2, -1) < 0 && errno != EINTR)
             _exit(125);
-        if (p[1].revents) /* cairn closed its end, or is gone */
-            _exit(0);
+        struct init_msg m;
+        if (p[1].revents) {
+            ssize_t n = recv(fd, &m, sizeof m, MSG_DONTWAIT);
+            if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+                _exit(0); /* cairn closed its end, or is gone */
+            if (n == (ssize_t)sizeof m && m.kind == MSG_SIGNAL && job > 0)
+                kill(job, m.value);
+        }
         struct signalfd_siginfo si;
-        if (!p[0].revents || read(sfd, &si, sizeof si) != sizeof si)
-            continue;
-        if (si.ssi_signo == SIGCHLD)
+        if (p[0].revents && read(sfd, &si, sizeof si) == sizeof si && si.ssi_signo == SIGCHLD)
             reap_all(&job, fd);
-        else if (job > 0)
-            kill(job, (int)si.ssi_signo);
     }
 }
 
@@ -285,6 +290,14 @@ pid_t run_ns_fork(struct run_ctx *r, const char *image)
         err = m.kind == MSG_FAILED ? m.value : EPROTO;
     }
     return plain_fork("the kernel refuses a user and pid namespace for the job", err);
+}
+
+int run_ns_kill(pid_t job, int sig)
+{
+    if (status_fd < 0)
+        return kill(job, sig);
+    struct init_msg m = {MSG_SIGNAL, sig};
+    return send(status_fd, &m, sizeof m, MSG_NOSIGNAL) == (ssize_t)sizeof m ? 0 : -1;
 }
 
 int run_ns_status_fd(void)
