@@ -90,6 +90,7 @@ int cairn_open(cairn_t **out, const char *store_path, const cairn_options_t *opt
         free(c);
         return rc;
     }
+    c->store.prune_keep = c->o.keep;
     rc = cairn__signals_install(c);
     if (rc < 0) {
         cairn__log(c->o.verbose, CAIRN_LOG_ERROR, "cannot install checkpoint signal handlers");

@@ -11,6 +11,7 @@
 #define CAIRN_LIB_IMAGE_H
 
 #include <limits.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -62,6 +63,12 @@ struct cairn__store {
     int lockfd;
     int verbosity;
     char path[PATH_MAX];
+    /* Old generations are removed by a short-lived thread after a commit,
+       off the job's path: unlinking a large file can take longer than
+       writing it (ext4 with online discard). */
+    pthread_t pruner;
+    int pruning;
+    unsigned prune_keep;
 };
 
 /* A generation being written: a temp file in the store directory. */

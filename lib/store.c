@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,9 @@
 #define GEN_SUFFIX ".cairn"
 #define GEN_DIGITS 20
 #define TMP_PREFIX ".tmp-"
+
+static void wait_pruner(struct cairn__store *s);
+static void prune(struct cairn__store *s, unsigned keep);
 
 void cairn__store_name(uint64_t gen, char *buf, size_t len)
 {
@@ -239,6 +243,7 @@ int cairn__store_open(struct cairn__store *s, const char *path, int verbosity)
 
 void cairn__store_close(struct cairn__store *s)
 {
+    wait_pruner(s);
     if (s->lockfd >= 0)
         close(s->lockfd); /* releases the flock */
     if (s->dirfd >= 0)
@@ -248,6 +253,7 @@ void cairn__store_close(struct cairn__store *s)
 
 int cairn__store_generations(struct cairn__store *s, uint64_t **gens, size_t *n)
 {
+    wait_pruner(s);
     return list_gens(s->dirfd, gens, n);
 }
 
@@ -277,7 +283,13 @@ int cairn__store_begin(struct cairn__store *s, struct cairn__pending *p)
 {
     uint64_t *gens;
     size_t n;
+    wait_pruner(s);
     int rc = recreate_if_removed(s);
+    /* Catch up on a prune that failed (store read-only for a while), so a
+       store sized for `keep` images plus one being written never fills up
+       with an extra old one. */
+    if (rc == 0 && s->prune_keep)
+        prune(s, s->prune_keep);
     if (rc < 0)
         return rc;
     rc = list_gens(s->dirfd, &gens, &n);
@@ -312,11 +324,41 @@ static void prune(struct cairn__store *s, unsigned keep)
     for (size_t i = 0; i + keep < n; i++) {
         char name[64];
         cairn__store_name(gens[i], name, sizeof name);
-        if (unlinkat(s->dirfd, name, 0) < 0)
+        if (unlinkat(s->dirfd, name, 0) < 0 && errno != ENOENT)
             cairn__log(s->verbosity, CAIRN_LOG_ERROR, "%s/%s: cannot remove old generation: %s",
                        s->path, name, strerror(errno));
     }
     free(gens);
+}
+
+static void *prune_thread(void *arg)
+{
+    struct cairn__store *s = arg;
+    prune(s, s->prune_keep);
+    return NULL;
+}
+
+/* Waits for the pruning thread, if one runs; every other store operation
+   starts with this, so the thread never sees the store change under it. */
+static void wait_pruner(struct cairn__store *s)
+{
+    if (s->pruning) {
+        pthread_join(s->pruner, NULL);
+        s->pruning = 0;
+    }
+}
+
+/* Prunes in the background, or here if no thread can be made. */
+static void start_pruner(struct cairn__store *s, unsigned keep)
+{
+    s->prune_keep = keep;
+    sigset_t all, old;
+    sigfillset(&all); /* the job's signals must not land on our thread */
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    s->pruning = pthread_create(&s->pruner, NULL, prune_thread, s) == 0;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (!s->pruning)
+        prune(s, keep);
 }
 
 int cairn__store_commit(struct cairn__store *s, struct cairn__pending *p, unsigned keep)
@@ -336,13 +378,14 @@ int cairn__store_commit(struct cairn__store *s, struct cairn__pending *p, unsign
     if (fsync(s->dirfd) < 0)
         return -errno;
     unlinkat(s->dirfd, CAIRN_FINISHED_MARKER, 0);
-    prune(s, keep ? keep : 1);
+    start_pruner(s, keep ? keep : 1);
     return 0;
 }
 
 void cairn__store_quarantine(struct cairn__store *s, uint64_t gen, const char *why)
 {
     char name[64], aside[80];
+    wait_pruner(s);
     cairn__store_name(gen, name, sizeof name);
     snprintf(aside, sizeof aside, "%s.corrupt", name);
     if (renameat(s->dirfd, name, s->dirfd, aside) == 0) {
@@ -354,6 +397,7 @@ void cairn__store_quarantine(struct cairn__store *s, uint64_t gen, const char *w
 
 int cairn__store_finish(struct cairn__store *s, const char *summary)
 {
+    wait_pruner(s);
     uint64_t *gens;
     size_t n;
     int rc = list_gens(s->dirfd, &gens, &n);

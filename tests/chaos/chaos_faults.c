@@ -28,6 +28,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cairn_image.h"
 #include "chaos.h"
 
 static char fsdir[4096];
@@ -178,6 +179,20 @@ static void prepare(struct scen *s, const char *name)
     check(s, s->expect > 0, "no valid generation after two commits");
 }
 
+/* Waits (up to 5 s) until libcairn's background pruning has brought the
+   store down to `keep` generations, so that filling the disk now is not
+   undone by a prune that was still to come. */
+static void settle(const char *store, unsigned keep)
+{
+    for (int i = 0; i < 500; i++) {
+        uint64_t gens[16];
+        size_t n = 0;
+        if (cairn_store_list(store, gens, 16, &n) < 0 || n <= keep)
+            return;
+        usleep(10000);
+    }
+}
+
 static void scen_enospc(struct scen *s)
 {
     struct job_proc p;
@@ -185,6 +200,7 @@ static void scen_enospc(struct scen *s)
     snprintf(filler, sizeof filler, "%s/filler", fsdir);
     prepare(s, "enospc");
     start(s, &p, JOB_NOCAPS);
+    settle(s->store, 2);
     check(s, fill(filler) == 0, "cannot fill the tmpfs");
     s->n->faults++;
     s->n->enospc++;

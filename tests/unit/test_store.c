@@ -76,23 +76,26 @@ static void retention_case(const char *store, unsigned keep)
     uint64_t gens[32];
     for (int k = 1; k <= 8; k++) {
         checkpoints(c, &v, 100 + (uint64_t)k, 1);
+        /* Old generations are removed by a background thread after the
+           commit: one more than `keep` may still be there. */
         size_t n = th_generations(store, gens, 32);
         size_t want = (size_t)k < keep ? (size_t)k : keep;
-        assert_int_equal(n, want);
+        assert_true(n >= want && n <= want + ((size_t)k > keep));
         for (size_t i = 0; i < n; i++)
             assert_int_equal(gens[i], (uint64_t)k - n + 1 + i); /* the newest ones */
         assert_int_equal(th_count_names(store, ".tmp-", NULL), 0);
     }
-    cairn_close(c);
+    cairn_close(c); /* waits for the pruning */
+    assert_int_equal(th_generations(store, gens, 32), keep < 8 ? keep : 8);
     /* After a restart numbering goes on from the newest. */
     c = open_keep(store, keep, &v);
     assert_int_equal(cairn_restore(c), CAIRN_RESTORED);
     assert_int_equal(v, 108);
     checkpoints(c, &v, 200, 1);
+    cairn_close(c);
     size_t n = th_generations(store, gens, 32);
     assert_int_equal(gens[n - 1], 9);
     assert_int_equal(n, keep < 9 ? keep : 9);
-    cairn_close(c);
 }
 
 static void test_retention(void **state)
@@ -112,10 +115,10 @@ static void test_keep_from_env(void **state)
     unsetenv("CAIRN_KEEP");
     assert_int_equal(cairn_restore(c), CAIRN_FRESH);
     checkpoints(c, &v, 1, 6);
+    cairn_close(c);
     uint64_t gens[8];
     assert_int_equal(th_generations(d->store, gens, 8), 3);
     assert_int_equal(gens[0], 4);
-    cairn_close(c);
 }
 
 /* Default: 2 generations; image file modes are 0600, store 0700. */
@@ -128,6 +131,7 @@ static void test_defaults_and_modes(void **state)
     cairn_protect(c, "value", &v, sizeof v);
     assert_int_equal(cairn_restore(c), CAIRN_FRESH);
     checkpoints(c, &v, 1, 4);
+    cairn_close(c);
     uint64_t gens[8];
     assert_int_equal(th_generations(d->store, gens, 8), 2);
     struct stat st;
@@ -135,7 +139,6 @@ static void test_defaults_and_modes(void **state)
     assert_int_equal(st.st_mode & 0777, 0600);
     assert_int_equal(stat(d->store, &st), 0);
     assert_int_equal(st.st_mode & 0777, 0700);
-    cairn_close(c);
 }
 
 /* A temp file left by a writer that died is removed on open. */
