@@ -43,7 +43,8 @@ int trun_stop(struct trun *t, struct tckpt *c);
 void trun_kill(struct trun *t);
 
 /* The job: maps and touches mib MiB, says "ready", then idles until its
-   parent is the benchmark (cairn died). Returns an exit status. */
+   parent is the benchmark (cairn died) or its stdout is closed. Returns an
+   exit status. */
 int bench_job_main(uint64_t mib, pid_t bench);
 
 #endif
