@@ -9,11 +9,12 @@
  *   tag = BLAKE2b-256(key; file header (128 bytes)
  *                          || for each section but the MAC, in order:
  *                             section header (64 bytes) || name
- *                             || BLAKE2b-256(raw payload))
+ *                             || Poly1305(k_i; raw payload) || 16 zero bytes)
+ *   k_i = BLAKE2b-256(key; file header || le32(i))
  *
- * Payloads are hashed unkeyed as they stream (one pass, no buffering), and
- * the keyed hash covers only the small fixed parts, so a section's header,
- * written after its payload, can still be folded in order.
+ * Payloads are authenticated as they stream (one pass, no buffering), and
+ * the outer keyed hash covers only the small fixed parts, so a section's
+ * header, written after its payload, can still be folded in order.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -31,9 +32,18 @@
 #include "internal.h"
 
 struct cairn__mac {
-    crypto_generichash_state image;   /* keyed, over the fixed parts */
-    crypto_generichash_state section; /* unkeyed, over one payload */
+    crypto_generichash_state image;     /* keyed, over the fixed parts */
+    crypto_onetimeauth_state section;   /* Poly1305, over one payload */
+    unsigned char key[CAIRN_KEY_BYTES]; /* to derive per-section keys */
+    unsigned char header[128];          /* the image's file header */
 };
+
+static void mac_init(struct cairn__mac *m, const unsigned char key[CAIRN_KEY_BYTES])
+{
+    crypto_generichash_init(&m->image, key, CAIRN_KEY_BYTES, CAIRN_MAC_BYTES);
+    memcpy(m->key, key, CAIRN_KEY_BYTES);
+    memset(m->header, 0, sizeof m->header);
+}
 
 struct cairn__mac *cairn__mac_new(const unsigned char key[CAIRN_KEY_BYTES])
 {
@@ -43,7 +53,7 @@ struct cairn__mac *cairn__mac_new(const unsigned char key[CAIRN_KEY_BYTES])
     /* crypto_generichash_state must be 64-byte aligned. */
     if (posix_memalign((void **)&m, 64, sizeof *m) != 0)
         return NULL;
-    crypto_generichash_init(&m->image, key, CAIRN_KEY_BYTES, CAIRN_MAC_BYTES);
+    mac_init(m, key);
     return m;
 }
 
@@ -55,7 +65,7 @@ size_t cairn__mac_size(void)
 struct cairn__mac *cairn__mac_init_at(void *mem, const unsigned char key[CAIRN_KEY_BYTES])
 {
     struct cairn__mac *m = mem;
-    crypto_generichash_init(&m->image, key, CAIRN_KEY_BYTES, CAIRN_MAC_BYTES);
+    mac_init(m, key);
     return m;
 }
 
@@ -74,21 +84,35 @@ void cairn__mac_free(struct cairn__mac *m)
 void cairn__mac_header(struct cairn__mac *m, const unsigned char *h, size_t len)
 {
     crypto_generichash_update(&m->image, h, len);
+    memcpy(m->header, h, len < sizeof m->header ? len : sizeof m->header);
 }
 
-void cairn__mac_section_begin(struct cairn__mac *m)
+/*
+ * Each payload is authenticated with Poly1305 (about 3 GB/s here, against
+ * 0.6-0.9 GB/s for BLAKE2b) under a one-time key of its own:
+ * BLAKE2b-256(key; file header || le32(section index)). The header holds a
+ * random nonce, so no one-time key is ever used for two messages.
+ */
+void cairn__mac_section_begin(struct cairn__mac *m, unsigned index)
 {
-    crypto_generichash_init(&m->section, NULL, 0, CAIRN_MAC_BYTES);
+    unsigned char in[128 + 4], otk[crypto_onetimeauth_KEYBYTES];
+    memcpy(in, m->header, 128);
+    for (int i = 0; i < 4; i++)
+        in[128 + i] = (unsigned char)(index >> (8 * i));
+    crypto_generichash(otk, sizeof otk, in, sizeof in, m->key, CAIRN_KEY_BYTES);
+    crypto_onetimeauth_init(&m->section, otk);
+    sodium_memzero(otk, sizeof otk);
 }
 
 void cairn__mac_section_data(struct cairn__mac *m, const void *p, size_t n)
 {
-    crypto_generichash_update(&m->section, p, n);
+    crypto_onetimeauth_update(&m->section, p, n);
 }
 
 void cairn__mac_section_digest(struct cairn__mac *m, unsigned char digest[CAIRN_MAC_BYTES])
 {
-    crypto_generichash_final(&m->section, digest, CAIRN_MAC_BYTES);
+    memset(digest, 0, CAIRN_MAC_BYTES); /* a 16-byte Poly1305 tag, zero-padded */
+    crypto_onetimeauth_final(&m->section, digest);
 }
 
 void cairn__mac_section_fold(struct cairn__mac *m, const unsigned char *hdr, size_t hdr_len,

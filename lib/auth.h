@@ -19,11 +19,11 @@ void cairn__mac_free(struct cairn__mac *m);
 size_t cairn__mac_size(void);
 struct cairn__mac *cairn__mac_init_at(void *mem, const unsigned char key[CAIRN_KEY_BYTES]);
 void cairn__mac_wipe(struct cairn__mac *m);
-/* The file header, first. */
+/* The file header, first (it seeds the per-section keys). */
 void cairn__mac_header(struct cairn__mac *m, const unsigned char *h, size_t len);
 /* Per section: begin, data (raw bytes, in order), digest, then fold the
    section's header and name together with the digest into the MAC. */
-void cairn__mac_section_begin(struct cairn__mac *m);
+void cairn__mac_section_begin(struct cairn__mac *m, unsigned index);
 void cairn__mac_section_data(struct cairn__mac *m, const void *p, size_t n);
 void cairn__mac_section_digest(struct cairn__mac *m, unsigned char digest[CAIRN_MAC_BYTES]);
 void cairn__mac_section_fold(struct cairn__mac *m, const unsigned char *hdr, size_t hdr_len,

@@ -484,7 +484,7 @@ static int read_section(cairn_image_t *img, unsigned index, unsigned char *dst)
     XXH3_state_t st;
     XXH3_64bits_reset(&st);
     if (img->mac)
-        cairn__mac_section_begin(img->mac);
+        cairn__mac_section_begin(img->mac, index);
     rc = s->codec == CAIRN_CODEC_ZSTD ? stream_zstd(img, s, dst, &st)
                                       : stream_raw(img, s, dst, &st);
     if (rc < 0)
@@ -536,7 +536,11 @@ int cairn_image_set_key(cairn_image_t *img, const unsigned char key[CAIRN_KEY_SI
     if (!img->mac || !img->digest || !img->digested)
         return fail(img, -ENOMEM, "out of memory");
     memcpy(img->key, key, sizeof img->key);
-    return 0;
+    unsigned char h[CAIRN_HEADER_SIZE]; /* seeds the per-section keys */
+    int rc = read_at(img, h, sizeof h, 0, "header");
+    if (rc == 0)
+        cairn__mac_header(img->mac, h, sizeof h);
+    return rc;
 }
 
 /* Recomputes the tag from the header, section headers and payload digests. */

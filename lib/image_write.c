@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -89,6 +90,10 @@ int cairn__writer_begin(struct cairn__writer *w, int fd, uint32_t flags,
     cairn_put64(h + 32, cairn__now_ns(CLOCK_REALTIME));
     cairn_put32(h + 40, (uint32_t)getuid());
     cairn_put32(h + 44, (uint32_t)getpid());
+    uint64_t nonce = 0; /* makes every header unique: see lib/auth.c */
+    if (getrandom(&nonce, sizeof nonce, GRND_NONBLOCK) != (ssize_t)sizeof nonce)
+        nonce ^= cairn__now_ns(CLOCK_MONOTONIC) * 0x9e3779b97f4a7c15ull;
+    cairn_put64(h + 48, nonce);
     struct utsname u;
     if (uname(&u) == 0) {
         size_t n = strnlen(u.nodename, CAIRN_HOST_MAX - 1); /* keep a NUL */
@@ -187,7 +192,7 @@ int cairn__writer_section(struct cairn__writer *w, const struct cairn__section *
     XXH3_state_t st;
     XXH3_64bits_reset(&st);
     if (w->mac)
-        cairn__mac_section_begin(w->mac);
+        cairn__mac_section_begin(w->mac, w->nsections);
     unsigned codec = s->level > 0 && size > 0 ? CAIRN_CODEC_ZSTD : CAIRN_CODEC_NONE;
     rc = codec == CAIRN_CODEC_ZSTD ? put_zstd(w, data, size, s->level, &st)
                                    : put_raw(w, data, size, &st);
