@@ -50,6 +50,8 @@ struct run_ctx {
     struct cairn__pending tmp;
     uint64_t t_request;
     uint64_t pause_ns;
+    /* for the summary line printed when cairn run ends */
+    uint64_t n_checkpoints, n_failed, bytes_written, max_pause_ns, last_durable_ns;
     char line[8192];
     size_t line_len;
 };

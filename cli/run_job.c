@@ -85,12 +85,19 @@ static int checkpoint_done(struct run_ctx *r, int ok, const char *detail)
         if (rc < 0) {
             fprintf(stderr, "cairn: cannot commit the checkpoint: %s\n", cairn_strerror(rc));
             ok = 0;
-        } else if (r->verbose) {
-            fprintf(stderr, "cairn: checkpoint %" PRIu64 " committed (%s bytes): job paused "
-                            "%.3f ms, durable after %.3f ms\n", r->tmp.generation, detail,
-                    r->pause_ns / 1e6, (now_ns() - r->t_request) / 1e6);
+        } else {
+            r->n_checkpoints++;
+            r->bytes_written += strtoull(detail, NULL, 10);
+            r->last_durable_ns = now_ns() - r->t_request;
+            if (r->pause_ns > r->max_pause_ns)
+                r->max_pause_ns = r->pause_ns;
+            if (r->verbose)
+                fprintf(stderr, "cairn: checkpoint %" PRIu64 " committed (%s bytes): job paused "
+                                "%.3f ms, durable after %.3f ms\n", r->tmp.generation, detail,
+                        r->pause_ns / 1e6, r->last_durable_ns / 1e6);
         }
     } else {
+        r->n_failed++;
         fprintf(stderr, "cairn: checkpoint not taken: %s\n", detail);
         cairn__store_abort(&r->store, &r->tmp);
     }
@@ -109,10 +116,33 @@ static int checkpoint_done(struct run_ctx *r, int ok, const char *detail)
     return -1;
 }
 
+/* CAIRN_QUIET=1: only errors on stderr, as in libcairn. */
+static int quiet(void)
+{
+    const char *q = getenv("CAIRN_QUIET");
+    return q && *q && strcmp(q, "0") != 0;
+}
+
+/* One line in the job's log when cairn run ends, so a user can see what
+   checkpointing cost without -v. */
+static void print_summary(const struct run_ctx *r, int status)
+{
+    if (quiet())
+        return;
+    char from[64] = "started fresh";
+    if (r->restoring)
+        snprintf(from, sizeof from, "restored from generation %" PRIu64, r->image_gen);
+    fprintf(stderr,
+            "cairn: %s: %" PRIu64 " checkpoints (%.1f MiB, longest pause %.1f ms, last durable "
+            "after %.0f ms), %" PRIu64 " failed; %s; exit status %d\n",
+            r->store_dir, r->n_checkpoints, r->bytes_written / 1048576.0, r->max_pause_ns / 1e6,
+            r->last_durable_ns / 1e6, r->n_failed, from, status);
+}
+
 static int handle_line(struct run_ctx *r, char *line)
 {
     if (!strncmp(line, "HELLO ", 6) || !strcmp(line, "RESTORED")) {
-        if (line[0] == 'R' && r->verbose)
+        if (line[0] == 'R' && !quiet())
             fprintf(stderr, "cairn: job restored from generation %" PRIu64 "\n", r->image_gen);
         r->ready = 1;
         if (r->wanted) {
@@ -273,5 +303,8 @@ int run_supervise(struct run_ctx *r)
         close(tfd);
     if (r->ctl >= 0)
         close(r->ctl);
-    return status < 0 ? CLI_EXIT_ERROR : status;
+    status = status < 0 ? CLI_EXIT_ERROR : status;
+    if (status != RUN_RETRY_OLDER)
+        print_summary(r, status);
+    return status;
 }

@@ -80,3 +80,38 @@ else
   diff reference.txt answer.txt >&2 || true
   exit 1
 fi
+
+# Part two: a program nobody changed, under `cairn run`.
+py=/usr/bin/python3
+if [ ! -x "$cli" ] || [ ! -x "$py" ] || [ "$(uname -m)" != x86_64 ]; then
+  echo; echo "(skipping the cairn run part: needs $cli, $py and x86_64)"; exit 0
+fi
+printf 's = 0\nfor i in range(1, 30000001):\n    s += i * i %% 7\nprint("sum:", s)\n' >sum.py
+say "7. Now a Python script nobody changed. Reference run, without cairn:"
+show "python3 sum.py"
+"$py" sum.py >py-reference.txt
+indent <py-reference.txt
+say "8. The same script under cairn run, checkpointed every second, killed with SIGKILL:"
+show "cairn run --interval 1 -- python3 sum.py >> py-answer.txt"
+"$cli" run --interval 1 -- "$py" sum.py >>py-answer.txt 2>py1.err &
+job=$!
+for _ in $(seq 200); do ls cairn.ckpt 2>/dev/null | grep -q '^ckpt-' && break; sleep 0.05; done
+sleep 1.2
+pkill -KILL -P "$job" 2>/dev/null || true
+kill -KILL "$job" 2>/dev/null || true
+wait "$job" 2>/dev/null || true
+job=
+echo "   killed; the store holds:"
+ls cairn.ckpt | indent
+say "9. The same command again restores the Python process and lets it finish:"
+show "cairn run --interval 1 -- python3 sum.py >> py-answer.txt"
+"$cli" run --interval 1 -- "$py" sum.py >>py-answer.txt 2>py2.err || true
+grep -E 'restored' py2.err | indent || true
+indent <py-answer.txt
+if cmp -s py-reference.txt py-answer.txt && grep -q restored py2.err; then
+  echo "   identical to the uninterrupted run, and it resumed rather than started over."
+else
+  echo "   DIFFERENT (or not resumed): this is a bug in cairn." >&2
+  cat py1.err py2.err >&2
+  exit 1
+fi
