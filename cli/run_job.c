@@ -139,6 +139,19 @@ static void print_summary(const struct run_ctx *r, int status)
             r->last_durable_ns / 1e6, r->n_failed, from, status);
 }
 
+/* SIGTERM, SIGINT or --signal, received by cairn or reported by the job's
+   runtime ("TERM <signo>"): checkpoint, then stop. Both may come for one
+   scheduler signal; the second finds the checkpoint pending and is merged. */
+static void stop_signal(struct run_ctx *r, int sig)
+{
+    if (!r->ready && !r->restoring) {
+        run_ns_kill(r->job, sig); /* no runtime (yet): as if cairn were not there */
+        return;
+    }
+    r->stop_signal = sig;
+    request(r, RUN_STOP);
+}
+
 static int handle_line(struct run_ctx *r, char *line)
 {
     if (!strncmp(line, "HELLO ", 6) || !strcmp(line, "RESTORED")) {
@@ -150,6 +163,10 @@ static int handle_line(struct run_ctx *r, char *line)
             r->wanted = RUN_NONE;
             request(r, w);
         }
+    } else if (!strncmp(line, "TERM ", 5)) {
+        int sig = atoi(line + 5);
+        if (sig == SIGTERM || sig == SIGINT || sig == r->exit_signal)
+            stop_signal(r, sig);
     } else if (!strncmp(line, "PAUSE ", 6)) {
         r->pause_ns = strtoull(line + 6, NULL, 10);
     } else if (r->pending && !strncmp(line, "DONE ", 5)) {
@@ -241,14 +258,10 @@ static int on_signal(struct run_ctx *r, int sfd)
     int sig = (int)si.ssi_signo;
     if (sig == SIGCHLD)
         return reap(r);
-    if (sig == SIGUSR1) {
+    if (sig == SIGUSR1)
         request(r, RUN_USER);
-    } else if (!r->ready && !r->restoring) {
-        run_ns_kill(r->job, sig); /* no runtime (yet): as if cairn were not there */
-    } else {
-        r->stop_signal = sig;
-        request(r, RUN_STOP);
-    }
+    else
+        stop_signal(r, sig);
     return -1;
 }
 

@@ -14,6 +14,9 @@
  *                     "DONE <bytes>"            the writer made it durable
  *                     "FAIL <why>"              the writer failed
  *   restorer -> cairn "RESTORED"                about to resume the job
+ *   runtime -> cairn  "TERM <signo>"            the job got SIGTERM/SIGINT at
+ *                                              its default action (signals.c):
+ *                                              cairn acts as if it had got it
  */
 #ifndef CAIRN_RUNTIME_CONTROL_H
 #define CAIRN_RUNTIME_CONTROL_H

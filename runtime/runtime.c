@@ -12,7 +12,8 @@
  * stack, which is part of the image: a restore resumes the job by
  * rt_sigreturn on that frame, as if this handler had returned.
  *
- * Nothing here is visible to the job: every symbol is hidden.
+ * Nothing here is visible to the job: every symbol is hidden, except the
+ * libc signal functions signals.c interposes (SIGTERM/SIGINT virtualised).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -29,6 +30,7 @@
 #include "auth.h"
 #include "capture.h"
 #include "control.h"
+#include "signals.h"
 
 #define ALTSTACK_SIZE (256u << 10)
 
@@ -146,6 +148,7 @@ static void on_checkpoint(int sig, siginfo_t *si, void *uc)
     uint64_t gen = 0;
     if (read_request(&gen, path, sizeof path) < 0)
         goto out; /* not from cairn: ignore */
+    rt_signals_before_capture(); /* a pending SIGTERM is reported, not saved */
     /* A restored job still carries the restorer's mappings: drop them. */
     munmap((void *)CAIRN_RESERVED_LO, CAIRN_RESERVED_HI - CAIRN_RESERVED_LO);
     if (rt_capture(state, uc, control_fd) < 0) {
@@ -204,5 +207,6 @@ __attribute__((constructor)) static void cairn_runtime_init(void)
     if (sigaltstack(&ss, NULL) < 0 || sigaction(CAIRN_CKPT_SIGNAL, &sa, NULL) < 0)
         return;
     control_fd = fd;
+    rt_signals_init(fd); /* SIGTERM/SIGINT: checkpoint, then stop (signals.c) */
     send_number("HELLO ", (uint64_t)getpid());
 }
