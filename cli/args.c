@@ -142,3 +142,12 @@ int cli_parse_seconds(const char *s, double *out)
     *out = v;
     return 0;
 }
+
+int cli_stat_path(const char *cmd, const char *path, struct stat *sb)
+{
+    if (stat(path, sb) == 0)
+        return 0;
+    int e = errno;
+    cli_error(cmd, "%s: %s", path, e == ENOENT ? "does not exist (no image)" : strerror(e));
+    return e == ENOENT ? CLI_EXIT_NOIMAGE : CLI_EXIT_ERROR;
+}

@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <stdio.h>
 
 #include "cairn_image.h"
@@ -55,6 +56,9 @@ int cli_args_next(struct cli_args *a, const struct cli_opt *opts, const char **v
 int cli_usage_error(const char *cmd, const char *fmt, ...) CLI_PRINTF(2, 3);
 /* Prints "cairn CMD: message" on stderr. */
 void cli_error(const char *cmd, const char *fmt, ...) CLI_PRINTF(2, 3);
+/* stat()s the PATH a command was given: 0, or the exit status after saying
+   what is wrong (a missing path means no image). */
+int cli_stat_path(const char *cmd, const char *path, struct stat *sb);
 
 /* Parses seconds: "90", "1.5", "10m", "4h", "2d". 0 or -1 (not a duration > 0). */
 int cli_parse_seconds(const char *s, double *out);

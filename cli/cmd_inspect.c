@@ -141,11 +141,8 @@ int cmd_inspect(int argc, char **argv)
     if (!path)
         return cli_usage_error("inspect", "missing PATH (a store directory or an image file)");
     struct stat sb;
-    if (stat(path, &sb) < 0) {
-        int e = errno;
-        cli_error("inspect", "%s: %s", path,
-                  e == ENOENT ? "does not exist (no image)" : strerror(e));
-        return e == ENOENT ? CLI_EXIT_NOIMAGE : CLI_EXIT_ERROR;
-    }
+    int rc = cli_stat_path("inspect", path, &sb);
+    if (rc)
+        return rc;
     return S_ISDIR(sb.st_mode) ? inspect_store(path, &fl) : inspect_file(path, &fl);
 }

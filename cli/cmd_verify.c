@@ -136,12 +136,9 @@ int cmd_verify(int argc, char **argv)
     if (!path)
         return cli_usage_error("verify", "missing PATH (a store directory or an image file)");
     struct stat sb;
-    if (stat(path, &sb) < 0) {
-        int e = errno;
-        cli_error("verify", "%s: %s", path,
-                  e == ENOENT ? "does not exist (no image)" : strerror(e));
-        return e == ENOENT ? CLI_EXIT_NOIMAGE : CLI_EXIT_ERROR;
-    }
+    int rc = cli_stat_path("verify", path, &sb);
+    if (rc)
+        return rc;
     if (S_ISDIR(sb.st_mode))
         return verify_store(path, &fl);
     return verify_one(path, &fl) ? CLI_EXIT_OK : CLI_EXIT_INVALID;
