@@ -243,7 +243,7 @@ static int classify_fd(struct rt_state *st, struct cairn_proc_file *f, int fd)
         return 0;
     }
     if (S_ISSOCK(sb.st_mode))
-        return refuse(st, num, " is a socket (", f->path);
+        return refuse(st, num, " is a socket: ", f->path);
     if (S_ISFIFO(sb.st_mode))
         return refuse(st, num, " is a pipe (only stdin/stdout/stderr may be pipes): ", f->path);
     if (tty)
