@@ -22,7 +22,6 @@
 #include "control.h"
 #include "run.h"
 
-#define KEEP_GENERATIONS 2u
 
 static uint64_t now_ns(void)
 {
@@ -75,13 +74,22 @@ static void stop_job(struct run_ctx *r)
     r->job = 0;
 }
 
+/* Generations kept: CAIRN_KEEP (1..1000) as in libcairn, else 2. */
+static unsigned keep_generations(void)
+{
+    const char *v = getenv("CAIRN_KEEP");
+    char *end;
+    long n = v ? strtol(v, &end, 10) : 0;
+    return v && *v && !*end && n >= 1 && n <= 1000 ? (unsigned)n : 2u;
+}
+
 /* A checkpoint ended (ok or not); returns an exit status to end with, or -1. */
 static int checkpoint_done(struct run_ctx *r, int ok, const char *detail)
 {
     enum run_reason why = r->pending;
     r->pending = RUN_NONE;
     if (ok) {
-        int rc = cairn__store_commit(&r->store, &r->tmp, KEEP_GENERATIONS);
+        int rc = cairn__store_commit(&r->store, &r->tmp, keep_generations());
         if (rc < 0) {
             fprintf(stderr, "cairn: cannot commit the checkpoint: %s\n", cairn_strerror(rc));
             ok = 0;
