@@ -14,6 +14,7 @@
 #include <stdio.h>
 
 #include "cairn_image.h"
+#include "image_format.h"
 
 /* Exit statuses, the same for every subcommand (documented in cairn --help). */
 enum {
@@ -101,11 +102,6 @@ void json_write_string(FILE *f, const char *s);
 
 /* ---- scan.c: reading stores and images for inspect, verify, ls, advise -- */
 
-struct job_meta {
-    uint64_t steps, restores, checkpoints, interval_ns, last_cost_ns, every_steps;
-    uint32_t policy;
-};
-
 /* One image file, opened and (optionally) verified. */
 struct image_scan {
     char path[4200];
@@ -117,7 +113,7 @@ struct image_scan {
     char why[512];        /* what is wrong and where, if anything */
     cairn_image_t *img;   /* open if open_rc == 0 */
     int has_job;
-    struct job_meta job;
+    struct cairn_job_meta job; /* lib/image_format.h */
     const char **sec_status; /* per section, after scan_image_sections() */
 };
 

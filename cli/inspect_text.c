@@ -24,7 +24,7 @@ static void print_job(const char *indent, const struct image_scan *s)
         printf("%sjob         (no job section)\n", indent);
         return;
     }
-    const struct job_meta *j = &s->job;
+    const struct cairn_job_meta *j = &s->job;
     printf("%sjob         steps %" PRIu64 ", restores %" PRIu64 ", checkpoints %" PRIu64 ", ",
            indent, j->steps, j->restores, j->checkpoints);
     if (j->policy == CAIRN_POLICY_STEPS)

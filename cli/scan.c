@@ -31,13 +31,7 @@ static void read_job(struct image_scan *s)
         cairn_image_read(s->img, (unsigned)idx, m, sizeof m) < 0)
         return;
     s->has_job = 1;
-    s->job.steps = cairn_get64(m);
-    s->job.restores = cairn_get64(m + 8);
-    s->job.checkpoints = cairn_get64(m + 16);
-    s->job.interval_ns = cairn_get64(m + 24);
-    s->job.last_cost_ns = cairn_get64(m + 32);
-    s->job.every_steps = cairn_get64(m + 40);
-    s->job.policy = cairn_get32(m + 48);
+    cairn_job_meta_decode(m, &s->job);
 }
 
 /* Says which section failed and where its payload lies. The library's

@@ -240,10 +240,12 @@ static int load_job_meta(cairn_t *c, cairn_image_t *img)
     int rc = cairn_image_read(img, (unsigned)idx, m, sizeof m);
     if (rc < 0)
         return rc;
-    c->steps = cairn_get64(m);
-    c->restores = cairn_get64(m + 8);
-    c->job_checkpoints = cairn_get64(m + 16);
-    c->last_cost = (double)cairn_get64(m + 32) / NS;
+    struct cairn_job_meta j;
+    cairn_job_meta_decode(m, &j);
+    c->steps = j.steps;
+    c->restores = j.restores;
+    c->job_checkpoints = j.checkpoints;
+    c->last_cost = (double)j.last_cost_ns / NS;
     return 0;
 }
 
@@ -378,14 +380,17 @@ int cairn_restore(cairn_t *c)
 static int write_sections(cairn_t *c, int fd, uint64_t gen, uint64_t *bytes)
 {
     int rc = cairn__writer_begin(&c->w, fd, 0, gen);
-    unsigned char m[CAIRN_JOB_META_SIZE] = {0};
-    cairn_put64(m, c->steps);
-    cairn_put64(m + 8, c->restores);
-    cairn_put64(m + 16, c->job_checkpoints + 1);
-    cairn_put64(m + 24, (uint64_t)(c->interval * NS));
-    cairn_put64(m + 32, (uint64_t)(c->last_cost * NS));
-    cairn_put64(m + 40, c->o.policy == CAIRN_POLICY_STEPS ? c->o.every_steps : 0);
-    cairn_put32(m + 48, (uint32_t)c->o.policy);
+    struct cairn_job_meta j = {
+        .steps = c->steps,
+        .restores = c->restores,
+        .checkpoints = c->job_checkpoints + 1,
+        .interval_ns = (uint64_t)(c->interval * NS),
+        .last_cost_ns = (uint64_t)(c->last_cost * NS),
+        .every_steps = c->o.policy == CAIRN_POLICY_STEPS ? c->o.every_steps : 0,
+        .policy = (uint32_t)c->o.policy,
+    };
+    unsigned char m[CAIRN_JOB_META_SIZE];
+    cairn_job_meta_encode(&j, m);
     struct cairn__section js = {.type = CAIRN_SEC_JOB};
     if (rc == 0)
         rc = cairn__writer_section(&c->w, &js, m, sizeof m);

@@ -99,6 +99,33 @@ static inline uint64_t cairn_get64(const unsigned char *p)
     return v;
 }
 
+/* The CAIRN_SEC_JOB payload, field by field (docs/FORMAT.md, job section). */
+static inline void cairn_job_meta_encode(const struct cairn_job_meta *j,
+                                         unsigned char m[CAIRN_JOB_META_SIZE])
+{
+    memset(m, 0, CAIRN_JOB_META_SIZE);
+    cairn_put64(m, j->steps);
+    cairn_put64(m + 8, j->restores);
+    cairn_put64(m + 16, j->checkpoints);
+    cairn_put64(m + 24, j->interval_ns);
+    cairn_put64(m + 32, j->last_cost_ns);
+    cairn_put64(m + 40, j->every_steps);
+    cairn_put32(m + 48, j->policy);
+}
+
+static inline void cairn_job_meta_decode(const unsigned char m[CAIRN_JOB_META_SIZE],
+                                         struct cairn_job_meta *j)
+{
+    memset(j, 0, sizeof *j);
+    j->steps = cairn_get64(m);
+    j->restores = cairn_get64(m + 8);
+    j->checkpoints = cairn_get64(m + 16);
+    j->interval_ns = cairn_get64(m + 24);
+    j->last_cost_ns = cairn_get64(m + 32);
+    j->every_steps = cairn_get64(m + 40);
+    j->policy = cairn_get32(m + 48);
+}
+
 static inline uint64_t cairn_align_up(uint64_t v, uint64_t a)
 {
     return (v + a - 1) & ~(a - 1);
