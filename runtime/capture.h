@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "process_format.h"
 
@@ -43,9 +44,22 @@ int rt_capture(struct rt_state *st, void *uc, int control_fd);
 int rt_write_image(struct rt_state *st, int fd, uint64_t generation, uint64_t *bytes);
 
 /* ---- async-signal-safe helpers (rt_util.c) ---------------------------- */
-size_t rt_strlen(const char *s);
-int rt_streq(const char *a, const char *b);
-int rt_startswith(const char *s, const char *prefix);
+/* libc's string functions are async-signal-safe (POSIX.1-2016), so the
+   handler uses them; these only name the tests it makes. */
+static inline size_t rt_strlen(const char *s)
+{
+    return strlen(s);
+}
+
+static inline int rt_streq(const char *a, const char *b)
+{
+    return strcmp(a, b) == 0;
+}
+
+static inline int rt_startswith(const char *s, const char *prefix)
+{
+    return strncmp(s, prefix, strlen(prefix)) == 0;
+}
 /* Appends to a NUL-terminated buffer of size cap, truncating. */
 void rt_cat(char *buf, size_t cap, const char *s);
 void rt_cat_u64(char *buf, size_t cap, uint64_t v);

@@ -9,29 +9,6 @@
 
 #include "capture.h"
 
-size_t rt_strlen(const char *s)
-{
-    size_t n = 0;
-    while (s[n])
-        n++;
-    return n;
-}
-
-int rt_streq(const char *a, const char *b)
-{
-    while (*a && *a == *b)
-        a++, b++;
-    return *a == *b;
-}
-
-int rt_startswith(const char *s, const char *prefix)
-{
-    while (*prefix)
-        if (*s++ != *prefix++)
-            return 0;
-    return 1;
-}
-
 void rt_cat(char *buf, size_t cap, const char *s)
 {
     size_t n = rt_strlen(buf);
