@@ -37,7 +37,7 @@
 #define TMP_PREFIX ".tmp-"
 
 static void wait_pruner(struct cairn__store *s);
-static void prune(struct cairn__store *s, unsigned keep);
+static void remove_old(struct cairn__store *s, const uint64_t *gens, size_t n, unsigned keep);
 
 void cairn__store_name(uint64_t gen, char *buf, size_t len)
 {
@@ -285,17 +285,16 @@ int cairn__store_begin(struct cairn__store *s, struct cairn__pending *p)
     size_t n;
     wait_pruner(s);
     int rc = recreate_if_removed(s);
-    /* Catch up on a prune that failed (store read-only for a while), so a
-       store sized for `keep` images plus one being written never fills up
-       with an extra old one. */
-    if (rc == 0 && s->prune_keep)
-        prune(s, s->prune_keep);
-    if (rc < 0)
-        return rc;
-    rc = list_gens(s->dirfd, &gens, &n);
+    if (rc == 0)
+        rc = list_gens(s->dirfd, &gens, &n);
     if (rc < 0)
         return rc;
     p->generation = n ? gens[n - 1] + 1 : 1;
+    /* Catch up on a prune that failed (store read-only for a while), so a
+       store sized for `keep` images plus one being written never fills up
+       with an extra old one. */
+    if (s->prune_keep)
+        remove_old(s, gens, n, s->prune_keep);
     free(gens);
     snprintf(p->tmpname, sizeof p->tmpname, TMP_PREFIX "%020" PRIu64 "-%ld", p->generation,
              (long)getpid());
@@ -315,12 +314,9 @@ void cairn__store_abort(struct cairn__store *s, struct cairn__pending *p)
 }
 
 /* Removes all but the newest `keep` generations. */
-static void prune(struct cairn__store *s, unsigned keep)
+/* Removes all but the newest `keep` of the listed generations. */
+static void remove_old(struct cairn__store *s, const uint64_t *gens, size_t n, unsigned keep)
 {
-    uint64_t *gens;
-    size_t n;
-    if (list_gens(s->dirfd, &gens, &n) < 0)
-        return;
     for (size_t i = 0; i + keep < n; i++) {
         char name[64];
         cairn__store_name(gens[i], name, sizeof name);
@@ -328,6 +324,16 @@ static void prune(struct cairn__store *s, unsigned keep)
             cairn__log(s->verbosity, CAIRN_LOG_ERROR, "%s/%s: cannot remove old generation: %s",
                        s->path, name, strerror(errno));
     }
+}
+
+/* Removes all but the newest `keep` generations. */
+static void prune(struct cairn__store *s, unsigned keep)
+{
+    uint64_t *gens;
+    size_t n;
+    if (list_gens(s->dirfd, &gens, &n) < 0)
+        return;
+    remove_old(s, gens, n, keep);
     free(gens);
 }
 
