@@ -32,7 +32,7 @@
 
 #include "cli.h"
 #include "commands.h"
-#include "image.h"
+#include "cairn_store.h"
 #include "run.h"
 
 static const char usage_text[] =

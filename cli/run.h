@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "image.h"
+#include "cairn_store.h"
 
 /* Exit statuses of `cairn run` besides the job's own. */
 #define RUN_EXIT_CANNOT_CHECKPOINT 126

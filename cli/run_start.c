@@ -17,7 +17,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "auth.h"
 #include "cairn_image.h"
 #include "cli.h"
 #include "control.h"
@@ -310,7 +309,7 @@ static int load_key(struct run_ctx *r)
     }
     if (!r->key_file)
         return 0;
-    int rc = cairn__key_load(r->key_file, r->key, r->verbose);
+    int rc = cairn_key_load(r->key_file, r->key);
     if (rc < 0) {
         cli_error("run", "cannot use the image key %s: %s", r->key_file, cairn_strerror(rc));
         return -1;

@@ -28,7 +28,7 @@
 #include <sodium.h>
 
 #include "cairn.h"
-#include "auth.h"
+#include "cairn_mac.h"
 #include "internal.h"
 
 struct cairn__mac {

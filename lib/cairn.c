@@ -16,7 +16,7 @@
 #include "cairn_image.h"
 #include "handle.h"
 #include "internal.h"
-#include "options.h"
+#include "cairn_options.h"
 
 #define NS 1e9
 

@@ -6,9 +6,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "auth.h"
+#include "cairn_mac.h"
 #include "cairn.h"
-#include "image.h"
+#include "cairn_store.h"
+#include "cairn_writer.h"
 
 struct cairn__region {
     char *name;

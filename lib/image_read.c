@@ -22,7 +22,7 @@
 #include <xxhash.h>
 #include <zstd.h>
 
-#include "auth.h"
+#include "cairn_mac.h"
 #include "cairn_image.h"
 #include "image_format.h"
 #include "internal.h"
@@ -107,56 +107,105 @@ static int check_trailer(cairn_image_t *img, uint64_t size, uint32_t *count,
     int rc = read_at(img, t, sizeof t, off, "trailer");
     if (rc < 0)
         return rc;
-    if (memcmp(t, CAIRN_TRAILER_MAGIC, 8) != 0)
+    struct cairn_trailer tr;
+    cairn_trailer_decode(t, &tr);
+    switch (cairn_trailer_check(t, XXH3_64bits(t, CAIRN_TR_SUMMED), size)) {
+    case CAIRN_TRAILER_OK:
+        break;
+    case CAIRN_TRAILER_MISSING:
         return fail(img, CAIRN_ETRUNCATED,
                     "no end marker in the last %u bytes: the image was not "
                     "completely written (truncated or interrupted)",
                     CAIRN_TRAILER_SIZE);
-    if (cairn_get64(t + 56) != XXH3_64bits(t, 56))
+    case CAIRN_TRAILER_CHECKSUM:
         return fail(img, CAIRN_ECORRUPT, "trailer at byte %llu: checksum mismatch",
                     (unsigned long long)off);
-    if (cairn_get64(t + 16) != off)
+    case CAIRN_TRAILER_OFFSET:
         return fail(img, CAIRN_ETRUNCATED,
                     "trailer says the image is %llu bytes, the file has %llu",
-                    (unsigned long long)(cairn_get64(t + 16) + CAIRN_TRAILER_SIZE),
+                    (unsigned long long)(tr.trailer_offset + CAIRN_TRAILER_SIZE),
                     (unsigned long long)size);
-    *count = cairn_get32(t + 8);
-    *chain = cairn_get64(t + 24);
+    case CAIRN_TRAILER_COUNT:
+        return fail(img, CAIRN_ECORRUPT, "trailer: %u sections cannot fit in %llu bytes",
+                    tr.section_count, (unsigned long long)size);
+    }
+    *count = tr.section_count;
+    *chain = tr.chain;
     img->trailer_off = off;
     return 0;
 }
 
-static int check_header(cairn_image_t *img)
+static int check_header(cairn_image_t *img, uint64_t *chain)
 {
     unsigned char h[CAIRN_HEADER_SIZE];
     int rc = read_at(img, h, sizeof h, 0, "header");
     if (rc < 0)
         return rc;
-    if (memcmp(h, CAIRN_MAGIC, 8) != 0)
+    struct cairn_file_header f;
+    cairn_header_decode(h, &f);
+    switch (cairn_header_check(h, XXH3_64bits(h, CAIRN_HDR_SUMMED))) {
+    case CAIRN_HEADER_OK:
+        break;
+    case CAIRN_HEADER_FOREIGN:
         return fail(img, CAIRN_EFOREIGN, "bad magic: not a cairn image");
-    cairn_image_info_t *in = &img->info;
-    in->format_major = cairn_get16(h + 8);
-    in->format_minor = cairn_get16(h + 10);
-    if (in->format_major != CAIRN_FORMAT_MAJOR)
-        return fail(img, in->format_major > CAIRN_FORMAT_MAJOR ? CAIRN_EVERSION : CAIRN_EFOREIGN,
-                    "image format %u.%u; this cairn reads format %u.x",
-                    in->format_major, in->format_minor, CAIRN_FORMAT_MAJOR);
-    if (cairn_get64(h + 120) != XXH3_64bits(h, 120))
+    case CAIRN_HEADER_NEWER:
+    case CAIRN_HEADER_OLDER:
+        return fail(img, f.format_major > CAIRN_FORMAT_MAJOR ? CAIRN_EVERSION : CAIRN_EFOREIGN,
+                    "image format %u.%u; this cairn reads format %u.x", f.format_major,
+                    f.format_minor, CAIRN_FORMAT_MAJOR);
+    case CAIRN_HEADER_CHECKSUM:
         return fail(img, CAIRN_ECORRUPT, "header: checksum mismatch");
-    if (cairn_get32(h + 12) != CAIRN_HEADER_SIZE)
-        return fail(img, CAIRN_ECORRUPT, "header: size %u, expected %u",
-                    cairn_get32(h + 12), CAIRN_HEADER_SIZE);
-    in->flags = cairn_get32(h + 16);
-    if (in->flags & ~CAIRN_IMG_KNOWN_FLAGS)
+    case CAIRN_HEADER_SIZE_WRONG:
+        return fail(img, CAIRN_ECORRUPT, "header: size %u, expected %u", f.header_size,
+                    CAIRN_HEADER_SIZE);
+    case CAIRN_HEADER_FLAGS_UNKNOWN:
         return fail(img, CAIRN_EVERSION, "header: unknown flags 0x%x (written by a newer cairn)",
-                    in->flags & ~CAIRN_IMG_KNOWN_FLAGS);
-    in->writer_version = cairn_get32(h + 20);
-    in->generation = cairn_get64(h + 24);
-    in->created_ns = cairn_get64(h + 32);
-    in->uid = cairn_get32(h + 40);
-    in->pid = cairn_get32(h + 44);
-    memcpy(in->host, h + 56, CAIRN_HOST_MAX - 1);
-    in->host[CAIRN_HOST_MAX - 1] = '\0';
+                    f.flags & ~CAIRN_IMG_KNOWN_FLAGS);
+    }
+    cairn_image_info_t *in = &img->info;
+    in->format_major = f.format_major;
+    in->format_minor = f.format_minor;
+    in->flags = f.flags;
+    in->writer_version = f.writer_version;
+    in->generation = f.generation;
+    in->created_ns = f.created_ns;
+    in->uid = f.uid;
+    in->pid = f.pid;
+    memcpy(in->host, f.host, CAIRN_HOST_MAX);
+    *chain = f.checksum;
+    return 0;
+}
+
+/* Says what is wrong with section i at byte at (its name when known). */
+static int section_fail(cairn_image_t *img, enum cairn_section_verdict v, unsigned i,
+                        uint64_t at, const struct cairn_section_header *sh, const char *name)
+{
+    unsigned long long a = (unsigned long long)at;
+    switch (v) {
+    case CAIRN_SECTION_RUNS_INTO_TRAILER:
+        return fail(img, CAIRN_ECORRUPT, "section %u at byte %llu: runs into the trailer", i, a);
+    case CAIRN_SECTION_MAGIC_BAD:
+        return fail(img, CAIRN_ECORRUPT, "section %u at byte %llu: bad section magic", i, a);
+    case CAIRN_SECTION_NAME_LEN:
+        return fail(img, CAIRN_ECORRUPT, "section %u at byte %llu: name length %u out of range",
+                    i, a, sh->name_len);
+    case CAIRN_SECTION_CHECKSUM:
+        return fail(img, CAIRN_ECORRUPT, "section %u at byte %llu: header checksum mismatch",
+                    i, a);
+    case CAIRN_SECTION_OUTSIDE:
+        return fail(img, CAIRN_ECORRUPT,
+                    "section %u '%s': payload (offset %llu, %llu bytes) outside the image", i,
+                    name, (unsigned long long)sh->data_offset,
+                    (unsigned long long)sh->stored_size);
+    case CAIRN_SECTION_SIZES:
+        return fail(img, CAIRN_ECORRUPT, "section %u '%s': stored and raw sizes differ", i,
+                    name);
+    case CAIRN_SECTION_CODEC_UNKNOWN:
+        return fail(img, CAIRN_EVERSION, "section %u '%s': unknown codec %u", i, name,
+                    sh->codec);
+    case CAIRN_SECTION_OK:
+        break;
+    }
     return 0;
 }
 
@@ -165,65 +214,44 @@ static int parse_section(cairn_image_t *img, unsigned i, uint64_t *off, uint64_t
 {
     unsigned char h[CAIRN_SECTION_HEADER_SIZE + CAIRN_NAME_MAX];
     uint64_t at = *off;
-    if (img->trailer_off - at < CAIRN_SECTION_HEADER_SIZE)
-        return fail(img, CAIRN_ECORRUPT, "section %u at byte %llu: runs into the trailer", i,
-                    (unsigned long long)at);
+    struct cairn_section_header sh = {0};
+    if (cairn_section_fits(at, img->trailer_off) != CAIRN_SECTION_OK)
+        return section_fail(img, CAIRN_SECTION_RUNS_INTO_TRAILER, i, at, &sh, "");
     int rc = read_at(img, h, CAIRN_SECTION_HEADER_SIZE, at, "section header");
     if (rc < 0)
         return rc;
-    if (memcmp(h, CAIRN_SECTION_MAGIC, 4) != 0)
-        return fail(img, CAIRN_ECORRUPT, "section %u at byte %llu: bad section magic", i,
-                    (unsigned long long)at);
-    unsigned name_len = cairn_get16(h + 12);
-    if (name_len > CAIRN_NAME_MAX ||
-        img->trailer_off - at - CAIRN_SECTION_HEADER_SIZE < name_len)
-        return fail(img, CAIRN_ECORRUPT, "section %u at byte %llu: name length %u out of range",
-                    i, (unsigned long long)at, name_len);
-    rc = read_at(img, h + CAIRN_SECTION_HEADER_SIZE, name_len, at + CAIRN_SECTION_HEADER_SIZE,
-                 "section name");
+    cairn_section_decode(h, &sh);
+    enum cairn_section_verdict v = cairn_section_check_fixed(h, at, img->trailer_off);
+    if (v != CAIRN_SECTION_OK)
+        return section_fail(img, v, i, at, &sh, "");
+    rc = read_at(img, h + CAIRN_SH_NAME, sh.name_len, at + CAIRN_SH_NAME, "section name");
     if (rc < 0)
         return rc;
     XXH3_state_t hs;
     XXH3_64bits_reset(&hs);
-    XXH3_64bits_update(&hs, h, 56);
-    XXH3_64bits_update(&hs, h + CAIRN_SECTION_HEADER_SIZE, name_len);
+    XXH3_64bits_update(&hs, h, CAIRN_SH_SUMMED);
+    XXH3_64bits_update(&hs, h + CAIRN_SH_NAME, sh.name_len);
     uint64_t hsum = XXH3_64bits_digest(&hs);
-    if (hsum != cairn_get64(h + 56))
-        return fail(img, CAIRN_ECORRUPT, "section %u at byte %llu: header checksum mismatch",
-                    i, (unsigned long long)at);
 
     cairn_section_info_t *s = &img->sec[i];
+    memcpy(s->name, h + CAIRN_SH_NAME, sh.name_len);
+    s->name[sh.name_len] = '\0';
+    v = cairn_section_check(&sh, hsum, at, img->trailer_off);
+    if (v != CAIRN_SECTION_OK)
+        return section_fail(img, v, i, at, &sh, s->name);
     img->hdr_off[i] = at;
-    s->type = cairn_get16(h + 4);
-    s->codec = cairn_get16(h + 6);
-    s->flags = cairn_get32(h + 8);
-    memcpy(s->name, h + CAIRN_SECTION_HEADER_SIZE, name_len);
-    s->name[name_len] = '\0';
-    s->data_offset = cairn_get64(h + 16);
-    s->stored_size = cairn_get64(h + 24);
-    s->raw_size = cairn_get64(h + 32);
-    s->checksum = cairn_get64(h + 40);
-    s->arg = cairn_get64(h + 48);
-
-    uint64_t name_end = at + CAIRN_SECTION_HEADER_SIZE + name_len;
-    if (s->data_offset < name_end || s->data_offset > img->trailer_off ||
-        s->data_offset % CAIRN_DATA_ALIGN != 0 ||
-        s->stored_size > img->trailer_off - s->data_offset)
-        return fail(img, CAIRN_ECORRUPT,
-                    "section %u '%s': payload (offset %llu, %llu bytes) outside the image", i,
-                    s->name, (unsigned long long)s->data_offset,
-                    (unsigned long long)s->stored_size);
-    if (s->codec == CAIRN_CODEC_NONE && s->stored_size != s->raw_size)
-        return fail(img, CAIRN_ECORRUPT, "section %u '%s': stored and raw sizes differ", i,
-                    s->name);
-    if (s->codec > CAIRN_CODEC_ZSTD)
-        return fail(img, CAIRN_EVERSION, "section %u '%s': unknown codec %u", i, s->name,
-                    s->codec);
-    unsigned char link[16];
-    cairn_put64(link, hsum);
-    cairn_put64(link + 8, s->checksum);
+    s->type = sh.type;
+    s->codec = sh.codec;
+    s->flags = sh.flags;
+    s->data_offset = sh.data_offset;
+    s->stored_size = sh.stored_size;
+    s->raw_size = sh.raw_size;
+    s->checksum = sh.data_checksum;
+    s->arg = sh.arg;
+    unsigned char link[CAIRN_CHAIN_LINK_SIZE];
+    cairn_chain_link(link, hsum, sh.data_checksum);
     *chain = XXH3_64bits_withSeed(link, sizeof link, *chain);
-    *off = cairn_align_up(s->data_offset + s->stored_size, CAIRN_DATA_ALIGN);
+    *off = cairn_section_next(&sh);
     return 0;
 }
 
@@ -257,7 +285,7 @@ static int parse(cairn_image_t *img)
     img->info.file_size = size;
     if (size == 0)
         return fail(img, CAIRN_ETRUNCATED, "file is empty (0 bytes)");
-    if (size < CAIRN_HEADER_SIZE + CAIRN_TRAILER_SIZE) {
+    if (size < CAIRN_IMAGE_MIN_SIZE) {
         unsigned char m[8];
         if (size >= 8 && cairn__pread_all(img->fd, m, 8, 0) == 0 &&
             memcmp(m, CAIRN_MAGIC, 8) != 0)
@@ -265,7 +293,8 @@ static int parse(cairn_image_t *img)
         return fail(img, CAIRN_ETRUNCATED, "only %llu bytes: shorter than any image",
                     (unsigned long long)size);
     }
-    int rc = check_header(img);
+    uint64_t chain = 0;
+    int rc = check_header(img, &chain);
     if (rc < 0)
         return rc;
     uint32_t count = 0;
@@ -273,20 +302,12 @@ static int parse(cairn_image_t *img)
     rc = check_trailer(img, size, &count, &want_chain);
     if (rc < 0)
         return rc;
-    if (count > (img->trailer_off - CAIRN_HEADER_SIZE) / CAIRN_SECTION_HEADER_SIZE)
-        return fail(img, CAIRN_ECORRUPT, "trailer: %u sections cannot fit in %llu bytes", count,
-                    (unsigned long long)size);
     img->info.section_count = count;
     img->sec = calloc(count ? count : 1, sizeof *img->sec);
     img->hdr_off = calloc(count ? count : 1, sizeof *img->hdr_off);
     if (!img->sec || !img->hdr_off)
         return fail(img, -ENOMEM, "out of memory for %u sections", count);
     uint64_t off = CAIRN_HEADER_SIZE;
-    unsigned char h[CAIRN_HEADER_SIZE];
-    rc = read_at(img, h, sizeof h, 0, "header");
-    if (rc < 0)
-        return rc;
-    uint64_t chain = cairn_get64(h + 120);
     for (unsigned i = 0; i < count; i++) {
         rc = parse_section(img, i, &off, &chain);
         if (rc < 0)

@@ -23,9 +23,9 @@
 #include <xxhash.h>
 #include <zstd.h>
 
-#include "auth.h"
+#include "cairn_mac.h"
 #include "cairn.h"
-#include "image.h"
+#include "cairn_writer.h"
 #include "internal.h"
 
 /* Hash-then-write granularity. Small enough that the chunk the hash has just
@@ -79,28 +79,24 @@ int cairn__writer_begin(struct cairn__writer *w, int fd, uint32_t flags,
     if (w->mac)
         flags |= CAIRN_IMG_MAC;
 
-    unsigned char h[CAIRN_HEADER_SIZE] = {0};
-    memcpy(h, CAIRN_MAGIC, 8);
-    cairn_put16(h + 8, CAIRN_FORMAT_MAJOR);
-    cairn_put16(h + 10, CAIRN_FORMAT_MINOR);
-    cairn_put32(h + 12, CAIRN_HEADER_SIZE);
-    cairn_put32(h + 16, flags);
-    cairn_put32(h + 20, CAIRN_VERSION_NUMBER);
-    cairn_put64(h + 24, generation);
-    cairn_put64(h + 32, cairn__now_ns(CLOCK_REALTIME));
-    cairn_put32(h + 40, (uint32_t)getuid());
-    cairn_put32(h + 44, (uint32_t)getpid());
-    uint64_t nonce = 0; /* makes every header unique: see lib/auth.c */
-    if (getrandom(&nonce, sizeof nonce, GRND_NONBLOCK) != (ssize_t)sizeof nonce)
-        nonce ^= cairn__now_ns(CLOCK_MONOTONIC) * 0x9e3779b97f4a7c15ull;
-    cairn_put64(h + 48, nonce);
+    struct cairn_file_header f = {
+        .flags = flags,
+        .writer_version = CAIRN_VERSION_NUMBER,
+        .generation = generation,
+        .created_ns = cairn__now_ns(CLOCK_REALTIME),
+        .uid = (uint32_t)getuid(),
+        .pid = (uint32_t)getpid(),
+    };
+    /* The nonce makes every header unique: see lib/auth.c. */
+    if (getrandom(&f.nonce, sizeof f.nonce, GRND_NONBLOCK) != (ssize_t)sizeof f.nonce)
+        f.nonce ^= cairn__now_ns(CLOCK_MONOTONIC) * 0x9e3779b97f4a7c15ull;
     struct utsname u;
-    if (uname(&u) == 0) {
-        size_t n = strnlen(u.nodename, CAIRN_HOST_MAX - 1); /* keep a NUL */
-        memcpy(h + 56, u.nodename, n);
-    }
-    uint64_t sum = XXH3_64bits(h, 120);
-    cairn_put64(h + 120, sum);
+    if (uname(&u) == 0) /* cairn_header_encode keeps a NUL */
+        memcpy(f.host, u.nodename, strnlen(u.nodename, sizeof f.host - 1));
+    unsigned char h[CAIRN_HEADER_SIZE];
+    cairn_header_encode(h, &f);
+    uint64_t sum = XXH3_64bits(h, CAIRN_HDR_SUMMED);
+    cairn_header_seal(h, sum);
     w->chain = sum;
     if (w->mac)
         cairn__mac_header(w->mac, h, sizeof h);
@@ -183,8 +179,7 @@ int cairn__writer_section(struct cairn__writer *w, const struct cairn__section *
     if (s->name_len > CAIRN_NAME_MAX)
         return CAIRN_EINVAL;
     uint64_t hdr_off = w->off;
-    uint64_t data_off = cairn_align_up(hdr_off + CAIRN_SECTION_HEADER_SIZE + s->name_len,
-                                       CAIRN_DATA_ALIGN);
+    uint64_t data_off = cairn_section_data_offset(hdr_off, (unsigned)s->name_len);
     int rc = pad_to(w, data_off); /* header and name are filled in below */
     if (rc < 0)
         return rc;
@@ -201,25 +196,25 @@ int cairn__writer_section(struct cairn__writer *w, const struct cairn__section *
     uint64_t stored = w->off - data_off;
     uint64_t sum = XXH3_64bits_digest(&st);
 
-    unsigned char h[CAIRN_SECTION_HEADER_SIZE + CAIRN_NAME_MAX] = {0};
-    memcpy(h, CAIRN_SECTION_MAGIC, 4);
-    cairn_put16(h + 4, (uint16_t)s->type);
-    cairn_put16(h + 6, (uint16_t)codec);
-    cairn_put32(h + 8, s->flags);
-    cairn_put16(h + 12, (uint16_t)s->name_len);
-    cairn_put64(h + 16, data_off);
-    cairn_put64(h + 24, stored);
-    cairn_put64(h + 32, size);
-    cairn_put64(h + 40, sum);
-    cairn_put64(h + 48, s->arg);
-    if (s->name_len)
-        memcpy(h + CAIRN_SECTION_HEADER_SIZE, s->name, s->name_len);
+    struct cairn_section_header sh = {
+        .type = (uint16_t)s->type,
+        .codec = (uint16_t)codec,
+        .flags = s->flags,
+        .name_len = (uint16_t)s->name_len,
+        .data_offset = data_off,
+        .stored_size = stored,
+        .raw_size = size,
+        .data_checksum = sum,
+        .arg = s->arg,
+    };
+    unsigned char h[CAIRN_SECTION_HEADER_SIZE + CAIRN_NAME_MAX];
+    cairn_section_encode(h, &sh, s->name);
     XXH3_state_t hs;
     XXH3_64bits_reset(&hs);
-    XXH3_64bits_update(&hs, h, 56);
-    XXH3_64bits_update(&hs, h + CAIRN_SECTION_HEADER_SIZE, s->name_len);
+    XXH3_64bits_update(&hs, h, CAIRN_SH_SUMMED);
+    XXH3_64bits_update(&hs, h + CAIRN_SH_NAME, s->name_len);
     uint64_t hsum = XXH3_64bits_digest(&hs);
-    cairn_put64(h + 56, hsum);
+    cairn_section_seal(h, hsum);
     if (w->mac) {
         unsigned char digest[CAIRN_MAC_BYTES];
         cairn__mac_section_digest(w->mac, digest);
@@ -229,9 +224,8 @@ int cairn__writer_section(struct cairn__writer *w, const struct cairn__section *
     if (rc < 0)
         return rc;
 
-    unsigned char link[16];
-    cairn_put64(link, hsum);
-    cairn_put64(link + 8, sum);
+    unsigned char link[CAIRN_CHAIN_LINK_SIZE];
+    cairn_chain_link(link, hsum, sum);
     w->chain = XXH3_64bits_withSeed(link, sizeof link, w->chain);
     w->nsections++;
     return pad_to(w, cairn_align_up(w->off, CAIRN_DATA_ALIGN));
@@ -257,12 +251,14 @@ int cairn__writer_finish(struct cairn__writer *w)
         if (rc < 0)
             return rc;
     }
-    unsigned char t[CAIRN_TRAILER_SIZE] = {0};
-    memcpy(t, CAIRN_TRAILER_MAGIC, 8);
-    cairn_put32(t + 8, w->nsections);
-    cairn_put64(t + 16, w->off);
-    cairn_put64(t + 24, w->chain);
-    cairn_put64(t + 56, XXH3_64bits(t, 56));
+    struct cairn_trailer tr = {
+        .section_count = w->nsections,
+        .trailer_offset = w->off,
+        .chain = w->chain,
+    };
+    unsigned char t[CAIRN_TRAILER_SIZE];
+    cairn_trailer_encode(t, &tr);
+    cairn_trailer_seal(t, XXH3_64bits(t, CAIRN_TR_SUMMED));
     int rc = write_at_end(w, t, sizeof t);
     if (rc < 0)
         return rc;

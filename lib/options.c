@@ -14,7 +14,7 @@
 
 #include "cairn.h"
 #include "internal.h"
-#include "options.h"
+#include "cairn_options.h"
 
 void cairn_options_init_(cairn_options_t *o, size_t struct_size)
 {

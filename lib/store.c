@@ -28,7 +28,7 @@
 
 #include "cairn.h"
 #include "cairn_image.h"
-#include "image.h"
+#include "cairn_store.h"
 #include "internal.h"
 
 #define GEN_PREFIX "ckpt-"

@@ -18,8 +18,11 @@
  *   it finds identical bytes when the call returns).
  *
  * The sections are optional (older images lack them). `cairn run` read both
- * through their checksums and checked them (cli/proc_check.c) just before.
+ * through their checksums and checked them (format/proc_check.c) just
+ * before; image.c's walk found them, and their checksums are checked again
+ * here as they are read.
  */
+#include "hash.h"
 #include "image_format.h"
 #include "restore.h"
 #include "rlib.h"
@@ -45,35 +48,26 @@ static struct cairn_proc_task task;
 static struct cairn_proc_siginfo sigq[CAIRN_PROC_MAX_SIGQ];
 static int have_task;
 
-/* Reads one record section at (off, len). */
-static void read_section(const char *what, void *dst, uint64_t cap, uint64_t off,
-                         uint64_t len)
+/* One optional record section into dst, its data checksum checked (the
+   walk in image.c found it and checked its header). */
+static void read_optional(const char *what, const struct r_record *rec, void *dst, uint64_t cap)
 {
-    if (len > cap || r_pread_all(img.fd, dst, len, off) < 0) {
-        r_say("the image's ", what, " section is too large or unreadable", (char *)0);
-        r_exit(125);
+    if (!rec->present)
+        return;
+    if (rec->len > cap || r_pread_all(img.fd, dst, rec->len, rec->off) < 0 ||
+        r_hash(dst, rec->len) != rec->sum) {
+        r_say("the image's ", what, " section is too large, unreadable or corrupt", (char *)0);
+        r_exit(R_EXIT_CORRUPT);
     }
 }
 
 void r_ident_load(void)
 {
-    uint64_t off = CAIRN_HEADER_SIZE;
-    for (int n = 0; n < 1 << 20; n++) { /* r_load_image checked the chain */
-        unsigned char h[CAIRN_SECTION_HEADER_SIZE];
-        if (r_pread_all(img.fd, h, sizeof h, off) < 0 ||
-            memcmp(h, CAIRN_SECTION_MAGIC, 4) != 0)
-            break;
-        unsigned type = cairn_get16(h + 4);
-        uint64_t data = cairn_get64(h + 16), stored = cairn_get64(h + 24);
-        if (type == CAIRN_SEC_PROC_TASK) {
-            read_section("task", &task, sizeof task, data, stored);
-            have_task = stored == sizeof task;
-        } else if (type == CAIRN_SEC_PROC_SIGQ) {
-            read_section("pending signals", sigq, sizeof sigq, data, stored);
-        }
-        off = cairn_align_up(data + stored, CAIRN_DATA_ALIGN);
-    }
-    if (!have_task || task.nsigq > CAIRN_PROC_MAX_SIGQ)
+    read_optional("task", &img.rec_task, &task, sizeof task);
+    have_task = img.rec_task.present && img.rec_task.len == sizeof task;
+    read_optional("pending signals", &img.rec_sigq, sigq, sizeof sigq);
+    if (!have_task || task.nsigq > CAIRN_PROC_MAX_SIGQ ||
+        task.nsigq * sizeof sigq[0] > img.rec_sigq.len)
         task.nsigq = 0;
 }
 

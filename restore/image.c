@@ -5,10 +5,13 @@
  * the restorer, but not the memory payloads: the restorer checks those as it
  * reads them into place (memory.c), so the image is read once. Here the walk
  * checks again what the restorer relies on, since the file may have changed
- * since: the header's, every section header's and the trailer's checksums,
- * the chain binding the sections, and the records' data checksums. Every
- * mismatch ends the restorer with R_EXIT_CORRUPT before it has changed
- * anything, and `cairn run` falls back to the previous generation.
+ * since, with the same rules as libcairn's reader (format/container.h): the
+ * header, the trailer, `section_count` section headers tiling the file
+ * exactly between them, the chain binding the sections, and the records'
+ * data checksums. The restorer also requires what only it needs: a process
+ * image, with no compressed section. Every mismatch ends the restorer with
+ * R_EXIT_CORRUPT before it has changed anything, and `cairn run` falls back
+ * to the previous generation.
  */
 #include "hash.h"
 #include "image_format.h"
@@ -19,66 +22,92 @@
 struct r_image img;
 
 _Static_assert(R_MAX_MAPS == CAIRN_PROC_MAX_MAPS && R_MAX_FILES == CAIRN_PROC_MAX_FILES,
-               "cairn run's checks (cli/proc_check.c) assume the restorer's table sizes");
+               "cairn run's checks (format/proc_check.c) assume the restorer's table sizes");
 
-/* One section header at *off, its checksum checked and folded into *chain:
-   records what we need, advances *off. 1 at the trailer, -1 if corrupt. */
-static int walk_one(uint64_t *off, uint64_t *chain, uint64_t rec[3][3])
+/* Where the walk keeps each record section it meets. */
+static struct r_record *record_for(unsigned type)
+{
+    switch (type) {
+    case CAIRN_SEC_PROC_CORE:
+        return &img.rec_core;
+    case CAIRN_SEC_PROC_MAPS:
+        return &img.rec_maps;
+    case CAIRN_SEC_PROC_FILES:
+        return &img.rec_files;
+    case CAIRN_SEC_PROC_TASK:
+        return &img.rec_task;
+    case CAIRN_SEC_PROC_SIGQ:
+        return &img.rec_sigq;
+    default:
+        return 0;
+    }
+}
+
+/* Keeps what the rest of the restorer needs of one checked section. */
+static void note_section(const struct cairn_section_header *s)
+{
+    struct r_record *r = record_for(s->type);
+    if (s->type == CAIRN_SEC_PROC_MEM && s->arg < R_MAX_MAPS) {
+        img.mem_off[s->arg] = s->data_offset;
+        img.mem_len[s->arg] = s->stored_size;
+        img.mem_sum[s->arg] = s->data_checksum;
+    } else if (r) {
+        r->off = s->data_offset;
+        r->len = s->stored_size;
+        r->sum = s->data_checksum;
+        r->present = 1;
+    }
+}
+
+/* Section header at *off, checked as libcairn's reader checks it and
+   folded into *chain; advances *off. 0, or -1 if corrupt. */
+static int walk_one(uint64_t *off, uint64_t trailer_off, uint64_t *chain)
 {
     unsigned char h[CAIRN_SECTION_HEADER_SIZE + CAIRN_NAME_MAX];
-    if (r_pread_all(img.fd, h, CAIRN_SECTION_HEADER_SIZE, *off) < 0)
+    struct cairn_section_header s;
+    uint64_t at = *off;
+    if (cairn_section_fits(at, trailer_off) != CAIRN_SECTION_OK ||
+        r_pread_all(img.fd, h, CAIRN_SECTION_HEADER_SIZE, at) < 0 ||
+        cairn_section_check_fixed(h, at, trailer_off) != CAIRN_SECTION_OK)
         return -1;
-    if (memcmp(h, CAIRN_TRAILER_MAGIC, 8) == 0)
-        return 1;
-    unsigned name_len = cairn_get16(h + 12);
-    if (memcmp(h, CAIRN_SECTION_MAGIC, 4) != 0 || cairn_get16(h + 6) != CAIRN_CODEC_NONE ||
-        name_len > CAIRN_NAME_MAX ||
-        r_pread_all(img.fd, h + CAIRN_SECTION_HEADER_SIZE, name_len,
-                    *off + CAIRN_SECTION_HEADER_SIZE) < 0)
+    cairn_section_decode(h, &s);
+    if (r_pread_all(img.fd, h + CAIRN_SH_NAME, s.name_len, at + CAIRN_SH_NAME) < 0)
         return -1;
     r_hash_reset();
-    r_hash_update(h, 56);
-    r_hash_update(h + CAIRN_SECTION_HEADER_SIZE, name_len);
+    r_hash_update(h, CAIRN_SH_SUMMED);
+    r_hash_update(h + CAIRN_SH_NAME, s.name_len);
     uint64_t hsum = r_hash_digest();
-    if (hsum != cairn_get64(h + 56))
+    if (cairn_section_check(&s, hsum, at, trailer_off) != CAIRN_SECTION_OK ||
+        s.codec != CAIRN_CODEC_NONE)
         return -1;
-    unsigned type = cairn_get16(h + 4);
-    uint64_t data = cairn_get64(h + 16), stored = cairn_get64(h + 24);
-    uint64_t sum = cairn_get64(h + 40), arg = cairn_get64(h + 48);
-    if (data < *off + CAIRN_SECTION_HEADER_SIZE + name_len || stored > ~data)
-        return -1;
-    unsigned r = type == CAIRN_SEC_PROC_CORE ? 0 : type == CAIRN_SEC_PROC_MAPS ? 1 : 2;
-    if (type == CAIRN_SEC_PROC_MEM && arg < R_MAX_MAPS)
-        img.mem_off[arg] = data, img.mem_len[arg] = stored, img.mem_sum[arg] = sum;
-    else if (r < 2 || type == CAIRN_SEC_PROC_FILES)
-        rec[r][0] = data, rec[r][1] = stored, rec[r][2] = sum;
-    unsigned char link[16];
-    cairn_put64(link, hsum);
-    cairn_put64(link + 8, sum);
+    note_section(&s);
+    unsigned char link[CAIRN_CHAIN_LINK_SIZE];
+    cairn_chain_link(link, hsum, s.data_checksum);
     *chain = r_hash_seed(link, sizeof link, *chain);
-    *off = cairn_align_up(data + stored, CAIRN_DATA_ALIGN);
+    *off = cairn_section_next(&s);
     return 0;
 }
 
-/* The trailer at off: its checksum, its offset and the chain. */
-static int check_trailer(uint64_t off, uint64_t chain)
+/* The trailer of a file of `size` bytes: its section count and chain. */
+static int read_trailer(uint64_t size, struct cairn_trailer *tr)
 {
     unsigned char t[CAIRN_TRAILER_SIZE];
-    return r_pread_all(img.fd, t, sizeof t, off) == 0 &&
-                   cairn_get64(t + 56) == r_hash(t, 56) && cairn_get64(t + 16) == off &&
-                   cairn_get64(t + 24) == chain
-               ? 0
-               : -1;
+    if (size < CAIRN_IMAGE_MIN_SIZE ||
+        r_pread_all(img.fd, t, sizeof t, size - CAIRN_TRAILER_SIZE) < 0 ||
+        cairn_trailer_check(t, r_hash(t, CAIRN_TR_SUMMED), size) != CAIRN_TRAILER_OK)
+        return -1;
+    cairn_trailer_decode(t, tr);
+    return 0;
 }
 
 /* A record section into dst, its data checksum checked. */
-static int read_record(const char *what, const uint64_t rec[3], void *dst, uint64_t cap)
+static int read_record(const char *what, const struct r_record *rec, void *dst, uint64_t cap)
 {
-    if (rec[1] > cap) {
+    if (rec->len > cap) {
         r_say("image has a ", what, " section larger than this restorer handles", (char *)0);
         return -1;
     }
-    if (r_pread_all(img.fd, dst, rec[1], rec[0]) < 0 || r_hash(dst, rec[1]) != rec[2]) {
+    if (r_pread_all(img.fd, dst, rec->len, rec->off) < 0 || r_hash(dst, rec->len) != rec->sum) {
         r_say("the ", what, " section is unreadable or corrupt (checksum mismatch)", (char *)0);
         return -2;
     }
@@ -89,22 +118,63 @@ static int read_record(const char *what, const uint64_t rec[3], void *dst, uint6
 static int check_header(const char *path, uint64_t *chain)
 {
     unsigned char h[CAIRN_HEADER_SIZE];
-    if (r_pread_all(img.fd, h, sizeof h, 0) < 0 || memcmp(h, CAIRN_MAGIC, 8) != 0 ||
-        !(cairn_get32(h + 16) & CAIRN_IMG_PROCESS)) {
+    if (r_pread_all(img.fd, h, sizeof h, 0) < 0) {
+        r_say(path, " is not a process image (shorter than a header)", (char *)0);
+        return -1;
+    }
+    switch (cairn_header_check(h, r_hash(h, CAIRN_HDR_SUMMED))) {
+    case CAIRN_HEADER_OK:
+        break;
+    case CAIRN_HEADER_CHECKSUM:
+        r_say(path, ": header checksum mismatch", (char *)0);
+        return -2;
+    case CAIRN_HEADER_NEWER:
+    case CAIRN_HEADER_FLAGS_UNKNOWN:
+        r_say(path, ": written by a newer cairn (format or flags unknown here)", (char *)0);
+        return -1;
+    default:
+        r_say(path, " is not a cairn image", (char *)0);
+        return -1;
+    }
+    if (!(cairn_get32(h + CAIRN_HDR_FLAGS) & CAIRN_IMG_PROCESS)) {
         r_say(path, " is not a process image", (char *)0);
         return -1;
     }
-    if (cairn_get64(h + 120) != r_hash(h, 120)) {
-        r_say(path, ": header checksum mismatch", (char *)0);
+    *chain = cairn_get64(h + CAIRN_HDR_CHECKSUM);
+    return 0;
+}
+
+/* Checks the header, trailer and every section header (not the payloads). */
+static int check_structure(const char *path)
+{
+    uint64_t chain = 0;
+    int rc = check_header(path, &chain);
+    if (rc < 0)
+        return rc;
+    long size = sys3(NR_lseek, img.fd, 0, 2 /* SEEK_END */);
+    struct cairn_trailer tr;
+    if (size < 0 || read_trailer((uint64_t)size, &tr) < 0) {
+        r_say(path, ": no valid trailer (truncated, or not completely written)", (char *)0);
         return -2;
     }
-    *chain = cairn_get64(h + 120);
+    uint64_t off = CAIRN_HEADER_SIZE;
+    for (uint32_t i = 0; i < tr.section_count; i++)
+        if (walk_one(&off, tr.trailer_offset, &chain) < 0) {
+            r_say(path, ": a section header does not match its checksum or the rules of "
+                  "the format", (char *)0);
+            return -2;
+        }
+    if (off != tr.trailer_offset || chain != tr.chain) {
+        r_say(path, ": the sections do not tile the image or the chain of sections does "
+              "not match", (char *)0);
+        return -2;
+    }
     return 0;
 }
 
 /* Strings from the image are used as C strings (paths for open and chdir,
    names compared and printed): cut each at its buffer's end. cairn run
-   refuses unterminated ones (cli/proc_check.c); this keeps the restorer
+   refuses unterminated ones (format/proc_check.c); this keeps the restorer
    inside its buffers whatever the file holds. */
 static void terminate_strings(void)
 {
@@ -116,6 +186,31 @@ static void terminate_strings(void)
         img.files[i].path[sizeof img.files[i].path - 1] = 0;
 }
 
+/* The core, mappings and files records, and their agreement. */
+static int load_records(const char *path)
+{
+    int rc;
+    if (!img.rec_core.present || img.rec_core.len != sizeof img.core) {
+        r_say(path, ": process record of another version", (char *)0);
+        return -1;
+    }
+    if ((rc = read_record("core", &img.rec_core, &img.core, sizeof img.core)) < 0 ||
+        (rc = read_record("mappings", &img.rec_maps, img.maps, sizeof img.maps)) < 0 ||
+        (rc = read_record("files", &img.rec_files, img.files, sizeof img.files)) < 0)
+        return rc;
+    /* The counts are bounded before they are multiplied: nmaps * 104 wraps
+       around for nmaps = n + 2^61, and every loop below indexes img.maps. */
+    if (img.core.magic != CAIRN_PROC_MAGIC || img.core.version != CAIRN_PROC_VERSION ||
+        img.core.arch != CAIRN_PROC_ARCH_X86_64 || img.core.nmaps > R_MAX_MAPS ||
+        img.core.nfiles > R_MAX_FILES || img.core.nmaps * sizeof img.maps[0] != img.rec_maps.len ||
+        img.core.nfiles * sizeof img.files[0] != img.rec_files.len) {
+        r_say(path, ": process record of another version or architecture", (char *)0);
+        return -1;
+    }
+    terminate_strings();
+    return 0;
+}
+
 int r_load_image(const char *path)
 {
     img.fd = (int)sys3(NR_open, path, 0 /* O_RDONLY */, 0);
@@ -123,35 +218,9 @@ int r_load_image(const char *path)
         r_say("cannot open image ", path, (char *)0);
         return -1;
     }
-    uint64_t off = CAIRN_HEADER_SIZE, chain = 0, rec[3][3] = {{0}};
-    int rc = check_header(path, &chain);
-    if (rc < 0)
+    int rc = check_structure(path);
+    if (rc < 0 || (rc = load_records(path)) < 0)
         return rc;
-    while ((rc = walk_one(&off, &chain, rec)) == 0)
-        ;
-    if (rc < 0 || check_trailer(off, chain) < 0) {
-        r_say(path, ": a section header, the trailer or the chain of sections does not "
-              "match its checksum", (char *)0);
-        return -2;
-    }
-    if (rec[0][1] != sizeof img.core) {
-        r_say(path, ": process record of another version", (char *)0);
-        return -1;
-    }
-    if ((rc = read_record("core", rec[0], &img.core, sizeof img.core)) < 0 ||
-        (rc = read_record("mappings", rec[1], img.maps, sizeof img.maps)) < 0 ||
-        (rc = read_record("files", rec[2], img.files, sizeof img.files)) < 0)
-        return rc;
-    /* The counts are bounded before they are multiplied: nmaps * 104 wraps
-       around for nmaps = n + 2^61, and every loop below indexes img.maps. */
-    if (img.core.magic != CAIRN_PROC_MAGIC || img.core.version != CAIRN_PROC_VERSION ||
-        img.core.arch != CAIRN_PROC_ARCH_X86_64 || img.core.nmaps > R_MAX_MAPS ||
-        img.core.nfiles > R_MAX_FILES || img.core.nmaps * sizeof img.maps[0] != rec[1][1] ||
-        img.core.nfiles * sizeof img.files[0] != rec[2][1]) {
-        r_say(path, ": process record of another version or architecture", (char *)0);
-        return -1;
-    }
-    terminate_strings();
     for (uint64_t i = 0; i < img.core.nmaps; i++) {
         const struct cairn_proc_map *m = &img.maps[i];
         if (m->start >= m->end || m->end > CAIRN_PROC_TASK_TOP || (m->start | m->end) % 4096) {

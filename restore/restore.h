@@ -12,6 +12,12 @@
 #define R_MAX_MAPS 16384u
 #define R_MAX_FILES 256u
 
+/* A record section found by the walk (image.c). */
+struct r_record {
+    uint64_t off, len, sum;
+    int present;
+};
+
 struct r_image {
     int fd;
     int control_fd;                 /* cairn's channel (ours, moved high) */
@@ -21,6 +27,7 @@ struct r_image {
     uint64_t mem_len[R_MAX_MAPS];
     uint64_t mem_sum[R_MAX_MAPS];   /* its XXH3-64, checked as it is read */
     struct cairn_proc_file files[R_MAX_FILES];
+    struct r_record rec_core, rec_maps, rec_files, rec_task, rec_sigq;
 };
 
 extern struct r_image img;

@@ -7,7 +7,7 @@
 #define CAIRN_RUNTIME_IDENTITY_H
 
 #include "capture.h"
-#include "image.h"
+#include "cairn_writer.h"
 
 /* In the handler: records the task and dequeues then requeues the pending
    signals. 0, or -1 with st->why set (too many pending signals). */

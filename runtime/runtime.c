@@ -27,7 +27,7 @@
 #include <sodium.h>
 
 #include "arch_x86_64.h"
-#include "auth.h"
+#include "cairn_mac.h"
 #include "capture.h"
 #include "control.h"
 #include "signals.h"

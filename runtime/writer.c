@@ -16,7 +16,7 @@
 
 #include "capture.h"
 #include "identity.h"
-#include "image.h"
+#include "cairn_writer.h"
 
 #define PAGE 4096ull
 

@@ -20,9 +20,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "auth.h"
+#include "cairn_mac.h"
 #include "cairn_image.h"
-#include "image.h"
+#include "cairn_store.h"
+#include "cairn_writer.h"
 #include "proc_check.h"
 
 #define PAGE 4096ull

@@ -24,7 +24,8 @@
 #include "cairn.h"
 #include "cairn_image.h"
 #include "harness.h"
-#include "image.h"
+#include "cairn_store.h"
+#include "cairn_writer.h"
 
 #define MiB (1u << 20)
 

@@ -18,7 +18,7 @@
 
 #include "cairn.h"
 #include "harness.h"
-#include "options.h"
+#include "cairn_options.h"
 
 static int setup(void **state)
 {

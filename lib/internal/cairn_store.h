@@ -1,60 +1,15 @@
 /*
- * image.h — libcairn's internal image writer and checkpoint store.
- *
- * The writer streams sections straight from the caller's memory to the file
- * (no copy of the state is made) while hashing them; it allocates nothing
- * unless a section is compressed, so it can run in a forked child of a
- * multi-threaded process. The store turns a written image into a committed
- * generation atomically.
+ * cairn_store.h — the checkpoint store (lib/store.c), for `cairn run` (cli/)
+ * and the tests: a directory of generations, committed atomically, opened
+ * once and used through its descriptor. Internal: not installed.
  */
-#ifndef CAIRN_LIB_IMAGE_H
-#define CAIRN_LIB_IMAGE_H
+#ifndef CAIRN_STORE_H
+#define CAIRN_STORE_H
 
 #include <limits.h>
 #include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
-
-#include "image_format.h"
-
-struct ZSTD_CCtx_s;
-struct cairn__mac;
-
-/* ---- writer ------------------------------------------------------------ */
-
-struct cairn__writer {
-    int fd;
-    uint64_t off;            /* end of what has been written */
-    uint64_t synced;         /* bytes handed to writeback so far */
-    uint32_t nsections;
-    uint64_t chain;          /* running hash binding all sections in order */
-    struct ZSTD_CCtx_s *zc;  /* created on first compressed section */
-    unsigned char *zbuf;     /* compression output buffer */
-    size_t zbuf_len;
-    struct cairn__mac *mac;  /* set by the caller before begin to
-                                authenticate the image; not owned */
-};
-
-struct cairn__section {
-    unsigned type;           /* CAIRN_SEC_* */
-    uint32_t flags;          /* CAIRN_SECF_* */
-    const char *name;        /* may be NULL */
-    size_t name_len;
-    uint64_t arg;            /* type-specific */
-    int level;               /* 0: store raw; > 0: zstd level */
-};
-
-/* Starts an image on fd (empty, positioned anywhere): writes the header. */
-int cairn__writer_begin(struct cairn__writer *w, int fd, uint32_t flags,
-                        uint64_t generation);
-/* Appends one section holding `size` bytes at `data`. */
-int cairn__writer_section(struct cairn__writer *w, const struct cairn__section *s,
-                          const void *data, uint64_t size);
-/* Writes the MAC section if w->mac is set, then the trailer, and makes the
-   file durable (fsync). */
-int cairn__writer_finish(struct cairn__writer *w);
-/* Frees compression state; the writer can be begun again afterwards. */
-void cairn__writer_release(struct cairn__writer *w);
 
 /* ---- store ------------------------------------------------------------- */
 
