@@ -7,7 +7,6 @@
  * end the options. Options and positional arguments may be mixed.
  */
 #include <errno.h>
-#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -117,30 +116,16 @@ int cli_args_next(struct cli_args *a, const struct cli_opt *opts, const char **v
     return k;
 }
 
-int cli_parse_seconds(const char *s, double *out)
+const cairn_options_t *cli_env(void)
 {
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (end == s || errno != 0)
-        return -1;
-    double unit = 1;
-    if (*end != '\0') {
-        switch (*end) {
-        case 's': unit = 1; break;
-        case 'm': unit = 60; break;
-        case 'h': unit = 3600; break;
-        case 'd': unit = 86400; break;
-        default: return -1;
-        }
-        if (end[1] != '\0')
-            return -1;
+    static cairn_options_t o;
+    static int done;
+    if (!done) {
+        cairn_options_init(&o);
+        cairn__options_from_env(&o);
+        done = 1;
     }
-    v *= unit;
-    if (!isfinite(v) || !(v > 0))
-        return -1;
-    *out = v;
-    return 0;
+    return &o;
 }
 
 int cli_stat_path(const char *cmd, const char *path, struct stat *sb)

@@ -2,8 +2,10 @@
  * cli.h — what the cairn command's files share: exit statuses, argument
  * parsing, human and JSON output helpers, and the store scanner.
  *
- * The CLI uses libcairn only through include/cairn.h and cairn_image.h, plus
- * lib/image_format.h for the layout of the job section.
+ * The CLI uses libcairn through include/cairn.h and cairn_image.h, and
+ * through its internal interface (lib/internal/: the store for cairn run,
+ * the options and parsers) and the shared formats (format/) where no public
+ * API exists: the CMake target cairn_internal.
  */
 #ifndef CAIRN_CLI_H
 #define CAIRN_CLI_H
@@ -13,7 +15,9 @@
 #include <sys/stat.h>
 #include <stdio.h>
 
+#include "cairn.h"
 #include "cairn_image.h"
+#include "cairn_options.h"
 #include "image_format.h"
 
 /* Exit statuses, the same for every subcommand (documented in cairn --help). */
@@ -61,8 +65,11 @@ void cli_error(const char *cmd, const char *fmt, ...) CLI_PRINTF(2, 3);
    what is wrong (a missing path means no image). */
 int cli_stat_path(const char *cmd, const char *path, struct stat *sb);
 
-/* Parses seconds: "90", "1.5", "10m", "4h", "2d". 0 or -1 (not a duration > 0). */
-int cli_parse_seconds(const char *s, double *out);
+/* libcairn's defaults with the CAIRN_* variables applied, parsed once by
+   libcairn's own parser (a malformed value is reported and ignored, as in
+   libcairn). Durations and signal names: cairn__parse_duration and
+   cairn__signal_from_name (cairn_options.h), the same parsers. */
+const cairn_options_t *cli_env(void);
 
 /* ---- format.c: output for people and for programs ---------------------- */
 

@@ -198,7 +198,7 @@ static void print_json(const struct advise *a, const struct row *rows, size_t n)
 /* Parses one SECONDS value into *out, or reports it. */
 static int seconds_opt(const char *opt, const char *v, double *out)
 {
-    if (cli_parse_seconds(v, out) < 0)
+    if (cairn__parse_duration(v, out) < 0)
         return cli_usage_error("advise", "--%s '%s': expected seconds > 0 (e.g. 90, 1.5, 10m, "
                                "4h, 2d)", opt, v);
     return 0;

@@ -30,9 +30,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cairn_store.h"
 #include "cli.h"
 #include "commands.h"
-#include "cairn_store.h"
+#include "control.h"
 #include "run.h"
 
 static const char usage_text[] =
@@ -58,20 +59,12 @@ static const struct cli_opt opts[] = {
     {"signal", 0, 1},  {"verbose", 'v', 0},  {"help", 'h', 0}, {"key", 0, 1},
     {NULL, 0, 0}};
 
+/* libcairn's signal names; cairn run keeps SIGUSR1 (cairn checkpoint),
+   SIGCHLD and its own checkpoint signal for itself. */
 static int parse_signal(const char *s)
 {
-    static const struct { const char *name; int sig; } names[] = {
-        {"TERM", SIGTERM}, {"INT", SIGINT}, {"HUP", SIGHUP}, {"USR2", SIGUSR2},
-        {"QUIT", SIGQUIT}, {"XCPU", SIGXCPU}, {"ALRM", SIGALRM}};
-    if (strncmp(s, "SIG", 3) == 0)
-        s += 3;
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (strcmp(s, names[i].name) == 0)
-            return names[i].sig;
-    char *end;
-    long v = strtol(s, &end, 10);
-    return *s && !*end && v > 0 && v < 32 && v != SIGKILL && v != SIGSTOP &&
-                   v != SIGCHLD && v != SIGUSR1 ? (int)v : -1;
+    int sig = cairn__signal_from_name(s);
+    return sig == SIGUSR1 || sig == SIGCHLD || sig == CAIRN_CKPT_SIGNAL ? -1 : sig;
 }
 
 static int parse_args(struct run_ctx *r, int argc, char **argv)
@@ -92,12 +85,11 @@ static int parse_args(struct run_ctx *r, int argc, char **argv)
         } else if (!strcmp(name, "store")) {
             r->store_dir = val;
         } else if (!strcmp(name, "interval")) {
-            if (cli_parse_seconds(val, &r->interval) < 0 || r->interval <= 0)
+            if (cairn__parse_duration(val, &r->interval) < 0)
                 return cli_usage_error("run", "--interval wants a duration, not '%s'", val);
         } else if (!strcmp(name, "exit-code")) {
-            char *end;
-            long v = strtol(val, &end, 10);
-            if (!*val || *end || v < 0 || v > 255)
+            long v;
+            if (cairn__parse_long(val, 0, 255, &v) < 0)
                 return cli_usage_error("run", "--exit-code wants 0..255, not '%s'", val);
             r->exit_code = (int)v;
         } else if (!strcmp(name, "signal")) {

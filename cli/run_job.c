@@ -18,17 +18,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cairn_time.h"
 #include "cli.h"
 #include "control.h"
 #include "run.h"
 
 
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 /* Starts a checkpoint: temp file, request line, signal. */
 static void request(struct run_ctx *r, enum run_reason why)
@@ -56,7 +51,7 @@ static void request(struct run_ctx *r, enum run_reason why)
         n += (int)sizeof r->key;
     }
     r->pending = why;
-    r->t_request = now_ns();
+    r->t_request = cairn__now_ns(CLOCK_MONOTONIC);
     r->pause_ns = 0;
     /* MSG_NOSIGNAL: a job that just died must not take cairn with it (SIGPIPE). */
     if (send(r->ctl, line, (size_t)n, MSG_NOSIGNAL) != n || run_ns_kill(r->job, CAIRN_CKPT_SIGNAL) < 0) {
@@ -74,29 +69,20 @@ static void stop_job(struct run_ctx *r)
     r->job = 0;
 }
 
-/* Generations kept: CAIRN_KEEP (1..1000) as in libcairn, else 2. */
-static unsigned keep_generations(void)
-{
-    const char *v = getenv("CAIRN_KEEP");
-    char *end;
-    long n = v ? strtol(v, &end, 10) : 0;
-    return v && *v && !*end && n >= 1 && n <= 1000 ? (unsigned)n : 2u;
-}
-
 /* A checkpoint ended (ok or not); returns an exit status to end with, or -1. */
 static int checkpoint_done(struct run_ctx *r, int ok, const char *detail)
 {
     enum run_reason why = r->pending;
     r->pending = RUN_NONE;
     if (ok) {
-        int rc = cairn__store_commit(&r->store, &r->tmp, keep_generations());
+        int rc = cairn__store_commit(&r->store, &r->tmp, cli_env()->keep);
         if (rc < 0) {
             fprintf(stderr, "cairn: cannot commit the checkpoint: %s\n", cairn_strerror(rc));
             ok = 0;
         } else {
             r->n_checkpoints++;
             r->bytes_written += strtoull(detail, NULL, 10);
-            r->last_durable_ns = now_ns() - r->t_request;
+            r->last_durable_ns = cairn__now_ns(CLOCK_MONOTONIC) - r->t_request;
             if (r->pause_ns > r->max_pause_ns)
                 r->max_pause_ns = r->pause_ns;
             if (r->verbose)
@@ -124,18 +110,11 @@ static int checkpoint_done(struct run_ctx *r, int ok, const char *detail)
     return -1;
 }
 
-/* CAIRN_QUIET=1: only errors on stderr, as in libcairn. */
-static int quiet(void)
-{
-    const char *q = getenv("CAIRN_QUIET");
-    return q && *q && strcmp(q, "0") != 0;
-}
-
 /* One line in the job's log when cairn run ends, so a user can see what
    checkpointing cost without -v. */
 static void print_summary(const struct run_ctx *r, int status)
 {
-    if (quiet())
+    if (cli_env()->verbose < 0) /* CAIRN_QUIET, as in libcairn */
         return;
     char from[64] = "started fresh";
     if (r->restoring)
@@ -163,7 +142,7 @@ static void stop_signal(struct run_ctx *r, int sig)
 static int handle_line(struct run_ctx *r, char *line)
 {
     if (!strncmp(line, "HELLO ", 6) || !strcmp(line, "RESTORED")) {
-        if (line[0] == 'R' && !quiet())
+        if (line[0] == 'R' && cli_env()->verbose >= 0)
             fprintf(stderr, "cairn: job restored from generation %" PRIu64 "\n", r->image_gen);
         r->ready = 1;
         if (r->wanted) {

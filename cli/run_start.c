@@ -303,10 +303,8 @@ static int start(struct run_ctx *r)
 /* --key, else $CAIRN_KEY_FILE: loads the image key. 0 or -1 (said why). */
 static int load_key(struct run_ctx *r)
 {
-    if (!r->key_file) {
-        const char *env = getenv("CAIRN_KEY_FILE");
-        r->key_file = env && *env ? env : NULL;
-    }
+    if (!r->key_file)
+        r->key_file = cli_env()->key_file;
     if (!r->key_file)
         return 0;
     int rc = cairn_key_load(r->key_file, r->key);

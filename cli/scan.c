@@ -18,6 +18,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "cairn_store.h"
 #include "cli.h"
 #include "image_format.h"
 #include "proc_check.h"
@@ -72,7 +73,7 @@ static int image_key(const unsigned char **key)
 {
     static unsigned char buf[CAIRN_KEY_SIZE];
     static int state; /* 0 not loaded, 1 loaded, < 0 error */
-    const char *spec = getenv("CAIRN_KEY_FILE");
+    const char *spec = cli_env()->key_file;
     *key = NULL;
     if (!spec || !*spec)
         return 0;
@@ -176,13 +177,8 @@ const char *scan_image_status(const struct image_scan *s)
 
 static int is_gen_name(const char *n)
 {
-    size_t len = strlen(n);
-    if (len != 5 + 20 + 6 || strncmp(n, "ckpt-", 5) != 0 || strcmp(n + 25, ".cairn") != 0)
-        return 0;
-    for (size_t i = 5; i < 25; i++)
-        if (n[i] < '0' || n[i] > '9')
-            return 0;
-    return 1;
+    uint64_t gen;
+    return cairn__store_parse_name(n, &gen);
 }
 
 static int ends_with(const char *s, const char *suffix)

@@ -125,9 +125,10 @@ enum cairn_policy {
  * environment overrides these fields (and the defaults) so that a pool
  * admin can tune a job without recompiling it:
  *
- *   CAIRN_INTERVAL   seconds (fractional allowed), or "auto"
+ *   CAIRN_INTERVAL   a duration: seconds (fractions allowed) or "10m", "4h",
+ *                    "2d"; or "auto"
  *   CAIRN_STEPS      checkpoint every N steps (selects CAIRN_POLICY_STEPS)
- *   CAIRN_MTBI       mean time between interruptions, seconds (for auto)
+ *   CAIRN_MTBI       mean time between interruptions, a duration (for auto)
  *   CAIRN_KEEP       generations kept (>= 1)
  *   CAIRN_EXIT_CODE  self-checkpoint: exit with this status after each
  *                    periodic checkpoint (HTCondor's checkpoint_exit_code)

@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "cairn_time.h"
+
 #define CAIRN_PRINTF(a, b) __attribute__((format(printf, a, b)))
 
 /* Log levels, compared against the handle's verbosity. */
@@ -20,13 +22,6 @@ void cairn__log(int verbosity, int level, const char *fmt, ...) CAIRN_PRINTF(3, 
 
 /* snprintf into a caller's buffer that may be NULL. */
 void cairn__say(char *buf, size_t len, const char *fmt, ...) CAIRN_PRINTF(3, 4);
-
-static inline uint64_t cairn__now_ns(clockid_t clock)
-{
-    struct timespec ts;
-    clock_gettime(clock, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 /* Writes all of buf or returns -errno. */
 int cairn__write_all(int fd, const void *buf, size_t len);

@@ -6,7 +6,6 @@
  * is reported and ignored, never silently half-applied.
  */
 #include <errno.h>
-#include <math.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,49 +34,6 @@ void cairn_options_init_(cairn_options_t *o, size_t struct_size)
     d.signal_exit_status = -1;
     d.verbose = 0;
     memcpy(o, &d, n);
-}
-
-static int parse_double(const char *s, double *out)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || end == s || *end || !isfinite(v))
-        return -1;
-    *out = v;
-    return 0;
-}
-
-static int parse_long(const char *s, long lo, long hi, long *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < lo || v > hi)
-        return -1;
-    *out = v;
-    return 0;
-}
-
-static const struct {
-    const char *name;
-    int signo;
-} signal_names[] = {
-    {"TERM", SIGTERM}, {"INT", SIGINT}, {"HUP", SIGHUP}, {"USR1", SIGUSR1},
-    {"USR2", SIGUSR2}, {"QUIT", SIGQUIT}, {"XCPU", SIGXCPU}, {"ALRM", SIGALRM},
-};
-
-int cairn__signal_from_name(const char *s)
-{
-    if (strncasecmp(s, "SIG", 3) == 0)
-        s += 3;
-    for (size_t i = 0; i < sizeof signal_names / sizeof signal_names[0]; i++)
-        if (strcasecmp(s, signal_names[i].name) == 0)
-            return signal_names[i].signo;
-    long v;
-    if (parse_long(s, 1, 64, &v) == 0 && v != SIGKILL && v != SIGSTOP)
-        return (int)v;
-    return -1;
 }
 
 /* Parses "TERM,INT" into a 0-terminated list; "" or "none" empties it. */
@@ -115,7 +71,7 @@ static int parse_compress(const char *s, int *level)
     }
     if (strncasecmp(s, "zstd:", 5) == 0)
         s += 5;
-    if (parse_long(s, 0, 19, &v) < 0)
+    if (cairn__parse_long(s, 0, 19, &v) < 0)
         return -1;
     *level = (int)v;
     return 0;
@@ -136,27 +92,27 @@ static int apply_one(cairn_options_t *o, const char *var, const char *v)
             o->policy = CAIRN_POLICY_AUTO;
             return 0;
         }
-        if (parse_double(v, &d) < 0 || d <= 0)
+        if (cairn__parse_duration(v, &d) < 0)
             return -1;
         o->policy = CAIRN_POLICY_TIME;
         o->interval = d;
     } else if (strcmp(var, "CAIRN_STEPS") == 0) {
-        if (parse_long(v, 1, LONG_MAX, &l) < 0)
+        if (cairn__parse_long(v, 1, LONG_MAX, &l) < 0)
             return -1;
         o->policy = CAIRN_POLICY_STEPS;
         o->every_steps = (uint64_t)l;
     } else if (strcmp(var, "CAIRN_MTBI") == 0) {
-        if (parse_double(v, &d) < 0 || d <= 0)
+        if (cairn__parse_duration(v, &d) < 0)
             return -1;
         o->mtbi = d;
     } else if (strcmp(var, "CAIRN_KEEP") == 0) {
-        if (parse_long(v, 1, 1000, &l) < 0)
+        if (cairn__parse_long(v, 1, 1000, &l) < 0)
             return -1;
         o->keep = (unsigned)l;
     } else if (strcmp(var, "CAIRN_EXIT_CODE") == 0) {
         if (strcasecmp(v, "off") == 0)
             l = -1;
-        else if (parse_long(v, 0, 255, &l) < 0)
+        else if (cairn__parse_long(v, 0, 255, &l) < 0)
             return -1;
         o->exit_code = (int)l;
     } else if (strcmp(var, "CAIRN_COMPRESS") == 0) {
@@ -186,9 +142,9 @@ void cairn__options_from_env(cairn_options_t *o)
     } vars[] = {
         {"CAIRN_QUIET", ""},
         {"CAIRN_VERBOSE", ""},
-        {"CAIRN_INTERVAL", "seconds > 0 or \"auto\""},
+        {"CAIRN_INTERVAL", "a duration > 0 (90, 1.5, 10m, 4h) or \"auto\""},
         {"CAIRN_STEPS", "a whole number >= 1"},
-        {"CAIRN_MTBI", "seconds > 0"},
+        {"CAIRN_MTBI", "a duration > 0 (14400, 4h, 2d)"},
         {"CAIRN_KEEP", "a whole number from 1 to 1000"},
         {"CAIRN_EXIT_CODE", "an exit status from 0 to 255, or \"off\""},
         {"CAIRN_COMPRESS", "off, zstd, or zstd:LEVEL (1-19)"},

@@ -44,8 +44,7 @@ void cairn__store_name(uint64_t gen, char *buf, size_t len)
     snprintf(buf, len, GEN_PREFIX "%020" PRIu64 GEN_SUFFIX, gen);
 }
 
-/* Parses "ckpt-<20 digits>.cairn" exactly; returns 1 and *gen on a match. */
-static int parse_gen_name(const char *name, uint64_t *gen)
+int cairn__store_parse_name(const char *name, uint64_t *gen)
 {
     size_t plen = strlen(GEN_PREFIX), slen = strlen(GEN_SUFFIX);
     if (strlen(name) != plen + GEN_DIGITS + slen || strncmp(name, GEN_PREFIX, plen) != 0 ||
@@ -90,7 +89,7 @@ static int list_gens(int dirfd, uint64_t **out, size_t *n)
     int rc = 0;
     while ((e = readdir(d))) {
         uint64_t g;
-        if (!parse_gen_name(e->d_name, &g))
+        if (!cairn__store_parse_name(e->d_name, &g))
             continue;
         if (*n == cap) {
             cap = cap ? cap * 2 : 8;

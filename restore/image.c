@@ -21,8 +21,6 @@
 
 struct r_image img;
 
-_Static_assert(R_MAX_MAPS == CAIRN_PROC_MAX_MAPS && R_MAX_FILES == CAIRN_PROC_MAX_FILES,
-               "cairn run's checks (format/proc_check.c) assume the restorer's table sizes");
 
 /* Where the walk keeps each record section it meets. */
 static struct r_record *record_for(unsigned type)
@@ -47,7 +45,7 @@ static struct r_record *record_for(unsigned type)
 static void note_section(const struct cairn_section_header *s)
 {
     struct r_record *r = record_for(s->type);
-    if (s->type == CAIRN_SEC_PROC_MEM && s->arg < R_MAX_MAPS) {
+    if (s->type == CAIRN_SEC_PROC_MEM && s->arg < CAIRN_PROC_MAX_MAPS) {
         img.mem_off[s->arg] = s->data_offset;
         img.mem_len[s->arg] = s->stored_size;
         img.mem_sum[s->arg] = s->data_checksum;
@@ -201,8 +199,8 @@ static int load_records(const char *path)
     /* The counts are bounded before they are multiplied: nmaps * 104 wraps
        around for nmaps = n + 2^61, and every loop below indexes img.maps. */
     if (img.core.magic != CAIRN_PROC_MAGIC || img.core.version != CAIRN_PROC_VERSION ||
-        img.core.arch != CAIRN_PROC_ARCH_X86_64 || img.core.nmaps > R_MAX_MAPS ||
-        img.core.nfiles > R_MAX_FILES || img.core.nmaps * sizeof img.maps[0] != img.rec_maps.len ||
+        img.core.arch != CAIRN_PROC_ARCH_X86_64 || img.core.nmaps > CAIRN_PROC_MAX_MAPS ||
+        img.core.nfiles > CAIRN_PROC_MAX_FILES || img.core.nmaps * sizeof img.maps[0] != img.rec_maps.len ||
         img.core.nfiles * sizeof img.files[0] != img.rec_files.len) {
         r_say(path, ": process record of another version or architecture", (char *)0);
         return -1;

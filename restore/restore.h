@@ -9,8 +9,6 @@
 
 #include "process_format.h"
 
-#define R_MAX_MAPS 16384u
-#define R_MAX_FILES 256u
 
 /* A record section found by the walk (image.c). */
 struct r_record {
@@ -22,11 +20,11 @@ struct r_image {
     int fd;
     int control_fd;                 /* cairn's channel (ours, moved high) */
     struct cairn_proc_core core;
-    struct cairn_proc_map maps[R_MAX_MAPS];
-    uint64_t mem_off[R_MAX_MAPS];   /* payload offset of each map's bytes */
-    uint64_t mem_len[R_MAX_MAPS];
-    uint64_t mem_sum[R_MAX_MAPS];   /* its XXH3-64, checked as it is read */
-    struct cairn_proc_file files[R_MAX_FILES];
+    struct cairn_proc_map maps[CAIRN_PROC_MAX_MAPS];
+    uint64_t mem_off[CAIRN_PROC_MAX_MAPS];   /* payload offset of each map's bytes */
+    uint64_t mem_len[CAIRN_PROC_MAX_MAPS];
+    uint64_t mem_sum[CAIRN_PROC_MAX_MAPS];   /* its XXH3-64, checked as it is read */
+    struct cairn_proc_file files[CAIRN_PROC_MAX_FILES];
     struct r_record rec_core, rec_maps, rec_files, rec_task, rec_sigq;
 };
 

@@ -165,7 +165,7 @@ static int capture_maps(struct rt_state *st)
         const char *eol = p;
         while (*eol && *eol != '\n')
             eol++;
-        if (st->core.nmaps == RT_MAX_MAPS)
+        if (st->core.nmaps == CAIRN_PROC_MAX_MAPS)
             return refuse(st, "too many mappings", "", "");
         struct cairn_proc_map *m = &st->maps[st->core.nmaps];
         int rc = parse_map(st, p, eol, m);
@@ -259,7 +259,7 @@ static int capture_fd(struct rt_state *st, const char *name)
         return 0;
     char link[64] = "/proc/self/fd/";
     rt_cat(link, sizeof link, name);
-    if (st->core.nfiles == RT_MAX_FILES)
+    if (st->core.nfiles == CAIRN_PROC_MAX_FILES)
         return refuse(st, "too many open files", "", "");
     struct cairn_proc_file *f = &st->files[st->core.nfiles];
     *f = (struct cairn_proc_file){.fd = fd, .dup_of = -1};

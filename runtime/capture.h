@@ -16,15 +16,13 @@
 
 struct cairn__mac;
 
-#define RT_MAX_MAPS 16384u
-#define RT_MAX_FILES 256u
 #define RT_MAPS_TEXT (4u << 20)
 
 struct rt_state {
     struct cairn_proc_core core;
-    struct cairn_proc_map maps[RT_MAX_MAPS];
-    struct cairn_proc_file files[RT_MAX_FILES];
-    uint64_t file_dev[RT_MAX_FILES], file_ino[RT_MAX_FILES];
+    struct cairn_proc_map maps[CAIRN_PROC_MAX_MAPS];
+    struct cairn_proc_file files[CAIRN_PROC_MAX_FILES];
+    uint64_t file_dev[CAIRN_PROC_MAX_FILES], file_ino[CAIRN_PROC_MAX_FILES];
     char text[RT_MAPS_TEXT];          /* /proc/self/maps and friends */
     char why[512];                    /* reason for a refusal or failure */
     /* The handler's alternate stack holds the signal frame, and the writer
@@ -68,6 +66,5 @@ void rt_cat_hex(char *buf, size_t cap, uint64_t v);
 long rt_read_file(const char *path, char *buf, size_t cap);
 uint64_t rt_parse_hex(const char **p);
 uint64_t rt_parse_dec(const char **p);
-uint64_t rt_now_ns(void);
 
 #endif

@@ -80,10 +80,3 @@ uint64_t rt_parse_dec(const char **p)
         v = v * 10 + (uint64_t)(*(*p)++ - '0');
     return v;
 }
-
-uint64_t rt_now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}

@@ -28,6 +28,7 @@
 
 #include "arch_x86_64.h"
 #include "cairn_mac.h"
+#include "cairn_time.h"
 #include "capture.h"
 #include "control.h"
 #include "signals.h"
@@ -143,7 +144,7 @@ static void on_checkpoint(int sig, siginfo_t *si, void *uc)
     (void)sig;
     (void)si;
     int saved_errno = errno;
-    uint64_t t0 = rt_now_ns();
+    uint64_t t0 = cairn__now_ns(CLOCK_MONOTONIC);
     static char path[CAIRN_PROC_PATH_MAX];
     uint64_t gen = 0;
     if (read_request(&gen, path, sizeof path) < 0)
@@ -163,7 +164,7 @@ static void on_checkpoint(int sig, siginfo_t *si, void *uc)
     if (pid < 0)
         send_line("FAIL cannot fork the writer", "");
     else
-        send_number("PAUSE ", rt_now_ns() - t0);
+        send_number("PAUSE ", cairn__now_ns(CLOCK_MONOTONIC) - t0);
 out:
     errno = saved_errno;
 }

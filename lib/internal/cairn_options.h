@@ -1,4 +1,5 @@
-/* options.h — option parsing shared by libcairn and the CLI. Internal. */
+/* cairn_options.h — options from the environment and the parsers of typed
+   values, shared by libcairn and the CLI. Internal: not installed. */
 #ifndef CAIRN_OPTIONS_H
 #define CAIRN_OPTIONS_H
 
@@ -10,7 +11,13 @@
 void cairn__options_from_env(cairn_options_t *o);
 /* 0 if the options are consistent, CAIRN_EINVAL otherwise. */
 int cairn__options_check(const cairn_options_t *o);
-/* "TERM", "SIGTERM", "15" -> 15; -1 if unknown. */
+
+/* parse.c: the one parser of each kind of value, for libcairn and the CLI. */
+/* "TERM", "SIGTERM", "sigterm", "15" -> 15; -1 if unknown, KILL or STOP. */
 int cairn__signal_from_name(const char *s);
+/* Seconds > 0: "90", "1.5", "30s", "10m", "4h", "2d". 0 or -1. */
+int cairn__parse_duration(const char *s, double *seconds);
+/* A whole decimal number in [lo, hi]. 0 or -1. */
+int cairn__parse_long(const char *s, long lo, long hi, long *out);
 
 #endif

@@ -55,6 +55,9 @@ void cairn__store_quarantine(struct cairn__store *s, uint64_t gen, const char *w
 int cairn__store_finish(struct cairn__store *s, const char *summary);
 /* Name of generation gen's file, relative to the store. */
 void cairn__store_name(uint64_t gen, char *buf, size_t len);
+/* The reverse: "ckpt-<20 digits>.cairn" exactly gives 1 and *gen; else 0.
+   Nothing else in a store is read as an image. */
+int cairn__store_parse_name(const char *name, uint64_t *gen);
 
 #define CAIRN_FINISHED_MARKER "finished"
 #define CAIRN_LOCK_FILE "lock"
