@@ -120,7 +120,7 @@ struct image_scan {
     char why[512];        /* what is wrong and where, if anything */
     cairn_image_t *img;   /* open if open_rc == 0 */
     int has_job;
-    struct cairn_job_meta job; /* lib/image_format.h */
+    struct cairn_job_meta job; /* format/image_format.h */
     const char **sec_status; /* per section, after scan_image_sections() */
 };
 

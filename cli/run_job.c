@@ -1,7 +1,7 @@
 /*
  * run_job.c — `cairn run` supervising its job: relays its exit status,
  * turns signals and timers into checkpoints, and commits what the job's
- * writer child produced (protocol in runtime/control.h).
+ * writer child produced (protocol in format/control.h).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -47,7 +47,7 @@ static void request(struct run_ctx *r, enum run_reason why)
     int n = snprintf(line, sizeof line, "CKPT%s %" PRIu64 " %s/%s\n", r->keyed ? "K" : "",
                      r->tmp.generation, r->store_abs, r->tmp.tmpname);
     if (r->keyed && n > 0 && (size_t)n + sizeof r->key <= sizeof line) {
-        memcpy(line + n, r->key, sizeof r->key); /* runtime/control.h */
+        memcpy(line + n, r->key, sizeof r->key); /* format/control.h */
         n += (int)sizeof r->key;
     }
     r->pending = why;

@@ -9,7 +9,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <libgen.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -144,63 +143,6 @@ out:
     if (fd >= 0)
         close(fd);
     return is_static;
-}
-
-/* A companion of the running cairn executable: $env if set, else rel from
-   cairn's directory, else the same file name beside cairn (a flat copy of
-   the three files, as in an HTCondor sandbox). */
-static void companion(const char *env, const char *rel, char *out, size_t len)
-{
-    const char *o = getenv(env);
-    if (o && *o) {
-        snprintf(out, len, "%s", o);
-        return;
-    }
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    exe[n < 0 ? 0 : n] = 0;
-    const char *dir = dirname(exe), *base = strrchr(rel, '/');
-    snprintf(out, len, "%s/%s", dir, rel);
-    if (base && access(out, F_OK) != 0) {
-        char flat[PATH_MAX];
-        snprintf(flat, sizeof flat, "%s/%s", dir, base + 1);
-        if (access(flat, F_OK) == 0)
-            snprintf(out, len, "%s", flat);
-    }
-}
-
-void run_exec_job(struct run_ctx *r, const char *image)
-{
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
-    /* The job gets stdin/out/err and the control channel as fd 3, nothing
-       else: descriptors cairn inherited (pipes of a batch system...) would
-       make the job impossible to checkpoint. */
-    int fd = 3;
-    if (r->job_ctl == fd)
-        fcntl(fd, F_SETFD, 0);
-    else if (dup2(r->job_ctl, fd) < 0)
-        _exit(125);
-    close_range(4, ~0u, 0);
-    char fdstr[16], path[PATH_MAX];
-    snprintf(fdstr, sizeof fdstr, "%d", fd);
-    if (image) {
-        companion("CAIRN_RESTORER", "cairn-restore", path, sizeof path);
-        execl(path, "cairn-restore", image, fdstr, (char *)NULL);
-        fprintf(stderr, "cairn run: cannot execute the restorer %s: %s\n", path, strerror(errno));
-        _exit(125);
-    }
-    companion("CAIRN_RUNTIME_LIB", "../lib/libcairn-runtime.so", path, sizeof path);
-    const char *old = getenv("LD_PRELOAD");
-    char preload[2 * PATH_MAX];
-    snprintf(preload, sizeof preload, "%s%s%s", path, old && *old ? ":" : "", old ? old : "");
-    setenv("LD_PRELOAD", preload, 1);
-    setenv(CAIRN_CONTROL_ENV, fdstr, 1);
-    execvp(r->prog_argv[0], r->prog_argv);
-    int e = errno;
-    fprintf(stderr, "cairn run: cannot execute %s: %s\n", r->prog_argv[0], strerror(e));
-    _exit(e == ENOENT ? RUN_EXIT_NOT_FOUND : RUN_EXIT_CANNOT_CHECKPOINT);
 }
 
 int run_spawn(struct run_ctx *r, const char *image)

@@ -1,6 +1,6 @@
 /*
  * proc_check.h — decoding and semantic validation of a process image's
- * records (runtime/process_format.h), shared by `cairn run` (before it
+ * records (format/process_format.h), shared by `cairn run` (before it
  * execs the restorer), `cairn verify` and `cairn inspect`.
  *
  * Checksums say the bytes are the ones written, not that the writer was

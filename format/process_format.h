@@ -42,7 +42,7 @@
 
 /* Limits of the restorer's fixed-size tables (restore/restore.h,
    restore/memory.c) and of the x86_64 user address space: an image beyond
-   them is refused by `cairn run` before the restorer sees it (cli/proc_check.c). */
+   them is refused by `cairn run` before the restorer sees it (format/proc_check.c). */
 #define CAIRN_PROC_MAX_MAPS 16384u
 #define CAIRN_PROC_MAX_FILES 256u
 #define CAIRN_PROC_MAX_SPECIAL 16u

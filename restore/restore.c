@@ -22,13 +22,6 @@
 
 static char image_path[4096];
 
-void r_fail(const char *what, long err)
-{
-    char a[24];
-    r_say("restore failed: ", what, " (errno ", r_dec(a, (uint64_t)-err), ")", (char *)0);
-    r_exit(125);
-}
-
 static void block_all_signals(void)
 {
     uint64_t all = ~0ull;
@@ -56,13 +49,13 @@ void restore_main(uint64_t *sp)
     block_all_signals();
     if (argc != 3 || strlen(argv[1]) >= sizeof image_path) {
         r_say("usage: cairn-restore IMAGE CONTROL_FD (run by 'cairn run')", (char *)0);
-        r_exit(125);
+        r_exit(R_EXIT_FAILED);
     }
     memcpy(image_path, argv[1], strlen(argv[1]) + 1);
     img.control_fd = (int)r_parse_dec(argv[2]);
     int rc = img.control_fd < 0 ? -1 : r_load_image(image_path);
     if (rc < 0 || r_check_layout() < 0)
-        r_exit(rc == -2 ? R_EXIT_CORRUPT : 125);
+        r_exit(rc == -2 ? R_EXIT_CORRUPT : R_EXIT_FAILED);
     r_ident_load();
     r_ident_detach_self();
     /* From here on the restorer's own stack and arguments are gone. */

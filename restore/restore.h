@@ -30,11 +30,6 @@ struct r_image {
 
 extern struct r_image img;
 
-/* Exit status when the image does not match its checksums (said which
-   part): `cairn run` quarantines it and restores the previous generation.
-   Other failures exit 125. */
-#define R_EXIT_CORRUPT 124
-
 /* image.c: reads the section index and the records, checksums checked.
    0, -1 unusable or -2 corrupt (said why). */
 int r_load_image(const char *path);
@@ -54,7 +49,5 @@ void r_ident_detach_self(void);  /* before r_rebuild_memory */
 long r_ident_exe_fd(void);       /* for PR_SET_MM_MAP; -1: none */
 void r_ident_drop_caps(void);    /* after r_restore_process */
 void r_ident_requeue(void);      /* just before the final rt_sigreturn */
-
-__attribute__((noreturn)) void r_fail(const char *what, long err);
 
 #endif

@@ -151,3 +151,10 @@ void r_exit(int status)
     for (;;)
         sys1(NR_exit_group, status);
 }
+
+void r_fail(const char *what, long err)
+{
+    char a[24];
+    r_say("restore failed: ", what, " (errno ", r_dec(a, (uint64_t)-err), ")", (char *)0);
+    r_exit(R_EXIT_FAILED);
+}

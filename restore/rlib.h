@@ -26,6 +26,14 @@ long r_parse_dec(const char *s);
 /* pread of exactly len bytes, or a negative errno. */
 long r_pread_all(int fd, void *buf, uint64_t len, uint64_t off);
 
+/* Exit statuses: the restore failed before the job could run (125); the
+   image does not match its checksums (124: `cairn run` quarantines it and
+   restores the previous generation). */
+#define R_EXIT_FAILED 125
+#define R_EXIT_CORRUPT 124
+
 __attribute__((noreturn)) void r_exit(int status);
+/* "restore failed: what (errno N)", then r_exit(R_EXIT_FAILED). */
+__attribute__((noreturn)) void r_fail(const char *what, long err);
 
 #endif
