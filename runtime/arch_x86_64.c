@@ -55,3 +55,15 @@ void rt_arch_exit(int status)
     for (;;)
         syscall(SYS_exit_group, status);
 }
+
+void rt_arch_call_on_stack(void *top, void (*fn)(void *), void *arg)
+{
+    __asm__ volatile("mov %0, %%rsp\n\t"
+                     "xor %%ebp, %%ebp\n\t"
+                     "call *%1\n\t"
+                     "ud2"
+                     :
+                     : "r"(top), "r"(fn), "D"(arg)
+                     : "memory");
+    __builtin_unreachable();
+}

@@ -17,5 +17,8 @@ long rt_arch_fork_writer(void);
 void rt_arch_writer_detach(const struct cairn_proc_core *core);
 /* Ends the calling process at once (the writer child). */
 __attribute__((noreturn)) void rt_arch_exit(int status);
+/* Calls fn(arg) with the stack pointer at top (16-byte aligned, in memory
+   that is not being saved); fn must not return. */
+__attribute__((noreturn)) void rt_arch_call_on_stack(void *top, void (*fn)(void *), void *arg);
 
 #endif

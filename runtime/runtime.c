@@ -34,6 +34,7 @@
 #include "signals.h"
 
 #define ALTSTACK_SIZE (256u << 10)
+#define WRITER_STACK_SIZE (256u << 10)
 
 static int control_fd = -1;
 static struct rt_state *state;
@@ -41,6 +42,7 @@ static struct rt_state *state;
    both processes wipe it at once, so it is never part of a saved image. */
 static unsigned char image_key[CAIRN_KEY_BYTES];
 static int keyed;
+static uint64_t writer_gen; /* the writer child's generation */
 
 static void send_line(const char *a, const char *b)
 {
@@ -120,9 +122,12 @@ static struct cairn__mac *child_mac(void)
     return m;
 }
 
-/* The writer child: write, report, exit. Never returns. */
-static void writer_child(const char *path, uint64_t gen)
+/* The writer child: write, report, exit. Never returns. Runs on a stack
+   of its own (writer_start): never on memory it is saving. */
+static void writer_child(void *arg)
 {
+    const char *path = arg;
+    uint64_t gen = writer_gen;
     rt_arch_writer_detach(&state->core);
     memcpy(state->alt_copy, (void *)state->alt_start, state->alt_size);
     int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
@@ -137,6 +142,27 @@ static void writer_child(const char *path, uint64_t gen)
     else
         send_number("DONE ", bytes);
     rt_arch_exit(0);
+}
+
+/*
+ * The first thing the writer child does. The handler runs on whatever
+ * alternate stack the thread has: cairn's own, or one the job installed in
+ * memory that is being saved (gawk and R put theirs in the heap). A writer
+ * running there would change bytes between hashing and writing them, and
+ * the image would not match its checksums. So the child moves at once to a
+ * stack mapped after the capture, which is not among the mappings saved;
+ * the few bytes it pushed before are below the signal frame, dead stack.
+ */
+static void writer_start(const char *path, uint64_t gen)
+{
+    void *stack = mmap(NULL, WRITER_STACK_SIZE, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (stack == MAP_FAILED) {
+        send_line("FAIL cannot map the writer's stack", "");
+        rt_arch_exit(0);
+    }
+    writer_gen = gen;
+    rt_arch_call_on_stack((char *)stack + WRITER_STACK_SIZE, writer_child, (void *)path);
 }
 
 static void on_checkpoint(int sig, siginfo_t *si, void *uc)
@@ -159,7 +185,7 @@ static void on_checkpoint(int sig, siginfo_t *si, void *uc)
     }
     long pid = rt_arch_fork_writer();
     if (pid == 0)
-        writer_child(path, gen);
+        writer_start(path, gen);
     explicit_bzero(image_key, sizeof image_key);
     if (pid < 0)
         send_line("FAIL cannot fork the writer", "");
