@@ -19,10 +19,19 @@
 #include "control.h"
 #include "run.h"
 
-/* A companion of the running cairn executable: $env if set, else rel from
-   cairn's directory, else the same file name beside cairn (a flat copy of
-   the three files, as in an HTCondor sandbox). */
-static void companion(const char *env, const char *rel, char *out, size_t len)
+#ifndef CAIRN_LIBEXEC /* set by cli/CMakeLists.txt from the install dirs */
+#define CAIRN_LIBEXEC "../libexec/cairn"
+#endif
+
+/* A companion of the running cairn executable (the restorer, the runtime):
+   $env if set, else the first of these that exists, from cairn's directory:
+     CAIRN_LIBEXEC/name  as installed: bin/../libexec/cairn/ (or an absolute
+                         libexec directory the build was configured with)
+     name                beside cairn: a flat copy of the three files, as in
+                         an HTCondor sandbox; the build tree's restorer
+     ../lib/name         the build tree's runtime (build/lib/)
+   If none exists, the installed path, for the error message. */
+static void companion(const char *env, const char *name, char *out, size_t len)
 {
     const char *o = getenv(env);
     if (o && *o) {
@@ -32,13 +41,14 @@ static void companion(const char *env, const char *rel, char *out, size_t len)
     char exe[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
     exe[n < 0 ? 0 : n] = 0;
-    const char *dir = dirname(exe), *base = strrchr(rel, '/');
-    snprintf(out, len, "%s/%s", dir, rel);
-    if (base && access(out, F_OK) != 0) {
-        char flat[PATH_MAX];
-        snprintf(flat, sizeof flat, "%s/%s", dir, base + 1);
-        if (access(flat, F_OK) == 0)
-            snprintf(out, len, "%s", flat);
+    const char *dir = dirname(exe);
+    /* The last entry repeats the first: the path reported when none exists. */
+    const char *const where[] = {CAIRN_LIBEXEC "/", "", "../lib/", CAIRN_LIBEXEC "/"};
+    for (size_t i = 0; i < sizeof where / sizeof *where; i++) {
+        int rooted = where[i][0] == '/';
+        snprintf(out, len, "%s%s%s%s", rooted ? "" : dir, rooted ? "" : "/", where[i], name);
+        if (access(out, F_OK) == 0)
+            return;
     }
 }
 
@@ -64,7 +74,7 @@ void run_exec_job(struct run_ctx *r, const char *image)
         fprintf(stderr, "cairn run: cannot execute the restorer %s: %s\n", path, strerror(errno));
         _exit(125);
     }
-    companion("CAIRN_RUNTIME_LIB", "../lib/libcairn-runtime.so", path, sizeof path);
+    companion("CAIRN_RUNTIME_LIB", "libcairn-runtime.so", path, sizeof path);
     const char *old = getenv("LD_PRELOAD");
     char preload[2 * PATH_MAX];
     snprintf(preload, sizeof preload, "%s%s%s", path, old && *old ? ":" : "", old ? old : "");

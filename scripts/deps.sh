@@ -1,10 +1,19 @@
 #!/usr/bin/env bash
-# Makes sure the Debian packages cairn builds and tests with are present.
-# As root, installs what is missing; otherwise prints the exact command.
+# Makes sure the Debian packages cairn needs are present: to build and
+# install it (`make`, `make demo`, `make install`), or with --test also to
+# run the checks (`make check`: cmocka, the analysers, the tools the tests
+# run). As root, installs what is missing; otherwise prints the exact command.
 set -euo pipefail
-pkgs=(cmake make gcc pkg-config libzstd-dev libxxhash-dev libcmocka-dev libsodium-dev
-      clang python3 util-linux procps cppcheck valgrind)
-[ "${1:-}" = "--test" ] && pkgs+=(bc gzip coreutils)
+# libc6-dev: gcc only recommends it, and apt-get --no-install-recommends
+# would leave the C library's headers out.
+build=(cmake make gcc libc6-dev pkg-config libzstd-dev libxxhash-dev libsodium-dev)
+test=(libcmocka-dev clang python3 util-linux procps cppcheck valgrind bc gzip coreutils)
+pkgs=("${build[@]}")
+[ "${1:-}" = "--test" ] && pkgs+=("${test[@]}")
+if ! command -v dpkg-query >/dev/null; then
+  echo "deps: not a Debian system; cairn needs the equivalents of: ${pkgs[*]}" >&2
+  exit 0
+fi
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

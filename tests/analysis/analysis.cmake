@@ -20,7 +20,7 @@ else()
 endif()
 
 find_program(CAIRN_VALGRIND valgrind)
-if(CAIRN_VALGRIND AND NOT CAIRN_SANITIZE)
+if(CAIRN_VALGRIND AND NOT CAIRN_SANITIZE AND NOT CAIRN_TSAN)
   set(_vg ${CAIRN_VALGRIND} --tool=memcheck --error-exitcode=99 --quiet
           --child-silent-after-fork=yes)
   set(_leaks --leak-check=full --errors-for-leak-kinds=definite)
