@@ -32,6 +32,17 @@ int ie_load(struct ie_image *im, const char *path)
     return 0;
 }
 
+int ie_from_bytes(struct ie_image *im, const void *bytes, size_t len)
+{
+    memset(im, 0, sizeof *im);
+    if (!(im->p = malloc(len + 1)))
+        return -1;
+    memcpy(im->p, bytes, len);
+    im->len = len;
+    ie_index(im);
+    return 0;
+}
+
 int ie_save(const struct ie_image *im, const char *path)
 {
     unlink(path);
@@ -40,6 +51,16 @@ int ie_save(const struct ie_image *im, const char *path)
         return -1;
     ssize_t n = write(fd, im->p, im->len);
     return close(fd) == 0 && n == (ssize_t)im->len ? 0 : -1;
+}
+
+int ie_rewrite(const struct ie_image *im, const char *path)
+{
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t n = pwrite(fd, im->p, im->len, 0);
+    int ok = n == (ssize_t)im->len && ftruncate(fd, (off_t)im->len) == 0;
+    return close(fd) == 0 && ok ? 0 : -1;
 }
 
 void ie_free(struct ie_image *im)
@@ -84,6 +105,16 @@ int ie_find(const struct ie_image *im, unsigned type)
     return -1;
 }
 
+unsigned char *ie_header(struct ie_image *im)
+{
+    return im->p;
+}
+
+unsigned char *ie_trailer(struct ie_image *im)
+{
+    return im->p + im->len - CAIRN_TRAILER_SIZE;
+}
+
 unsigned char *ie_section(struct ie_image *im, unsigned i)
 {
     return im->p + im->sec[i];
@@ -94,25 +125,28 @@ unsigned char *ie_payload(struct ie_image *im, unsigned i)
     return im->p + cairn_get64(ie_section(im, i) + CAIRN_SH_DATA_OFFSET);
 }
 
-/* Seals section i's header; returns its chain link's two checksums. */
-static void seal_section(struct ie_image *im, unsigned i, int flags, uint64_t *hsum,
-                         uint64_t *dsum)
+uint64_t ie_seal_section(struct ie_image *im, unsigned i, int flags)
 {
     unsigned char *h = ie_section(im, i);
     struct cairn_section_header s;
     cairn_section_decode(h, &s);
-    uint64_t room = im->len - s.data_offset;
     if ((flags & IE_SEAL_DATA) && s.codec == CAIRN_CODEC_NONE && s.data_offset < im->len &&
-        s.stored_size <= room)
+        s.stored_size <= im->len - s.data_offset)
         cairn_put64(h + CAIRN_SH_DATA_CHECKSUM, XXH3_64bits(im->p + s.data_offset, s.stored_size));
     unsigned name = s.name_len <= CAIRN_NAME_MAX ? s.name_len : 0;
     XXH3_state_t st;
     XXH3_64bits_reset(&st);
     XXH3_64bits_update(&st, h, CAIRN_SH_SUMMED);
     XXH3_64bits_update(&st, h + CAIRN_SH_NAME, name);
-    *hsum = XXH3_64bits_digest(&st);
-    cairn_section_seal(h, *hsum);
-    *dsum = cairn_get64(h + CAIRN_SH_DATA_CHECKSUM);
+    uint64_t sum = XXH3_64bits_digest(&st);
+    cairn_section_seal(h, sum);
+    return sum;
+}
+
+void ie_seal_trailer(struct ie_image *im)
+{
+    unsigned char *t = ie_trailer(im);
+    cairn_trailer_seal(t, XXH3_64bits(t, CAIRN_TR_SUMMED));
 }
 
 void ie_seal(struct ie_image *im, int flags)
@@ -122,13 +156,11 @@ void ie_seal(struct ie_image *im, int flags)
     uint64_t chain = XXH3_64bits(im->p, CAIRN_HDR_SUMMED);
     cairn_header_seal(im->p, chain);
     for (unsigned i = 0; i < im->nsec; i++) {
-        uint64_t hsum, dsum;
-        seal_section(im, i, flags, &hsum, &dsum);
+        uint64_t hsum = ie_seal_section(im, i, flags);
         unsigned char link[CAIRN_CHAIN_LINK_SIZE];
-        cairn_chain_link(link, hsum, dsum);
+        cairn_chain_link(link, hsum, cairn_get64(ie_section(im, i) + CAIRN_SH_DATA_CHECKSUM));
         chain = XXH3_64bits_withSeed(link, sizeof link, chain);
     }
-    unsigned char *t = im->p + im->len - CAIRN_TRAILER_SIZE;
-    cairn_put64(t + CAIRN_TR_CHAIN, chain);
-    cairn_trailer_seal(t, XXH3_64bits(t, CAIRN_TR_SUMMED));
+    cairn_put64(ie_trailer(im) + CAIRN_TR_CHAIN, chain);
+    ie_seal_trailer(im);
 }

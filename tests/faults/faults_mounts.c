@@ -34,26 +34,9 @@
 
 #include "cairn.h"
 #include "cairn_image.h"
-#include "harness.h"
+#include "fixture.h"
 
 #define KiB 1024u
-
-static int setup(void **state)
-{
-    th_clear_cairn_env();
-    struct th_dir *d = calloc(1, sizeof *d);
-    th_dir_make(d);
-    *state = d;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct th_dir *d = *state;
-    th_dir_remove(d);
-    free(d);
-    return 0;
-}
 
 /* ---- namespace and mounts -------------------------------------------------- */
 
@@ -474,10 +457,10 @@ int main(void)
         return 77;
     }
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_read_only_store, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_read_only_new_store, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_enospc_raw, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_enospc_zstd, setup, teardown),
+        th_unit_test(test_read_only_store),
+        th_unit_test(test_read_only_new_store),
+        th_unit_test(test_enospc_raw),
+        th_unit_test(test_enospc_zstd),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -20,20 +20,21 @@
 #include <unistd.h>
 
 #include <cmocka.h>
-#include <xxhash.h>
 
 #include "cairn.h"
 #include "cairn_image.h"
-#include "image_format.h"
+#include "fixture.h"
+#include "image_edit.h"
 
-static char dir[256], store[300], keyfile[300], key2[300];
+/* One scratch directory for the group: the store, and two key files. */
+static struct th_dir fx;
+static const char *const dir = fx.root, *const store = fx.store;
+static char keyfile[700], key2[700];
 
 static int setup(void **state)
 {
     (void)state;
-    snprintf(dir, sizeof dir, "%s/cairn-security-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-    assert_non_null(mkdtemp(dir));
-    snprintf(store, sizeof store, "%s/store", dir);
+    th_fixture_begin(&fx);
     snprintf(keyfile, sizeof keyfile, "%s/key", dir);
     snprintf(key2, sizeof key2, "%s/key2", dir);
     const char *keys[] = {keyfile, key2};
@@ -52,9 +53,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    char cmd[1024];
-    snprintf(cmd, sizeof cmd, "chmod -R u+rwx '%s' 2>/dev/null; rm -rf '%s'", dir, dir);
-    return system(cmd) == 0 ? 0 : -1;
+    th_fixture_end(&fx);
+    return 0;
 }
 
 struct job {
@@ -105,9 +105,8 @@ static int restore_job(const char *key, long *counter)
 
 static void reset_store(void)
 {
-    char cmd[1024];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", store);
-    assert_int_equal(system(cmd), 0);
+    if (th_exists(store))
+        assert_int_equal(th_rmtree(store), 0);
 }
 
 static void newest_path(char *buf, size_t len)
@@ -163,55 +162,23 @@ static void test_unauthenticated_image_refused_with_key(void **state)
     assert_int_equal(restore_job(NULL, &counter), CAIRN_RESTORED);
 }
 
-/* Recomputes the data, header, chain and trailer checksums of an image, as
-   an attacker who knows the format would after editing a payload. */
-static void forge_checksums(const char *path, unsigned section)
-{
-    int fd = open(path, O_RDWR);
-    assert_true(fd >= 0);
-    struct stat st;
-    assert_int_equal(fstat(fd, &st), 0);
-    unsigned char *f = malloc((size_t)st.st_size);
-    assert_int_equal(pread(fd, f, (size_t)st.st_size, 0), st.st_size);
-    uint64_t chain = cairn_get64(f + 120), off = CAIRN_HEADER_SIZE;
-    uint64_t trailer = (uint64_t)st.st_size - CAIRN_TRAILER_SIZE;
-    for (unsigned i = 0; off < trailer; i++) {
-        unsigned char *h = f + off;
-        unsigned name_len = cairn_get16(h + 12);
-        uint64_t data = cairn_get64(h + 16), size = cairn_get64(h + 24);
-        if (i == section) {
-            cairn_put64(h + 40, XXH3_64bits(f + data, size));
-            unsigned char tmp[CAIRN_SECTION_HEADER_SIZE + CAIRN_NAME_MAX];
-            memcpy(tmp, h, 56);
-            memcpy(tmp + 56, h + 64, name_len);
-            cairn_put64(h + 56, XXH3_64bits(tmp, 56 + name_len));
-        }
-        unsigned char link[16];
-        cairn_put64(link, cairn_get64(h + 56));
-        cairn_put64(link + 8, cairn_get64(h + 40));
-        chain = XXH3_64bits_withSeed(link, 16, chain);
-        off = (data + size + 7) & ~7ull;
-    }
-    cairn_put64(f + trailer + 24, chain);
-    cairn_put64(f + trailer + 56, XXH3_64bits(f + trailer, 56));
-    assert_int_equal(pwrite(fd, f, (size_t)st.st_size, 0), st.st_size);
-    free(f);
-    close(fd);
-}
-
-/* Sets the first byte of region "counter" to v. */
+/* Sets the first byte of region "counter" to v, then recomputes the data,
+   header, chain and trailer checksums, as an attacker who knows the format
+   would after editing a payload. */
 static void tamper_counter(const char *path, unsigned char v)
 {
     cairn_image_t *img;
     assert_int_equal(cairn_image_open(&img, path, NULL, 0), 0);
     int idx = cairn_image_find(img, CAIRN_SEC_REGION, "counter");
     assert_true(idx >= 0);
-    uint64_t off = cairn_image_section(img, (unsigned)idx)->data_offset;
     cairn_image_close(img);
-    int fd = open(path, O_WRONLY);
-    assert_int_equal(pwrite(fd, &v, 1, (off_t)off), 1);
-    close(fd);
-    forge_checksums(path, (unsigned)idx);
+    static struct ie_image im;
+    assert_int_equal(ie_load(&im, path), 0);
+    assert_true((unsigned)idx < im.nsec);
+    ie_payload(&im, (unsigned)idx)[0] = v;
+    ie_seal(&im, IE_SEAL_DATA);
+    assert_int_equal(ie_rewrite(&im, path), 0);
+    ie_free(&im);
 }
 
 static void test_forged_image_needs_a_key_to_be_caught(void **state)
@@ -250,7 +217,7 @@ static void test_default_key_created_private(void **state)
 {
     (void)state;
     reset_store();
-    char home[400], path[500];
+    char home[600], path[700];
     snprintf(home, sizeof home, "%s/home", dir);
     setenv("XDG_CONFIG_HOME", home, 1);
     write_image("default", 5);

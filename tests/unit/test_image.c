@@ -23,7 +23,7 @@
 
 #include "cairn.h"
 #include "cairn_image.h"
-#include "harness.h"
+#include "fixture.h"
 #include "cairn_store.h"
 #include "cairn_writer.h"
 
@@ -35,23 +35,6 @@ struct sec {
     size_t size;
     int level;
 };
-
-static int setup(void **state)
-{
-    th_clear_cairn_env();
-    struct th_dir *d = calloc(1, sizeof *d);
-    th_dir_make(d);
-    *state = d;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct th_dir *d = *state;
-    th_dir_remove(d);
-    free(d);
-    return 0;
-}
 
 /* Writes secs[] as an image at path (generation gen); returns the writer's
    size and checks it equals the file size. */
@@ -325,14 +308,14 @@ static void test_api_names(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_empty_image, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_awkward_sizes, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_mixed_codecs, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_64mib, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_names, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_many_sections, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_api_round_trip, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_api_names, setup, teardown),
+        th_unit_test(test_empty_image),
+        th_unit_test(test_awkward_sizes),
+        th_unit_test(test_mixed_codecs),
+        th_unit_test(test_64mib),
+        th_unit_test(test_names),
+        th_unit_test(test_many_sections),
+        th_unit_test(test_api_round_trip),
+        th_unit_test(test_api_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

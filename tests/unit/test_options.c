@@ -17,15 +17,8 @@
 #include <cmocka.h>
 
 #include "cairn.h"
-#include "harness.h"
 #include "cairn_options.h"
-
-static int setup(void **state)
-{
-    (void)state;
-    th_clear_cairn_env();
-    return 0;
-}
+#include "fixture.h"
 
 static void test_defaults(void **state)
 {
@@ -249,7 +242,6 @@ static void test_env_malformed_does_not_block_others(void **state)
     free(err);
     assert_int_equal(o.keep, 2);
     assert_true(o.interval == 7.0);
-    th_clear_cairn_env();
 }
 
 static void test_signal_names(void **state)
@@ -297,9 +289,7 @@ static void test_options_check(void **state)
    invalid program options are refused with a message naming the store. */
 static void test_env_wins_through_open(void **state)
 {
-    (void)state;
-    struct th_dir d;
-    th_dir_make(&d);
+    struct th_dir *d = *state;
     cairn_options_t o;
     cairn_options_init(&o);
     o.interval = 10;
@@ -309,7 +299,7 @@ static void test_env_wins_through_open(void **state)
     cairn_t *c;
     struct th_capture cap;
     th_capture_begin(&cap);
-    int rc = cairn_open(&c, d.store, &o);
+    int rc = cairn_open(&c, d->store, &o);
     char *err = th_capture_end(&cap);
     assert_int_equal(rc, 0);
     th_assert_contains(err, "ignoring CAIRN_KEEP=\"x\"");
@@ -326,31 +316,30 @@ static void test_env_wins_through_open(void **state)
     o.every_steps = 0;
     o.verbose = 0;
     th_capture_begin(&cap);
-    rc = cairn_open(&c, d.store, &o);
+    rc = cairn_open(&c, d->store, &o);
     err = th_capture_end(&cap);
     assert_int_equal(rc, CAIRN_EINVAL);
-    th_assert_contains(err, d.store);
+    th_assert_contains(err, d->store);
     th_assert_contains(err, "invalid options");
     free(err);
     assert_int_equal(cairn_open(&c, "", NULL), CAIRN_EINVAL);
     assert_int_equal(cairn_open(&c, NULL, NULL), CAIRN_EINVAL);
-    assert_int_equal(cairn_open(NULL, d.store, NULL), CAIRN_EINVAL);
-    th_dir_remove(&d);
+    assert_int_equal(cairn_open(NULL, d->store, NULL), CAIRN_EINVAL);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup(test_defaults, setup),
-        cmocka_unit_test_setup(test_init_short_struct, setup),
-        cmocka_unit_test_setup(test_env_time_and_policy, setup),
-        cmocka_unit_test_setup(test_env_keep_exit_compress, setup),
-        cmocka_unit_test_setup(test_env_signals_and_verbosity, setup),
-        cmocka_unit_test_setup(test_env_malformed, setup),
-        cmocka_unit_test_setup(test_env_malformed_does_not_block_others, setup),
-        cmocka_unit_test_setup(test_signal_names, setup),
-        cmocka_unit_test_setup(test_options_check, setup),
-        cmocka_unit_test_setup(test_env_wins_through_open, setup),
+        th_unit_test(test_defaults),
+        th_unit_test(test_init_short_struct),
+        th_unit_test(test_env_time_and_policy),
+        th_unit_test(test_env_keep_exit_compress),
+        th_unit_test(test_env_signals_and_verbosity),
+        th_unit_test(test_env_malformed),
+        th_unit_test(test_env_malformed_does_not_block_others),
+        th_unit_test(test_signal_names),
+        th_unit_test(test_options_check),
+        th_unit_test(test_env_wins_through_open),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

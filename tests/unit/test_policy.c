@@ -20,24 +20,7 @@
 #include <cmocka.h>
 
 #include "cairn.h"
-#include "harness.h"
-
-static int setup(void **state)
-{
-    th_clear_cairn_env();
-    struct th_dir *d = calloc(1, sizeof *d);
-    th_dir_make(d);
-    *state = d;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct th_dir *d = *state;
-    th_dir_remove(d);
-    free(d);
-    return 0;
-}
+#include "fixture.h"
 
 static void assert_close(double got, double want)
 {
@@ -253,10 +236,10 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_optimal_interval),
-        cmocka_unit_test_setup_teardown(test_steps_policy, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_time_policy_not_due, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_auto_policy, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_stats, setup, teardown),
+        th_unit_test(test_steps_policy),
+        th_unit_test(test_time_policy_not_due),
+        th_unit_test(test_auto_policy),
+        th_unit_test(test_stats),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -18,24 +18,7 @@
 #include <cmocka.h>
 
 #include "cairn.h"
-#include "harness.h"
-
-static int setup(void **state)
-{
-    th_clear_cairn_env();
-    struct th_dir *d = calloc(1, sizeof *d);
-    th_dir_make(d);
-    *state = d;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct th_dir *d = *state;
-    th_dir_remove(d);
-    free(d);
-    return 0;
-}
+#include "fixture.h"
 
 static cairn_t *open_store(const char *store)
 {
@@ -281,11 +264,11 @@ static void test_mismatch(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_fresh_then_restored, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_state_errors, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_duplicate_names, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_buffer_grows_and_shrinks, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_mismatch, setup, teardown),
+        th_unit_test(test_fresh_then_restored),
+        th_unit_test(test_state_errors),
+        th_unit_test(test_duplicate_names),
+        th_unit_test(test_buffer_grows_and_shrinks),
+        th_unit_test(test_mismatch),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -18,7 +18,7 @@
 
 #include "cairn.h"
 #include "cairn_image.h"
-#include "harness.h"
+#include "fixture.h"
 
 static void test_strerror_every_code(void **state)
 {
@@ -66,10 +66,7 @@ static void test_version(void **state)
 
 static void test_round_trip_shared(void **state)
 {
-    (void)state;
-    th_clear_cairn_env();
-    struct th_dir d;
-    th_dir_make(&d);
+    struct th_dir *d = *state;
     double a[100];
     for (int i = 0; i < 100; i++)
         a[i] = i * 0.5;
@@ -80,7 +77,7 @@ static void test_round_trip_shared(void **state)
     o.compress_level = 3;
     o.verbose = -1;
     cairn_t *c;
-    assert_int_equal(cairn_open(&c, d.store, &o), 0);
+    assert_int_equal(cairn_open(&c, d->store, &o), 0);
     cairn_protect(c, "a", a, sizeof a);
     cairn_protect_buffer(c, "buf", (void **)&buf, &len);
     assert_int_equal(cairn_restore(c), CAIRN_FRESH);
@@ -90,7 +87,7 @@ static void test_round_trip_shared(void **state)
     free(buf);
     buf = NULL;
     len = 0;
-    assert_int_equal(cairn_open(&c, d.store, &o), 0);
+    assert_int_equal(cairn_open(&c, d->store, &o), 0);
     cairn_protect(c, "a", a, sizeof a);
     cairn_protect_buffer(c, "buf", (void **)&buf, &len);
     assert_int_equal(cairn_restore(c), CAIRN_RESTORED);
@@ -99,7 +96,6 @@ static void test_round_trip_shared(void **state)
     assert_string_equal(buf, "grows");
     cairn_close(c);
     free(buf);
-    th_dir_remove(&d);
 }
 
 /* Only the API is exported from the shared library. */
@@ -118,7 +114,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_strerror_every_code),
         cmocka_unit_test(test_version),
-        cmocka_unit_test(test_round_trip_shared),
+        th_unit_test(test_round_trip_shared),
         cmocka_unit_test(test_exports),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

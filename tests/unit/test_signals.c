@@ -26,29 +26,11 @@
 
 #include "cairn.h"
 #include "cairn_image.h"
-#include "harness.h"
+#include "fixture.h"
 
 /* The handle of a child that cairn_step() may exit() from: kept reachable
    so that LeakSanitizer, run at that exit, does not report it. */
 static cairn_t *child_handle;
-
-static int setup(void **state)
-{
-    th_clear_cairn_env();
-    struct th_dir *d = calloc(1, sizeof *d);
-    th_dir_make(d);
-    *state = d;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct th_dir *d = *state;
-    th_dir_remove(d);
-    free(d);
-    th_clear_cairn_env();
-    return 0;
-}
 
 static cairn_t *open_with(const char *store, const cairn_options_t *o, uint64_t *i)
 {
@@ -303,13 +285,13 @@ static void test_handlers_put_back(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_usr1_checkpoints_and_continues, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_term_without_exit, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_term_exits_143, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_term_from_outside, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_configured_signals, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_exit_code_85, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_handlers_put_back, setup, teardown),
+        th_unit_test(test_usr1_checkpoints_and_continues),
+        th_unit_test(test_term_without_exit),
+        th_unit_test(test_term_exits_143),
+        th_unit_test(test_term_from_outside),
+        th_unit_test(test_configured_signals),
+        th_unit_test(test_exit_code_85),
+        th_unit_test(test_handlers_put_back),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -27,24 +27,7 @@
 
 #include "cairn.h"
 #include "cairn_image.h"
-#include "harness.h"
-
-static int setup(void **state)
-{
-    th_clear_cairn_env();
-    struct th_dir *d = calloc(1, sizeof *d);
-    th_dir_make(d);
-    *state = d;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct th_dir *d = *state;
-    th_dir_remove(d);
-    free(d);
-    return 0;
-}
+#include "fixture.h"
 
 static cairn_t *open_keep(const char *store, unsigned keep, uint64_t *value)
 {
@@ -330,14 +313,14 @@ static void test_lock(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_retention, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_keep_from_env, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_defaults_and_modes, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_stale_temp_removed, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_fallback_to_previous, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_all_corrupt_is_an_error, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_complete, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_lock, setup, teardown),
+        th_unit_test(test_retention),
+        th_unit_test(test_keep_from_env),
+        th_unit_test(test_defaults_and_modes),
+        th_unit_test(test_stale_temp_removed),
+        th_unit_test(test_fallback_to_previous),
+        th_unit_test(test_all_corrupt_is_an_error),
+        th_unit_test(test_complete),
+        th_unit_test(test_lock),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,5 +1,5 @@
 /*
- * harness.c — helpers for the unit and fault tests; see harness.h.
+ * harness.c — helpers for the cmocka suites; see harness.h.
  */
 #define _GNU_SOURCE
 #include <dirent.h>

@@ -1,9 +1,10 @@
 /*
- * harness.h — helpers shared by the cmocka unit tests (tests/unit/) and the
- * fault tests (tests/faults/): scratch directories, environment hygiene,
+ * harness.h — helpers shared by the cmocka suites (tests/unit/,
+ * tests/faults/, tests/security/): scratch directories, environment hygiene,
  * capturing what libcairn prints on stderr, whole-file I/O, and child
- * processes. Only the public API and libc are used here, so the helpers
- * work with both the static and the shared library.
+ * processes; fixture.h is the cmocka fixture built on them. Only the
+ * public API and libc are used here, so the helpers work with both the
+ * static and the shared library.
  *
  * Include after <cmocka.h> (which needs <stdarg.h>, <stddef.h>, <setjmp.h>).
  */
