@@ -493,6 +493,7 @@ static int step_due(cairn_t *c)
                    c->store.path, sig, rc == 0 ? "checkpoint written" : "checkpoint FAILED",
                    status);
         print_summary(c);
+        cairn__store_close(&c->store); /* old generations gone before exit */
         exit(status);
     }
     if (rc < 0)
@@ -502,6 +503,9 @@ static int step_due(cairn_t *c)
                    "%s: generation %llu written; exiting with %d (self-checkpoint)",
                    c->store.path, (unsigned long long)c->generation, c->o.exit_code);
         print_summary(c);
+        /* The pruner finishes first: HTCondor transfers the store as soon
+           as the job exits, and should not carry old generations. */
+        cairn__store_close(&c->store);
         exit(c->o.exit_code);
     }
     return CAIRN_CHECKPOINTED;
