@@ -262,65 +262,31 @@ static int load(cairn_t *c, cairn_image_t *img)
     return load_job_meta(c, img);
 }
 
-/* Errors that mean the file itself is bad, so it is set aside. A failed
-   MAC is not among them: it may be a wrong key, and the image good. */
-static int is_damage(int rc)
+/* The store policy's check of one generation (lib/pick.c): its regions
+   match the program's, it loads, and in a keyed job it authenticates. */
+static int check_generation(void *ctx, uint64_t gen, int fd, char *why, size_t why_len)
 {
-    return rc == CAIRN_ECORRUPT || rc == CAIRN_ETRUNCATED || rc == CAIRN_EFOREIGN;
-}
-
-/* Tries one generation: 1 restored, 0 skipped (message printed; *damaged
-   says whether the file itself is bad), < 0 fatal. */
-static int try_generation(cairn_t *c, uint64_t gen, int *last_err, unsigned char *damaged)
-{
-    char path[PATH_MAX + 64], why[320];
+    cairn_t *c = ctx;
+    char path[PATH_MAX + 64];
     cairn_store_image_path(c->store.path, gen, path, sizeof path);
     cairn_image_t *img = NULL;
-    int fd;
-    int rc = cairn__store_open_image(&c->store, gen, &fd, why, sizeof why);
-    if (rc == 0) {
-        rc = cairn_image_open_fd(&img, fd, why, sizeof why);
-        if (rc < 0)
-            close(fd);
-    }
-    if (rc == 0) {
-        rc = match_regions(c, img, path);
-        if (rc == CAIRN_EMISMATCH) {
-            cairn_image_close(img);
-            close(fd);
-            return rc; /* an older generation would not match either */
-        }
-        if (rc == 0 && c->keyed)
-            rc = cairn_image_set_key(img, c->key);
-        if (rc == 0)
-            rc = load(c, img);
-        if (rc == 0 && c->keyed)
-            rc = cairn_image_authenticate(img);
-        if (rc < 0)
-            snprintf(why, sizeof why, "%s", cairn_image_error(img)[0] ? cairn_image_error(img)
-                                                                      : cairn_strerror(rc));
-        cairn_image_close(img);
-        close(fd);
-    }
-    if (rc == 0) {
+    int rc = cairn_image_open_fd(&img, fd, why, why_len);
+    if (rc < 0)
+        return rc;
+    rc = match_regions(c, img, path);
+    if (rc == 0 && c->keyed)
+        rc = cairn_image_set_key(img, c->key);
+    if (rc == 0)
+        rc = load(c, img);
+    if (rc == 0 && c->keyed)
+        rc = cairn_image_authenticate(img);
+    if (rc < 0)
+        snprintf(why, why_len, "%s", cairn_image_error(img)[0] ? cairn_image_error(img)
+                                                              : cairn_strerror(rc));
+    cairn_image_close(img);
+    if (rc == 0)
         c->generation = gen;
-        return 1;
-    }
-    *last_err = rc;
-    cairn__log(c->o.verbose, CAIRN_LOG_ERROR, "skipping %s: %s", path, why);
-    *damaged = is_damage(rc);
-    return 0;
-}
-
-/* After an older generation restored, sets aside the newer ones that were
-   damaged. When none restores they all stay in place, so that the next run
-   fails the same way instead of silently starting from scratch. */
-static void quarantine_damaged(cairn_t *c, const uint64_t *gens, const unsigned char *damaged,
-                               size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (damaged[i])
-            cairn__store_quarantine(&c->store, gens[i], "failed verification, see above");
+    return rc;
 }
 
 int cairn_restore(cairn_t *c)
@@ -329,37 +295,14 @@ int cairn_restore(cairn_t *c)
         return CAIRN_EINVAL;
     if (c->state != CAIRN_ST_OPEN)
         return CAIRN_ESTATE;
-    uint64_t *gens;
-    size_t n;
-    int rc = cairn__store_generations(&c->store, &gens, &n);
+    uint64_t gen;
+    int fd = -1;
+    int rc = cairn__store_pick(&c->store, check_generation, c, &gen, &fd);
     if (rc < 0)
         return rc;
-    unsigned char *damaged = calloc(n ? n : 1, 1);
-    if (!damaged) {
-        free(gens);
-        return -ENOMEM;
-    }
-    int last_err = CAIRN_ENOIMAGE, restored = 0;
-    for (size_t i = n; i-- > 0 && !restored;) {
-        rc = try_generation(c, gens[i], &last_err, &damaged[i]);
-        if (rc < 0) {
-            free(damaged);
-            free(gens);
-            return rc;
-        }
-        restored = rc;
-    }
+    int restored = rc == 1;
     if (restored)
-        quarantine_damaged(c, gens, damaged, n);
-    free(damaged);
-    free(gens);
-    if (!restored && n > 0) {
-        cairn__log(c->o.verbose, CAIRN_LOG_ERROR,
-                   "%s: none of the %zu checkpoint images is usable; not starting over "
-                   "silently (move the store away to start from scratch)",
-                   c->store.path, n);
-        return last_err;
-    }
+        close(fd);
     c->state = CAIRN_ST_READY;
     if (restored) {
         c->restores++;

@@ -162,33 +162,87 @@ static int check_ownership(struct cairn__store *s)
     return 0;
 }
 
+/* Why a file in the store cannot be trusted as ours (NULL: it can): a
+   regular file of our own that nobody else may write. */
+static const char *untrusted(const struct stat *st)
+{
+    if (!S_ISREG(st->st_mode))
+        return "not a regular file";
+    if (st->st_uid != geteuid())
+        return "owned by another user";
+    if (st->st_mode & (S_IWGRP | S_IWOTH))
+        return "writable by others";
+    return NULL;
+}
+
 int cairn__store_open_image(struct cairn__store *s, uint64_t gen, int *fd, char *why,
                             size_t why_len)
 {
     char name[64];
     cairn__store_name(gen, name, sizeof name);
-    *fd = openat(s->dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    /* O_NONBLOCK: a FIFO planted under an image's name must not hang us. */
+    *fd = openat(s->dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
     if (*fd < 0) {
         int e = errno;
-        cairn__say(why, why_len, "cannot open: %s", strerror(e));
-        return -e;
+        cairn__say(why, why_len, "cannot open: %s", e == ELOOP ? "it is a symbolic link"
+                                                                : strerror(e));
+        return e == ELOOP ? CAIRN_EFOREIGN : -e;
     }
     struct stat st;
     int rc = 0;
+    const char *bad = NULL;
     if (fstat(*fd, &st) < 0)
         rc = -errno;
-    else if (!S_ISREG(st.st_mode))
-        rc = CAIRN_EFOREIGN;
-    else if (st.st_uid != geteuid())
-        rc = -EPERM;
+    else if ((bad = untrusted(&st)))
+        rc = S_ISREG(st.st_mode) ? -EPERM : CAIRN_EFOREIGN;
+    if (rc == 0 && fcntl(*fd, F_SETFL, 0) < 0)
+        rc = -errno;
     if (rc < 0) {
-        cairn__say(why, why_len, rc == -EPERM ? "owned by uid %u, not by you: refused"
-                                              : "not a regular file",
-                   (unsigned)st.st_uid);
+        if (bad && st.st_uid != geteuid())
+            cairn__say(why, why_len, "owned by uid %u, not by you: refused", (unsigned)st.st_uid);
+        else if (bad)
+            cairn__say(why, why_len, "%s (mode %04o): refused", bad,
+                       (unsigned)(st.st_mode & 07777));
+        else
+            cairn__say(why, why_len, "%s", strerror(-rc));
         close(*fd);
         *fd = -1;
     }
     return rc;
+}
+
+/* Opens and takes the lock; a lock file that is not ours is an error (a
+   planted one would let two processes use the store). */
+static int take_lock(struct cairn__store *s)
+{
+    s->lockfd = openat(s->dirfd, CAIRN_LOCK_FILE,
+                       O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0600);
+    if (s->lockfd < 0 && errno == EROFS)
+        return 0; /* a read-only store: nobody can write to it anyway */
+    struct stat st;
+    const char *bad = NULL;
+    if (s->lockfd < 0 || fstat(s->lockfd, &st) < 0) {
+        int e = errno;
+        cairn__log(s->verbosity, CAIRN_LOG_ERROR, "%s/%s: cannot open the lock file: %s",
+                   s->path, CAIRN_LOCK_FILE, e == ELOOP ? "it is a symbolic link" : strerror(e));
+        return -e;
+    }
+    if ((bad = untrusted(&st))) {
+        cairn__log(s->verbosity, CAIRN_LOG_ERROR,
+                   "%s/%s: %s (uid %u, mode %04o): refusing to use the store", s->path,
+                   CAIRN_LOCK_FILE, bad, (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
+        return -EPERM;
+    }
+    if (flock(s->lockfd, LOCK_EX | LOCK_NB) < 0) {
+        int e = errno;
+        if (e == EWOULDBLOCK) {
+            cairn__log(s->verbosity, CAIRN_LOG_ERROR,
+                       "%s: store is locked by another running process", s->path);
+            return CAIRN_EBUSY;
+        }
+        return -e;
+    }
+    return 0;
 }
 
 int cairn__store_open(struct cairn__store *s, const char *path, int verbosity)
@@ -205,11 +259,14 @@ int cairn__store_open(struct cairn__store *s, const char *path, int verbosity)
                    strerror(e));
         return -e;
     }
-    s->dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    /* Opened once; everything in it is then reached through this
+       descriptor, never by a path that could be swapped underneath. */
+    s->dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
     if (s->dirfd < 0) {
         int e = errno;
         cairn__log(verbosity, CAIRN_LOG_ERROR, "%s: cannot open store directory: %s", path,
-                   strerror(e));
+                   e == ELOOP ? "it is a symbolic link (give the directory itself)"
+                              : strerror(e));
         return -e;
     }
     int rc = check_ownership(s);
@@ -217,24 +274,10 @@ int cairn__store_open(struct cairn__store *s, const char *path, int verbosity)
         cairn__store_close(s);
         return rc;
     }
-    s->lockfd = openat(s->dirfd, CAIRN_LOCK_FILE, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
-                       0600);
-    if (s->lockfd < 0 && errno != EROFS && errno != EACCES) {
-        int e = errno;
-        cairn__log(verbosity, CAIRN_LOG_ERROR, "%s: cannot create lock file: %s", path,
-                   strerror(e));
+    rc = take_lock(s);
+    if (rc < 0) {
         cairn__store_close(s);
-        return -e;
-    }
-    if (s->lockfd >= 0 && flock(s->lockfd, LOCK_EX | LOCK_NB) < 0) {
-        int e = errno;
-        cairn__store_close(s);
-        if (e == EWOULDBLOCK) {
-            cairn__log(verbosity, CAIRN_LOG_ERROR,
-                       "%s: store is locked by another running process", path);
-            return CAIRN_EBUSY;
-        }
-        return -e;
+        return rc;
     }
     remove_stale_temps(s);
     return 0;

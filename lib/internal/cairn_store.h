@@ -49,6 +49,15 @@ void cairn__store_abort(struct cairn__store *s, struct cairn__pending *p);
    file that is not regular or not ours (why says which). */
 int cairn__store_open_image(struct cairn__store *s, uint64_t gen, int *fd, char *why,
                             size_t why_len);
+/* The caller's check of one generation, open as fd (a regular file of
+   ours; read it with cairn_image_open_fd): 0 to use it, else a CAIRN_*
+   error with why filled in. CAIRN_EMISMATCH stops the search. */
+typedef int (*cairn__pick_check)(void *ctx, uint64_t gen, int fd, char *why, size_t why_len);
+/* The store policy (lib/pick.c): the newest generation the check accepts.
+   1 with *gen and *fd (the caller closes it), 0 if the store holds no
+   image, or an error when images exist but none is usable (all kept). */
+int cairn__store_pick(struct cairn__store *s, cairn__pick_check check, void *ctx,
+                      uint64_t *gen, int *fd);
 /* Moves a generation that failed verification aside, keeping it for study. */
 void cairn__store_quarantine(struct cairn__store *s, uint64_t gen, const char *why);
 /* Removes every generation and writes the "finished" marker. */
