@@ -5,11 +5,14 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "commands.h"
@@ -31,6 +34,23 @@ static int is_cairn(long pid)
     return strncmp(comm, "cairn", 5) == 0;
 }
 
+/* The pid in STORE/cairn-run.pid, if that is a regular file of ours (a
+   planted one could make us signal another of our processes); 0 if not. */
+static long read_pid_file(const char *store)
+{
+    char path[PATH_MAX], text[32] = "";
+    snprintf(path, sizeof path, "%s/" RUN_PID_FILE, store);
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    struct stat st;
+    long pid = 0;
+    if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == getuid() &&
+        read(fd, text, sizeof text - 1) > 0)
+        pid = strtol(text, NULL, 10);
+    if (fd >= 0)
+        close(fd);
+    return pid;
+}
+
 int cmd_checkpoint(int argc, char **argv)
 {
     const char *store = "cairn.ckpt", *val;
@@ -50,15 +70,7 @@ int cmd_checkpoint(int argc, char **argv)
         }
         store = val;
     }
-    char path[PATH_MAX];
-    snprintf(path, sizeof path, "%s/" RUN_PID_FILE, store);
-    FILE *f = fopen(path, "re");
-    long pid = 0;
-    if (f) {
-        if (fscanf(f, "%ld", &pid) != 1)
-            pid = 0;
-        fclose(f);
-    }
+    long pid = read_pid_file(store);
     if (pid <= 0 || !is_cairn(pid)) {
         cli_error("checkpoint", "no 'cairn run' is using the store %s", store);
         return CLI_EXIT_NOIMAGE;

@@ -111,7 +111,8 @@ static int parse_args(struct run_ctx *r, int argc, char **argv)
 
 int cmd_run(int argc, char **argv)
 {
-    struct run_ctx r = {.store_dir = "cairn.ckpt", .exit_code = -1, .exit_signal = SIGTERM};
+    struct run_ctx r = {.store_dir = "cairn.ckpt", .exit_code = -1, .exit_signal = SIGTERM,
+                        .image_fd = -1};
     int rc = parse_args(&r, argc, argv);
     if (rc)
         return rc < 0 ? CLI_EXIT_OK : rc;

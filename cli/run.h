@@ -43,6 +43,10 @@ struct run_ctx {
     int job_ctl;                /* the job's end (closed once it runs) */
     int restoring;              /* 1: the job is a restore of image_gen */
     uint64_t image_gen;
+    int image_fd;               /* the picked image, checked; -1: none. The
+                                   restorer reads this descriptor, never a
+                                   path that could be swapped since */
+    char image_name[PATH_MAX + 64]; /* its path, for messages only */
     int ready;                  /* HELLO or RESTORED received */
     enum run_reason pending;    /* a checkpoint is in flight */
     enum run_reason wanted;     /* asked before the job was ready */
@@ -58,8 +62,11 @@ struct run_ctx {
 
 /* run_start.c */
 int run_main(struct run_ctx *r);
-/* Picks the newest image that verifies (0 none, 1 found, <0 refused). */
-int run_pick_image(struct run_ctx *r, char *path, size_t len);
+/* Picks the newest image that verifies, by the store policy (lib/pick.c):
+   1 found (r->image_fd, image_name, image_gen), 0 none, < 0 refused. */
+int run_pick_image(struct run_ctx *r);
+/* Closes the picked image. */
+void run_drop_image(struct run_ctx *r);
 /* Forks the job (fresh or restored); 0 or an exit status. */
 int run_spawn(struct run_ctx *r, const char *image);
 

@@ -52,6 +52,9 @@ static void companion(const char *env, const char *name, char *out, size_t len)
     }
 }
 
+/* The image the restorer reads, at IMAGE_FD. */
+#define IMAGE_FD 4
+
 void run_exec_job(struct run_ctx *r, const char *image)
 {
     sigset_t none;
@@ -59,18 +62,24 @@ void run_exec_job(struct run_ctx *r, const char *image)
     sigprocmask(SIG_SETMASK, &none, NULL);
     /* The job gets stdin/out/err and the control channel as fd 3, nothing
        else: descriptors cairn inherited (pipes of a batch system...) would
-       make the job impossible to checkpoint. */
-    int fd = 3;
+       make the job impossible to checkpoint. The restorer also gets the
+       checked image as fd 4: it reads that open file, not a path. */
+    int fd = 3, img = -1;
+    if (image && (img = fcntl(r->image_fd, F_DUPFD_CLOEXEC, 10)) < 0)
+        _exit(125);
     if (r->job_ctl == fd)
         fcntl(fd, F_SETFD, 0);
     else if (dup2(r->job_ctl, fd) < 0)
         _exit(125);
-    close_range(4, ~0u, 0);
-    char fdstr[16], path[PATH_MAX];
+    if (image && dup2(img, IMAGE_FD) < 0)
+        _exit(125);
+    close_range(image ? IMAGE_FD + 1 : 4, ~0u, 0);
+    char fdstr[16], imgstr[16], path[PATH_MAX];
     snprintf(fdstr, sizeof fdstr, "%d", fd);
+    snprintf(imgstr, sizeof imgstr, "%d", IMAGE_FD);
     if (image) {
         companion("CAIRN_RESTORER", "cairn-restore", path, sizeof path);
-        execl(path, "cairn-restore", image, fdstr, (char *)NULL);
+        execl(path, "cairn-restore", imgstr, fdstr, image, (char *)NULL);
         fprintf(stderr, "cairn run: cannot execute the restorer %s: %s\n", path, strerror(errno));
         _exit(125);
     }

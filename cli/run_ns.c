@@ -224,13 +224,13 @@ __attribute__((noreturn)) static void init_main(struct run_ctx *r, const char *i
 
 /* ---- cairn's side --------------------------------------------------------- */
 
-/* The pid recorded in a process image (0 if it has none). */
-static pid_t image_pid(const char *path)
+/* The pid recorded in the picked process image (0 if it has none). */
+static pid_t image_pid(int fd)
 {
     cairn_image_t *img = NULL;
     struct cairn_proc_task task;
     pid_t pid = 0;
-    if (cairn_image_open(&img, path, NULL, 0) == 0) {
+    if (fd >= 0 && cairn_image_open_fd(&img, fd, NULL, 0) == 0) {
         int i = cairn_image_find(img, CAIRN_SEC_PROC_TASK, NULL);
         if (i >= 0 && cairn_image_read(img, (unsigned)i, &task, sizeof task) == 0 &&
             task.pid > 1 && task.pid < (1u << 22))
@@ -262,7 +262,7 @@ pid_t run_ns_fork(struct run_ctx *r, const char *image)
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
         return plain_fork("cannot create the job's namespace", errno);
-    pid_t want = image ? image_pid(image) : 0;
+    pid_t want = image ? image_pid(r->image_fd) : 0;
     uid_t uid = getuid();
     gid_t gid = getgid();
     int userns = geteuid() != 0;

@@ -22,86 +22,69 @@
 #include "proc_check.h"
 #include "run.h"
 
-/* What check_image found. */
-enum { IMG_REFUSED = -1, IMG_CORRUPT = 0, IMG_USABLE = 1, IMG_UNAUTHENTICATED = 2 };
-
-/* Verifies generation gen (its MAC too in a keyed run), then what the
-   restorer will rely on (proc_check). A corrupt image is quarantined; one
-   that fails authentication is left in place: it may be good, and the key
-   the wrong one. */
-static int check_image(struct run_ctx *r, uint64_t gen, const char *path)
+/*
+ * The store policy's check of one generation (lib/pick.c), on the very
+ * descriptor the restorer will read: its structure, in a keyed run its MAC
+ * over the whole image, then what the restorer relies on (proc_check).
+ * Unkeyed, the memory payloads are not read here: the restorer checks each
+ * one's checksum as it reads it into place (restore/memory.c), so the image
+ * is read once, and a mismatch makes it exit RUN_RESTORE_CORRUPT before
+ * anything outside it has changed (start() then falls back).
+ */
+static int check_image(void *ctx, uint64_t gen, int fd, char *why, size_t why_len)
 {
-    char why[512] = "";
+    struct run_ctx *r = ctx;
+    (void)gen;
     cairn_image_t *img = NULL;
     unsigned bad = 0;
-    int rc = cairn_image_open(&img, path, why, sizeof why);
-    if (rc == 0 && r->keyed)
-        rc = cairn_image_set_key(img, r->key);
-    /* Unkeyed, the memory payloads are not read here: the restorer checks
-       each one's checksum as it reads it into place (restore/memory.c), so
-       the image is read once, and a mismatch makes it exit
-       RUN_RESTORE_CORRUPT before anything outside it has changed (start()
-       then falls back). proc_check_image below checks the records. */
-    if (rc == 0 && r->keyed && (rc = cairn_image_verify(img, &bad)) < 0)
-        snprintf(why, sizeof why, "section %u: %s", bad, cairn_image_error(img));
-    if (rc == CAIRN_EAUTH) {
-        fprintf(stderr, "cairn run: %s cannot be authenticated with the key %s (%s): not "
-                        "restoring it; trying the previous generation\n", path, r->key_file,
-                cairn_image_error(img));
-        cairn_image_close(img);
-        return IMG_UNAUTHENTICATED;
-    }
-    if (rc == 0 && (rc = proc_check_image(img, why, sizeof why)) < 0)
-        rc = CAIRN_ECORRUPT;
-    if (rc < 0) {
-        fprintf(stderr, "cairn run: %s is corrupt or truncated (%s); trying the previous "
-                        "generation\n", path, why[0] ? why : cairn_strerror(rc));
-        cairn_image_close(img);
-        cairn__store_quarantine(&r->store, gen, why);
-        return IMG_CORRUPT;
-    }
-    const cairn_image_info_t *info = cairn_image_info(img);
-    int ok = 1;
-    if (info->uid != (uint32_t)getuid()) {
-        fprintf(stderr, "cairn run: %s was written by uid %" PRIu32 ", not by you (uid %u): "
-                        "refusing to restore it\n", path, info->uid, (unsigned)getuid());
-        ok = -1;
-    } else if (!(info->flags & CAIRN_IMG_PROCESS)) {
-        fprintf(stderr, "cairn run: %s is not a process image (written by a program using "
-                        "libcairn itself?): refusing to restore it\n", path);
-        ok = -1;
-    }
-    cairn_image_close(img);
-    return ok;
-}
-
-int run_pick_image(struct run_ctx *r, char *path, size_t len)
-{
-    uint64_t *gens = NULL;
-    size_t n = 0;
-    int rc = cairn__store_generations(&r->store, &gens, &n);
+    int rc = cairn_image_open_fd(&img, fd, why, why_len);
     if (rc < 0)
         return rc;
-    int found = IMG_CORRUPT, unauthenticated = 0;
-    while (n > 0 && (found == IMG_CORRUPT || found == IMG_UNAUTHENTICATED)) {
-        uint64_t gen = gens[--n];
+    if (r->keyed && (rc = cairn_image_set_key(img, r->key)) == 0 &&
+        (rc = cairn_image_verify(img, &bad)) < 0)
+        snprintf(why, why_len, "%s%s%s%s (section %u)",
+                 rc == CAIRN_EAUTH ? "cannot be authenticated with the key " : "",
+                 rc == CAIRN_EAUTH ? r->key_file : "", rc == CAIRN_EAUTH ? ": " : "",
+                 cairn_image_error(img), bad);
+    const cairn_image_info_t *info = cairn_image_info(img);
+    if (rc == 0 && !(info->flags & CAIRN_IMG_PROCESS)) {
+        snprintf(why, why_len, "not a process image (written by a program using libcairn "
+                               "itself?): this store holds another kind of job");
+        rc = CAIRN_EMISMATCH;
+    }
+    if (rc == 0 && info->uid != (uint32_t)getuid()) {
+        snprintf(why, why_len, "written by uid %" PRIu32 " (its header says), not by you (uid "
+                               "%u): refused", info->uid, (unsigned)getuid());
+        rc = -EPERM;
+    }
+    if (rc == 0 && (rc = proc_check_image(img, why, why_len)) < 0)
+        rc = CAIRN_ECORRUPT;
+    cairn_image_close(img);
+    return rc;
+}
+
+int run_pick_image(struct run_ctx *r)
+{
+    uint64_t gen = 0;
+    int fd = -1;
+    run_drop_image(r);
+    int rc = cairn__store_pick(&r->store, check_image, r, &gen, &fd);
+    if (rc == 1) {
         char name[64];
         cairn__store_name(gen, name, sizeof name);
-        snprintf(path, len, "%s/%s", r->store_abs, name);
-        found = check_image(r, gen, path);
-        unauthenticated += found == IMG_UNAUTHENTICATED;
+        snprintf(r->image_name, sizeof r->image_name, "%s/%s", r->store_abs, name);
         r->image_gen = gen;
+        r->image_fd = fd;
     }
-    free(gens);
-    if (found == IMG_USABLE || found == IMG_REFUSED)
-        return found;
-    if (unauthenticated) { /* starting afresh would let retention delete them */
-        fprintf(stderr, "cairn run: no image in %s can be authenticated with the key %s: "
-                        "refusing to start the job afresh (check the key, or remove the "
-                        "images)\n", r->store_abs, r->key_file);
-        return IMG_REFUSED;
-    }
-    return 0;
+    return rc;
+}
+
+void run_drop_image(struct run_ctx *r)
+{
+    if (r->image_fd >= 0)
+        close(r->image_fd);
+    r->image_fd = -1;
+    r->image_name[0] = 0;
 }
 
 /* Finds PROG on $PATH like execvp. */
@@ -168,24 +151,30 @@ int run_spawn(struct run_ctx *r, const char *image)
     return 0;
 }
 
+/* cairn-run.pid, for `cairn checkpoint`: created in the store through its
+   descriptor (O_EXCL, O_NOFOLLOW, mode 0600), then renamed into place, so a
+   link planted under either name is never followed. */
 static void write_pid_file(struct run_ctx *r)
 {
-    char tmp[PATH_MAX + 32], path[PATH_MAX + 32];
-    snprintf(tmp, sizeof tmp, "%s/.tmp-pid-%ld", r->store_abs, (long)getpid());
-    snprintf(path, sizeof path, "%s/" RUN_PID_FILE, r->store_abs);
-    FILE *f = fopen(tmp, "we");
-    if (!f)
+    char tmp[64], line[32];
+    snprintf(tmp, sizeof tmp, ".tmp-pid-%ld", (long)getpid());
+    int n = snprintf(line, sizeof line, "%ld\n", (long)getpid());
+    unlinkat(r->store.dirfd, tmp, 0);
+    int fd = openat(r->store.dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                    0600);
+    if (fd < 0)
         return;
-    fprintf(f, "%ld\n", (long)getpid());
-    if (fclose(f) == 0)
-        rename(tmp, path);
+    int ok = write(fd, line, (size_t)n) == n;
+    if (close(fd) == 0 && ok && renameat(r->store.dirfd, tmp, r->store.dirfd, RUN_PID_FILE) == 0)
+        return;
+    unlinkat(r->store.dirfd, tmp, 0);
 }
 
-/* What to start: 1 the image now in `image`, 0 PROG afresh, or an exit
-   status, negated. */
-static int pick(struct run_ctx *r, char *image, size_t len)
+/* What to start: 1 the image now in r->image_fd, 0 PROG afresh, or an
+   exit status, negated. */
+static int pick(struct run_ctx *r)
 {
-    int found = run_pick_image(r, image, len);
+    int found = run_pick_image(r);
     if (found < 0)
         return -CLI_EXIT_ERROR;
     if (found == 0) {
@@ -200,17 +189,18 @@ static int pick(struct run_ctx *r, char *image, size_t len)
             return -RUN_EXIT_CANNOT_CHECKPOINT;
         }
     } else if (r->verbose) {
-        fprintf(stderr, "cairn: restoring %s\n", image);
+        fprintf(stderr, "cairn: restoring %s\n", r->image_name);
     }
     return found;
 }
 
 /* The restorer found image's memory not matching its checksums. */
-static void set_aside(struct run_ctx *r, const char *image)
+static void set_aside(struct run_ctx *r)
 {
     const char *why = "a memory section does not match its checksum (found by the restorer)";
-    fprintf(stderr, "cairn run: %s is corrupt (%s); trying the previous generation\n", image,
-            why);
+    fprintf(stderr, "cairn run: %s is corrupt (%s); trying the previous generation\n",
+            r->image_name, why);
+    run_drop_image(r);
     cairn__store_quarantine(&r->store, r->image_gen, why);
     r->ready = 0;
     r->line_len = 0;
@@ -218,8 +208,7 @@ static void set_aside(struct run_ctx *r, const char *image)
 
 static int start(struct run_ctx *r)
 {
-    char image[PATH_MAX + 64];
-    int found = pick(r, image, sizeof image);
+    int found = pick(r);
     if (found < 0)
         return -found;
     sigset_t set;
@@ -229,15 +218,15 @@ static int start(struct run_ctx *r)
         sigaddset(&set, sigs[i]);
     sigprocmask(SIG_BLOCK, &set, NULL);
     for (;;) {
-        int rc = run_spawn(r, found ? image : NULL);
+        int rc = run_spawn(r, found ? r->image_name : NULL);
         if (rc)
             return rc;
         write_pid_file(r);
         rc = run_supervise(r);
         if (rc != RUN_RETRY_OLDER)
             return rc;
-        set_aside(r, image);
-        if ((found = pick(r, image, sizeof image)) < 0)
+        set_aside(r);
+        if ((found = pick(r)) < 0)
             return -found;
     }
 }
@@ -273,9 +262,8 @@ int run_main(struct run_ctx *r)
         return CLI_EXIT_ERROR;
     }
     rc = start(r);
-    char pid_path[PATH_MAX + 32];
-    snprintf(pid_path, sizeof pid_path, "%s/" RUN_PID_FILE, r->store_abs);
-    unlink(pid_path);
+    unlinkat(r->store.dirfd, RUN_PID_FILE, 0);
+    run_drop_image(r);
     cairn__store_close(&r->store);
     return rc;
 }

@@ -82,8 +82,8 @@ int cairn__store_pick(struct cairn__store *s, cairn__pick_check check, void *ctx
         return stop;
     if (!found && n > 0) {
         cairn__log(s->verbosity, CAIRN_LOG_ERROR,
-                   "%s: none of the %zu checkpoint images is usable; not starting over "
-                   "silently (move the store away, or cairn run --fresh, to start from "
+                   "%s: none of the %zu checkpoint images is usable: refusing to start the "
+                   "job afresh, which would lose them (move the store away to start from "
                    "scratch)", s->path, n);
         return last_err;
     }

@@ -209,13 +209,9 @@ static int load_records(const char *path)
     return 0;
 }
 
-int r_load_image(const char *path)
+int r_load_image(int fd, const char *path)
 {
-    img.fd = (int)sys3(NR_open, path, 0 /* O_RDONLY */, 0);
-    if (img.fd < 0) {
-        r_say("cannot open image ", path, (char *)0);
-        return -1;
-    }
+    img.fd = fd;
     int rc = check_structure(path);
     if (rc < 0 || (rc = load_records(path)) < 0)
         return rc;

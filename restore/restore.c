@@ -2,10 +2,13 @@
  * restore.c — cairn-restore, the freestanding restorer: rebuilds a
  * checkpointed job inside its own process and resumes it.
  *
- *   cairn-restore IMAGE CONTROL_FD
+ *   cairn-restore IMAGE_FD CONTROL_FD [NAME]
  *
- * `cairn run` (the job's parent) verifies IMAGE and execs this program in
- * the child that becomes the job. It has no libc and allocates nothing: it
+ * `cairn run` (the job's parent) opens and verifies the image and execs
+ * this program in the child that becomes the job, with the image open as
+ * IMAGE_FD: the restorer reads that open file, which is the one that passed
+ * cairn's checks, and never opens an image by path (NAME, the image's path,
+ * is only for messages). It has no libc and allocates nothing: it
  * is linked at CAIRN_RESTORER_BASE, inside a window of the address space
  * that cairn reserves, and runs on a stack in its .bss, so it can unmap
  * everything else and map the job back at the original addresses
@@ -20,7 +23,7 @@
 #include "rlib.h"
 #include "sys_x86_64.h"
 
-static char image_path[4096];
+static char image_name[4096];
 
 static void block_all_signals(void)
 {
@@ -47,13 +50,15 @@ void restore_main(uint64_t *sp)
     long argc = (long)sp[0];
     char **argv = (char **)(sp + 1);
     block_all_signals();
-    if (argc != 3 || strlen(argv[1]) >= sizeof image_path) {
-        r_say("usage: cairn-restore IMAGE CONTROL_FD (run by 'cairn run')", (char *)0);
+    if ((argc != 3 && argc != 4) || (argc == 4 && strlen(argv[3]) >= sizeof image_name)) {
+        r_say("usage: cairn-restore IMAGE_FD CONTROL_FD [NAME] (run by 'cairn run')", (char *)0);
         r_exit(R_EXIT_FAILED);
     }
-    memcpy(image_path, argv[1], strlen(argv[1]) + 1);
+    const char *name = argc == 4 ? argv[3] : "the image";
+    memcpy(image_name, name, strlen(name) + 1);
+    long image_fd = r_parse_dec(argv[1]);
     img.control_fd = (int)r_parse_dec(argv[2]);
-    int rc = img.control_fd < 0 ? -1 : r_load_image(image_path);
+    int rc = img.control_fd < 0 || image_fd < 0 ? -1 : r_load_image((int)image_fd, image_name);
     if (rc < 0 || r_check_layout() < 0)
         r_exit(rc == -2 ? R_EXIT_CORRUPT : R_EXIT_FAILED);
     r_ident_load();

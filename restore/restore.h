@@ -30,9 +30,10 @@ struct r_image {
 
 extern struct r_image img;
 
-/* image.c: reads the section index and the records, checksums checked.
-   0, -1 unusable or -2 corrupt (said why). */
-int r_load_image(const char *path);
+/* image.c: reads the section index and the records of the image open as
+   fd (named path in messages), checksums checked. 0, -1 unusable or -2
+   corrupt (said why). */
+int r_load_image(int fd, const char *path);
 
 /* memory.c: replaces the address space by the job's. Past the first
    munmap there is no way back: errors end the process. */

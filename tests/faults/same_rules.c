@@ -14,6 +14,7 @@
  * kills the restored job).
  */
 #define _GNU_SOURCE
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -136,10 +137,12 @@ static int restorer_accepts(const char *path)
         return -1;
     pid_t pid = fork();
     if (pid == 0) {
-        char fd[16];
+        char fd[16], img[16];
+        int ifd = open(path, O_RDONLY); /* the restorer reads a descriptor */
         snprintf(fd, sizeof fd, "%d", p[1]);
+        snprintf(img, sizeof img, "%d", ifd);
         close(p[0]);
-        execl(restorer, "cairn-restore", path, fd, (char *)NULL);
+        execl(restorer, "cairn-restore", img, fd, path, (char *)NULL);
         _exit(127);
     }
     close(p[1]);

@@ -108,7 +108,7 @@ grep -q "restoring .*$G3" err-a2b || fail "generation 3 (written after a restore
 "$FORGE" keyed-forged/$G2 0x100 0 3576 58 || fail "forge_image failed"
 "$CAIRN" verify -q keyed-forged || fail "forged checksums should fool a keyless verify"
 resume keyed-forged err-a3 --key key
-grep -q "$G2 cannot be authenticated" err-a3 || fail "forged image not refused"
+grep -q "$G2: cannot be authenticated" err-a3 || fail "forged image not refused"
 grep -q "restoring .*$G1" err-a3 || fail "generation 1 not restored after the forgery"
 ls keyed-forged | grep -q corrupt && fail "the forged image was set aside as corrupt"
 
