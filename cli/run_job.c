@@ -25,6 +25,26 @@
 
 
 
+/* Sends buf with descriptor fd attached (MSG_NOSIGNAL: a job that just
+   died must not take cairn with it through SIGPIPE). */
+static ssize_t send_with_fd(int sock, const void *buf, size_t len, int fd)
+{
+    union {
+        char buf[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } u;
+    memset(&u, 0, sizeof u);
+    struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
+    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+                        .msg_controllen = sizeof u.buf};
+    struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+    cm->cmsg_level = SOL_SOCKET;
+    cm->cmsg_type = SCM_RIGHTS;
+    cm->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(cm), &fd, sizeof fd);
+    return sendmsg(sock, &mh, MSG_NOSIGNAL);
+}
+
 /* Starts a checkpoint: temp file, request line, signal. */
 static void request(struct run_ctx *r, enum run_reason why)
 {
@@ -43,18 +63,20 @@ static void request(struct run_ctx *r, enum run_reason why)
                 cairn_strerror(rc));
         return;
     }
-    char line[PATH_MAX + 128 + sizeof r->key];
-    int n = snprintf(line, sizeof line, "CKPT%s %" PRIu64 " %s/%s\n", r->keyed ? "K" : "",
-                     r->tmp.generation, r->store_abs, r->tmp.tmpname);
+    /* The temp file's name is for the log only: its descriptor goes along
+       (SCM_RIGHTS), so no path crosses the channel (format/control.h). */
+    char line[256 + sizeof r->key];
+    int n = snprintf(line, sizeof line, "CKPT%s %" PRIu64 " %s\n", r->keyed ? "K" : "",
+                     r->tmp.generation, r->tmp.tmpname);
     if (r->keyed && n > 0 && (size_t)n + sizeof r->key <= sizeof line) {
-        memcpy(line + n, r->key, sizeof r->key); /* format/control.h */
+        memcpy(line + n, r->key, sizeof r->key);
         n += (int)sizeof r->key;
     }
     r->pending = why;
     r->t_request = cairn__now_ns(CLOCK_MONOTONIC);
     r->pause_ns = 0;
-    /* MSG_NOSIGNAL: a job that just died must not take cairn with it (SIGPIPE). */
-    if (send(r->ctl, line, (size_t)n, MSG_NOSIGNAL) != n || run_ns_kill(r->job, CAIRN_CKPT_SIGNAL) < 0) {
+    if (send_with_fd(r->ctl, line, (size_t)n, r->tmp.fd) != n ||
+        run_ns_kill(r->job, CAIRN_CKPT_SIGNAL) < 0) {
         fprintf(stderr, "cairn: cannot ask the job for a checkpoint: %s\n", strerror(errno));
         cairn__store_abort(&r->store, &r->tmp);
         r->pending = RUN_NONE;

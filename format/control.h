@@ -4,8 +4,14 @@
  * cairn passes one end of a socketpair to the job as fd $CAIRN_CONTROL_FD.
  * Lines, each written with one write():
  *   runtime -> cairn  "HELLO <pid>"             the runtime is loaded
- *   cairn -> runtime  "CKPT <gen> <tmp path>"   then the checkpoint signal
- *                     "CKPTK <gen> <tmp path>" and 32 bytes of image key
+ *   cairn -> runtime  "CKPT <gen> <tmp name>"   then the checkpoint signal;
+ *                                              the temp image's descriptor
+ *                                              rides along (SCM_RIGHTS): the
+ *                                              writer writes that open file,
+ *                                              and no path crosses the
+ *                                              channel (the name, relative to
+ *                                              the store, is for logs only)
+ *                     "CKPTK <gen> <tmp name>" and 32 bytes of image key
  *                                              (keyed run: the image gets a
  *                                              MAC; the key is wiped from the
  *                                              job's memory before it is saved)

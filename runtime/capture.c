@@ -255,7 +255,7 @@ static int capture_fd(struct rt_state *st, const char *name)
 {
     const char *p = name;
     int fd = (int)rt_parse_dec(&p);
-    if (fd == (int)st->core.control_fd)
+    if (fd == (int)st->core.control_fd || fd == st->image_fd)
         return 0;
     char link[64] = "/proc/self/fd/";
     rt_cat(link, sizeof link, name);

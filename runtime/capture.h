@@ -31,6 +31,8 @@ struct rt_state {
     unsigned char *alt_copy;
     /* Set in the writer child of a keyed run: the image gets a MAC. */
     struct cairn__mac *mac;
+    /* The temp image cairn passed with the request: not the job's. */
+    int image_fd;
 };
 
 /* Records the whole process state into st; uc is the handler's ucontext.

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -77,14 +78,40 @@ static int read_exact(void *buf, size_t n)
     return 0;
 }
 
-/* Reads "CKPT <gen> <path>\n" one byte at a time (nothing beyond it), or
-   "CKPTK <gen> <path>\n" followed by the image key. */
-static int read_request(uint64_t *gen, char *path, size_t cap)
+/* One byte of the request, and the descriptor cairn attached to it, if
+   any (SCM_RIGHTS rides on the first byte of the message). */
+static ssize_t read_byte(char *c, int *fd)
+{
+    union {
+        char buf[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } u;
+    struct iovec iov = {.iov_base = c, .iov_len = 1};
+    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+                        .msg_controllen = sizeof u.buf};
+    ssize_t r = recvmsg(control_fd, &mh, MSG_CMSG_CLOEXEC);
+    struct cmsghdr *cm = r > 0 ? CMSG_FIRSTHDR(&mh) : NULL;
+    if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
+        cm->cmsg_len == CMSG_LEN(sizeof(int))) {
+        int got;
+        memcpy(&got, CMSG_DATA(cm), sizeof got);
+        if (*fd >= 0)
+            close(*fd);
+        *fd = got;
+    }
+    return r;
+}
+
+/* Reads "CKPT <gen> <name>\n" one byte at a time (nothing beyond it), or
+   "CKPTK <gen> <name>\n" followed by the image key, with the temp image's
+   descriptor attached: the writer writes that open file, never a path. */
+static int read_request(uint64_t *gen, int *image_fd)
 {
     char line[CAIRN_CONTROL_LINE_MAX];
     size_t n = 0;
+    *image_fd = -1;
     while (n + 1 < sizeof line) {
-        ssize_t r = read(control_fd, line + n, 1);
+        ssize_t r = read_byte(line + n, image_fd);
         if (r < 0 && errno == EINTR)
             continue;
         if (r <= 0)
@@ -101,11 +128,7 @@ static int read_request(uint64_t *gen, char *path, size_t cap)
         return -1;
     const char *p = line + (keyed ? 6 : 5);
     *gen = rt_parse_dec(&p);
-    if (*p++ != ' ')
-        return -1;
-    path[0] = 0;
-    rt_cat(path, cap, p);
-    return 0;
+    return *p == ' ' ? 0 : -1;
 }
 
 /* In the writer child: the MAC state goes in a page of its own mapped after
@@ -126,17 +149,17 @@ static struct cairn__mac *child_mac(void)
    of its own (writer_start): never on memory it is saving. */
 static void writer_child(void *arg)
 {
-    const char *path = arg;
+    (void)arg;
+    int fd = state->image_fd;
     uint64_t gen = writer_gen;
     rt_arch_writer_detach(&state->core);
     memcpy(state->alt_copy, (void *)state->alt_start, state->alt_size);
-    int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
     uint64_t bytes = 0;
     state->mac = child_mac();
     if (keyed && !state->mac)
         send_line("FAIL cannot map memory for the image MAC", "");
     else if (fd < 0)
-        send_line("FAIL cannot open the temp image ", path);
+        send_line("FAIL no temp image descriptor came with the request", "");
     else if (rt_write_image(state, fd, gen, &bytes) < 0)
         send_line("FAIL ", state->why);
     else
@@ -153,7 +176,7 @@ static void writer_child(void *arg)
  * stack mapped after the capture, which is not among the mappings saved;
  * the few bytes it pushed before are below the signal frame, dead stack.
  */
-static void writer_start(const char *path, uint64_t gen)
+static void writer_start(uint64_t gen)
 {
     void *stack = mmap(NULL, WRITER_STACK_SIZE, PROT_READ | PROT_WRITE,
                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
@@ -162,7 +185,7 @@ static void writer_start(const char *path, uint64_t gen)
         rt_arch_exit(0);
     }
     writer_gen = gen;
-    rt_arch_call_on_stack((char *)stack + WRITER_STACK_SIZE, writer_child, (void *)path);
+    rt_arch_call_on_stack((char *)stack + WRITER_STACK_SIZE, writer_child, NULL);
 }
 
 static void on_checkpoint(int sig, siginfo_t *si, void *uc)
@@ -171,9 +194,8 @@ static void on_checkpoint(int sig, siginfo_t *si, void *uc)
     (void)si;
     int saved_errno = errno;
     uint64_t t0 = cairn__now_ns(CLOCK_MONOTONIC);
-    static char path[CAIRN_PROC_PATH_MAX];
     uint64_t gen = 0;
-    if (read_request(&gen, path, sizeof path) < 0)
+    if (read_request(&gen, &state->image_fd) < 0)
         goto out; /* not from cairn: ignore */
     rt_signals_before_capture(); /* a pending SIGTERM is reported, not saved */
     /* A restored job still carries the restorer's mappings: drop them. */
@@ -185,13 +207,16 @@ static void on_checkpoint(int sig, siginfo_t *si, void *uc)
     }
     long pid = rt_arch_fork_writer();
     if (pid == 0)
-        writer_start(path, gen);
+        writer_start(gen);
     explicit_bzero(image_key, sizeof image_key);
     if (pid < 0)
         send_line("FAIL cannot fork the writer", "");
     else
         send_number("PAUSE ", cairn__now_ns(CLOCK_MONOTONIC) - t0);
 out:
+    if (state->image_fd >= 0) /* the writer has its own copy */
+        close(state->image_fd);
+    state->image_fd = -1;
     errno = saved_errno;
 }
 
@@ -215,6 +240,8 @@ __attribute__((constructor)) static void cairn_runtime_init(void)
     if (sodium_init() < 0)
         return;
     state = map_anon(sizeof *state);
+    if (state)
+        state->image_fd = -1;
     /* The alternate stack between two guard pages, so that it is a mapping
        of its own (writer.c substitutes its copy for it). */
     unsigned char *guarded = map_anon(ALTSTACK_SIZE + 2 * 4096);
