@@ -52,6 +52,8 @@ static const char *sec_name(unsigned type)
     case CAIRN_SEC_PROC_SIGQ:
         return "signal queue";
 #endif
+    case CAIRN_SEC_PROC_FILEID:
+        return "file ids";
     default:
         return "process";
     }
@@ -296,6 +298,22 @@ static int check_memory(cairn_image_t *img, const struct proc_records *p, char *
     return rc;
 }
 
+/* The optional file ids: at most one section, one record per file. */
+static int check_fileids(cairn_image_t *img, const struct proc_records *p, char *why,
+                         size_t len)
+{
+    int i = only_section(img, CAIRN_SEC_PROC_FILEID);
+    if (i == -2)
+        return bad(why, len, -1, CAIRN_SEC_PROC_FILEID, "more than one file-id section");
+    if (i < 0)
+        return 0;
+    uint64_t raw = cairn_image_section(img, (unsigned)i)->raw_size;
+    if (raw != p->nfiles * sizeof(struct cairn_proc_fileid))
+        return bad(why, len, i, CAIRN_SEC_PROC_FILEID, "%" PRIu64 " bytes for %" PRIu64
+                   " files", raw, p->nfiles);
+    return 0;
+}
+
 #ifdef CAIRN_SEC_PROC_SIGQ
 /* The optional task record and pending-signal queue: sizes within the
    restorer's tables and consistent with each other. */
@@ -411,6 +429,8 @@ int proc_check(cairn_image_t *img, const struct proc_records *p, char *why, size
         rc = check_files(img, p, why, len);
     if (rc == 0)
         rc = check_task(img, why, len);
+    if (rc == 0)
+        rc = check_fileids(img, p, why, len);
     return rc;
 }
 

@@ -22,6 +22,7 @@
 #define CAIRN_SEC_PROC_FILES 0x103u  /* struct cairn_proc_file[n] */
 #define CAIRN_SEC_PROC_TASK 0x104u   /* struct cairn_proc_task */
 #define CAIRN_SEC_PROC_SIGQ 0x105u   /* struct cairn_proc_siginfo[n]: pending signals */
+#define CAIRN_SEC_PROC_FILEID 0x106u /* struct cairn_proc_fileid[nfiles]: who owned each */
 
 #define CAIRN_PROC_MAGIC 0x636f7270u /* "proc" */
 #define CAIRN_PROC_VERSION 1u
@@ -138,6 +139,16 @@ struct cairn_proc_file {
     char path[CAIRN_PROC_PATH_MAX];
 };
 
+/* What each file record's file was at the checkpoint, in the order of the
+   files section (optional: older images lack it). The restorer reopens a
+   file only if it is still the same kind of object, and one it truncates or
+   appends to only if it still has the same owner. */
+struct cairn_proc_fileid {
+    uint32_t uid;            /* st_uid */
+    uint32_t mode;           /* st_mode (type and permissions) */
+    uint64_t dev, ino;       /* st_dev, st_ino (a copy in a new sandbox differs) */
+};
+
 /* Who the job is (both sections are optional: older images lack them). */
 struct cairn_proc_task {
     uint64_t pid;            /* getpid() as the job saw it */
@@ -162,6 +173,7 @@ _Static_assert(sizeof(struct cairn_proc_sigaction) == 32, "layout");
 _Static_assert(sizeof(struct cairn_proc_map) == 104, "layout");
 _Static_assert(sizeof(struct cairn_proc_task) == 32 + CAIRN_PROC_PATH_MAX, "layout");
 _Static_assert(sizeof(struct cairn_proc_siginfo) == 136, "layout");
+_Static_assert(sizeof(struct cairn_proc_fileid) == 24, "layout");
 _Static_assert(sizeof(struct cairn_proc_file) == 40 + CAIRN_PROC_PATH_MAX, "layout");
 _Static_assert(sizeof(struct cairn_proc_core) == 8 * 22 + 8 * CAIRN_PROC_AUXV_WORDS + 24 +
                    32 * CAIRN_PROC_NSIG + 16 * CAIRN_PROC_NRLIMIT + 48 + 16 +

@@ -36,6 +36,8 @@ static struct r_record *record_for(unsigned type)
         return &img.rec_task;
     case CAIRN_SEC_PROC_SIGQ:
         return &img.rec_sigq;
+    case CAIRN_SEC_PROC_FILEID:
+        return &img.rec_fileid;
     default:
         return 0;
     }
@@ -206,6 +208,15 @@ static int load_records(const char *path)
         return -1;
     }
     terminate_strings();
+    if (img.rec_fileid.present) { /* optional: older images lack it */
+        if (img.rec_fileid.len != img.core.nfiles * sizeof img.fileid[0]) {
+            r_say(path, ": the file-id section does not match the files", (char *)0);
+            return -2;
+        }
+        if ((rc = read_record("file ids", &img.rec_fileid, img.fileid, sizeof img.fileid)) < 0)
+            return rc;
+        img.have_fileid = 1;
+    }
     return 0;
 }
 

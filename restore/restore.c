@@ -59,7 +59,7 @@ void restore_main(uint64_t *sp)
     long image_fd = r_parse_dec(argv[1]);
     img.control_fd = (int)r_parse_dec(argv[2]);
     int rc = img.control_fd < 0 || image_fd < 0 ? -1 : r_load_image((int)image_fd, image_name);
-    if (rc < 0 || r_check_layout() < 0)
+    if (rc < 0 || r_check_layout() < 0 || r_check_files() < 0)
         r_exit(rc == -2 ? R_EXIT_CORRUPT : R_EXIT_FAILED);
     r_ident_load();
     r_ident_detach_self();

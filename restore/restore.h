@@ -25,7 +25,9 @@ struct r_image {
     uint64_t mem_len[CAIRN_PROC_MAX_MAPS];
     uint64_t mem_sum[CAIRN_PROC_MAX_MAPS];   /* its XXH3-64, checked as it is read */
     struct cairn_proc_file files[CAIRN_PROC_MAX_FILES];
-    struct r_record rec_core, rec_maps, rec_files, rec_task, rec_sigq;
+    struct cairn_proc_fileid fileid[CAIRN_PROC_MAX_FILES];
+    int have_fileid;                /* the optional file-id section was read */
+    struct r_record rec_core, rec_maps, rec_files, rec_task, rec_sigq, rec_fileid;
 };
 
 extern struct r_image img;
@@ -40,7 +42,10 @@ int r_load_image(int fd, const char *path);
 int r_check_layout(void);
 void r_rebuild_memory(void);
 
-/* state.c: fds, cwd, limits, timers, signals, mm fields, rseq, comm. */
+/* state.c: fds, cwd, limits, timers, signals, mm fields, rseq, comm.
+   r_check_files runs before anything changes: each file the job had open
+   can be reopened safely (0), or the restore is refused (-1, said why). */
+int r_check_files(void);
 void r_restore_files(void);
 void r_restore_process(void);
 

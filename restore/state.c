@@ -14,16 +14,27 @@
 #include "rlib.h"
 #include "sys_x86_64.h"
 
+#define O_ACCMODE 03
 #define O_CREAT 0100
 #define O_EXCL 0200
 #define O_TRUNC 01000
+#define O_NONBLOCK 04000
+#define O_NOFOLLOW 0400000
+#define F_GETFL 3
+#define F_SETFL 4
+#define S_IFMT 0170000
+#define S_IFREG 0100000
+#define S_IFDIR 0040000
+#define S_IFCHR 0020000
+#define ELOOP 40
+#define ENXIO 6
 #define F_DUPFD 0
 #define F_SETFD 2
 #define PR_SET_NAME 15
 #define PR_SET_MM 35
 #define PR_SET_MM_MAP 14
 
-struct kstat { /* x86_64 struct stat: only st_size is used */
+struct kstat { /* x86_64 struct stat */
     uint64_t dev, ino, nlink;
     uint32_t mode, uid, gid, pad0;
     uint64_t rdev;
@@ -89,17 +100,102 @@ static const char *reroot(const char *path)
     return rr.buf;
 }
 
+/*
+ * Reopening the job's files safely. Each is opened without following a
+ * symbolic link in its last component and without blocking (a FIFO planted
+ * where a file was must not hang the restore), and used only if it is still
+ * the same kind of object (regular file, directory, character device). A
+ * file the job writes to, which the restore may cut back to its length at
+ * the checkpoint, must also have the same owner as then (images that record
+ * it). A file replaced by another of the same kind and owner is used: that
+ * is what a restart in a new sandbox looks like, the store and the job's
+ * files copied there. r_check_files does all this before the restorer
+ * changes anything, so a refusal leaves the job restorable once the file is
+ * put right, and its message reaches cairn run's stderr; reopen() checks
+ * again, since the file may have changed in between.
+ */
+
+/* Opens f's file as the checks require: the fd, or a negative errno. */
+static long open_checked(const struct cairn_proc_file *f, const char *path)
+{
+    uint32_t flags = (f->open_flags & ~(O_CREAT | O_EXCL | O_TRUNC)) | O_NOFOLLOW | O_NONBLOCK;
+    return sys3(NR_open, path, flags, 0);
+}
+
+/* Why the open file is not the one recorded, or NULL. */
+static const char *mismatch(const struct cairn_proc_file *f, uint64_t i, long fd)
+{
+    struct kstat sb;
+    if (sys2(NR_fstat, fd, &sb) < 0)
+        return "cannot be examined";
+    uint32_t type = sb.mode & S_IFMT;
+    if (f->kind == CAIRN_FD_DEVICE)
+        return type == S_IFCHR ? 0 : "is no longer a character device";
+    if (type != S_IFREG && type != S_IFDIR)
+        return "is no longer a regular file or a directory (a FIFO, socket or device "
+               "now stands there)";
+    if (!img.have_fileid)
+        return 0;
+    const struct cairn_proc_fileid *id = &img.fileid[i];
+    if (type != (id->mode & S_IFMT))
+        return type == S_IFDIR ? "was a file and is now a directory"
+                               : "was a directory and is now a file";
+    if ((f->open_flags & O_ACCMODE) != 0 && sb.uid != id->uid)
+        return "has another owner than at the checkpoint: it may be another user's file, "
+               "which the restore would write to";
+    return 0;
+}
+
+/* Says why file i cannot be reopened, naming it. */
+static void refuse_file(const char *path, const char *why, long err)
+{
+    char a[24];
+    if (err == -ELOOP)
+        why = "is now a symbolic link (never followed when reopening)";
+    else if (err == -ENXIO) /* a FIFO without a reader, or a socket */
+        why = "is no longer a regular file (a FIFO or socket now stands there)";
+    if (why)
+        r_say("refusing to restore: ", path, " ", why, (char *)0);
+    else
+        r_say("refusing to restore: cannot reopen ", path, " (errno ",
+              r_dec(a, (uint64_t)-err), ")", (char *)0);
+}
+
+int r_check_files(void)
+{
+    reroot_init();
+    for (uint64_t i = 0; i < img.core.nfiles; i++) {
+        const struct cairn_proc_file *f = &img.files[i];
+        if (f->kind != CAIRN_FD_FILE && f->kind != CAIRN_FD_DEVICE)
+            continue;
+        const char *path = reroot(f->path);
+        long fd = open_checked(f, path);
+        const char *why = fd < 0 ? 0 : mismatch(f, i, fd);
+        if (fd >= 0)
+            sys1(NR_close, fd);
+        if (fd < 0 || why) {
+            refuse_file(path, why, fd);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 /* Reopens a regular file or device, rolling back a file the job was
    appending to, and warning about one that is now shorter. */
-static void reopen(const struct cairn_proc_file *f)
+static void reopen(const struct cairn_proc_file *f, uint64_t i)
 {
     char a[24], b[24];
     const char *path = reroot(f->path);
-    long fd = sys3(NR_open, path, f->open_flags & ~(O_CREAT | O_EXCL | O_TRUNC), 0);
-    if (fd < 0)
-        r_fail(path, fd);
+    long fd = open_checked(f, path);
+    const char *why = fd < 0 ? 0 : mismatch(f, i, fd);
+    if (fd < 0 || why) {
+        refuse_file(path, why ? why : "changed while the restore ran", fd);
+        r_fail(path, fd < 0 ? fd : -1);
+    }
+    sys3(NR_fcntl, fd, F_SETFL, f->open_flags); /* O_NONBLOCK only as the job had it */
     struct kstat sb;
-    if (f->kind == CAIRN_FD_FILE && sys2(NR_fstat, fd, &sb) == 0 && (sb.mode & 0170000) == 0100000) {
+    if (f->kind == CAIRN_FD_FILE && sys2(NR_fstat, fd, &sb) == 0 && (sb.mode & S_IFMT) == S_IFREG) {
         if ((uint64_t)sb.size < f->size)
             r_say("warning: ", path, " is shorter (", r_dec(a, (uint64_t)sb.size),
                   " bytes) than at the checkpoint (", r_dec(b, f->size),
@@ -119,11 +215,10 @@ static void reopen(const struct cairn_proc_file *f)
 
 void r_restore_files(void)
 {
-    reroot_init(); /* before clear_fd_table: says so on cairn run's stderr */
-    clear_fd_table();
+    clear_fd_table(); /* r_check_files decided on re-rooting, while stderr was open */
     for (uint64_t i = 0; i < img.core.nfiles; i++)
         if (img.files[i].kind == CAIRN_FD_FILE || img.files[i].kind == CAIRN_FD_DEVICE)
-            reopen(&img.files[i]);
+            reopen(&img.files[i], i);
     for (uint64_t i = 0; i < img.core.nfiles; i++)
         if (img.files[i].kind == CAIRN_FD_DUP)
             sys2(NR_dup2, img.files[i].dup_of, img.files[i].fd);

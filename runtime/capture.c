@@ -198,8 +198,8 @@ static int find_dup(struct rt_state *st, unsigned n, const struct stat *sb,
 {
     for (unsigned i = 0; i < n; i++) {
         const struct cairn_proc_file *g = &st->files[i];
-        if (g->kind == CAIRN_FD_FILE && st->file_dev[i] == sb->st_dev &&
-            st->file_ino[i] == sb->st_ino && g->offset == f->offset &&
+        if (g->kind == CAIRN_FD_FILE && st->file_id[i].dev == sb->st_dev &&
+            st->file_id[i].ino == sb->st_ino && g->offset == f->offset &&
             g->open_flags == f->open_flags)
             return g->fd;
     }
@@ -215,6 +215,8 @@ static int classify_fd(struct rt_state *st, struct cairn_proc_file *f, int fd)
         return refuse(st, num, ": cannot stat", "");
     f->open_flags = (uint32_t)fcntl(fd, F_GETFL);
     f->fd_flags = (uint32_t)fcntl(fd, F_GETFD);
+    st->file_id[f - st->files] = (struct cairn_proc_fileid){
+        .uid = sb.st_uid, .mode = sb.st_mode, .dev = sb.st_dev, .ino = sb.st_ino};
     if (S_ISREG(sb.st_mode) || S_ISDIR(sb.st_mode)) {
         size_t len = rt_strlen(f->path);
         if (f->path[0] != '/' || (len > 10 && rt_streq(f->path + len - 10, " (deleted)")))
@@ -227,8 +229,6 @@ static int classify_fd(struct rt_state *st, struct cairn_proc_file *f, int fd)
             ((f->open_flags & O_APPEND) || f->offset == f->size))
             f->flags |= CAIRN_FILEF_APPENDING;
         unsigned n = (unsigned)(f - st->files);
-        st->file_dev[n] = sb.st_dev;
-        st->file_ino[n] = sb.st_ino;
         f->dup_of = find_dup(st, n, &sb, f);
         f->kind = f->dup_of >= 0 ? CAIRN_FD_DUP : CAIRN_FD_FILE;
         return 0;

@@ -22,7 +22,7 @@ struct rt_state {
     struct cairn_proc_core core;
     struct cairn_proc_map maps[CAIRN_PROC_MAX_MAPS];
     struct cairn_proc_file files[CAIRN_PROC_MAX_FILES];
-    uint64_t file_dev[CAIRN_PROC_MAX_FILES], file_ino[CAIRN_PROC_MAX_FILES];
+    struct cairn_proc_fileid file_id[CAIRN_PROC_MAX_FILES];
     char text[RT_MAPS_TEXT];          /* /proc/self/maps and friends */
     char why[512];                    /* reason for a refusal or failure */
     /* The handler's alternate stack holds the signal frame, and the writer

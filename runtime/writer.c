@@ -71,6 +71,9 @@ int rt_write_image(struct rt_state *st, int fd, uint64_t generation, uint64_t *b
         rc = section(&w, CAIRN_SEC_PROC_FILES, 0, st->files,
                      st->core.nfiles * sizeof st->files[0]);
     if (rc == 0)
+        rc = section(&w, CAIRN_SEC_PROC_FILEID, 0, st->file_id,
+                     st->core.nfiles * sizeof st->file_id[0]);
+    if (rc == 0)
         rc = rt_ident_write(&w);
     if (rc < 0)
         return fail(st, "cannot write the image header sections", rc);
