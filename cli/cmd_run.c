@@ -38,7 +38,7 @@
 
 static const char usage_text[] =
     "usage: cairn run [--store DIR] [--interval SECONDS] [--exit-code N]\n"
-    "                 [--signal SIG] [--key FILE] [--verbose] -- PROG [ARGS...]\n"
+    "                 [--signal SIG] [--key FILE] [--fresh] [--verbose] -- PROG [ARGS...]\n"
     "\n"
     "Runs PROG with transparent checkpointing, or, when the store holds a\n"
     "valid image, restores the job from the newest one. Default store:\n"
@@ -46,6 +46,9 @@ static const char usage_text[] =
     "it; 'cairn checkpoint' (SIGUSR1) checkpoints it and lets it go on.\n"
     "With --key FILE (or $CAIRN_KEY_FILE; \"default\": the per-user key) every\n"
     "image carries a MAC, and only images whose MAC checks are restored.\n"
+    "An image records its command line and the program's (and script's)\n"
+    "contents: a rerun with another command or an edited program refuses to\n"
+    "resume it; --fresh renames the store's images *.old and starts afresh.\n"
     "\n"
     "Exit status: the job's own status (128+N if it died of signal N); N\n"
     "after a periodic checkpoint with --exit-code N; 128+SIG after a\n"
@@ -57,6 +60,7 @@ static const char usage_text[] =
 static const struct cli_opt opts[] = {
     {"store", 's', 1}, {"interval", 'i', 1}, {"exit-code", 'e', 1},
     {"signal", 0, 1},  {"verbose", 'v', 0},  {"help", 'h', 0}, {"key", 0, 1},
+    {"fresh", 0, 0},
     {NULL, 0, 0}};
 
 /* libcairn's signal names; cairn run keeps SIGUSR1 (cairn checkpoint),
@@ -99,6 +103,8 @@ static int parse_args(struct run_ctx *r, int argc, char **argv)
             r->key_file = val;
         } else if (!strcmp(name, "verbose")) {
             r->verbose = 1;
+        } else if (!strcmp(name, "fresh")) {
+            r->fresh = 1;
         }
     }
     /* The program and its arguments: everything from the first positional. */

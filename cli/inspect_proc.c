@@ -12,6 +12,7 @@
 #include "image_format.h"
 #include "inspect.h"
 #include "proc_check.h"
+#include "run.h"
 
 /* Loads the records; prints nothing. 0 or < 0 with why. */
 static int load(const struct image_scan *s, struct proc_records *p, char *why, size_t len)
@@ -119,6 +120,30 @@ static void files_text(const struct proc_records *p)
     }
 }
 
+/* The job record (cairn run's command line), if the image has one. */
+static const struct cairn_proc_job *job_record(const struct image_scan *s)
+{
+    static struct cairn_proc_job j;
+    int i = cairn_image_find(s->img, CAIRN_SEC_PROC_JOB, NULL);
+    if (i < 0 || cairn_image_read(s->img, (unsigned)i, &j, sizeof j) < 0 ||
+        j.argv_len > sizeof j.argv || !memchr(j.exe, 0, sizeof j.exe) ||
+        !memchr(j.script, 0, sizeof j.script))
+        return NULL;
+    return &j;
+}
+
+static void job_text(const char *indent, const struct image_scan *s)
+{
+    const struct cairn_proc_job *j = job_record(s);
+    char cmd[CAIRN_PROC_ARGV_MAX + 1];
+    if (!j)
+        return;
+    run_ident_command(j, cmd, sizeof cmd);
+    printf("%scommand     ", indent);
+    print_name(stdout, cmd);
+    putchar('\n');
+}
+
 void inspect_proc_text(const struct image_scan *s, int full)
 {
     const char *indent = full ? "" : "    ";
@@ -135,7 +160,9 @@ void inspect_proc_text(const struct image_scan *s, int full)
         print_name(stdout, comm);
         printf(", %" PRIu64 " mappings (%" PRIu64 " saved, %s), %" PRIu64 " fds\n", p.nmaps,
                nsaved, sz, p.nfiles);
+        job_text(indent, s);
     } else {
+        job_text(indent, s);
         core_text(indent, &p);
         maps_text(&p);
         files_text(&p);
@@ -219,6 +246,14 @@ void inspect_proc_json(struct json *j, const struct image_scan *s)
     if (load(s, &p, why, sizeof why) < 0) {
         json_str(j, "error", why);
     } else {
+        const struct cairn_proc_job *job = job_record(s);
+        if (job) {
+            char cmd[CAIRN_PROC_ARGV_MAX + 1];
+            run_ident_command(job, cmd, sizeof cmd);
+            json_str(j, "command", cmd);
+            json_str(j, "program", job->exe);
+            json_str(j, "script", job->script[0] ? job->script : NULL);
+        }
         core_json(j, &p);
         maps_json(j, &p);
         files_json(j, &p);

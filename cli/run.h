@@ -11,6 +11,7 @@
 #include <sys/types.h>
 
 #include "cairn_store.h"
+#include "process_format.h"
 
 /* Exit statuses of `cairn run` besides the job's own. */
 #define RUN_EXIT_CANNOT_CHECKPOINT 126
@@ -33,7 +34,9 @@ struct run_ctx {
     int verbose;
     const char *key_file;       /* --key, else $CAIRN_KEY_FILE; NULL: none */
     char **prog_argv;
+    int fresh;                  /* --fresh: set the old images aside */
     /* state */
+    struct cairn_proc_job ident; /* who this job is (run_ident.c) */
     char store_abs[PATH_MAX];
     struct cairn__store store;
     int keyed;                  /* images are written with and need a MAC */
@@ -87,6 +90,18 @@ int run_ns_job_status(int *st);
 int run_ns_kill(pid_t job, int sig);
 /* Lets the init exit, which ends whatever is left in the namespace. */
 void run_ns_close(void);
+
+/* run_ident.c: the job's identity (command line, program, script). */
+/* Finds PROG on $PATH like execvp: 0 and its path, or -1. */
+int run_find_program(const char *prog, char *out, size_t len);
+/* Fills r->ident for r->prog_argv. */
+void run_ident_compute(struct run_ctx *r);
+/* 0 if an image of `was` may be resumed as `now`, else CAIRN_EMISMATCH
+   with why saying what differs. */
+int run_ident_compare(const struct cairn_proc_job *was, const struct cairn_proc_job *now,
+                      char *why, size_t len);
+/* The command line as one line of text. */
+void run_ident_command(const struct cairn_proc_job *j, char *buf, size_t len);
 
 /* run_job.c: supervises the job until the end; returns cairn's status. */
 int run_supervise(struct run_ctx *r);

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/timerfd.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -161,8 +162,21 @@ static void stop_signal(struct run_ctx *r, int sig)
     request(r, RUN_STOP);
 }
 
+/* The answer to every HELLO (a program the job execs says it again): who
+   the job is, which the runtime saves in its images (format/control.h). */
+static void send_identity(struct run_ctx *r)
+{
+    char head[32];
+    int n = snprintf(head, sizeof head, "JOB %zu\n", sizeof r->ident);
+    struct iovec iov[2] = {{head, (size_t)n}, {&r->ident, sizeof r->ident}};
+    struct msghdr mh = {.msg_iov = iov, .msg_iovlen = 2};
+    sendmsg(r->ctl, &mh, MSG_NOSIGNAL);
+}
+
 static int handle_line(struct run_ctx *r, char *line)
 {
+    if (!strncmp(line, "HELLO ", 6))
+        send_identity(r);
     if (!strncmp(line, "HELLO ", 6) || !strcmp(line, "RESTORED")) {
         if (line[0] == 'R' && cli_env()->verbose >= 0)
             fprintf(stderr, "cairn: job restored from generation %" PRIu64 "\n", r->image_gen);

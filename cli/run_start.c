@@ -22,6 +22,22 @@
 #include "proc_check.h"
 #include "run.h"
 
+/* The image is of this job (run_ident.c); images without the record (older
+   cairn) are taken as they are. */
+static int check_identity(struct run_ctx *r, cairn_image_t *img, char *why, size_t why_len)
+{
+    static struct cairn_proc_job was;
+    int i = cairn_image_find(img, CAIRN_SEC_PROC_JOB, NULL);
+    if (i < 0)
+        return 0;
+    int rc = cairn_image_read(img, (unsigned)i, &was, sizeof was);
+    if (rc < 0) {
+        snprintf(why, why_len, "%s", cairn_image_error(img));
+        return rc;
+    }
+    return run_ident_compare(&was, &r->ident, why, why_len);
+}
+
 /*
  * The store policy's check of one generation (lib/pick.c), on the very
  * descriptor the restorer will read: its structure, in a keyed run its MAC
@@ -59,6 +75,8 @@ static int check_image(void *ctx, uint64_t gen, int fd, char *why, size_t why_le
     }
     if (rc == 0 && (rc = proc_check_image(img, why, why_len)) < 0)
         rc = CAIRN_ECORRUPT;
+    if (rc == 0)
+        rc = check_identity(r, img, why, why_len);
     cairn_image_close(img);
     return rc;
 }
@@ -85,24 +103,6 @@ void run_drop_image(struct run_ctx *r)
         close(r->image_fd);
     r->image_fd = -1;
     r->image_name[0] = 0;
-}
-
-/* Finds PROG on $PATH like execvp. */
-static int find_program(const char *prog, char *out, size_t len)
-{
-    if (strchr(prog, '/')) {
-        snprintf(out, len, "%s", prog);
-        return access(out, X_OK);
-    }
-    const char *path = getenv("PATH");
-    for (const char *p = path ? path : "/usr/bin:/bin"; *p;) {
-        const char *colon = strchrnul(p, ':');
-        snprintf(out, len, "%.*s/%s", (int)(colon - p), p, prog);
-        if (access(out, X_OK) == 0)
-            return 0;
-        p = *colon ? colon + 1 : colon;
-    }
-    return -1;
 }
 
 /* 1 if path is an ELF executable without an interpreter (static). */
@@ -179,7 +179,7 @@ static int pick(struct run_ctx *r)
         return -CLI_EXIT_ERROR;
     if (found == 0) {
         char prog[PATH_MAX];
-        if (find_program(r->prog_argv[0], prog, sizeof prog) < 0) {
+        if (run_find_program(r->prog_argv[0], prog, sizeof prog) < 0) {
             cli_error("run", "%s: program not found", r->prog_argv[0]);
             return -RUN_EXIT_NOT_FOUND;
         }
@@ -247,10 +247,23 @@ static int load_key(struct run_ctx *r)
     return 0;
 }
 
+/* --fresh: every generation is renamed *.old, kept but never restored. */
+static void set_all_aside(struct run_ctx *r)
+{
+    uint64_t *gens = NULL;
+    size_t n = 0;
+    if (cairn__store_generations(&r->store, &gens, &n) < 0)
+        return;
+    for (size_t i = 0; i < n; i++)
+        cairn__store_set_aside(&r->store, gens[i], ".old", "cairn run --fresh");
+    free(gens);
+}
+
 int run_main(struct run_ctx *r)
 {
     if (load_key(r) < 0)
         return CLI_EXIT_ERROR;
+    run_ident_compute(r);
     int rc = cairn__store_open(&r->store, r->store_dir, r->verbose);
     if (rc < 0) {
         cli_error("run", "cannot open the store %s: %s", r->store_dir, cairn_strerror(rc));
@@ -261,6 +274,8 @@ int run_main(struct run_ctx *r)
         cairn__store_close(&r->store);
         return CLI_EXIT_ERROR;
     }
+    if (r->fresh)
+        set_all_aside(r);
     rc = start(r);
     unlinkat(r->store.dirfd, RUN_PID_FILE, 0);
     run_drop_image(r);

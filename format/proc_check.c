@@ -54,6 +54,8 @@ static const char *sec_name(unsigned type)
 #endif
     case CAIRN_SEC_PROC_FILEID:
         return "file ids";
+    case CAIRN_SEC_PROC_JOB:
+        return "job";
     default:
         return "process";
     }
@@ -298,6 +300,28 @@ static int check_memory(cairn_image_t *img, const struct proc_records *p, char *
     return rc;
 }
 
+/* The optional job identity: one record, its strings terminated. */
+static int check_job(cairn_image_t *img, char *why, size_t len)
+{
+    int i = only_section(img, CAIRN_SEC_PROC_JOB);
+    if (i == -2)
+        return bad(why, len, -1, CAIRN_SEC_PROC_JOB, "more than one job section");
+    if (i < 0)
+        return 0;
+    static struct cairn_proc_job j;
+    if (cairn_image_section(img, (unsigned)i)->raw_size != sizeof j)
+        return bad(why, len, i, CAIRN_SEC_PROC_JOB, "not a job record of this version");
+    int rc = cairn_image_read(img, (unsigned)i, &j, sizeof j);
+    if (rc < 0) {
+        bad(why, len, i, CAIRN_SEC_PROC_JOB, "%s", cairn_image_error(img));
+        return rc;
+    }
+    if (j.argv_len > sizeof j.argv || (j.argv_len && j.argv[j.argv_len - 1]) ||
+        !terminated(j.exe, sizeof j.exe) || !terminated(j.script, sizeof j.script))
+        return bad(why, len, i, CAIRN_SEC_PROC_JOB, "command line or paths not terminated");
+    return 0;
+}
+
 /* The optional file ids: at most one section, one record per file. */
 static int check_fileids(cairn_image_t *img, const struct proc_records *p, char *why,
                          size_t len)
@@ -431,6 +455,8 @@ int proc_check(cairn_image_t *img, const struct proc_records *p, char *why, size
         rc = check_task(img, why, len);
     if (rc == 0)
         rc = check_fileids(img, p, why, len);
+    if (rc == 0)
+        rc = check_job(img, why, len);
     return rc;
 }
 

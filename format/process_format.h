@@ -23,6 +23,7 @@
 #define CAIRN_SEC_PROC_TASK 0x104u   /* struct cairn_proc_task */
 #define CAIRN_SEC_PROC_SIGQ 0x105u   /* struct cairn_proc_siginfo[n]: pending signals */
 #define CAIRN_SEC_PROC_FILEID 0x106u /* struct cairn_proc_fileid[nfiles]: who owned each */
+#define CAIRN_SEC_PROC_JOB 0x107u    /* struct cairn_proc_job: the command cairn run ran */
 
 #define CAIRN_PROC_MAGIC 0x636f7270u /* "proc" */
 #define CAIRN_PROC_VERSION 1u
@@ -149,6 +150,22 @@ struct cairn_proc_fileid {
     uint64_t dev, ino;       /* st_dev, st_ino (a copy in a new sandbox differs) */
 };
 
+/* The job as `cairn run` started it (optional: older images lack it). A
+   rerun restores the image only if its command line is the same and the
+   program, and an interpreter's script, have the same contents. Paths are
+   shown, not compared: a scheduler may restart the job in a new sandbox. */
+#define CAIRN_PROC_ARGV_MAX 4096u
+struct cairn_proc_job {
+    uint64_t argc;                  /* arguments in argv */
+    uint64_t argv_len;              /* bytes of argv used, each argument NUL-ended */
+    uint64_t exe_size, exe_hash;    /* the program: size, cairn_ident hash */
+    uint64_t script_size, script_hash; /* an interpreter's script (0, 0: none) */
+    uint64_t reserved[2];
+    char exe[CAIRN_PROC_PATH_MAX];  /* where the program was found */
+    char script[CAIRN_PROC_PATH_MAX]; /* the script's argument ("": none) */
+    char argv[CAIRN_PROC_ARGV_MAX]; /* the command line */
+};
+
 /* Who the job is (both sections are optional: older images lack them). */
 struct cairn_proc_task {
     uint64_t pid;            /* getpid() as the job saw it */
@@ -174,6 +191,8 @@ _Static_assert(sizeof(struct cairn_proc_map) == 104, "layout");
 _Static_assert(sizeof(struct cairn_proc_task) == 32 + CAIRN_PROC_PATH_MAX, "layout");
 _Static_assert(sizeof(struct cairn_proc_siginfo) == 136, "layout");
 _Static_assert(sizeof(struct cairn_proc_fileid) == 24, "layout");
+_Static_assert(sizeof(struct cairn_proc_job) == 64 + 2 * CAIRN_PROC_PATH_MAX + CAIRN_PROC_ARGV_MAX,
+               "layout");
 _Static_assert(sizeof(struct cairn_proc_file) == 40 + CAIRN_PROC_PATH_MAX, "layout");
 _Static_assert(sizeof(struct cairn_proc_core) == 8 * 22 + 8 * CAIRN_PROC_AUXV_WORDS + 24 +
                    32 * CAIRN_PROC_NSIG + 16 * CAIRN_PROC_NRLIMIT + 48 + 16 +

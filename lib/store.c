@@ -432,10 +432,16 @@ int cairn__store_commit(struct cairn__store *s, struct cairn__pending *p, unsign
 
 void cairn__store_quarantine(struct cairn__store *s, uint64_t gen, const char *why)
 {
+    cairn__store_set_aside(s, gen, ".corrupt", why);
+}
+
+void cairn__store_set_aside(struct cairn__store *s, uint64_t gen, const char *suffix,
+                            const char *why)
+{
     char name[64], aside[80];
     wait_pruner(s);
     cairn__store_name(gen, name, sizeof name);
-    snprintf(aside, sizeof aside, "%s.corrupt", name);
+    snprintf(aside, sizeof aside, "%s%s", name, suffix);
     if (renameat(s->dirfd, name, s->dirfd, aside) == 0) {
         fsync(s->dirfd);
         cairn__log(s->verbosity, CAIRN_LOG_INFO, "%s/%s: set aside as %s (%s)", s->path, name,

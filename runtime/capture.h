@@ -33,6 +33,9 @@ struct rt_state {
     struct cairn__mac *mac;
     /* The temp image cairn passed with the request: not the job's. */
     int image_fd;
+    /* Who the job is, as cairn run sent it after HELLO; saved in images. */
+    struct cairn_proc_job job;
+    int have_job;
 };
 
 /* Records the whole process state into st; uc is the handler's ucontext.

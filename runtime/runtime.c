@@ -21,6 +21,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -220,6 +221,29 @@ out:
     errno = saved_errno;
 }
 
+/* cairn run's answer to HELLO: "JOB <n>\n" and the job's identity record
+   (format/control.h). Waits at most a few seconds; without it the job runs
+   and its images just lack the record. */
+static void read_identity(void)
+{
+    struct pollfd p = {.fd = control_fd, .events = POLLIN};
+    char line[32];
+    size_t n = 0;
+    while (n + 1 < sizeof line) {
+        if (poll(&p, 1, 10000) != 1 || read(control_fd, line + n, 1) != 1)
+            return;
+        if (line[n] == '\n')
+            break;
+        n++;
+    }
+    line[n] = 0;
+    const char *q = line + 4;
+    if (!rt_startswith(line, "JOB ") || rt_parse_dec(&q) != sizeof state->job ||
+        read_exact(&state->job, sizeof state->job) < 0)
+        return;
+    state->have_job = 1;
+}
+
 static void *map_anon(size_t size)
 {
     void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -262,5 +286,13 @@ __attribute__((constructor)) static void cairn_runtime_init(void)
         return;
     control_fd = fd;
     rt_signals_init(fd); /* SIGTERM/SIGINT: checkpoint, then stop (signals.c) */
+    /* The checkpoint signal waits until the answer is read: its handler
+       reads the channel too. */
+    sigset_t ckpt, old;
+    sigemptyset(&ckpt);
+    sigaddset(&ckpt, CAIRN_CKPT_SIGNAL);
+    sigprocmask(SIG_BLOCK, &ckpt, &old);
     send_number("HELLO ", (uint64_t)getpid());
+    read_identity();
+    sigprocmask(SIG_SETMASK, &old, NULL);
 }

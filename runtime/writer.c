@@ -73,6 +73,8 @@ int rt_write_image(struct rt_state *st, int fd, uint64_t generation, uint64_t *b
     if (rc == 0)
         rc = section(&w, CAIRN_SEC_PROC_FILEID, 0, st->file_id,
                      st->core.nfiles * sizeof st->file_id[0]);
+    if (rc == 0 && st->have_job)
+        rc = section(&w, CAIRN_SEC_PROC_JOB, 0, &st->job, sizeof st->job);
     if (rc == 0)
         rc = rt_ident_write(&w);
     if (rc < 0)

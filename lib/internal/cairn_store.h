@@ -60,6 +60,10 @@ int cairn__store_pick(struct cairn__store *s, cairn__pick_check check, void *ctx
                       uint64_t *gen, int *fd);
 /* Moves a generation that failed verification aside, keeping it for study. */
 void cairn__store_quarantine(struct cairn__store *s, uint64_t gen, const char *why);
+/* Renames a generation to its name + suffix (".corrupt", ".old"): kept,
+   never read as an image, not counted towards keep. */
+void cairn__store_set_aside(struct cairn__store *s, uint64_t gen, const char *suffix,
+                            const char *why);
 /* Removes every generation and writes the "finished" marker. */
 int cairn__store_finish(struct cairn__store *s, const char *summary);
 /* Name of generation gen's file, relative to the store. */
