@@ -135,7 +135,7 @@ static int usable(Store *s)
         return 0;
     }
     if (!s->c || s->state == ST_CLOSED) {
-        raise_error(CAIRN_ESTATE, s, s->c ? "the store is closed" : "the store is not open");
+        raise_error(CAIRN_ESTATE, s, s->owner ? "the store is closed" : "the store is not open");
         return 0;
     }
     return 1;
