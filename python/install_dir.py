@@ -28,8 +28,10 @@ def main():
         pass
     for path in candidates:
         real = os.path.realpath(path) if path else ""
-        if real.startswith(prefix + os.sep) and os.path.basename(real) in (
-                "site-packages", "dist-packages"):
+        # PREFIX/lib/..., not PREFIX/local/lib/... (/usr/local is not /usr)
+        if real.startswith(prefix + os.sep) and \
+                os.path.relpath(real, prefix).split(os.sep)[0] in ("lib", "lib64") and \
+                os.path.basename(real) in ("site-packages", "dist-packages"):
             print(path)
             return
     ver = f"python{sys.version_info[0]}.{sys.version_info[1]}"
