@@ -6,7 +6,7 @@ of its main loop, and gets atomic, checksummed checkpoints on an interval
 (HTCondor eviction, Slurm preemption). The next run of the same program
 restores the newest valid checkpoint and goes on from there.
 
-    import cairn, numpy as np
+    import sys, numpy as np, cairn
 
     with cairn.open("job.ckpt") as store:          # a directory, created
         x = store.protect("x", np.zeros(1_000_000))  # restored in place

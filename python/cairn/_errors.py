@@ -19,6 +19,8 @@ class Error(Exception):
     stderr which file, region or section failed, unless CAIRN_QUIET is set.
     """
 
+    __module__ = "cairn"  # it is cairn.Error to its users (and to pickle)
+
     def __init__(self, code, message=None, path=None, hint=None):
         code = int(code)
         if message is None:

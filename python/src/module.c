@@ -600,18 +600,34 @@ static PyObject *Store_protect(PyObject *self, PyObject *args)
     return obj;
 }
 
+/* Adds a note (PEP 678) to the exception being raised, keeping its type,
+   so that `except pickle.PicklingError` still works and the traceback says
+   which region it was. */
+static void add_note(PyObject *note)
+{
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);
+    PyErr_NormalizeException(&type, &value, &tb);
+    if (value && note) {
+        if (tb)
+            PyException_SetTraceback(value, tb);
+        PyObject *r = PyObject_CallMethod(value, "add_note", "O", note);
+        if (r)
+            Py_DECREF(r);
+        else
+            PyErr_Clear();
+    }
+    Py_XDECREF(note);
+    PyErr_Restore(type, value, tb);
+}
+
 /* Pickles one object: a new bytes object, or NULL with the exception set. */
-static PyObject *pickle_one(PyObject *name, PyObject *obj)
+static PyObject *pickle_one(Store *s, PyObject *name, PyObject *obj)
 {
     PyObject *b = PyObject_CallFunction(pickle_dumps, "Oi", obj, PICKLE_PROTOCOL);
     if (!b) {
-        PyObject *type, *value, *tb;
-        PyErr_Fetch(&type, &value, &tb);
-        PyErr_Format(PyExc_TypeError, "cannot pickle the object protected as %R: %S", name,
-                     value ? value : Py_None);
-        Py_XDECREF(type);
-        Py_XDECREF(value);
-        Py_XDECREF(tb);
+        add_note(PyUnicode_FromFormat("cairn: cannot pickle the object protected as %R in %R",
+                                      name, s->path ? s->path : Py_None));
         return NULL;
     }
     if (!PyBytes_Check(b)) {
@@ -633,7 +649,7 @@ static PyObject *Store_protect_object(PyObject *self, PyObject *args)
         return NULL;
     /* Pickle once now, so that an object that cannot be pickled fails here
        and not at the first checkpoint, hours later. */
-    PyObject *trial = pickle_one(name, obj);
+    PyObject *trial = pickle_one(s, name, obj);
     if (!trial)
         return NULL;
     Py_DECREF(trial);
@@ -686,12 +702,13 @@ static PyObject *Store_restore(PyObject *self, PyObject *unused)
     }
     s->state = ST_READY;
     s->restored = rc == CAIRN_RESTORED;
-    PyObject *err = NULL; /* the first failure, kept while the rest are freed */
+    /* The first failure is kept while the rest is freed. */
+    PyObject *etype = NULL, *evalue = NULL, *etb = NULL;
     for (Py_ssize_t i = 0; i < s->n; i++) {
         struct region *r = s->regions[i];
         if (r->kind != K_OBJECT)
             continue;
-        if (s->restored && !err) {
+        if (s->restored && !etype) {
             PyObject *mv = PyMemoryView_FromMemory(r->ptr ? (char *)r->ptr : (char *)"",
                                                    (Py_ssize_t)r->size, PyBUF_READ);
             PyObject *v = mv ? PyObject_CallFunctionObjArgs(pickle_loads, mv, NULL) : NULL;
@@ -699,25 +716,18 @@ static PyObject *Store_restore(PyObject *self, PyObject *unused)
             if (v) {
                 SETREF(r->obj, v);
             } else {
-                PyObject *type, *value, *tb;
-                PyErr_Fetch(&type, &value, &tb);
-                err = PyUnicode_FromFormat("cannot unpickle the object protected as %R: %S",
-                                           r->name, value ? value : Py_None);
-                Py_XDECREF(type);
-                Py_XDECREF(value);
-                Py_XDECREF(tb);
-                if (!err)
-                    err = Py_None, Py_INCREF(err);
+                add_note(PyUnicode_FromFormat("cairn: cannot unpickle the object protected as "
+                                              "%R from %R",
+                                              r->name, s->path ? s->path : Py_None));
+                PyErr_Fetch(&etype, &evalue, &etb);
             }
         }
         free(r->ptr);
         r->ptr = NULL;
         r->size = 0;
     }
-    if (err) {
-        if (err != Py_None)
-            PyErr_SetObject(PyExc_RuntimeError, err);
-        Py_DECREF(err);
+    if (etype) {
+        PyErr_Restore(etype, evalue, etb);
         return NULL;
     }
     return PyLong_FromLong(rc);
@@ -730,7 +740,7 @@ static int prepare(Store *s)
         struct region *r = s->regions[i];
         if (r->kind != K_OBJECT)
             continue;
-        PyObject *b = pickle_one(r->name, r->obj);
+        PyObject *b = pickle_one(s, r->name, r->obj);
         if (!b)
             return -1;
         char *p;
