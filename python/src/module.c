@@ -799,13 +799,16 @@ static PyObject *Store_step(PyObject *self, PyObject *unused)
     /* A checkpoint is due and stays due: pickle, then let libcairn write. */
     if (prepare(s) < 0)
         return NULL;
-    uint64_t failed = sig > 0 ? failed_count(s) : 0;
+    uint64_t failed = failed_count(s);
     int rc = cairn_step(s->c);
     if (rc == CAIRN_EXIT_REQUESTED) {
         if (!s->exit_on_signal)
             return PyLong_FromLong(rc);
-        char why[64];
-        snprintf(why, sizeof why, "signal %d: %s", sig > 0 ? sig : 0,
+        /* sig is 0 only if the signal came after the test above */
+        char why[64], name[32] = "exit signal";
+        if (sig > 0)
+            snprintf(name, sizeof name, "signal %d", sig);
+        snprintf(why, sizeof why, "%s: %s", name,
                  failed_count(s) == failed ? "checkpoint written" : "checkpoint FAILED");
         return leave(s, cairn_py_signal_status(s->c, sig), why);
     }
