@@ -712,6 +712,35 @@ class TestEnvironment(Base):
         self.assertIn('ignoring CAIRN_STEPS="many"', r.stderr)
         self.assertEqual(r.stdout, "every 3 steps\n")
 
+    def test_key_file(self):
+        """CAIRN_KEY_FILE=default: images authenticated with the user's key;
+        another user's key cannot restore them; key_file= names a key."""
+        job = """
+            import cairn, sys
+            with cairn.open("s.ckpt") as s:
+                s.protect_object("x", 0)
+                try:
+                    s.restore()
+                except cairn.Error as e:
+                    sys.exit(3 if e.code == cairn.EAUTH else 4)
+                s["x"] += 42
+                s.checkpoint()
+        """
+        homes = [os.path.join(self.dir, h) for h in ("h1", "h2")]
+        for h in homes:
+            os.mkdir(h)
+        r = self.child(job, env={"HOME": homes[0], "CAIRN_KEY_FILE": "default"})
+        self.assertEqual(r.returncode, 0, r.stderr)
+        key = os.path.join(homes[0], ".config", "cairn", "key")
+        self.assertTrue(os.path.isfile(key), r.stderr)
+        r = self.child(job, env={"HOME": homes[1], "CAIRN_KEY_FILE": "default"})
+        self.assertEqual(r.returncode, 3, r.stderr)
+        self.assertIn("MAC mismatch", r.stderr)
+        with cairn.open(self.path, key_file=key) as s:
+            s.protect_object("x", 0)
+            self.assertEqual(s.restore(), cairn.RESTORED)
+            self.assertEqual(s["x"], 42)
+
     def test_exit_code_self_checkpoint(self):
         """CAIRN_EXIT_CODE: exit after the periodic checkpoint, as SystemExit."""
         job = LOOP_JOB.format(opts="")
