@@ -36,6 +36,9 @@
    pickled object are written without an extra copy. */
 #define PICKLE_PROTOCOL 5
 
+/* Parameters the CPython calling conventions impose. */
+#define UNUSED __attribute__((unused))
+
 /* Py_SETREF is not in the limited API. */
 #define SETREF(dst, src)          \
     do {                          \
@@ -371,7 +374,7 @@ static void Store_dealloc(PyObject *self)
     Py_DECREF(tp);
 }
 
-static PyObject *Store_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+static PyObject *Store_new(PyTypeObject *type, UNUSED PyObject *args, UNUSED PyObject *kwds)
 {
     allocfunc alloc = (allocfunc)PyType_GetSlot(type, Py_tp_alloc);
     Store *s = (Store *)alloc(type, 0);
@@ -497,7 +500,7 @@ static int Store_init(PyObject *self, PyObject *args, PyObject *kwds)
 }
 
 /* Checks a region name and returns its UTF-8 form, or NULL. */
-static const char *region_name(Store *s, PyObject *name)
+static const char *region_name(PyObject *name)
 {
     if (!PyUnicode_Check(name)) {
         PyErr_Format(PyExc_TypeError, "region name must be a str, not %R", name);
@@ -549,7 +552,7 @@ static PyObject *Store_protect(PyObject *self, PyObject *args)
     PyObject *name, *obj;
     if (!PyArg_ParseTuple(args, "OO:protect", &name, &obj))
         return NULL;
-    const char *cname = region_name(s, name);
+    const char *cname = region_name(name);
     if (!cname || !protectable(s, "protect()"))
         return NULL;
     if (!PyObject_CheckBuffer(obj)) {
@@ -644,7 +647,7 @@ static PyObject *Store_protect_object(PyObject *self, PyObject *args)
     PyObject *name, *obj;
     if (!PyArg_ParseTuple(args, "OO:protect_object", &name, &obj))
         return NULL;
-    const char *cname = region_name(s, name);
+    const char *cname = region_name(name);
     if (!cname || !protectable(s, "protect_object()"))
         return NULL;
     /* Pickle once now, so that an object that cannot be pickled fails here
@@ -672,7 +675,7 @@ static PyObject *Store_protect_object(PyObject *self, PyObject *args)
     return obj;
 }
 
-static PyObject *Store_restore(PyObject *self, PyObject *unused)
+static PyObject *Store_restore(PyObject *self, UNUSED PyObject *unused)
 {
     Store *s = (Store *)self;
     if (!usable(s))
@@ -784,7 +787,7 @@ static PyObject *leave(Store *s, int status, const char *why)
     return NULL;
 }
 
-static PyObject *Store_step(PyObject *self, PyObject *unused)
+static PyObject *Store_step(PyObject *self, UNUSED PyObject *unused)
 {
     Store *s = (Store *)self;
     if (s->forked || s->state != ST_READY) {
@@ -825,7 +828,7 @@ static PyObject *Store_step(PyObject *self, PyObject *unused)
     return PyLong_FromLong(rc);
 }
 
-static PyObject *Store_checkpoint(PyObject *self, PyObject *unused)
+static PyObject *Store_checkpoint(PyObject *self, UNUSED PyObject *unused)
 {
     Store *s = (Store *)self;
     if (!ready(s, "checkpoint()"))
@@ -838,7 +841,7 @@ static PyObject *Store_checkpoint(PyObject *self, PyObject *unused)
     Py_RETURN_NONE;
 }
 
-static PyObject *Store_complete(PyObject *self, PyObject *unused)
+static PyObject *Store_complete(PyObject *self, UNUSED PyObject *unused)
 {
     Store *s = (Store *)self;
     if (!ready(s, "complete()"))
@@ -850,13 +853,13 @@ static PyObject *Store_complete(PyObject *self, PyObject *unused)
     Py_RETURN_NONE;
 }
 
-static PyObject *Store_close(PyObject *self, PyObject *unused)
+static PyObject *Store_close(PyObject *self, UNUSED PyObject *unused)
 {
     close_store((Store *)self);
     Py_RETURN_NONE;
 }
 
-static PyObject *Store_enter(PyObject *self, PyObject *unused)
+static PyObject *Store_enter(PyObject *self, UNUSED PyObject *unused)
 {
     if (!usable((Store *)self))
         return NULL;
@@ -864,7 +867,7 @@ static PyObject *Store_enter(PyObject *self, PyObject *unused)
     return self;
 }
 
-static PyObject *Store_exit(PyObject *self, PyObject *args)
+static PyObject *Store_exit(PyObject *self, UNUSED PyObject *args)
 {
     close_store((Store *)self);
     Py_RETURN_FALSE;
@@ -879,7 +882,7 @@ static int dict_set(PyObject *d, const char *key, PyObject *v)
     return rc;
 }
 
-static PyObject *Store_stats(PyObject *self, PyObject *unused)
+static PyObject *Store_stats(PyObject *self, UNUSED PyObject *unused)
 {
     Store *s = (Store *)self;
     if (!usable(s))
@@ -907,7 +910,7 @@ static PyObject *Store_stats(PyObject *self, PyObject *unused)
     return d;
 }
 
-static PyObject *Store_reduce(PyObject *self, PyObject *unused)
+static PyObject *Store_reduce(UNUSED PyObject *self, UNUSED PyObject *unused)
 {
     PyErr_SetString(PyExc_TypeError,
                     "a cairn.Store cannot be pickled (do not protect an object that holds "
@@ -993,7 +996,7 @@ static PyObject *Store_repr(PyObject *self)
                                 state_names[s->state], s->n);
 }
 
-static PyObject *get_path(PyObject *self, void *closure)
+static PyObject *get_path(PyObject *self, UNUSED void *closure)
 {
     Store *s = (Store *)self;
     PyObject *p = s->path ? s->path : Py_None;
@@ -1001,22 +1004,22 @@ static PyObject *get_path(PyObject *self, void *closure)
     return p;
 }
 
-static PyObject *get_state(PyObject *self, void *closure)
+static PyObject *get_state(PyObject *self, UNUSED void *closure)
 {
     return PyUnicode_FromString(state_names[((Store *)self)->state]);
 }
 
-static PyObject *get_closed(PyObject *self, void *closure)
+static PyObject *get_closed(PyObject *self, UNUSED void *closure)
 {
     return PyBool_FromLong(((Store *)self)->state == ST_CLOSED);
 }
 
-static PyObject *get_restored(PyObject *self, void *closure)
+static PyObject *get_restored(PyObject *self, UNUSED void *closure)
 {
     return PyBool_FromLong(((Store *)self)->restored);
 }
 
-static PyObject *get_steps(PyObject *self, void *closure)
+static PyObject *get_steps(PyObject *self, UNUSED void *closure)
 {
     Store *s = (Store *)self;
     cairn_stats_t st;
@@ -1026,7 +1029,7 @@ static PyObject *get_steps(PyObject *self, void *closure)
     return PyLong_FromUnsignedLongLong(st.steps);
 }
 
-static PyObject *get_buffers(PyObject *self, void *closure)
+static PyObject *get_buffers(PyObject *self, UNUSED void *closure)
 {
     Store *s = (Store *)self;
     long want = (long)(intptr_t)closure;
@@ -1224,7 +1227,7 @@ static PyType_Spec Store_spec = {
 
 /* ---- module ---------------------------------------------------------------- */
 
-static PyObject *mod_strerror(PyObject *m, PyObject *arg)
+static PyObject *mod_strerror(UNUSED PyObject *m, PyObject *arg)
 {
     int overflow;
     long code = PyLong_AsLongAndOverflow(arg, &overflow);
@@ -1235,12 +1238,12 @@ static PyObject *mod_strerror(PyObject *m, PyObject *arg)
     return PyUnicode_FromString(cairn_strerror((int)code));
 }
 
-static PyObject *mod_version(PyObject *m, PyObject *unused)
+static PyObject *mod_version(UNUSED PyObject *m, UNUSED PyObject *unused)
 {
     return PyUnicode_FromString(cairn_version_string());
 }
 
-static PyObject *mod_optimal_interval(PyObject *m, PyObject *args)
+static PyObject *mod_optimal_interval(UNUSED PyObject *m, PyObject *args)
 {
     double cost, mtbi;
     if (!PyArg_ParseTuple(args, "dd:optimal_interval", &cost, &mtbi))
