@@ -7,7 +7,13 @@ set -euo pipefail
 # libc6-dev: gcc only recommends it, and apt-get --no-install-recommends
 # would leave the C library's headers out.
 build=(cmake make gcc libc6-dev pkg-config libzstd-dev libxxhash-dev libsodium-dev)
-test=(libcmocka-dev clang python3 util-linux procps cppcheck valgrind bc gzip coreutils)
+# Built when present: python3-dev gives the Python module (python/). As
+# root it is installed with the rest; otherwise its absence is only a note.
+optional=(python3-dev)
+# python3-dev, -numpy, -setuptools, -wheel, -pip: the Python module's tests
+# (tests/python: the build, the examples, pip install ./python offline).
+test=(libcmocka-dev clang python3 util-linux procps cppcheck valgrind bc gzip coreutils
+      python3-dev python3-numpy python3-setuptools python3-wheel python3-pip)
 pkgs=("${build[@]}")
 [ "${1:-}" = "--test" ] && pkgs+=("${test[@]}")
 if ! command -v dpkg-query >/dev/null; then
@@ -18,6 +24,17 @@ missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+if [ "${1:-}" != "--test" ]; then
+  for p in "${optional[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" && continue
+    if [ "$(id -u)" -eq 0 ]; then
+      missing+=("$p")
+    else
+      echo "deps: note: $p is not installed, so the Python module is not built" \
+           "(as root: apt-get install -y --no-install-recommends $p)" >&2
+    fi
+  done
+fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -eq 0 ]; then
   echo "deps: installing ${missing[*]}"
