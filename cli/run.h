@@ -103,6 +103,10 @@ int run_ident_compare(const struct cairn_proc_job *was, const struct cairn_proc_
 /* The command line as one line of text. */
 void run_ident_command(const struct cairn_proc_job *j, char *buf, size_t len);
 
+/* run_sig.c: 1 if the job can take the checkpoint signal now; 0 with why
+   if its program has no runtime or blocks the signal. */
+int run_can_signal(const struct run_ctx *r, char *why, size_t len);
+
 /* run_job.c: supervises the job until the end; returns cairn's status. */
 int run_supervise(struct run_ctx *r);
 

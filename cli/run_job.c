@@ -58,6 +58,14 @@ static void request(struct run_ctx *r, enum run_reason why)
         r->wanted = why > r->wanted ? why : r->wanted;
         return;
     }
+    char cannot[256];
+    if (!run_can_signal(r, cannot, sizeof cannot)) {
+        r->n_failed++;
+        fprintf(stderr, "cairn: checkpoint not taken: %s\n", cannot);
+        if (why == RUN_STOP) /* cannot save it: the signal does what it would have done */
+            run_ns_kill(r->job, r->stop_signal);
+        return;
+    }
     int rc = cairn__store_begin(&r->store, &r->tmp);
     if (rc < 0) {
         fprintf(stderr, "cairn: cannot start a checkpoint in %s: %s\n", r->store_abs,

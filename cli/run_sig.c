@@ -1,0 +1,76 @@
+/*
+ * run_sig.c — whether the job can take the checkpoint signal now.
+ *
+ * The signal is only safe to send when the job's program has cairn's
+ * runtime, whose handler catches it: a program the job exec'd without the
+ * runtime (a static binary, `env -i`) would be killed by it, and a job that
+ * blocks it would never answer, so a checkpoint, and the eviction waiting
+ * for it, would hang. The kernel says which signals a process catches and
+ * blocks (/proc/PID/status: SigCgt, SigBlk); the job is cairn's child, or
+ * the child of its namespace's init.
+ */
+#define _GNU_SOURCE
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "control.h"
+#include "run.h"
+
+/* The job's pid as cairn sees it: r->job, or the init's first child. */
+static long job_pid(const struct run_ctx *r)
+{
+    if (run_ns_status_fd() < 0)
+        return r->job;
+    char path[96];
+    snprintf(path, sizeof path, "/proc/%ld/task/%ld/children", (long)r->job, (long)r->job);
+    FILE *f = fopen(path, "re");
+    long pid = -1;
+    if (f) {
+        if (fscanf(f, "%ld", &pid) != 1)
+            pid = -1;
+        fclose(f);
+    }
+    return pid;
+}
+
+/* The masks of /proc/PID/status lines "SigBlk:" and "SigCgt:". */
+static int signal_masks(long pid, uint64_t *blocked, uint64_t *caught)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%ld/status", pid);
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return -1;
+    int found = 0;
+    while (fgets(line, sizeof line, f)) {
+        if (!strncmp(line, "SigBlk:", 7))
+            *blocked = strtoull(line + 7, NULL, 16), found |= 1;
+        else if (!strncmp(line, "SigCgt:", 7))
+            *caught = strtoull(line + 7, NULL, 16), found |= 2;
+    }
+    fclose(f);
+    return found == 3 ? 0 : -1;
+}
+
+int run_can_signal(const struct run_ctx *r, char *why, size_t len)
+{
+    long pid = job_pid(r);
+    uint64_t blocked = 0, caught = 0, bit = 1ull << (CAIRN_CKPT_SIGNAL - 1);
+    if (pid <= 0 || signal_masks(pid, &blocked, &caught) < 0)
+        return 1; /* cannot tell: the job may be exiting; the runtime decides */
+    if (!(caught & bit)) {
+        snprintf(why, len, "the job's program no longer has cairn's runtime (it exec'd a "
+                           "static binary, or cleared the environment): it cannot be "
+                           "checkpointed, and runs on as it would without cairn");
+        return 0;
+    }
+    if (blocked & bit) {
+        snprintf(why, len, "the job blocks cairn's checkpoint signal (%d) at the moment "
+                           "(sigprocmask with a full set?)", CAIRN_CKPT_SIGNAL);
+        return 0;
+    }
+    return 1;
+}
