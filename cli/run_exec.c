@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -60,6 +61,12 @@ void run_exec_job(struct run_ctx *r, const char *image)
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
+    /* The job does not outlive its cairn (or its namespace's init): with
+       cairn killed, a rerun would otherwise restore a second copy of a job
+       that still runs, both writing the same output. */
+    pid_t parent = getppid();
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+        _exit(125);
     /* The job gets stdin/out/err and the control channel as fd 3, nothing
        else: descriptors cairn inherited (pipes of a batch system...) would
        make the job impossible to checkpoint. The restorer also gets the

@@ -4,10 +4,14 @@
 #   1. a job that execs a static binary (no runtime there): never sent the
 #      checkpoint signal, which would kill it;
 #   2. a job that blocks every signal: the checkpoint is refused at once
-#      instead of waiting for ever.
-#   refuse.sh CAIRN STATIC BLOCKER
+#      instead of waiting for ever;
+#   3. a job with a POSIX timer: refused naming the timers (not restorable
+#      yet), instead of a restore that silently loses them;
+#   4. without a pid namespace (CAIRN_NO_NAMESPACE=1), SIGKILL of cairn
+#      takes the job with it, so that a rerun cannot restore a second copy.
+#   refuse.sh CAIRN STATIC BLOCKER PTIMER COUNTER
 set -eu
-CAIRN=$1; STATIC=$2; BLOCKER=$3
+CAIRN=$1; STATIC=$2; BLOCKER=$3; PTIMER=$4; COUNTER=$5
 W=$(mktemp -d "${TMPDIR:-/tmp}/cairn-refuse.XXXXXX")
 trap 'rm -rf "$W"' EXIT
 cd "$W"
@@ -24,3 +28,21 @@ rc=0; "$CAIRN" run --store s2 --interval 0.1 -- "$BLOCKER" >out2 2>err2 || rc=$?
 grep -q "blocked done" out2 || fail "2: no output"
 grep -q "blocks cairn's checkpoint signal" err2 || fail "2: no message"
 echo "ok 2: a job blocking every signal runs to its end, each checkpoint refused"
+rc=0; "$CAIRN" run --store s3 --interval 0.1 -- "$PTIMER" >out3 2>err3 || rc=$?
+[ $rc -eq 0 ] || fail "3: exit $rc"
+grep -q "timer done" out3 || fail "3: no output"
+grep -q "1 POSIX timers (timer_create)" err3 || fail "3: no message naming the timers"
+echo "ok 3: a job with a POSIX timer runs to its end, each checkpoint refused naming it"
+CAIRN_NO_NAMESPACE=1 "$CAIRN" run --store s4 -- "$COUNTER" 100000 >out4 2>err4 &
+cpid=$!
+i=0
+until [ -f s4/cairn-run.pid ] && job=$(cat /proc/$cpid/task/$cpid/children 2>/dev/null) &&
+      [ -n "$job" ]; do
+    i=$((i + 1)); [ $i -lt 2000 ] || fail "4: the job never started"; sleep 0.01
+done
+kill -9 $cpid; wait $cpid 2>/dev/null || true
+i=0
+while kill -0 $job 2>/dev/null && [ "$(cut -d' ' -f3 /proc/$job/stat 2>/dev/null)" != Z ]; do
+    i=$((i + 1)); [ $i -lt 1000 ] || { kill -9 $job; fail "4: the job outlived cairn"; }; sleep 0.01
+done
+echo "ok 4: without a pid namespace the job does not outlive cairn"
