@@ -12,7 +12,8 @@
 #   4. a symbolic link planted as cairn-run.pid is replaced, not followed;
 #   5. an image writable by others is skipped; all of them: refused, kept;
 #   6. a lock file writable by others: the store is refused;
-#   7. (root) an image owned by another user is skipped.
+#   7. (root) an image owned by another user is skipped;
+#   8. a newline in the store's path: no path crosses the control channel.
 #   trust.sh CAIRN RESTORER FILEIO COUNTER
 set -eu
 CAIRN=$1; RESTORER=$2; FILEIO=$3; COUNTER=$4
@@ -154,3 +155,12 @@ else
     finish err-6b
 fi
 echo "ok 5, 6: unusable images kept and refused; a lock that is not safe is refused"
+
+# 8. A store whose path holds a newline checkpoints and restores.
+nl=$(printf 'new\nline')
+rm -f out.txt result.dat; : >out.txt
+checkpointed "$nl" "$FILEIO" $N
+rc=0; "$CAIRN" run --store "$nl" -v -- "$FILEIO" $N >>out.txt 2>err-8 </dev/null || rc=$?
+[ $rc -eq 0 ] && grep -q "job restored from generation 2" err-8 || fail "8: exit $rc, not resumed"
+cmp -s out.txt ../ref/out.txt && cmp -s result.dat ../ref/result.dat || fail "8: output differs"
+echo "ok 8: a newline in the store's path does not matter"
