@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
 #include "control.h"
@@ -55,12 +56,22 @@ static int signal_masks(long pid, uint64_t *blocked, uint64_t *caught)
     return found == 3 ? 0 : -1;
 }
 
+/* A job may block every signal for a moment (the runtime does while it
+   reads cairn's answer to HELLO; glibc does around fork): only a block that
+   lasts this many looks, 4 ms apart, refuses the checkpoint. */
+#define BLOCK_LOOKS 50
+
 int run_can_signal(const struct run_ctx *r, char *why, size_t len)
 {
     long pid = job_pid(r);
     uint64_t blocked = 0, caught = 0, bit = 1ull << (CAIRN_CKPT_SIGNAL - 1);
-    if (pid <= 0 || signal_masks(pid, &blocked, &caught) < 0)
-        return 1; /* cannot tell: the job may be exiting; the runtime decides */
+    for (int look = 0; look < BLOCK_LOOKS; look++) {
+        if (pid <= 0 || signal_masks(pid, &blocked, &caught) < 0)
+            return 1; /* cannot tell: the job may be exiting; the runtime decides */
+        if (!(caught & bit) || !(blocked & bit))
+            break;
+        nanosleep(&(struct timespec){.tv_nsec = 4000000}, NULL);
+    }
     if (!(caught & bit)) {
         snprintf(why, len, "the job's program no longer has cairn's runtime (it exec'd a "
                            "static binary, or cleared the environment): it cannot be "
