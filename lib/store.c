@@ -301,16 +301,25 @@ int cairn__store_generations(struct cairn__store *s, uint64_t **gens, size_t *n)
 
 /*
  * The store directory was removed while the job ran (a user's rm -rf, a
- * cleanup script): make it again, so that the job's next checkpoints are
- * not lost as well. The path is the one given to cairn_open().
+ * cleanup script), or moved away and another made at its path: make it
+ * again, or take the new one, so that the job's next checkpoints go where a
+ * rerun will look for them. The path is the one the store was opened with.
  */
 static int recreate_if_removed(struct cairn__store *s)
 {
-    struct stat st;
-    if (fstat(s->dirfd, &st) < 0 || st.st_nlink > 0)
+    struct stat st, at;
+    if (fstat(s->dirfd, &st) < 0)
+        return 0;
+    int removed = st.st_nlink == 0;
+    int replaced = !removed && stat(s->path, &at) == 0 &&
+                   (at.st_dev != st.st_dev || at.st_ino != st.st_ino);
+    if (!removed && !replaced)
         return 0;
     cairn__log(s->verbosity, CAIRN_LOG_ERROR,
-               "%s: the store directory was removed while the job ran; creating it again",
+               removed ? "%s: the store directory was removed while the job ran; creating it "
+                         "again"
+                       : "%s: the store's path now names another directory (moved and made "
+                         "again while the job ran?); checkpoints go there from now on",
                s->path);
     struct cairn__store fresh;
     int rc = cairn__store_open(&fresh, s->path, s->verbosity);
