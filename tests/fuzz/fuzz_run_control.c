@@ -23,6 +23,7 @@
  *     0x02  cairn gets SIGUSR1        0x03  the interval timer fires
  *     0x04  cairn gets the --signal one     0x05  cairn gets SIGINT
  *     0x06  the job is gone: signals to it fail, it writes no more
+ *     0x07  the job closes its end of the channel (and goes on running)
  *     other bytes are skipped.
  *   At the end the job's end of the channel closes.
  * tests/fuzz/gen-control-corpus makes seeds from the lines a real `cairn
@@ -75,7 +76,7 @@ enum {
     F_VERBOSE = 32
 };
 #define HEADER 2
-enum { OP_WRITE = 1, OP_USR1, OP_TIMER, OP_STOP, OP_INT, OP_GONE };
+enum { OP_WRITE = 1, OP_USR1, OP_TIMER, OP_STOP, OP_INT, OP_GONE, OP_CLOSE };
 
 static struct run_ctx r;
 static struct {
@@ -145,6 +146,8 @@ static void runtime_takes_request(void)
     char path[CAIRN_PROC_PATH_MAX], want[sizeof r.store_abs + sizeof r.tmp.tmpname + 1];
     unsigned char key[RTH_KEY_BYTES];
     int keyed = 0;
+    if (h.peer < 0)
+        return; /* the job closed its end: it never reads a request again */
     if (rth_read_request(h.peer, &gen, path, sizeof path, &keyed, key) < 0)
         bug("the checkpoint signal finds no request the runtime accepts");
     snprintf(want, sizeof want, "%s/%s", r.store_abs, r.tmp.tmpname);
@@ -298,25 +301,30 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             size_t len = i + 2 <= size ? (size_t)data[i] | (size_t)data[i + 1] << 8 : 0;
             i = i + 2 <= size ? i + 2 : size;
             len = len < size - i ? len : size - i;
-            if (!h.job_gone && len &&
+            if (!h.job_gone && h.peer >= 0 && len &&
                 send(h.peer, data + i, len, MSG_NOSIGNAL) != (ssize_t)len)
                 abort(); /* far below the socket's buffer */
             i += len;
         } else if (op == OP_GONE) {
             h.job_gone = 1;
+        } else if (op == OP_CLOSE && h.peer >= 0) {
+            close(h.peer);
+            h.peer = -1;
         } else if (op >= OP_USR1 && op <= OP_INT) {
             event(op);
         }
         status = pump();
     }
-    if (status < 0 && r.job > 0) { /* the job's end of the channel closes */
+    if (status < 0 && r.job > 0 && h.peer >= 0) { /* the job's end closes */
         shutdown(h.peer, SHUT_WR);
         status = pump();
     }
-    if (!h.job_gone && recv(h.peer, &(char){0}, 1, MSG_PEEK | MSG_DONTWAIT) > 0)
+    if (!h.job_gone && h.peer >= 0 &&
+        recv(h.peer, &(char){0}, 1, MSG_PEEK | MSG_DONTWAIT) > 0)
         bug("a request was sent to the job without its checkpoint signal");
     if (r.ctl >= 0)
         close(r.ctl);
-    close(h.peer);
+    if (h.peer >= 0)
+        close(h.peer);
     return 0;
 }
