@@ -30,6 +30,15 @@ static uint64_t now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* A checkpoint could not even be asked for. As in checkpoint_done: one
+   asked for by a stop signal cannot save the job, so the signal does what
+   it would have done (else the job would run on, cairn ignoring it). */
+static void request_failed(struct run_ctx *r, enum run_reason why)
+{
+    if (why == RUN_STOP)
+        run_ns_kill(r->job, r->stop_signal);
+}
+
 /* Starts a checkpoint: temp file, request line, signal. */
 static void request(struct run_ctx *r, enum run_reason why)
 {
@@ -46,6 +55,7 @@ static void request(struct run_ctx *r, enum run_reason why)
     if (rc < 0) {
         fprintf(stderr, "cairn: cannot start a checkpoint in %s: %s\n", r->store_abs,
                 cairn_strerror(rc));
+        request_failed(r, why);
         return;
     }
     char line[PATH_MAX + 128 + sizeof r->key];
@@ -63,6 +73,7 @@ static void request(struct run_ctx *r, enum run_reason why)
         fprintf(stderr, "cairn: cannot ask the job for a checkpoint: %s\n", strerror(errno));
         cairn__store_abort(&r->store, &r->tmp);
         r->pending = RUN_NONE;
+        request_failed(r, why);
     }
 }
 
