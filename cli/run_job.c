@@ -20,6 +20,7 @@
 
 #include "cli.h"
 #include "control.h"
+#include "process_format.h"
 #include "run.h"
 
 
@@ -64,6 +65,18 @@ static void request(struct run_ctx *r, enum run_reason why)
     if (r->keyed && n > 0 && (size_t)n + sizeof r->key <= sizeof line) {
         memcpy(line + n, r->key, sizeof r->key); /* runtime/control.h */
         n += (int)sizeof r->key;
+    }
+    /* The runtime reads the path into CAIRN_PROC_PATH_MAX bytes and the line
+       into CAIRN_CONTROL_LINE_MAX (runtime.c read_request): a longer path
+       would reach it cut, and its writer would open another file. */
+    _Static_assert(6 + 20 + 1 + CAIRN_PROC_PATH_MAX + 1 <= CAIRN_CONTROL_LINE_MAX, "control.h");
+    if (strlen(r->store_abs) + 1 + strlen(r->tmp.tmpname) >= CAIRN_PROC_PATH_MAX) {
+        fprintf(stderr, "cairn: cannot ask the job for a checkpoint: the path of %s/%s is "
+                "longer than the runtime takes (%u bytes)\n", r->store_abs, r->tmp.tmpname,
+                CAIRN_PROC_PATH_MAX - 1);
+        cairn__store_abort(&r->store, &r->tmp);
+        request_failed(r, why);
+        return;
     }
     r->pending = why;
     r->t_request = now_ns();
