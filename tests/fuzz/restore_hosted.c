@@ -15,6 +15,7 @@
 
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,6 +64,23 @@ void r_fail(const char *what, long err)
     r_exit(125);
 }
 
+/* Zeroes [p, p + n) as a fresh .bss is. img is 3 MB, of which an input
+   touches a few pages: its whole pages go back to the kernel (private
+   anonymous memory reads as zeros afterwards, and only touched pages cost
+   anything), its edges are cleared with memset. */
+static void zero(void *p, size_t n)
+{
+    uintptr_t a = (uintptr_t)p, end = a + n, lo = (a + 4095) & ~(uintptr_t)4095,
+              hi = end & ~(uintptr_t)4095;
+    if (hi <= lo || syscall(SYS_madvise, lo, hi - lo, 4 /* MADV_DONTNEED */) != 0 ||
+        *(volatile char *)lo || *(volatile char *)(hi - 1)) {
+        memset(p, 0, n);
+        return;
+    }
+    memset(p, 0, lo - a);
+    memset((void *)hi, 0, end - hi);
+}
+
 void rh_reset(void)
 {
     if (img.fd > 0)
@@ -71,7 +89,7 @@ void rh_reset(void)
         close(memfd);
     memfd = -1;
     /* What the restorer finds in its .bss when it starts. */
-    memset(&img, 0, sizeof img);
+    zero(&img, sizeof img);
     memset(&task, 0, sizeof task);
     memset(sigq, 0, sizeof sigq);
     have_task = 0;
