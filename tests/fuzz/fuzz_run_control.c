@@ -22,7 +22,7 @@
  *                                     cut to what the input has left)
  *     0x02  cairn gets SIGUSR1        0x03  the interval timer fires
  *     0x04  cairn gets the --signal one     0x05  cairn gets SIGINT
- *     0x06  the job is gone: signals to it fail, it writes no more
+ *     0x06  the job is gone: signals to it fail, its end of the channel closes
  *     0x07  the job closes its end of the channel (and goes on running)
  *     other bytes are skipped.
  *   At the end the job's end of the channel closes.
@@ -305,10 +305,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 send(h.peer, data + i, len, MSG_NOSIGNAL) != (ssize_t)len)
                 abort(); /* far below the socket's buffer */
             i += len;
-        } else if (op == OP_GONE) {
-            h.job_gone = 1;
-        } else if (op == OP_CLOSE && h.peer >= 0) {
-            close(h.peer);
+        } else if (op == OP_GONE || op == OP_CLOSE) {
+            h.job_gone |= op == OP_GONE;
+            if (h.peer >= 0)
+                close(h.peer);
             h.peer = -1;
         } else if (op >= OP_USR1 && op <= OP_INT) {
             event(op);
