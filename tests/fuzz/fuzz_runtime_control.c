@@ -19,13 +19,19 @@
  *     generation in decimal, one space, a path of no NUL and under
  *     CAIRN_PROC_PATH_MAX bytes, the newline, within CAIRN_CONTROL_LINE_MAX
  *     with it, then the key) is accepted with exactly that generation,
- *     path and key.
+ *     path and key;
+ *   - the empty input is a checkpoint signal that did not come from cairn
+ *     (cairn writes its request before it signals): on the live channel,
+ *     a socket whose other end is open, read_request must give up at once,
+ *     not wait in the handler, the job stopped, for a request to come.
  */
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "control.h"
@@ -120,8 +126,35 @@ static void check_read_request(const uint8_t *data, size_t size)
         bug("read_request read another key than cairn wrote");
 }
 
+/* A signal with nothing on the channel, cairn's end open. A receive
+   timeout bounds the wait of a reader that would block. */
+static void check_stray_signal(void)
+{
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+        abort();
+    struct timeval limit = {1, 0};
+    setsockopt(sv[0], SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    uint64_t gen;
+    char path[CAIRN_PROC_PATH_MAX];
+    unsigned char key[RTH_KEY_BYTES];
+    int keyed, rc = rth_read_request(sv[0], &gen, path, sizeof path, &keyed, key);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    close(sv[0]);
+    close(sv[1]);
+    if (rc == 0)
+        bug("read_request accepted a request from an empty channel");
+    if ((t1.tv_sec - t0.tv_sec) * 1000000000L + (t1.tv_nsec - t0.tv_nsec) > 500000000L)
+        bug("read_request waits for a request when the channel holds none: a checkpoint "
+            "signal not from cairn stops the job until cairn's next request");
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    if (size == 0)
+        check_stray_signal();
     check_read_request(data, size);
     char *text = malloc(size + 1);
     if (!text)
