@@ -18,6 +18,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,11 +76,16 @@ static int read_exact(void *buf, size_t n)
 }
 
 /* Reads "CKPT <gen> <path>\n" one byte at a time (nothing beyond it), or
-   "CKPTK <gen> <path>\n" followed by the image key. */
+   "CKPTK <gen> <path>\n" followed by the image key. cairn writes the
+   request, in one write, before it sends the signal: with nothing there the
+   signal came from someone else, and waiting would stop the job. */
 static int read_request(uint64_t *gen, char *path, size_t cap)
 {
     char line[CAIRN_CONTROL_LINE_MAX];
     size_t n = 0;
+    struct pollfd ready = {control_fd, POLLIN, 0};
+    if (poll(&ready, 1, 0) != 1)
+        return -1;
     while (n + 1 < sizeof line) {
         ssize_t r = read(control_fd, line + n, 1);
         if (r < 0 && errno == EINTR)
