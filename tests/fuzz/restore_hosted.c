@@ -28,6 +28,7 @@ static struct rh_result *cur_res; /* where r_say reports, during a run */
 static jmp_buf exit_jmp;          /* where r_exit returns to */
 static int exit_armed;
 static int memfd = -1;            /* rh_run's copy of the input */
+static int loaded;                /* r_load_image ran: img.fd is its open */
 
 void r_say(const char *first, ...)
 {
@@ -83,8 +84,9 @@ static void zero(void *p, size_t n)
 
 void rh_reset(void)
 {
-    if (img.fd > 0)
+    if (loaded && img.fd >= 0)
         close(img.fd);
+    loaded = 0;
     if (memfd >= 0)
         close(memfd);
     memfd = -1;
@@ -101,6 +103,7 @@ void rh_reset(void)
    the process. */
 static void run_reader(const char *path, unsigned flags, struct rh_result *res)
 {
+    loaded = 1;
     res->load = r_load_image(path);
     if (res->load == 0 && (flags & RH_LAYOUT))
         res->layout = r_check_layout();
