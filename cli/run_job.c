@@ -22,12 +22,15 @@
 #include "cairn_time.h"
 #include "cli.h"
 #include "control.h"
+#include "process_format.h"
 #include "run.h"
 
 
 
 /* Sends buf with descriptor fd attached (MSG_NOSIGNAL: a job that just
-   died must not take cairn with it through SIGPIPE). */
+   died must not take cairn with it through SIGPIPE; MSG_DONTWAIT: a job
+   that does not read its channel must not stop cairn, and the request,
+   the first thing in an empty socket, otherwise never waits). */
 static ssize_t send_with_fd(int sock, const void *buf, size_t len, int fd)
 {
     union {
@@ -43,7 +46,16 @@ static ssize_t send_with_fd(int sock, const void *buf, size_t len, int fd)
     cm->cmsg_type = SCM_RIGHTS;
     cm->cmsg_len = CMSG_LEN(sizeof(int));
     memcpy(CMSG_DATA(cm), &fd, sizeof fd);
-    return sendmsg(sock, &mh, MSG_NOSIGNAL);
+    return sendmsg(sock, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
+/* A checkpoint could not even be asked for. As in checkpoint_done: one
+   asked for by a stop signal cannot save the job, so the signal does what
+   it would have done (else the job would run on, cairn ignoring it). */
+static void request_failed(struct run_ctx *r, enum run_reason why)
+{
+    if (why == RUN_STOP)
+        run_ns_kill(r->job, r->stop_signal);
 }
 
 /* Starts a checkpoint: temp file, request line, signal. */
@@ -62,14 +74,14 @@ static void request(struct run_ctx *r, enum run_reason why)
     if (!run_can_signal(r, cannot, sizeof cannot)) {
         r->n_failed++;
         fprintf(stderr, "cairn: checkpoint not taken: %s\n", cannot);
-        if (why == RUN_STOP) /* cannot save it: the signal does what it would have done */
-            run_ns_kill(r->job, r->stop_signal);
+        request_failed(r, why); /* a stop signal does what it would have done */
         return;
     }
     int rc = cairn__store_begin(&r->store, &r->tmp);
     if (rc < 0) {
         fprintf(stderr, "cairn: cannot start a checkpoint in %s: %s\n", r->store_abs,
                 cairn_strerror(rc));
+        request_failed(r, why);
         return;
     }
     /* The temp file's name is for the log only: its descriptor goes along
@@ -81,6 +93,8 @@ static void request(struct run_ctx *r, enum run_reason why)
         memcpy(line + n, r->key, sizeof r->key);
         n += (int)sizeof r->key;
     }
+    _Static_assert(6 + 20 + 1 + sizeof r->tmp.tmpname + 1 <= CAIRN_CONTROL_LINE_MAX,
+                   "the request fits the runtime's line (format/control.h)");
     r->pending = why;
     r->t_request = cairn__now_ns(CLOCK_MONOTONIC);
     r->pause_ns = 0;
@@ -89,6 +103,7 @@ static void request(struct run_ctx *r, enum run_reason why)
         fprintf(stderr, "cairn: cannot ask the job for a checkpoint: %s\n", strerror(errno));
         cairn__store_abort(&r->store, &r->tmp);
         r->pending = RUN_NONE;
+        request_failed(r, why);
     }
 }
 
@@ -178,7 +193,9 @@ static void send_identity(struct run_ctx *r)
     int n = snprintf(head, sizeof head, "JOB %zu\n", sizeof r->ident);
     struct iovec iov[2] = {{head, (size_t)n}, {&r->ident, sizeof r->ident}};
     struct msghdr mh = {.msg_iov = iov, .msg_iovlen = 2};
-    sendmsg(r->ctl, &mh, MSG_NOSIGNAL);
+    /* Never blocks cairn: a job that says HELLO without reading the
+       answers fills its socket, and only its images lack the record. */
+    sendmsg(r->ctl, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
 }
 
 static int handle_line(struct run_ctx *r, char *line)

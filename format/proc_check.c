@@ -57,7 +57,7 @@ static const char *sec_name(unsigned type)
     case CAIRN_SEC_PROC_JOB:
         return "job";
     default:
-        return "process";
+        return cairn_section_type_name(type); /* "process", or another type's */
     }
 }
 
@@ -271,11 +271,11 @@ static int check_memory(cairn_image_t *img, const struct proc_records *p, char *
     int rc = 0;
     for (unsigned i = 0; i < n && rc == 0; i++) {
         const cairn_section_info_t *s = cairn_image_section(img, i);
-        if (s->type < CAIRN_SEC_PROCESS_FIRST || s->type > CAIRN_SEC_PROCESS_LAST)
-            continue;
+        /* Any section: the restorer's walk refuses every compressed one
+           (restore/image.c), even of a type it does not read. */
         if (s->codec != CAIRN_CODEC_NONE)
             rc = bad(why, len, (int)i, s->type, "compressed (%s): the restorer reads only "
-                     "uncompressed process sections", cairn_codec_name(s->codec));
+                     "uncompressed sections", cairn_codec_name(s->codec));
         else if (s->type != CAIRN_SEC_PROC_MEM) /* records: checked on their own */
             continue;
         else if ((int)i < last_record)

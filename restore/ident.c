@@ -69,6 +69,7 @@ void r_ident_load(void)
     if (!have_task || task.nsigq > CAIRN_PROC_MAX_SIGQ ||
         task.nsigq * sizeof sigq[0] > img.rec_sigq.len)
         task.nsigq = 0;
+    task.exe[sizeof task.exe - 1] = 0; /* opened as a C string: cut as image.c cuts the others */
 }
 
 void r_ident_requeue(void)

@@ -1,7 +1,7 @@
 /*
  * shrink_process.c — makes a small fuzz seed from a real process image.
  *
- *   cairn-fuzz-shrink-process IN OUT [KEYFILE]
+ *   cairn-fuzz-shrink-process [--with-task] IN OUT [KEYFILE]
  *
  * A process image of even a tiny job is ~12 MB (libc, the runtime's
  * buffers), far too big for a seed. This keeps its core and files records
@@ -11,7 +11,9 @@
  * page of up to KEEP_OTHERS others. Unsaved mappings (vDSO, guard pages)
  * are kept whole. The result passes proc_check like the original, so the
  * fuzzer starts from a valid process image. With KEYFILE the seed carries
- * a MAC. Run by tests/fuzz/gen-process-corpus.
+ * a MAC. The optional task and pending-signal records are left out, unless
+ * --with-task (seeds for the restorer's ident.c). Run by
+ * tests/fuzz/gen-process-corpus.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -70,8 +72,10 @@ static void copy_section(cairn_image_t *img, struct cairn__writer *w, unsigned i
 
 int main(int argc, char **argv)
 {
+    int with_task = argc > 1 && strcmp(argv[1], "--with-task") == 0;
+    argv += with_task, argc -= with_task;
     if (argc < 3 || argc > 4)
-        die("usage: cairn-fuzz-shrink-process IN OUT [KEYFILE]", NULL);
+        die("usage: cairn-fuzz-shrink-process [--with-task] IN OUT [KEYFILE]", NULL);
     char why[512];
     cairn_image_t *img;
     struct proc_records p;
@@ -107,12 +111,13 @@ int main(int argc, char **argv)
         cairn__writer_section(&w, &sm, maps, n * sizeof *maps) < 0)
         die("cannot write", argv[2]);
     unsigned nsec = cairn_image_info(img)->section_count;
-    /* Files; optional records added since (task, signals) are left out, so
-       the seeds keep the layout of format 1.0 that the golden inspect test
-       (tests/cli/cases/inspect_process.sh) prints. */
+    /* Files; optional records added since (task, signals) are left out
+       unless asked for, so the seeds keep the layout of format 1.0 that the
+       golden inspect test (tests/cli/cases/inspect_process.sh) prints. */
     for (unsigned i = 0; i < nsec; i++) {
         const cairn_section_info_t *s = cairn_image_section(img, i);
-        if (s->type == CAIRN_SEC_PROC_FILES)
+        if (s->type == CAIRN_SEC_PROC_FILES ||
+            (with_task && (s->type == CAIRN_SEC_PROC_TASK || s->type == CAIRN_SEC_PROC_SIGQ)))
             copy_section(img, &w, i, s->arg, 0, s->raw_size);
     }
     for (uint64_t k = 0; k < n; k++) {

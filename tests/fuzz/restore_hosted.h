@@ -1,0 +1,67 @@
+/*
+ * restore_hosted.h — the freestanding restorer's image reader, built into
+ * an ordinary (hosted) program: the fuzz target fuzz_restore.c, and any
+ * test that wants the restorer's verdict on an image (library target
+ * cairn_restore_hosted in tests/fuzz/CMakeLists.txt).
+ *
+ * The code under test is the restorer's own source, compiled unchanged:
+ * restore/image.c (r_load_image: header, section walk, trailer, chain,
+ * record sections and their checks), restore/ident.c (r_ident_load),
+ * restore/memory.c (r_check_layout, which only reads /proc/self/maps),
+ * restore/hash.c and restore/rlib.c. It makes its system calls itself
+ * (restore/sys_x86_64.h), so the image is given to it as a path: for bytes
+ * in memory, a memfd's /proc/self/fd/N. Only three functions are the
+ * shim's (restore_hosted.c), because in the restorer they end the process
+ * or write to its stderr:
+ *   r_say   records the message in the result (and prints it when
+ *           $CAIRN_FUZZ_VERBOSE is set);
+ *   r_exit  longjmps back into rh_run_path, which reports the status;
+ *   r_fail  as in restore.c: says why, then r_exit(125).
+ * rlib.c's own r_say/r_exit are renamed out of the way at compile time, as
+ * are its memcpy/memset/memcmp/strlen (a hosted program has libc's).
+ *
+ * Nothing here may call r_rebuild_memory, r_restore_* or the other
+ * functions that change the process: only the reading half is hosted.
+ * Not thread-safe (the restorer's state is global).
+ */
+#ifndef CAIRN_FUZZ_RESTORE_HOSTED_H
+#define CAIRN_FUZZ_RESTORE_HOSTED_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "restore.h"
+
+/* What rh_run_path runs after r_load_image accepted the image. */
+#define RH_LAYOUT 0x1u /* r_check_layout (against this process's vDSO) */
+#define RH_IDENT 0x2u  /* r_ident_load */
+
+struct rh_result {
+    int load;           /* r_load_image: 0, -1 unusable, -2 corrupt */
+    int layout;         /* r_check_layout: 0 or -1; 1 if not run */
+    int exit_status;    /* the status r_exit was called with, or -1 */
+    unsigned nsaid;     /* messages the restorer wrote */
+    char said[1024];    /* the first of them, "cairn-restore: ..." ("" if none) */
+};
+
+/* Resets the restorer's state (img, and the statics of ident.c and
+   memory.c, as a fresh process has them), then runs r_load_image(path)
+   and, if it returns 0, what flags asks for, in the restorer's order.
+   Returns res->load. img (restore.h) and rh_task()/rh_sigq() stay valid
+   until the next call or rh_reset(). */
+int rh_run_path(const char *path, unsigned flags, struct rh_result *res);
+
+/* The same for an image in memory (written to a memfd). -3 if the memfd
+   cannot be made. */
+int rh_run(const void *data, size_t size, unsigned flags, struct rh_result *res);
+
+/* Closes the descriptors the last run left open (the restorer keeps
+   img.fd) and zeroes the restorer's state. */
+void rh_reset(void);
+
+/* ident.c's records after r_ident_load: the task section (*have is 1 if
+   the image had a whole one) and the pending-signal queue. */
+const struct cairn_proc_task *rh_task(int *have);
+const struct cairn_proc_siginfo *rh_sigq(void);
+
+#endif
