@@ -35,7 +35,8 @@
  * (normally the thread that runs the main loop); distinct handles on distinct
  * stores may be used from different threads. The application must make the
  * protected memory consistent when it calls cairn_step() or
- * cairn_checkpoint(): libcairn reads it during that call and at no other time.
+ * cairn_checkpoint(): libcairn reads it during that call and at no other time
+ * (a checkpoint hook, cairn_set_checkpoint_hook(), runs in that call too).
  * Signal handlers installed by cairn_open() only set a flag; they are
  * process-wide, so checkpoint signals are meant for one handle per process.
  *
@@ -107,8 +108,10 @@ enum cairn_result {
     CAIRN_FRESH = 0,        /* cairn_restore(): no image, start from scratch */
     CAIRN_RESTORED = 1,     /* cairn_restore(): protected memory was filled */
     CAIRN_CHECKPOINTED = 1, /* cairn_step(): a checkpoint was committed */
-    CAIRN_EXIT_REQUESTED = 2 /* cairn_step(): checkpoint signal, job should exit
-                                (only when exit_on_signal is 0) */
+    CAIRN_EXIT_REQUESTED = 2, /* cairn_step(): checkpoint signal, job should exit
+                                 (only when exit_on_signal is 0) */
+    CAIRN_EXIT = 3           /* cairn_step() with no_exit set: where it would
+                                call exit(); exit now, with cairn_exit_status() */
 };
 
 /* How the checkpoint interval is chosen. */
@@ -165,6 +168,11 @@ typedef struct cairn_options {
     const char *key_file;    /* authenticate images with a keyed MAC: a key
                                 file (mode 0600), "default" for the per-user
                                 key, or NULL (default) for none */
+    int no_exit;             /* 0 (default): cairn_step() calls exit() where
+                                it says so; 1: it never calls exit() and
+                                returns CAIRN_EXIT there instead (for
+                                programs and language bindings that must
+                                unwind before they exit) */
 } cairn_options_t;
 
 CAIRN_EXTERN void cairn_options_init_(cairn_options_t *opts, size_t struct_size);
@@ -216,8 +224,21 @@ CAIRN_EXTERN int cairn_restore(cairn_t *c);
  * and a flag test. When the interval has elapsed or a checkpoint signal
  * arrived it writes a checkpoint and returns CAIRN_CHECKPOINTED, then:
  *  - after an exit signal: exit(128+signo) (or returns CAIRN_EXIT_REQUESTED
- *    with exit_on_signal = 0);
- *  - after a periodic checkpoint with exit_code set: exit(exit_code).
+ *    with exit_on_signal = 0), whether or not the checkpoint succeeded;
+ *  - after a successful periodic checkpoint with exit_code set:
+ *    exit(exit_code).
+ * Before either exit() it says why on stderr, prints the summary, waits
+ * until old generations are removed and closes the store.
+ *
+ * With the no_exit option set it never calls exit(). In those two cases it
+ * does the same but the summary (cairn_close() prints it) and returns
+ * CAIRN_EXIT; the caller unwinds, calls cairn_close() and exits with
+ * cairn_exit_status(). The store is closed and its lock released by then:
+ * on such a handle cairn_step(), cairn_checkpoint() and cairn_complete()
+ * return CAIRN_ESTATE, and only cairn_exit_status(), cairn_get_stats() and
+ * cairn_close() are of use. (exit_on_signal = 0 takes precedence for
+ * signals: CAIRN_EXIT_REQUESTED, and the handle stays usable.)
+ *
  * A failed checkpoint returns the negative error; the previous generation is
  * intact, the job may go on, and the next attempt comes one interval later.
  * Returns 0 when nothing was due.
@@ -260,6 +281,48 @@ CAIRN_EXTERN int cairn_get_stats(const cairn_t *c, cairn_stats_t *out);
    formula sqrt(2CM)[1 + sqrt(C/2M)/3 + (C/2M)/9] - C for C < 2M, and M
    otherwise (Daly 2006). */
 CAIRN_EXTERN double cairn_optimal_interval(double cost, double mtbi);
+
+/*
+ * The checkpoint hook: fn(c, arg) runs at the start of every checkpoint,
+ * before libcairn reads any protected memory or writes anything: in
+ * cairn_checkpoint(), and in cairn_step() when a checkpoint is due (the
+ * interval, the step count, or a checkpoint signal), exactly once per
+ * attempt. It never runs when nothing is due, so it is the place for work
+ * too costly to do at every step, such as serialising state into a
+ * cairn_protect_buffer() region (it may change *pptr and *psize: they are
+ * read after it returns) or flushing a cache into protected memory.
+ *
+ * It returns 0 to go on (values > 0 are reserved; they count as 0), or a
+ * negative error (-errno or a CAIRN_E* code) to cancel the checkpoint:
+ * nothing is written, the previous generation stays, the attempt counts in
+ * cairn_get_stats()'s failed with a message on stderr, and cairn_checkpoint()
+ * returns that error. So does cairn_step(), except after an exit signal,
+ * where the exit follows as after any failed checkpoint (exit(),
+ * CAIRN_EXIT_REQUESTED or CAIRN_EXIT). Its time counts in the checkpoint's
+ * cost (last_cost, and the auto policy's measure).
+ *
+ * The hook runs in the thread that called cairn_step() or
+ * cairn_checkpoint(), never in a signal handler (a signal only sets a flag;
+ * the hook runs in the next cairn_step()), so it may call anything but
+ * libcairn on c: cairn_step(), cairn_checkpoint() and cairn_complete() on c
+ * return CAIRN_ESTATE during the hook, cairn_close() must not be called,
+ * cairn_get_stats() is fine. A child of fork() never runs it, as it calls
+ * no cairn_* function on its parent's handle.
+ *
+ * One hook per handle: a call replaces the previous one, fn = NULL removes
+ * it. Allowed in any state. Returns 0, or CAIRN_EINVAL if c is NULL.
+ */
+typedef int (*cairn_hook_fn)(cairn_t *c, void *arg);
+CAIRN_EXTERN int cairn_set_checkpoint_hook(cairn_t *c, cairn_hook_fn fn, void *arg);
+
+/*
+ * The status the job should exit with, once an exit has been requested:
+ * after cairn_step() returned CAIRN_EXIT or CAIRN_EXIT_REQUESTED, it is
+ * signal_exit_status (or 128+signo) after an exit signal, exit_code after a
+ * self-checkpoint. A status >= 0; CAIRN_ESTATE if no exit was requested,
+ * CAIRN_EINVAL if c is NULL.
+ */
+CAIRN_EXTERN int cairn_exit_status(const cairn_t *c);
 
 #ifdef __cplusplus
 }

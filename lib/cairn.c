@@ -3,7 +3,8 @@
  * complete, close.
  *
  * A handle moves OPEN (regions may be protected) -> READY (after
- * cairn_restore; checkpoints may be written) -> COMPLETE.
+ * cairn_restore; checkpoints may be written) -> COMPLETE, or -> EXITING
+ * when cairn_step() returns CAIRN_EXIT instead of calling exit().
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -101,6 +102,7 @@ int cairn_open(cairn_t **out, const char *store_path, const cairn_options_t *opt
     }
     c->state = CAIRN_ST_OPEN;
     c->due_step = c->due_ns = UINT64_MAX; /* nothing is due before restore */
+    c->exit_status = -1;
     *out = c;
     return 0;
 }
@@ -355,13 +357,39 @@ static int write_sections(cairn_t *c, int fd, uint64_t gen, uint64_t *bytes)
     return rc;
 }
 
+int cairn_set_checkpoint_hook(cairn_t *c, cairn_hook_fn fn, void *arg)
+{
+    if (!c)
+        return CAIRN_EINVAL;
+    c->hook = fn;
+    c->hook_arg = fn ? arg : NULL;
+    return 0;
+}
+
+/* Runs the checkpoint hook: 0, or its negative return. */
+static int run_hook(cairn_t *c)
+{
+    if (!c->hook)
+        return 0;
+    c->in_hook = 1;
+    int rc = c->hook(c, c->hook_arg);
+    c->in_hook = 0;
+    return rc < 0 ? rc : 0;
+}
+
 int cairn_checkpoint(cairn_t *c)
 {
     if (!c)
         return CAIRN_EINVAL;
+    if (c->in_hook) {
+        cairn__log(c->o.verbose, CAIRN_LOG_ERROR,
+                   "%s: checkpoint requested from inside the checkpoint hook", c->store.path);
+        return CAIRN_ESTATE;
+    }
     if (c->state != CAIRN_ST_READY) {
         cairn__log(c->o.verbose, CAIRN_LOG_ERROR,
-                   "%s: checkpoint before cairn_restore() or after cairn_complete()",
+                   "%s: checkpoint before cairn_restore(), after cairn_complete() or after "
+                   "CAIRN_EXIT",
                    c->store.path);
         return CAIRN_ESTATE;
     }
@@ -370,7 +398,11 @@ int cairn_checkpoint(cairn_t *c)
     c->w.mac = NULL;
     if (c->keyed && !(c->w.mac = cairn__mac_new(c->key)))
         return -ENOMEM;
-    int rc = cairn__store_begin(&c->store, &p);
+    /* The hook first: it may change the protected memory and buffers. */
+    int rc = run_hook(c);
+    int cancelled = rc < 0;
+    if (rc == 0)
+        rc = cairn__store_begin(&c->store, &p);
     if (rc == 0)
         rc = write_sections(c, p.fd, p.generation, &bytes);
     if (rc == 0)
@@ -382,17 +414,18 @@ int cairn_checkpoint(cairn_t *c)
     double cost = (double)(mono_ns() - t0) / NS;
     c->seconds_writing += cost;
     if (rc < 0) {
+        const char *what = cancelled ? "checkpoint cancelled by its hook" : "checkpoint failed";
         c->failed++;
         if (c->generation)
             cairn__log(c->o.verbose, CAIRN_LOG_ERROR,
-                       "%s: checkpoint failed: %s; the previous checkpoint (generation %llu) "
-                       "is kept and the job goes on",
-                       c->store.path, cairn_strerror(rc), (unsigned long long)c->generation);
+                       "%s: %s: %s; the previous checkpoint (generation %llu) is kept and the "
+                       "job goes on",
+                       c->store.path, what, cairn_strerror(rc),
+                       (unsigned long long)c->generation);
         else
             cairn__log(c->o.verbose, CAIRN_LOG_ERROR,
-                       "%s: checkpoint failed: %s; there is no earlier checkpoint, and the job "
-                       "goes on",
-                       c->store.path, cairn_strerror(rc));
+                       "%s: %s: %s; there is no earlier checkpoint, and the job goes on",
+                       c->store.path, what, cairn_strerror(rc));
         return rc;
     }
     c->generation = p.generation;
@@ -418,10 +451,28 @@ static void print_summary(const cairn_t *c)
                (unsigned long long)c->steps, c->policy_text);
 }
 
+/* The end of the job after a checkpoint: exit(status), or with no_exit
+   CAIRN_EXIT with everything done but the summary, which cairn_close()
+   prints. Either way the pruner finishes first: old generations are gone
+   before the job exits (HTCondor transfers the store as soon as it does). */
+static int leave(cairn_t *c, int status)
+{
+    c->exit_status = status;
+    if (!c->o.no_exit) {
+        print_summary(c);
+        cairn__store_close(&c->store);
+        exit(status);
+    }
+    cairn__store_close(&c->store);
+    c->state = CAIRN_ST_EXITING;
+    c->due_step = c->due_ns = UINT64_MAX;
+    return CAIRN_EXIT;
+}
+
 /* The slow path of cairn_step(): something is due. */
 static int step_due(cairn_t *c)
 {
-    if (c->state != CAIRN_ST_READY)
+    if (c->state != CAIRN_ST_READY || c->in_hook)
         return CAIRN_ESTATE;
     int sig = cairn__signals_take();
     int rc = cairn_checkpoint(c);
@@ -430,26 +481,22 @@ static int step_due(cairn_t *c)
     schedule(c);
     if (sig > 0) {
         int status = c->o.signal_exit_status >= 0 ? c->o.signal_exit_status : 128 + sig;
-        if (!c->o.exit_on_signal)
+        if (!c->o.exit_on_signal) {
+            c->exit_status = status;
             return CAIRN_EXIT_REQUESTED;
+        }
         cairn__log(c->o.verbose, CAIRN_LOG_INFO, "%s: signal %d: %s, exiting with status %d",
                    c->store.path, sig, rc == 0 ? "checkpoint written" : "checkpoint FAILED",
                    status);
-        print_summary(c);
-        cairn__store_close(&c->store); /* old generations gone before exit */
-        exit(status);
+        return leave(c, status);
     }
     if (rc < 0)
         return rc;
     if (sig == 0 && c->o.exit_code >= 0) {
         cairn__log(c->o.verbose, CAIRN_LOG_INFO,
-                   "%s: generation %llu written; exiting with %d (self-checkpoint)",
+                   "%s: generation %llu written (self-checkpoint), exiting with status %d",
                    c->store.path, (unsigned long long)c->generation, c->o.exit_code);
-        print_summary(c);
-        /* The pruner finishes first: HTCondor transfers the store as soon
-           as the job exits, and should not carry old generations. */
-        cairn__store_close(&c->store);
-        exit(c->o.exit_code);
+        return leave(c, c->o.exit_code);
     }
     return CAIRN_CHECKPOINTED;
 }
@@ -468,7 +515,7 @@ int cairn_complete(cairn_t *c)
 {
     if (!c)
         return CAIRN_EINVAL;
-    if (c->state != CAIRN_ST_READY)
+    if (c->state != CAIRN_ST_READY || c->in_hook)
         return CAIRN_ESTATE;
     char summary[256];
     snprintf(summary, sizeof summary,
@@ -518,4 +565,11 @@ int cairn_get_stats(const cairn_t *c, cairn_stats_t *out)
     out->generation = c->generation;
     snprintf(out->policy, sizeof out->policy, "%s", c->policy_text);
     return 0;
+}
+
+int cairn_exit_status(const cairn_t *c)
+{
+    if (!c)
+        return CAIRN_EINVAL;
+    return c->exit_status >= 0 ? c->exit_status : CAIRN_ESTATE;
 }

@@ -20,7 +20,8 @@ struct cairn__region {
     size_t *psize;
 };
 
-enum cairn__state { CAIRN_ST_OPEN, CAIRN_ST_READY, CAIRN_ST_COMPLETE };
+/* EXITING: cairn_step() returned CAIRN_EXIT (no_exit); the store is closed. */
+enum cairn__state { CAIRN_ST_OPEN, CAIRN_ST_READY, CAIRN_ST_COMPLETE, CAIRN_ST_EXITING };
 
 struct cairn {
     /* Hot fields first: cairn_step() touches only these when nothing is due. */
@@ -42,6 +43,11 @@ struct cairn {
     uint64_t restores, job_checkpoints;
     uint64_t checkpoints, failed, bytes_written;
     double seconds_writing;
+
+    cairn_hook_fn hook;  /* cairn_set_checkpoint_hook() */
+    void *hook_arg;
+    int in_hook;         /* the hook is running: no checkpoint from it */
+    int exit_status;     /* cairn_exit_status(): the requested exit, or -1 */
 
     int keyed;           /* images are authenticated with key */
     unsigned char key[CAIRN_KEY_BYTES];

@@ -33,6 +33,7 @@ void cairn_options_init_(cairn_options_t *o, size_t struct_size)
     d.exit_on_signal = 1;
     d.signal_exit_status = -1;
     d.verbose = 0;
+    d.no_exit = 0;
     memcpy(o, &d, n);
 }
 

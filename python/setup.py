@@ -60,8 +60,10 @@ lib_sources = sorted(rel("lib", os.path.basename(p))
 
 extension = Extension(
     "cairn._cairn",
-    sources=["src/module.c", "src/shim.c", *lib_sources],
-    include_dirs=[rel("include"), rel("lib"), rel("lib", "internal"), rel("format"),
+    sources=["src/module.c", *lib_sources],
+    # lib/*.c find lib/'s private headers next to them; the module sees
+    # cairn.h and lib/internal/ only.
+    include_dirs=[rel("include"), rel("lib", "internal"), rel("format"),
                   *deps["include_dirs"]],
     library_dirs=deps["library_dirs"],
     libraries=[*deps["libraries"], "m"],

@@ -7,9 +7,16 @@
  * at a restore, and the Store holds the buffer export so that the memory
  * can be neither resized nor freed while it is protected. Other objects are
  * pickled: each is a cairn_protect_buffer() region whose bytes are a pickle
- * made at the start of the checkpoint, inside step() or checkpoint(), and
- * unpickled by restore(). See shim.h for the two things this needs that
- * cairn.h does not offer.
+ * made by libcairn's checkpoint hook (cairn_set_checkpoint_hook), that is at
+ * the start of every checkpoint, inside step() when one is due or inside
+ * checkpoint(), and unpickled by restore(). The exits libcairn makes after
+ * a checkpoint signal or a self-checkpoint are returned instead (the no_exit
+ * option: CAIRN_EXIT and cairn_exit_status()) and become SystemExit, so that
+ * Python unwinds and flushes its files.
+ *
+ * libcairn is used through cairn.h, and lib/internal/cairn_options.h for
+ * its parsers of durations and signal names (so that the options mean what
+ * the CAIRN_* variables mean); never through its private handle.
  *
  * Built against the limited API of Python 3.11 (abi3): one binary serves
  * 3.11 and every later CPython.
@@ -30,7 +37,7 @@
 #include <unistd.h>
 
 #include "cairn.h"
-#include "shim.h"
+#include "cairn_options.h"
 
 /* Pickle protocol 5 (Python 3.8+): buffers such as numpy arrays inside a
    pickled object are written without an extra copy. */
@@ -67,6 +74,10 @@ struct region {
     PyObject *pickled;  /* bytes, or NULL */
 };
 
+/* Signal actions cairn_open() replaced (at most its exit and continue
+   signals), to be put back in a child of fork(). */
+#define MAX_TAKEN (2 * CAIRN_MAX_SIGNALS)
+
 typedef struct Store {
     PyObject_HEAD
     cairn_t *c;
@@ -74,24 +85,62 @@ typedef struct Store {
     struct region **regions; /* each allocated alone: libcairn keeps &ptr, &size */
     Py_ssize_t n, cap;
     PyObject *path;          /* as given, after os.fspath() */
-    int exit_on_signal;      /* step() raises SystemExit after an exit signal */
-    int exit_code;           /* self-checkpoint exit status, -1 off */
     int restored;
+    int hook_failed;         /* the checkpoint hook left a Python exception */
     volatile int forked;     /* set in a child of fork(): hands off */
     pid_t owner;
+    int ntaken;
+    int taken_signo[MAX_TAKEN];
+    struct sigaction taken_action[MAX_TAKEN]; /* what was there before */
     struct Store *next_open, *prev_open;
 } Store;
 
-/* Open stores, for the fork handler. Changed with the GIL held. */
+static int checkpoint_hook(cairn_t *c, void *arg);
+
+/* Open stores, for the fork handler, newest first. Changed with the GIL
+   held. */
 static Store *open_stores;
 
+/* In a child of fork(): the child never calls cairn_step() on its parent's
+   handle, so the signal actions cairn_open() installed would only swallow
+   SIGTERM; put back what was there before, so that it ends the child as it
+   would have without cairn. Newest store first, so that the oldest actions
+   win. sigaction() is async-signal-safe. */
 static void fork_child(void)
 {
     for (Store *s = open_stores; s; s = s->next_open) {
         s->forked = 1;
-        if (s->c)
-            cairn_py_forget_signals(s->c);
+        for (int k = 0; k < s->ntaken; k++)
+            sigaction(s->taken_signo[k], &s->taken_action[k], NULL);
     }
+}
+
+static int same_action(const struct sigaction *a, const struct sigaction *b)
+{
+    return a->sa_handler == b->sa_handler && a->sa_flags == b->sa_flags;
+}
+
+/* Which signal actions cairn_open() changed: those that differ from the
+   snapshot `before` (indexed by signal number) taken just before it. */
+static void note_taken_signals(Store *s, const struct sigaction *before)
+{
+    s->ntaken = 0;
+    for (int sig = 1; sig < NSIG && s->ntaken < MAX_TAKEN; sig++) {
+        struct sigaction now;
+        if (sig == SIGKILL || sig == SIGSTOP || sigaction(sig, NULL, &now) < 0)
+            continue;
+        if (!same_action(&before[sig], &now)) {
+            s->taken_signo[s->ntaken] = sig;
+            s->taken_action[s->ntaken++] = before[sig];
+        }
+    }
+}
+
+static void snapshot_signals(struct sigaction *before)
+{
+    for (int sig = 1; sig < NSIG; sig++)
+        if (sig == SIGKILL || sig == SIGSTOP || sigaction(sig, NULL, &before[sig]) < 0)
+            memset(&before[sig], 0, sizeof before[sig]);
 }
 
 static void link_open(Store *s)
@@ -172,7 +221,7 @@ static int parse_duration_arg(PyObject *v, const char *what, double *out, int *i
             *is_auto = 1;
             return 0;
         }
-        if (cairn_py_parse_duration(t, out) == 0)
+        if (cairn__parse_duration(t, out) == 0)
             return 0;
         PyErr_Format(PyExc_ValueError,
                      "%s=%R: expected seconds > 0 or a duration such as \"90\", \"1.5\", "
@@ -270,7 +319,7 @@ static int parse_signals_arg(PyObject *v, const char *what, int list[CAIRN_MAX_S
         int sig = -1;
         if (PyUnicode_Check(item)) {
             const char *t = PyUnicode_AsUTF8AndSize(item, NULL);
-            sig = t ? cairn_py_signal_from_name(t) : -1;
+            sig = t ? cairn__signal_from_name(t) : -1;
         } else if (PyLong_Check(item)) {
             long l = PyLong_AsLong(item);
             sig = l > 0 && l < 65 && l != SIGKILL && l != SIGSTOP ? (int)l : -1;
@@ -381,8 +430,6 @@ static PyObject *Store_new(PyTypeObject *type, UNUSED PyObject *args, UNUSED PyO
     if (!s)
         return NULL;
     s->state = ST_CLOSED;
-    s->exit_on_signal = 1;
-    s->exit_code = -1;
     return (PyObject *)s;
 }
 
@@ -409,7 +456,8 @@ static int Store_init(PyObject *self, PyObject *args, PyObject *kwds)
 
     cairn_options_t o;
     cairn_options_init(&o);
-    o.exit_on_signal = 0; /* step() turns the exit into SystemExit */
+    o.no_exit = 1; /* step() turns libcairn's exits into SystemExit */
+    o.exit_on_signal = exit_on_signal;
     long l;
     int is_auto;
     if (interval != Py_None && steps != Py_None) {
@@ -479,10 +527,21 @@ static int Store_init(PyObject *self, PyObject *args, PyObject *kwds)
         o.key_file = PyBytes_AsString(bkey);
     }
     s->path = fspath;
+    struct sigaction *before = calloc(NSIG, sizeof *before);
+    if (!before) {
+        Py_DECREF(bpath);
+        Py_XDECREF(bkey);
+        PyErr_NoMemory();
+        return -1;
+    }
+    snapshot_signals(before);
     cairn_t *c = NULL;
     int rc = cairn_open(&c, PyBytes_AsString(bpath), &o);
     Py_DECREF(bpath);
     Py_XDECREF(bkey);
+    if (rc == 0)
+        note_taken_signals(s, before);
+    free(before);
     if (rc < 0) {
         raise_error(rc, s,
                     rc == CAIRN_EBUSY ? "another process (or another Store) has it open"
@@ -492,8 +551,7 @@ static int Store_init(PyObject *self, PyObject *args, PyObject *kwds)
     }
     s->c = c;
     s->state = ST_OPEN;
-    s->exit_on_signal = exit_on_signal;
-    s->exit_code = cairn_py_take_exit_code(c);
+    cairn_set_checkpoint_hook(c, checkpoint_hook, s);
     s->owner = getpid();
     link_open(s);
     return 0;
@@ -761,28 +819,46 @@ static int prepare(Store *s)
     return 0;
 }
 
-static uint64_t failed_count(const Store *s)
+/* libcairn's checkpoint hook: runs inside cairn_step() or
+   cairn_checkpoint(), with the GIL held, once per checkpoint and before
+   libcairn reads any region. A pickling error cancels the checkpoint and
+   stays set for the caller of step() or checkpoint(). */
+static int checkpoint_hook(UNUSED cairn_t *c, void *arg)
 {
-    cairn_stats_t st;
-    return cairn_get_stats(s->c, &st) == 0 ? st.failed : 0;
+    Store *s = arg;
+    if (prepare(s) < 0) {
+        s->hook_failed = 1;
+        return -ECANCELED;
+    }
+    return 0;
 }
 
-/* Closes the store and raises SystemExit(status), after saying why. */
-static PyObject *leave(Store *s, int status, const char *why)
+/* Closes the store and raises SystemExit(status); libcairn has said why on
+   stderr. An exception the checkpoint hook left (the checkpoint was then
+   not written) is shown and becomes the SystemExit's __context__: the exit
+   goes on, as it does after any failed checkpoint. */
+static PyObject *leave(Store *s, int status)
 {
-    char msg[PATH_MAX + 200];
-    PyObject *b = NULL;
-    if (PyUnicode_Check(s->path))
-        b = PyUnicode_EncodeFSDefault(s->path);
-    snprintf(msg, sizeof msg, "%s: %s, exiting with status %d",
-             b ? PyBytes_AsString(b) : "store", why, status);
-    Py_XDECREF(b);
-    cairn_py_log(s->c, 0, msg);
+    PyObject *type = NULL, *value = NULL, *tb = NULL;
+    if (s->hook_failed && PyErr_Occurred()) {
+        PyErr_Fetch(&type, &value, &tb);
+        PyErr_NormalizeException(&type, &value, &tb);
+        if (value && tb)
+            PyException_SetTraceback(value, tb);
+        if (value)
+            PyErr_Display(type, value, tb);
+        Py_XDECREF(type);
+        Py_XDECREF(tb);
+    }
     close_store(s);
-    PyObject *code = PyLong_FromLong(status);
-    if (code) {
-        PyErr_SetObject(PyExc_SystemExit, code);
-        Py_DECREF(code);
+    PyObject *exc = PyObject_CallFunction(PyExc_SystemExit, "i", status);
+    if (exc) {
+        if (value)
+            PyException_SetContext(exc, value); /* steals value */
+        PyErr_SetObject(PyExc_SystemExit, exc);
+        Py_DECREF(exc);
+    } else {
+        Py_XDECREF(value);
     }
     return NULL;
 }
@@ -794,34 +870,17 @@ static PyObject *Store_step(PyObject *self, UNUSED PyObject *unused)
         ready(s, "step()"); /* raises */
         return NULL;
     }
-    int sig;
-    if (!cairn_py_step_due(s->c, &sig)) {
-        cairn_py_count_step(s->c);
-        return PyLong_FromLong(0);
-    }
-    /* A checkpoint is due and stays due: pickle, then let libcairn write. */
-    if (prepare(s) < 0)
-        return NULL;
-    uint64_t failed = failed_count(s);
+    /* Cheap unless a checkpoint is due; then checkpoint_hook pickles. */
+    s->hook_failed = 0;
     int rc = cairn_step(s->c);
-    if (rc == CAIRN_EXIT_REQUESTED) {
-        if (!s->exit_on_signal)
-            return PyLong_FromLong(rc);
-        /* sig is 0 only if the signal came after the test above */
-        char why[64], name[32] = "exit signal";
-        if (sig > 0)
-            snprintf(name, sizeof name, "signal %d", sig);
-        snprintf(why, sizeof why, "%s: %s", name,
-                 failed_count(s) == failed ? "checkpoint written" : "checkpoint FAILED");
-        return leave(s, cairn_py_signal_status(s->c, sig), why);
-    }
-    if (rc == CAIRN_CHECKPOINTED && sig == 0 && s->exit_code >= 0) {
-        cairn_stats_t st;
-        char why[96];
-        cairn_get_stats(s->c, &st);
-        snprintf(why, sizeof why, "generation %llu written (self-checkpoint)",
-                 (unsigned long long)st.generation);
-        return leave(s, s->exit_code, why);
+    if (rc == CAIRN_EXIT) /* exit signal, or self-checkpoint (exit_code) */
+        return leave(s, cairn_exit_status(s->c));
+    if (s->hook_failed) {
+        if (rc == CAIRN_EXIT_REQUESTED)
+            add_note(PyUnicode_FromFormat("cairn: an exit signal arrived (exit status %d); "
+                                          "this checkpoint was not written",
+                                          cairn_exit_status(s->c)));
+        return NULL; /* the pickling error */
     }
     /* rc < 0: the checkpoint failed, libcairn said why on stderr, the
        previous generation is intact and the job may go on. */
@@ -833,9 +892,10 @@ static PyObject *Store_checkpoint(PyObject *self, UNUSED PyObject *unused)
     Store *s = (Store *)self;
     if (!ready(s, "checkpoint()"))
         return NULL;
-    if (prepare(s) < 0)
-        return NULL;
+    s->hook_failed = 0;
     int rc = cairn_checkpoint(s->c);
+    if (s->hook_failed)
+        return NULL; /* the pickling error; nothing was written */
     if (rc < 0)
         return raise_error(rc, s, NULL);
     Py_RETURN_NONE;

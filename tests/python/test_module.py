@@ -367,6 +367,7 @@ class TestObjects(Base):
                     s.step()
             self.assert_pickle_error(cm, "x")
             self.assertEqual(self.generations(), [])
+            self.assertEqual(s.stats()["failed"], 1)   # a cancelled checkpoint
             s["x"].clear()
             self.assertEqual(s.step(), cairn.CHECKPOINTED)
 
@@ -797,6 +798,59 @@ class TestSignals(Base):
         self.assertEqual(p.returncode, 0, err)
         self.assertIn("exit requested at", out)
         self.assertEqual(len(self.generations()), 1)
+
+    def test_sigterm_while_unpicklable(self):
+        """The exit goes on without a checkpoint; the pickling error is shown
+        and is the SystemExit's __context__."""
+        job = """
+            import atexit, os, time, cairn
+            atexit.register(lambda: print("atexit ran", flush=True))
+            store = cairn.Store("s.ckpt", interval=3600)
+            store.protect_object("state", {"i": 0})
+            store.restore()
+            store["state"]["f"] = open(os.devnull)
+            try:
+                n = 0
+                while True:
+                    store.step()
+                    n += 1
+                    if n == 3:
+                        print("ready", flush=True)
+                    time.sleep(0.01)
+            except SystemExit as e:
+                print("context", type(e.__context__).__name__, flush=True)
+                raise
+            finally:
+                print("finally ran", flush=True)
+        """
+        p, _ = self.start_child(job)
+        p.send_signal(signal.SIGTERM)
+        out, err = p.communicate(timeout=60)
+        self.assertEqual(p.returncode, 143, err)
+        self.assertIn("cairn: cannot pickle the object protected as 'state'", err)
+        self.assertIn("checkpoint cancelled by its hook", err)
+        self.assertIn("signal 15: checkpoint FAILED, exiting with status 143", err)
+        self.assertIn("context TypeError", out)
+        self.assertIn("finally ran", out)
+        self.assertIn("atexit ran", out)
+        self.assertEqual(self.generations(), [])
+
+    def test_exit_requested_while_unpicklable(self):
+        """exit_on_signal=False: the pickling error is raised, with a note
+        saying an exit was requested."""
+        with cairn.open(self.path, interval=3600, exit_on_signal=False) as s:
+            s.protect_object("x", [])
+            s.restore()
+            with open(os.devnull) as f:
+                s["x"].append(f)
+                os.kill(os.getpid(), signal.SIGTERM)
+                with self.assertRaises(TypeError) as cm:
+                    s.step()
+            notes = " ".join(cm.exception.__notes__)
+            self.assertIn("cairn: cannot pickle the object protected as 'x'", notes)
+            self.assertIn("cairn: an exit signal arrived (exit status 143)", notes)
+            self.assertEqual(self.generations(), [])
+            self.assertEqual(s.step(), 0)
 
     def test_no_exit_signals_leaves_sigterm_alone(self):
         p, _ = self.start_child(LOOP_JOB.format(opts="exit_signals=[]"))
