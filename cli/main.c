@@ -100,5 +100,10 @@ int main(int argc, char **argv)
                 cmd[0] == '-' ? "option" : "command", cmd);
         return CLI_EXIT_USAGE;
     }
+    /* `cairn COMMAND --version` as its only argument: the same as --version. */
+    if (argc == 3 && strcmp(argv[2], "--version") == 0) {
+        printf("cairn %s\n", cairn_version_string());
+        return CLI_EXIT_OK;
+    }
     return c->run(argc - 1, argv + 1);
 }

@@ -3,8 +3,8 @@
 #   lib/cmake/cairn/   cairnConfig.cmake, its version file and the exported
 #                      targets (cairn::cairn, cairn::cairn_static,
 #                      cairn::fortran): find_package(cairn)
-#   share/man/         cairn(1), cairn-SUBCOMMAND(1), libcairn(3),
-#                      cairn-fortran(3) (man/)
+#   share/man/         cairn(1), cairn-SUBCOMMAND(1), libcairn(3) and a page
+#                      per function, cairn-fortran(3) (man/CMakeLists.txt)
 #   share/bash-completion/completions/cairn   (packaging/bash-completion/)
 include(CMakePackageConfigHelpers)
 
@@ -24,9 +24,6 @@ install(FILES ${CMAKE_CURRENT_BINARY_DIR}/cmake/cairnConfig.cmake
               ${CMAKE_CURRENT_BINARY_DIR}/cmake/cairnConfigVersion.cmake
         DESTINATION ${CAIRN_CMAKE_DIR})
 
-file(GLOB _cairn_man1 CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/man/*.1)
-file(GLOB _cairn_man3 CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/man/*.3)
-install(FILES ${_cairn_man1} DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
-install(FILES ${_cairn_man3} DESTINATION ${CMAKE_INSTALL_MANDIR}/man3)
+add_subdirectory(${PROJECT_SOURCE_DIR}/man ${PROJECT_BINARY_DIR}/man)
 install(FILES ${PROJECT_SOURCE_DIR}/packaging/bash-completion/cairn
         DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions)
