@@ -7,7 +7,10 @@ set -euo pipefail
 # libc6-dev: gcc only recommends it, and apt-get --no-install-recommends
 # would leave the C library's headers out.
 build=(cmake make gcc libc6-dev pkg-config libzstd-dev libxxhash-dev libsodium-dev)
-test=(libcmocka-dev clang python3 util-linux procps cppcheck valgrind bc gzip coreutils)
+# gfortran: the Fortran module and its tests; man-db: the manual pages'
+# tests (groff); debhelper, dpkg-dev: the .deb packages (tests/packaging).
+test=(libcmocka-dev clang python3 util-linux procps cppcheck valgrind bc gzip coreutils
+      gfortran man-db debhelper dpkg-dev)
 pkgs=("${build[@]}")
 [ "${1:-}" = "--test" ] && pkgs+=("${test[@]}")
 if ! command -v dpkg-query >/dev/null; then

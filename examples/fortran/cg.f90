@@ -87,6 +87,7 @@ program cg
    if (.not. ex_flush_result(a)) stop 1, quiet=.true.
    call cairn_complete(ck)
    call cairn_close(ck)
+   deallocate (x, r, p, ap, rowptr, col, val, b) ! protected memory stays until cairn_close
 
 contains
 

@@ -66,4 +66,5 @@ program fib
    if (.not. ex_flush_result(a)) stop 1, quiet=.true.
    call cairn_complete(ck)
    call cairn_close(ck)
+   deallocate (x) ! protected memory stays until cairn_close
 end program fib

@@ -54,6 +54,7 @@ program api
    call test_strerror()
    call test_steps()
    write (*, '(a,i0,a)') 'fortran_api: all ', checks, ' checks passed'
+   deallocate (store, r8)
 
 contains
 
