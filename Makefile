@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # cairn — the two commands of the README, and a few more.
 #   make demo     build, then a job killed with SIGKILL and resumed
 #   make check    build, then the whole test suite (plus ASan+UBSan, and as

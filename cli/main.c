@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * main.c — the cairn command: dispatches to the subcommands listed in
  * commands.h and handles --help, --version and `cairn help CMD`.

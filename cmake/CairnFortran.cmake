@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # CairnFortran.cmake — included by the top-level CMakeLists.txt: decides
 # whether the Fortran module (fortran/), its example (examples/fortran/) and
 # tests (tests/fortran/) are built, and enables the language at the top

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # CairnInstall.cmake — included at the end of the top-level CMakeLists.txt:
 # what `make install` puts beside the libraries and programs.
 #   lib/cmake/cairn/   cairnConfig.cmake, its version file and the exported

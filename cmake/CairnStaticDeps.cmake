@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # CairnStaticDeps.cmake — included by the top-level CMakeLists.txt right
 # after pkg_check_modules() found libzstd, libxxhash and libsodium.
 #

@@ -1,3 +1,4 @@
+! SPDX-License-Identifier: MIT
 ! cairn.f90 — the Fortran interface to libcairn: module cairn.
 !
 !     use cairn

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cairn_fortran.c — the C half of the Fortran module cairn (cairn.f90): the
  * calls that cannot bind to libcairn directly.

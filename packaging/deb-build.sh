@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # deb-build.sh [OUT_DIR] — `make deb`: the Debian packages libcairn0,
 # libcairn-dev, cairn (and python3-cairn from a tree with python/) in OUT_DIR
 # (default build-deb/), built by `dpkg-buildpackage -b -us -uc` from a copy

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # dist.sh [BUILD_DIR] — `make dist`: the relocatable bundle,
 # BUILD_DIR/cairn-VERSION-linux-ARCH.tar.gz (BUILD_DIR: build-dist).
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # check-install.sh — an installed cairn, used as its users use it.
 #
 #   check-install.sh BUILD_DIR            `make check-install`: the plain build

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Makes sure the Debian packages cairn needs are present: to build and
 # install it (`make`, `make demo`, `make install`), or with --test also to
 # run the checks (`make check`: cmocka, the analysers, the tools the tests

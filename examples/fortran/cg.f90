@@ -1,3 +1,4 @@
+! SPDX-License-Identifier: MIT
 ! cg.f90 — solve A x = b by conjugate gradients, and survive being killed:
 ! the MATLAB tutorial's "more realistic example" (cgfull.m) in Fortran with
 ! the cairn module, the twin of examples/cg.c. Two lessons:

@@ -1,3 +1,4 @@
+! SPDX-License-Identifier: MIT
 ! example.f90 — the plumbing the Fortran examples share (the Fortran twin of
 ! examples/example.h), kept out of their way so that each example shows only
 ! what checkpointing asks of a program.

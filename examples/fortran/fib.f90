@@ -1,3 +1,4 @@
+! SPDX-License-Identifier: MIT
 ! fib.f90 — Fibonacci terms and their ratios, which approach the golden
 ! ratio: the MATLAB tutorial's first example (fib.m), x(n) = x(n-1) + x(n-2)
 ! and r = x(n)/x(n-1) -> (1 + sqrt 5)/2, in Fortran with the cairn module.

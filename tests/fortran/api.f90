@@ -1,3 +1,4 @@
+! SPDX-License-Identifier: MIT
 ! api.f90 — the Fortran module cairn, call by call (ctest fortran_api).
 !
 ! Runs in a scratch directory given as the only argument. Protects scalars

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # fatal.sh FORTRAN_API DIR — a call without stat= that fails (cairn_protect
 # of a strided section) stops the program: status 1, a message naming the
 # call and the reason, and gfortran's ERROR STOP.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # bundle.sh SOURCE_DIR — the relocatable bundle of `make dist` (ctest
 # packaging_bundle, root only: it needs a mount namespace).
 #

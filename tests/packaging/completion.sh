@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # completion.sh SOURCE_DIR — the bash completion (packaging/bash-completion/
 # cairn) against the code (ctest docs_completion): it offers every command of
 # cli/commands.h, and for each command exactly the options of its table in

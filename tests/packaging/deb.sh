@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # deb.sh SOURCE_DIR — the Debian packages (ctest packaging_deb, root only).
 #
 # Builds the packages in a scratch directory (packaging/deb-build.sh, what

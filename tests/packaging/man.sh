@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # man.sh SOURCE_DIR MAN_DIR CAIRN — the manual pages against the code (ctest
 # docs_man). MAN_DIR is the build's man/ (man1/, man3/, as installed).
 #  - every page renders with no groff warning, and man -M finds every page,
