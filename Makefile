@@ -1,9 +1,13 @@
+# SPDX-License-Identifier: MIT
 # cairn — the two commands of the README, and a few more.
 #   make demo     build, then a job killed with SIGKILL and resumed
 #   make check    build, then the whole test suite (plus ASan+UBSan, and as
 #                 an unprivileged user when run as root), and the install
 #   make install  PREFIX=/usr/local (or PREFIX=$HOME/.local without root)
 #   make check-tsan  the unit tests built with ThreadSanitizer (not in check)
+#   make dist     the relocatable bundle (zstd, xxhash, sodium linked in):
+#                 build-dist/cairn-VERSION-linux-ARCH.tar.gz
+#   make deb      the Debian packages in build-deb/ (dpkg-buildpackage)
 # make, make demo and make install need only the build dependencies and do
 # not use -Werror; the check targets build in their own trees with -Werror
 # and the test suite, and install the test dependencies (scripts/deps.sh).
@@ -11,13 +15,15 @@ BUILD ?= build
 CHECK_BUILD ?= build-check
 ASAN_BUILD ?= build-asan
 TSAN_BUILD ?= build-tsan
+DIST_BUILD ?= build-dist
+DEB_BUILD ?= build-deb
 PREFIX ?= /usr/local
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 CTEST = ctest --output-on-failure --timeout 900
 
 .PHONY: all build check-build deps test-deps demo check check-local check-asan check-tsan \
-	check-unprivileged check-install install clean fuzz chaos
+	check-unprivileged check-install check-packaging install clean fuzz chaos dist deb
 
 all: build
 
@@ -33,7 +39,7 @@ build: deps
 
 # The tree the suite runs in: -Werror, and the suite required (cmocka).
 check-build: test-deps
-	@cmake -S . -B $(CHECK_BUILD) -DCAIRN_WERROR=ON -DCAIRN_TESTS=ON $(CMAKE_FLAGS) >/dev/null
+	@cmake -S . -B $(CHECK_BUILD) -DCAIRN_WERROR=ON -DCAIRN_TESTS=ON -DCAIRN_FORTRAN=ON $(CMAKE_FLAGS) >/dev/null
 	@cmake --build $(CHECK_BUILD) -j $(JOBS)
 
 demo: build
@@ -45,7 +51,7 @@ check-local: check-build
 
 # The suite built with AddressSanitizer and UndefinedBehaviorSanitizer.
 check-asan: test-deps
-	@cmake -S . -B $(ASAN_BUILD) -DCAIRN_WERROR=ON -DCAIRN_TESTS=ON -DCAIRN_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug $(CMAKE_FLAGS) >/dev/null
+	@cmake -S . -B $(ASAN_BUILD) -DCAIRN_WERROR=ON -DCAIRN_TESTS=ON -DCAIRN_FORTRAN=ON -DCAIRN_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug $(CMAKE_FLAGS) >/dev/null
 	@cmake --build $(ASAN_BUILD) -j $(JOBS)
 	cd $(ASAN_BUILD) && $(CTEST) -j $(JOBS) -LE no-asan
 
@@ -64,6 +70,10 @@ check-unprivileged:
 check-install: build test-deps
 	@scripts/check-install.sh $(BUILD)
 
+# The .debs and the bundle, built and used (root; part of check-local too).
+check-packaging: check-build
+	cd $(CHECK_BUILD) && $(CTEST) -L packaging
+
 check: check-asan check-local check-install
 	@if [ "$$(id -u)" -eq 0 ]; then $(MAKE) --no-print-directory check-unprivileged; fi
 	@echo "check: every suite passed"
@@ -78,5 +88,15 @@ chaos: check-build
 install: build
 	cmake --install $(BUILD) --prefix $(PREFIX)
 
+# Relocatable: runs from any directory, on nodes without libzstd, libxxhash
+# and libsodium (packaging/dist.sh).
+dist: deps
+	@packaging/dist.sh $(DIST_BUILD)
+
+# libcairn0, libcairn-dev, cairn (python3-cairn with python/):
+# dpkg-buildpackage -b -us -uc from a copy of the tree (packaging/deb-build.sh).
+deb: test-deps
+	@packaging/deb-build.sh $(DEB_BUILD)
+
 clean:
-	rm -rf $(BUILD) $(CHECK_BUILD) $(ASAN_BUILD) $(TSAN_BUILD)
+	rm -rf $(BUILD) $(CHECK_BUILD) $(ASAN_BUILD) $(TSAN_BUILD) $(DIST_BUILD) $(DEB_BUILD)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bench_checkpoint.c — what a checkpoint costs next to what the machine can
  * do with the same bytes, measured in one run on one directory.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bench_ckpt.c — one state size of cairn-bench-checkpoint: runs the
  * reference measurements and cairn_checkpoint()/cairn_restore() on the same

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bench_ckpt.h — pieces of cairn-bench-checkpoint: the reference I/O
  * measurements (bench_io.c) and the per-size run and table (bench_ckpt.c).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bench_io.c — the reference measurements of cairn-bench-checkpoint: memcpy
  * and write+fsync of the same bytes, naive and streamed, and dropping a

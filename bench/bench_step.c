@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bench_step.c — what cairn_step() costs when no checkpoint is due, in ns
  * per call, next to an empty loop and a bare

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bench_transparent.c — what `cairn run` costs for a job with N MiB of
  * touched memory (default 1024), next to what the machine does with the

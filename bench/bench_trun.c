@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bench_trun.c — cairn-bench-transparent's driver of `cairn run -v`, and the
  * job it checkpoints.

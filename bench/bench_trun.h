@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bench_trun.h — pieces of cairn-bench-transparent: driving `cairn run -v`
  * on the benchmark's own job (bench_trun.c) and the job itself.

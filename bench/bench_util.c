@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bench_util.c — clock, statistics and size parsing for the benchmarks. */
 #define _GNU_SOURCE
 #include <stdio.h>

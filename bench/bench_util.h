@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bench_util.h — small helpers shared by cairn's benchmarks: a monotonic
  * clock, median/min of repeated runs, and parsing of sizes like "16M".

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cli.h — what the cairn command's files share: exit statuses, argument
  * parsing, human and JSON output helpers, and the store scanner.

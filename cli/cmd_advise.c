@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd_advise.c — `cairn advise`: which checkpoint interval to use, and what
  * it costs, given the checkpoint cost C and the mean time between

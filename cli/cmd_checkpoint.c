@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd_checkpoint.c — `cairn checkpoint [--store DIR]`: asks the `cairn run`
  * that owns a store for a checkpoint now. It reads the pid in the store's

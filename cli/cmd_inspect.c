@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd_inspect.c — `cairn inspect PATH`: what is in a store or an image.
  *

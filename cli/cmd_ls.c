@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd_ls.c — `cairn ls [DIR...]`: one line per checkpoint store found.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd_run.c — `cairn run`: runs an unmodified program with transparent
  * checkpointing, or restores it from its newest valid image.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd_verify.c — `cairn verify PATH`: does the newest image read back
  * intact? Reads every payload and checks every checksum, so the answer is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * format.c — output helpers: sizes and times for people, and a small JSON
  * writer for programs. The JSON writer pretty-prints with two-space indents

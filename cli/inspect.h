@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * inspect.h — the printers behind `cairn inspect`: text for people
  * (inspect_text.c) and JSON for programs (inspect_json.c), fed by scan.c.

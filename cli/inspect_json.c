@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * inspect_json.c — `cairn inspect --json`: the same facts as the text view
  * as one JSON document. Key names are stable and listed in the help text.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * inspect_proc.c — `cairn inspect` of a process image (`cairn run`): the
  * job's core state, its mappings (address range, permissions, kind, size,

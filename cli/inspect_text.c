@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * inspect_text.c — `cairn inspect` output for people: aligned "key value"
  * lines, one block per generation, and a table of sections for an image.

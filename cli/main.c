@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * main.c — the cairn command: dispatches to the subcommands listed in
  * commands.h and handles --help, --version and `cairn help CMD`.
@@ -99,6 +100,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "cairn: unknown %s '%s' (see 'cairn --help')\n",
                 cmd[0] == '-' ? "option" : "command", cmd);
         return CLI_EXIT_USAGE;
+    }
+    /* `cairn COMMAND --version` as its only argument: the same as --version. */
+    if (argc == 3 && strcmp(argv[2], "--version") == 0) {
+        printf("cairn %s\n", cairn_version_string());
+        return CLI_EXIT_OK;
     }
     return c->run(argc - 1, argv + 1);
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * run.h — what `cairn run`'s files share (cmd_run.c parses the command
  * line, run_start.c picks an image and starts or restores the job,

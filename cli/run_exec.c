@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * run_exec.c — what the job's process runs last in cairn: the descriptors
  * it keeps, then exec of PROG with the runtime preloaded, or of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * run_job.c — `cairn run` supervising its job: relays its exit status,
  * turns signals and timers into checkpoints, and commits what the job's

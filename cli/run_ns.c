@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * run_ns.c — `cairn run` starts the job in a pid namespace of its own, so
  * that a restored job has the same pid as before (docs/TRANSPARENT.md,

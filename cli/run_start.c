@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * run_start.c — `cairn run`: picks the image to restore (newest that
  * verifies, falling back to older generations; images of another user are

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * scan.c — gathers what the CLI reports about stores and images.
  *

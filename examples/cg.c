@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cg.c — solve A x = b by conjugate gradients, and survive being killed.
  *

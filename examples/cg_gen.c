@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cg_gen.c — writes a test problem for the cg example (format in
  * cg_problem.h): the 5-point Laplacian on an M x M grid plus SHIFT on the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cg_problem.h — the input of the conjugate-gradient example: a sparse
  * symmetric positive-definite matrix A and a right-hand side b, in a plain

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * example.h — the plumbing shared by the examples, kept out of their way so
  * that each example shows only what checkpointing asks of a program.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fib.c — Fibonacci terms and their ratios, which approach the golden ratio.
  *

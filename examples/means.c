@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * means.c — means of pairs of random integers, then the mean of the means.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sum.c — add up 1..N, one number per step, and survive being killed.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * container.h — the image container, defined once: the file header, the
  * section header, the trailer and the chain step (docs/FORMAT.md, Layout).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * control.h — the channel between `cairn run` and the runtime inside the job.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * image_format.h — what goes into the container (container.h): section
  * types, section flags and the job section (docs/FORMAT.md).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * proc_check.c — decodes and validates the records of a process image
  * before anything trusts them (see proc_check.h for why).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * proc_check.h — decoding and semantic validation of a process image's
  * records (format/process_format.h), shared by `cairn run` (before it

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * process_format.h — the sections of a transparent process image
  * (cairn run), shared by the runtime that writes them and the freestanding

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cairn.h — application-level checkpoint/restart for long-running jobs.
  *

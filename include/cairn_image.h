@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cairn_image.h — read-only access to cairn images and stores.
  *

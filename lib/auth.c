@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * auth.c — authenticated images: a keyed BLAKE2b MAC (libsodium's
  * crypto_generichash with a key) over everything in the image.

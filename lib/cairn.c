@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cairn.c — the application API: open, protect, restore, step, checkpoint,
  * complete, close.

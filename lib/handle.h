@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* handle.h — the cairn_t handle, shared by libcairn's files. Internal. */
 #ifndef CAIRN_HANDLE_H
 #define CAIRN_HANDLE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * image_read.c — opens and verifies images. Every image is hostile.
  *

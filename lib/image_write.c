@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * image_write.c — streams an image to a file descriptor.
  *

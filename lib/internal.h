@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * internal.h — helpers shared by libcairn's files. Not installed.
  * Functions named cairn__* are internal but not static (libuv's convention);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * options.c — defaults, and CAIRN_* environment overrides.
  *

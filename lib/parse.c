@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * parse.c — the one parser for each kind of value a person types: numbers,
  * durations and signal names. libcairn's CAIRN_* variables and every cairn

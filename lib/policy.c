@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* policy.c — when to checkpoint: fixed interval, steps, or Young/Daly. */
 #include <math.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * signals.c — checkpoint signals. The handler only records the request;
  * the checkpoint itself happens in the next cairn_step(), where the

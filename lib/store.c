@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * store.c — the checkpoint store: a directory of numbered generations.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* util.c — logging, error strings and full-length I/O. */
 #include <errno.h>
 #include <stdio.h>

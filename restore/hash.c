@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * hash.c — xxHash's XXH3-64, compiled into the restorer from the header
  * alone (XXH_INLINE_ALL): nothing of libxxhash is linked. The header's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * hash.h — XXH3-64 in the freestanding restorer (hash.c), so that it checks
  * each payload's checksum as it reads the payload into place: `cairn run`

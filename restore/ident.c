@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * ident.c — the job's identity in the restorer: its pending signals, its
  * /proc/self/exe link, and the capabilities it must not keep.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * memory.c — rebuilds the job's address space in the restorer.
  *

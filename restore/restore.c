@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * restore.c — cairn-restore, the freestanding restorer: rebuilds a
  * checkpointed job inside its own process and resumes it.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * restore.h — the restorer's shared state: the image's index and the
  * records read from it, all in .bss (there is no allocator).

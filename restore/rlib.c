@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * rlib.c — see rlib.h. The compiler may emit calls to memcpy and memset
  * itself, so they carry their standard names.

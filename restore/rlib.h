@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * rlib.h — the restorer's tiny freestanding library: memory and string
  * helpers, messages on stderr, and whole reads with pread.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * start_x86_64.S — entry and exit of the restorer.
  *

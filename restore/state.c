@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * state.c — restores the job's kernel-side state in the restorer: file
  * descriptors, mm fields, cwd, umask, limits, timers, signal actions, the

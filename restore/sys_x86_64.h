@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sys_x86_64.h — raw Linux system calls for the freestanding restorer.
  * Returns are the kernel's: a negative errno on failure.

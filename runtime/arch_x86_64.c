@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * arch_x86_64.c — x86_64 parts of the runtime (see arch_x86_64.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * arch_x86_64.h — the runtime's architecture-specific parts: thread
  * pointer bases, the rseq area, and a fork that does not run the job's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * capture.c — records the job's state inside the checkpoint signal handler.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * capture.h — what the runtime records about the job inside the checkpoint
  * signal handler, and the async-signal-safe helpers it uses to do so.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * identity.c — who the job is and which signals wait for it, recorded in
  * the checkpoint handler (all signals blocked) for the image's task and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * identity.h — the job's pid, parent, executable and pending signals
  * (identity.c), recorded by the checkpoint handler and written by the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * rt_util.c — small async-signal-safe string and file helpers for the
  * checkpoint handler, which may not call stdio or malloc.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * runtime.c — the part of cairn that `cairn run` injects into the job with
  * LD_PRELOAD (libcairn-runtime.so).

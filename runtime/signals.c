@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * signals.c — the job's dispositions of SIGTERM and SIGINT, virtualised.
  *

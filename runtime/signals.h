@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * signals.h — the job's termination signals, virtualised (signals.c).
  *

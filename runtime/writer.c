@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * writer.c — writes a process image from the copy-on-write writer child.
  *

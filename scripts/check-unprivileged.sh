@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Runs the test suite as an unprivileged user (root only): cairn must work
 # without privileges. The tree is copied to a directory that user owns.
 set -euo pipefail

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # demo.sh BUILD_DIR — what cairn is for, in about 15 seconds (`make demo`).
 #
 # Runs the `means` example (the tutorials' job: means of random pairs, then

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Makes sure the Debian packages cairn needs are present: to build and
 # install it (`make`, `make demo`, `make install`), or with --test also to
 # run the checks (`make check`: cmocka, the analysers, the tools the tests
@@ -12,8 +13,11 @@ build=(cmake make gcc libc6-dev pkg-config libzstd-dev libxxhash-dev libsodium-d
 optional=(python3-dev)
 # python3-dev, -numpy, -setuptools, -wheel, -pip: the Python module's tests
 # (tests/python: the build, the examples, pip install ./python offline).
+# gfortran: the Fortran module and its tests; man-db: the manual pages'
+# tests (groff); debhelper, dpkg-dev: the .deb packages (tests/packaging).
 test=(libcmocka-dev clang python3 util-linux procps cppcheck valgrind bc gzip coreutils
-      python3-dev python3-numpy python3-setuptools python3-wheel python3-pip)
+      python3-dev python3-numpy python3-setuptools python3-wheel python3-pip
+      gfortran man-db debhelper dpkg-dev)
 pkgs=("${build[@]}")
 [ "${1:-}" = "--test" ] && pkgs+=("${test[@]}")
 if ! command -v dpkg-query >/dev/null; then

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* auth.h — keyed MAC of images and key loading (lib/auth.c). Internal. */
 #ifndef CAIRN_AUTH_H
 #define CAIRN_AUTH_H

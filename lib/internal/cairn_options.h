@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cairn_options.h — options from the environment and the parsers of typed
    values, shared by libcairn and the CLI. Internal: not installed. */
 #ifndef CAIRN_OPTIONS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cairn_store.h — the checkpoint store (lib/store.c), for `cairn run` (cli/)
  * and the tests: a directory of generations, committed atomically, opened

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cairn_time.h — the one clock reader, for libcairn, the runtime and the
    CLI. clock_gettime is async-signal-safe, so the runtime's handler path
    may use it. Internal: not installed. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cairn_writer.h — libcairn's image writer, for the runtime (runtime/) and
  * the tests. Internal: not installed.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Static analysis and valgrind memcheck tests (issue 5, item 5). Included
 # from tests/fuzz/CMakeLists.txt, since tests/CMakeLists.txt adds a fixed
 # list of suites.

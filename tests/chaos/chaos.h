@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * chaos.h — shared declarations of the chaos driver (tests/chaos/).
  *

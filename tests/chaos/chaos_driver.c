@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * chaos_driver.c — kills a checkpointing job hundreds of times and checks
  * that no work is lost (issue 5, "chaos at scale").

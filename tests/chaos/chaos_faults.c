@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * chaos_faults.c — the job under injected faults, in a user+mount namespace.
  *

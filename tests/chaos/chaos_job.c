@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * chaos_job.c — the deterministic libcairn job the chaos driver kills.
  *

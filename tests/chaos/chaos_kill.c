@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * chaos_kill.c — one job run, killed with SIGKILL again and again.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * chaos_proc.c — starting, reading and killing the chaos job.
  *

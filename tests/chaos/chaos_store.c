@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * chaos_store.c — what the driver checks in a store, and file helpers.
  *

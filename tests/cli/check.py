@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """check.py — JSON assertions for the cairn CLI tests.
 
     check.py FILE EXPR...

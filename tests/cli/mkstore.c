@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * mkstore.c — makes checkpoint stores for the CLI tests with libcairn.
  *

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # run.sh — golden-file driver for the cairn CLI tests (in the spirit of
 # zstd's tests/cli-tests).
 #

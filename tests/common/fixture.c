@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fixture.c — the cmocka fixture; see fixture.h.
  */

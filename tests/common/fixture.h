@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fixture.h — the one fixture of the cmocka suites (tests/unit/,
  * tests/faults/, tests/security/): every test starts with no CAIRN_*

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * harness.c — helpers for the cmocka suites; see harness.h.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * harness.h — helpers shared by the cmocka suites (tests/unit/,
  * tests/faults/, tests/security/): scratch directories, environment hygiene,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * image_edit.c — see image_edit.h. Walks sections the way the writer lays
  * them out (format/container.h), so it also walks images it has broken.

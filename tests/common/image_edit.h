@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * image_edit.h — image surgery for tests: load an image into memory, find
  * its sections, change bytes, and seal it again (every checksum and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * killdriver.c — kills an example with SIGKILL again and again, restarts it
  * with the same command line until it finishes, and checks that the answer

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * faults_images.c — damaged images in a store (issue 2's acceptance).
  *

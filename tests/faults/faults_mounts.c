@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * faults_mounts.c — a store that cannot be written, and a full disk.
  *

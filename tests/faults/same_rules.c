@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * same_rules.c — libcairn's reader and the restorer reject the same
  * malformed containers (format/container.h holds the rules; both use it).

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # same_rules.sh CAIRN SAME_RULES RESTORER — makes a real process image
 # (cairn run on /bin/sleep, outside a pid namespace so that the restorer can
 # be run directly), then runs faults_same_rules on it (see same_rules.c).

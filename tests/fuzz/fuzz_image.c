@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_image.c — libFuzzer target for the image reader (cairn_image.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_main.c — runs a fuzz target over files without libFuzzer.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_process.c — libFuzzer target for the semantic checks of process
  * images (cli/proc_check.c), which `cairn run` applies before it hands an

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_store.c — libFuzzer target for the store scanner and restore path.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_util.c — checksum fix-up and input splitting for the fuzz targets.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_util.h — helpers shared by the libFuzzer targets and their replay
  * runner (fuzz_main.c).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * gen_corpus.c — writes the fuzz seed corpus: real images made by libcairn.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * shrink_process.c — makes a small fuzz seed from a real process image.
  *

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # loop.py — the unmodified program the `cairn run` scheduler tests run under
 # /usr/bin/python3 (tests/sched/slurm-run-test, examples/htcondor/cairn-run.sub):
 #

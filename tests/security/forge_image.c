@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * forge_image.c — test helper playing an attacker who can write to a store
  * but has no key: overwrites bytes in a section's payload, then recomputes

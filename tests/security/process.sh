@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # process.sh — authenticated and validated process images (`cairn run`):
 #   A. images written with a key (--key or $CAIRN_KEY_FILE) carry a MAC:
 #      restored with the right key (also after a restore: the restored job's

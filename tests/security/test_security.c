@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_security.c — authenticated images and stores nobody else can tamper
  * with (issue 5 items 3 and 4).

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # cycle.sh — runs a job under `cairn run`, checkpoints it, kills it (and
 # cairn) with SIGKILL, restores it, again and again until it finishes; then
 # compares its stdout (appended to a file, as with `>>`) and the files it

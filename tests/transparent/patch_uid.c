@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* patch_uid.c — test helper: rewrites the writer's uid in an image header
    and fixes the header checksum, to test that cairn run refuses images of
    another user.   patch_uid IMAGE UID */

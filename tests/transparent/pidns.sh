@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # pidns.sh — the job's pid namespace (docs/TRANSPARENT.md, "Process
 # identity"), as root and unprivileged:
 #   1. the job sees itself as pid 2 with parent 1;

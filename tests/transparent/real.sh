@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # real.sh — unmodified Debian programs under cairn run (see cycle.sh):
 #   real.sh CAIRN python|bc|gzip|sha256sum
 # Exits 77 (skipped) when the program is not installed.

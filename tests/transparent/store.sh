@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # store.sh — which image `cairn run` restores:
 #   1. a corrupt newest generation is set aside and the previous one used,
 #      and the job still ends with the uninterrupted output;

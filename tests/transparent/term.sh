@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # term.sh — SIGTERM/SIGINT sent to the job itself, not to cairn, as a
 # scheduler does (Slurm signals every process of the job); runtime/signals.c.
 #   1. default action: the job is checkpointed, cairn exits 143 (130 for

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_options.c — option defaults and every CAIRN_* environment override.
  *

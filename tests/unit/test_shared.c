@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_shared.c — linked against the shared libcairn.so (the other unit
  * tests link libcairn.a), so both libraries are exercised: error strings

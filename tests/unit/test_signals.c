@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_signals.c — checkpoint signals and the self-checkpoint exit code,
  * with real signals and real child processes.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_store.c — the checkpoint store: generations and retention, falling
  * back from a corrupt newest image, cairn_complete() and the lock.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* altheap.c — a job whose alternate signal stack is malloc'd memory in the
    heap, as gawk and R set it up: cairn's checkpoint handler then runs on it
    while the heap is being saved. Usage: altheap N (~1 ms of work each). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bigmap.c — a large anonymous mmap (MiB given), filled and re-read over
    and over; CAIRN_TEST_FULL runs use 1 GiB. */
 #include <stdint.h>

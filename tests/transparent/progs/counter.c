@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* counter.c — the simplest job: a counter loop that prints its result.
    Usage: counter N (iterations of ~1 ms of work each). */
 #include <stdint.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* environ.c — the environment and arguments survive a restore, including
    variables the job sets itself part-way. */
 #include <stdint.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fileio.c — file I/O with offsets: reads input.dat at computed offsets
    (pread and lseek+read) and appends results to result.dat with write(),
    overwriting a header in place with pwrite. Both files are compared. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fpu.c — floating-point and AVX registers live across checkpoints: the
    loop keeps its accumulators in ymm registers (AVX) and x87/SSE state
    (rounding mode changed with fesetround), printed exactly with %a. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* heap.c — heap growth across checkpoints: a linked list and a realloc'ed
    array grow all along (brk and malloc state must be restored). */
 #include <stdint.h>

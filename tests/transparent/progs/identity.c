@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* identity.c — a job that relies on who it is: its pid (getpid() and
    /proc/self), its parent's pid and /proc/self/exe must stay the same
    across every checkpoint and restore. Prints one line of yes/no answers,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* pending.c — signals pending across checkpoints: the job blocks SIGUSR2
    and SIGRTMIN+1, raises SIGUSR2 (thread-directed) and queues SIGRTMIN+1
    twice with values 42 and 43 (process-directed), works, then unblocks

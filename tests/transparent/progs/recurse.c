@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* recurse.c — deep recursion: the stack grows (and shrinks) while the job
    is checkpointed and restored, so the restored stack must still grow. */
 #include <stdint.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* signals.c — a SIGALRM handler driven by alarm()/setitimer, and a SIGUSR2
    handler the job raises itself: both must survive a restore. Output is
    deterministic: it counts events, not time. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* term.c — a job for term.sh: what SIGTERM sent to the job itself (not to
    cairn) does under `cairn run` (runtime/signals.c).
    Usage: term MODE N — N iterations of ~1 ms of work, then "term N: <x>".
