@@ -78,6 +78,16 @@ check: check-asan check-local check-install
 	@if [ "$$(id -u)" -eq 0 ]; then $(MAKE) --no-print-directory check-unprivileged; fi
 	@echo "check: every suite passed"
 
+# `make check` with two CPU-burning loops beside it, as on a busy machine
+# (the tests must not depend on its speed). The loops end with it, whatever
+# the result, also on Ctrl-C.
+.PHONY: check-stress
+check-stress:
+	@sh -c 'while :; do :; done' & b1=$$!; sh -c 'while :; do :; done' & b2=$$!; \
+	trap 'kill $$b1 $$b2 2>/dev/null' EXIT; trap 'exit 130' INT; trap 'exit 143' TERM; \
+	echo "check-stress: two busy loops (pids $$b1 $$b2) run beside the suite"; \
+	$(MAKE) --no-print-directory check
+
 # Longer runs than the suite's: SECONDS per fuzz target, CYCLES of chaos.
 fuzz: test-deps
 	tests/fuzz/run-fuzz $(or $(SECONDS),60)

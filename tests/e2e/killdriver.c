@@ -5,16 +5,22 @@
  * is bit-for-bit the one of an uninterrupted run and that the work was
  * resumed, not redone.
  *
- *   killdriver [-k KILLS] [-m MIN] [-S STEPS] [-w SHARE] [-l MS] [-h MS] -- PROG ARGS
+ *   killdriver [-k KILLS] [-m MIN] [-S STEPS] [-w SHARE] [-l LO] [-h HI] -- PROG ARGS
  *
  * 1. Reference: PROG ARGS -d 0 -s ref.ckpt -v, uninterrupted (no delay).
  * 2. Job: PROG ARGS -s job.ckpt -v, with CAIRN_STEPS=STEPS, killed KILLS
- *    times. A share SHARE of the kills is aimed at a checkpoint write: the
+ *    times. Every kill follows an event, never a guess of the machine's
+ *    speed. A share SHARE of the kills is aimed at a checkpoint write: the
  *    driver watches the store with inotify and sends SIGKILL the instant an
  *    image's temp file (.tmp-<generation>-<pid>) is created. The others land
- *    at a random time between -l and -h milliseconds after the start. A kill
- *    counts as "mid-write" when a .tmp-* file is still in the store after the
- *    process is dead: the write it interrupted never committed.
+ *    after the run has printed a random number of "step K" lines, between
+ *    LO and HI (default 1 and N / (2 KILLS), N the reference's steps: all
+ *    the kills together cannot take the job to its end), plus a random part
+ *    of the time the last step took, so that they fall anywhere in a step.
+ *    A kill counts as "mid-write" when a .tmp-* file is still in the store
+ *    after the process is dead: the write it interrupted never committed.
+ *    Should the job end all the same before its KILLS kills (a kill planned
+ *    and not made), the whole attempt is made again, up to 3 times.
  * 3. Then the job runs to the end, and the driver checks:
  *    - its stdout equals the reference's, byte for byte;
  *    - it resumed (the last "resumed at step K" has K past the start), and
@@ -27,7 +33,7 @@
  *    - no process is left behind (the driver is a subreaper).
  *
  * Randomness comes from one seed, printed first; CAIRN_E2E_SEED=S repeats the
- * kill plan (timings still vary). CAIRN_E2E_KEEP=1 keeps the work directory
+ * kill plan (the moments within a step still vary). CAIRN_E2E_KEEP=1 keeps the work directory
  * for a post-mortem.
  */
 #define _GNU_SOURCE
@@ -60,7 +66,7 @@ struct config {
     int kills, min_kills, min_midwrite;
     unsigned steps;    /* CAIRN_STEPS for the job */
     double write_share; /* share of kills aimed at a checkpoint write */
-    int lo_ms, hi_ms;  /* random kill time window */
+    int lo_steps, hi_steps; /* other kills: after LO..HI steps (hi 0: auto) */
     char **argv;       /* PROG ARGS */
     int argc;
     const char *name;  /* basename of PROG, for messages */
@@ -75,9 +81,10 @@ struct run {
     int resumed;       /* stderr said "resumed at step K" */
     uint64_t resume_at, last_step;
     int have_step, bad_image;
+    int planned;       /* a kill was planned (the run was not to finish) */
 };
 
-enum kill_mode { KILL_NONE, KILL_TIMER, KILL_WRITE };
+enum kill_mode { KILL_NONE, KILL_STEPS, KILL_WRITE };
 
 static uint64_t rng_state;
 static char workdir[PATH_MAX];
@@ -255,69 +262,138 @@ static void parse_stderr(const char *tag, struct run *r)
     fclose(f);
 }
 
+/* What the driver watches: the store (image temp files created) and the
+   work directory (a run's stderr written). */
+struct watch {
+    int fd, store_wd, dir_wd;
+};
+
 /* Drops inotify events left from earlier runs. */
-static void drain(int ino)
+static void drain(const struct watch *w)
 {
     char buf[4096];
-    while (read(ino, buf, sizeof buf) > 0)
+    while (read(w->fd, buf, sizeof buf) > 0)
         ;
 }
 
-/* Reads inotify events; returns how many image temp files were created. */
-static int image_temps_created(int ino)
+/* Reads inotify events; returns how many image temp files were created and
+   sets *err_written if the file `err` was written to. */
+static int take_events(const struct watch *w, const char *err, int *err_written)
 {
     char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
     int n = 0;
     ssize_t len;
-    while ((len = read(ino, buf, sizeof buf)) > 0)
+    while ((len = read(w->fd, buf, sizeof buf)) > 0)
         for (char *p = buf; p < buf + len;) {
             const struct inotify_event *ev = (const struct inotify_event *)p;
-            if ((ev->mask & IN_CREATE) && ev->len && is_image_temp(ev->name))
+            if (ev->wd == w->store_wd && (ev->mask & IN_CREATE) && ev->len &&
+                is_image_temp(ev->name))
                 n++;
+            if (ev->wd == w->dir_wd && (ev->mask & IN_MODIFY) && ev->len &&
+                !strcmp(ev->name, err))
+                *err_written = 1;
             p += sizeof *ev + ev->len;
         }
     return n;
 }
 
+/* A run's stderr, read as it grows: counts its "step K" lines. */
+struct steps_seen {
+    int fd;
+    char line[256];
+    size_t len;
+    int count;
+};
+
+/* Reads what was added; returns how many new "step K" lines it held. */
+static int new_steps(struct steps_seen *s)
+{
+    char buf[4096];
+    ssize_t got;
+    int n = 0;
+    while ((got = read(s->fd, buf, sizeof buf)) > 0)
+        for (ssize_t i = 0; i < got; i++) {
+            if (buf[i] != '\n') {
+                if (s->len < sizeof s->line - 1)
+                    s->line[s->len++] = buf[i];
+                continue;
+            }
+            s->line[s->len] = 0;
+            unsigned long long k;
+            if (sscanf(s->line, "step %llu", &k) == 1)
+                n++;
+            s->len = 0;
+        }
+    s->count += n;
+    return n;
+}
+
+/* A random delay up to the time of the last step (measured between the
+   last two step lines seen), in ms; 0 before two lines. */
+static int within_step_ms(uint64_t prev, uint64_t last)
+{
+    if (!prev || last <= prev)
+        return 0;
+    return (int)(rng_unit() * (double)(last - prev));
+}
+
 /*
- * Runs the job once under a kill plan: KILL_TIMER kills at `ms`, KILL_WRITE
- * at the creation of the nth image temp file, KILL_NONE lets it finish.
+ * Runs the job once under a kill plan: KILL_STEPS kills a random moment
+ * after the run's nth "step K" line, KILL_WRITE at the creation of the nth
+ * image temp file, KILL_NONE lets it finish.
  */
-static void run_job(const struct config *cf, int ino, const char *tag, enum kill_mode mode,
-                    int ms, int nth, struct run *r)
+static void run_job(const struct config *cf, const struct watch *w, const char *tag,
+                    enum kill_mode mode, int nth, struct run *r)
 {
     static char *extra[] = {"-s", STORE, "-v", NULL};
     memset(r, 0, sizeof *r);
-    drain(ino);
+    r->planned = mode != KILL_NONE;
+    drain(w);
+    /* The run's stderr exists before the run, so that it is read from its
+       first byte (spawn truncates it again). */
+    char err[64];
+    snprintf(err, sizeof err, "%s.err", tag);
+    struct steps_seen seen = {.fd = -1};
+    int efd = open(err, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (efd < 0 || close(efd) < 0 || (seen.fd = open(err, O_RDONLY | O_CLOEXEC)) < 0)
+        fail("%s: %s", err, strerror(errno));
     pid_t pid = spawn(cf, tag, extra);
     int pidfd = pidfd_open(pid, 0);
     if (pidfd < 0)
         fail("pidfd_open: %s", strerror(errno));
-    uint64_t deadline = now_ms() + (uint64_t)(mode == KILL_TIMER ? ms : HARD_TIMEOUT_MS);
+    uint64_t deadline = now_ms() + HARD_TIMEOUT_MS, prev_step = 0, last_step = 0;
+    uint64_t kill_at = 0; /* KILL_STEPS: the moment chosen, once the steps are seen */
     int writes = 0;
     while (!r->killed) {
-        uint64_t t = now_ms();
-        struct pollfd fds[2] = {{.fd = pidfd, .events = POLLIN}, {.fd = ino, .events = POLLIN}};
-        int n = poll(fds, 2, t >= deadline ? 0 : (int)(deadline - t));
+        uint64_t t = now_ms(), until = kill_at ? kill_at : deadline;
+        struct pollfd fds[2] = {{.fd = pidfd, .events = POLLIN}, {.fd = w->fd, .events = POLLIN}};
+        int n = poll(fds, 2, t >= until ? 0 : (int)(until - t));
         if (n < 0 && errno != EINTR)
             fail("poll: %s", strerror(errno));
         if (n > 0 && (fds[0].revents & POLLIN))
             break; /* it ended by itself */
         if (n > 0 && (fds[1].revents & POLLIN)) {
-            writes += image_temps_created(ino);
+            int err_written = 0;
+            writes += take_events(w, err, &err_written);
             if (mode == KILL_WRITE && writes >= nth)
                 r->aimed = r->killed = kill(pid, SIGKILL) == 0;
-        } else if (n == 0) {
-            if (mode != KILL_TIMER)
-                fprintf(stderr, "killdriver: %s: run %s still going after %d ms; killing it\n",
-                        cf->name, tag, HARD_TIMEOUT_MS);
-            r->killed = kill(pid, SIGKILL) == 0;
-            if (mode != KILL_TIMER) {
-                waitpid(pid, NULL, 0);
-                fail("%s: run %s hangs", cf->name, tag);
+            if (err_written && new_steps(&seen) > 0) {
+                prev_step = last_step;
+                last_step = now_ms();
+                if (mode == KILL_STEPS && !kill_at && seen.count >= nth)
+                    kill_at = last_step + (uint64_t)within_step_ms(prev_step, last_step);
             }
+        } else if (n == 0 && kill_at) {
+            r->killed = kill(pid, SIGKILL) == 0;
+        } else if (n == 0) {
+            fprintf(stderr, "killdriver: %s: run %s still going after %d ms; killing it\n",
+                    cf->name, tag, HARD_TIMEOUT_MS);
+            kill(pid, SIGKILL);
+            waitpid(pid, NULL, 0);
+            fail("%s: run %s hangs", cf->name, tag);
         }
     }
+    close(seen.fd);
     if (waitpid(pid, &r->status, 0) != pid)
         fail("waitpid: %s", strerror(errno));
     close(pidfd);
@@ -425,29 +501,41 @@ static int account(const struct config *cf, const char *tag, const struct run *r
     fail("%s: run %s ended with status 0x%x, not by our SIGKILL", cf->name, tag, r->status);
 }
 
-/* Kills the job cf->kills times, then lets it finish. */
-static void kill_loop(const struct config *cf, uint64_t base, struct tally *t, char *final_tag)
+/* Kills the job cf->kills times, then lets it finish; runs are numbered
+   on from *run_no. Returns 1 if the job finished although a kill was still
+   planned and fewer than cf->min_kills were made: the attempt is void. */
+static int kill_loop(const struct config *cf, uint64_t base, struct tally *t, char *final_tag,
+                     int *run_no)
 {
     if (mkdir(STORE, 0700) < 0)
         fail("mkdir %s/%s: %s", workdir, STORE, strerror(errno));
-    int ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-    if (ino < 0 || inotify_add_watch(ino, STORE, IN_CREATE) < 0)
+    struct watch w = {.fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)};
+    if (w.fd < 0 || (w.store_wd = inotify_add_watch(w.fd, STORE, IN_CREATE)) < 0 ||
+        (w.dir_wd = inotify_add_watch(w.fd, ".", IN_MODIFY)) < 0)
         fail("inotify on %s/%s: %s", workdir, STORE, strerror(errno));
-    for (int i = 0;; i++) {
+    int raced = 0;
+    for (;;) {
         enum kill_mode mode = KILL_NONE;
-        int ms = 0, nth = 0;
+        int nth = 0;
         if (t->kills < cf->kills) {
-            mode = rng_unit() < cf->write_share ? KILL_WRITE : KILL_TIMER;
-            ms = cf->lo_ms + (int)(rng_unit() * (cf->hi_ms - cf->lo_ms + 1));
-            nth = 1 + (int)(rng_next() % 3);
+            if (rng_unit() < cf->write_share) {
+                mode = KILL_WRITE;
+                nth = 1 + (int)(rng_next() % 3);
+            } else {
+                mode = KILL_STEPS;
+                nth = cf->lo_steps + (int)(rng_next() % (uint64_t)(cf->hi_steps - cf->lo_steps + 1));
+            }
         }
-        snprintf(final_tag, 32, "run%03d", i);
+        snprintf(final_tag, 32, "run%03d", (*run_no)++);
         struct run r;
-        run_job(cf, ino, final_tag, mode, ms, nth, &r);
-        if (account(cf, final_tag, &r, base, t))
+        run_job(cf, &w, final_tag, mode, nth, &r);
+        if (account(cf, final_tag, &r, base, t)) {
+            raced = r.planned && t->kills < cf->min_kills;
             break;
+        }
     }
-    close(ino);
+    close(w.fd);
+    return raced;
 }
 
 /* Compares the job's result and store with what they must be. */
@@ -487,14 +575,14 @@ static void verify(const struct config *cf, const struct tally *t, const char *f
 static void usage(void)
 {
     fprintf(stderr, "usage: killdriver [-k KILLS] [-m MIN_KILLS] [-M MIN_MIDWRITE] [-S STEPS]\n"
-                    "                  [-w WRITE_SHARE] [-l MS] [-h MS] -- PROG ARGS...\n");
+                    "                  [-w WRITE_SHARE] [-l LO_STEPS] [-h HI_STEPS] -- PROG ARGS...\n");
     exit(2);
 }
 
 static void parse_args(struct config *cf, int argc, char **argv)
 {
     *cf = (struct config){.kills = 24, .min_kills = 20, .min_midwrite = 1, .steps = 10,
-                          .write_share = 0.5, .lo_ms = 5, .hi_ms = 150};
+                          .write_share = 0.5, .lo_steps = 1, .hi_steps = 0};
     int opt;
     while ((opt = getopt(argc, argv, "+k:m:M:S:w:l:h:")) != -1) {
         switch (opt) {
@@ -503,12 +591,13 @@ static void parse_args(struct config *cf, int argc, char **argv)
         case 'M': cf->min_midwrite = atoi(optarg); break;
         case 'S': cf->steps = (unsigned)atoi(optarg); break;
         case 'w': cf->write_share = atof(optarg); break;
-        case 'l': cf->lo_ms = atoi(optarg); break;
-        case 'h': cf->hi_ms = atoi(optarg); break;
+        case 'l': cf->lo_steps = atoi(optarg); break;
+        case 'h': cf->hi_steps = atoi(optarg); break;
         default: usage();
         }
     }
-    if (optind >= argc || cf->steps == 0 || cf->hi_ms < cf->lo_ms || cf->lo_ms < 0)
+    if (optind >= argc || cf->steps == 0 || cf->lo_steps < 1 || cf->kills < 1 ||
+        (cf->hi_steps && cf->hi_steps < cf->lo_steps))
         usage();
     cf->argv = argv + optind;
     cf->argc = argc - optind;
@@ -566,17 +655,33 @@ int main(int argc, char **argv)
     size_t rlen;
     uint64_t base, n;
     free(reference(&cf, &rlen, &base, &n));
-    struct tally t = {.last_resume = base};
+    if (!cf.hi_steps) /* all the step kills together: at most half the job */
+        cf.hi_steps = (int)(n / (2 * (uint64_t)cf.kills)) > cf.lo_steps
+                          ? (int)(n / (2 * (uint64_t)cf.kills)) : cf.lo_steps;
+    struct tally t;
     char final_tag[32];
-    kill_loop(&cf, base, &t, final_tag);
+    int run_no = 0;
+    for (int attempt = 1;; attempt++) {
+        t = (struct tally){.last_resume = base};
+        if (!kill_loop(&cf, base, &t, final_tag, &run_no))
+            break;
+        if (attempt == 3)
+            fail("%s: the job ended before its kills in 3 attempts: make it longer", cf.name);
+        fprintf(stderr, "killdriver: %s: attempt %d: the job ended after only %d kills; "
+                        "again from the start\n", cf.name, attempt, t.kills);
+        if (nftw(STORE, rm_entry, 16, FTW_DEPTH | FTW_PHYS) < 0)
+            fail("cannot remove %s/%s: %s", workdir, STORE, strerror(errno));
+    }
     verify(&cf, &t, final_tag, base, n);
     if (reap_leftovers() != 0)
         fail("%s: processes were left behind", cf.name);
     printf("killdriver: %s: PASS: %d kills (%d aimed at a checkpoint write, %d landed mid-write "
-           "with a .tmp-* left), %d restarts; last resumed at step %" PRIu64 " of %" PRIu64
+           "with a .tmp-* left; the others after %d to %d steps), %d restarts; last resumed at "
+           "step %" PRIu64 " of %" PRIu64
            "; %" PRIu64 " steps executed for a job of %" PRIu64 " (%.2fx, bound %" PRIu64
            "); output identical to the uninterrupted run (%zu bytes)\n",
-           cf.name, t.kills, t.aimed, t.midwrite, t.runs - 1, t.last_resume, base + n,
+           cf.name, t.kills, t.aimed, t.midwrite, cf.lo_steps, cf.hi_steps, t.runs - 1,
+           t.last_resume, base + n,
            t.executed, n, (double)t.executed / (double)n, n + (uint64_t)t.kills * cf.steps, rlen);
     cleanup_workdir();
     return 0;

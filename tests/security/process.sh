@@ -12,14 +12,19 @@
 #      reported by `cairn verify` and by `cairn run`, naming the section,
 #      set aside as corrupt, and the previous generation is restored.
 # Every restored job must end with the output of an uninterrupted run.
+# The counter (tests/transparent/progs) prints a progress line every 2% of
+# its work and waits before its last line until $W/gate exists (progress.h):
+# checkpoints are asked for after given lines, and the job cannot end before
+# it is killed; no step waits for a guessed time (events.sh).
 #   process.sh CAIRN FORGE COUNTER
 set -eu
 CAIRN=$1; FORGE=$2; COUNTER=$3
+. "$(cd "$(dirname "$0")" && pwd)/../transparent/events.sh"
 N=9000
 W=$(mktemp -d "${TMPDIR:-/tmp}/cairn-process-sec.XXXXXX")
 CPID=
 cleanup() {
-    [ -n "$CPID" ] && kill -9 $(pgrep -P "$CPID" 2>/dev/null) "$CPID" 2>/dev/null || true
+    [ -n "$CPID" ] && kill_tree "$CPID"
     rm -rf "$W"
 }
 trap cleanup EXIT
@@ -29,38 +34,51 @@ umask 077
 head -c 48 /dev/urandom >key
 head -c 48 /dev/urandom >key2
 "$COUNTER" $N >ref.txt
+export CAIRN_TEST_GATE="$W/gate"
+open_gate() { : >"$W/gate"; }
+close_gate() { rm -f "$W/gate"; }
 G1=ckpt-00000000000000000001.cairn
 G2=ckpt-00000000000000000002.cairn
 G3=ckpt-00000000000000000003.cairn
 
-wait_file() {
-    i=0
-    until [ -f "$1" ]; do
-        sleep 0.05; i=$((i + 1)); [ $i -lt 400 ] || fail "$1 never came"
-    done
-}
 kill_run() {
-    kill -9 $(pgrep -P "$CPID") "$CPID" 2>/dev/null || true
-    wait "$CPID" 2>/dev/null || true
+    kill_tree "$CPID" || fail "the killed run's processes did not end"
     CPID=
+}
+# checkpoint_after DIR LINES GEN: once the job has printed LINES lines in
+# out.txt, a checkpoint, until generation GEN is committed in DIR.
+checkpoint_after() {
+    poll_until 120 "line $2 of the job's output" has_lines out.txt "$2"
+    checkpoint_now "$1" "$CPID" || fail "cairn run ended before checkpoint $3"
+    poll_until 120 "$1/$(gen_file "$3")" test -f "$1/$(gen_file "$3")"
 }
 # make_store DIR [cairn run options]: two generations, then SIGKILL.
 make_store() {
     d=$1; shift
+    close_gate
     : >out.txt
     "$CAIRN" run --store "$d" "$@" -- "$COUNTER" $N >>out.txt 2>err-make </dev/null &
     CPID=$!
-    sleep 0.4; "$CAIRN" checkpoint --store "$d"; wait_file "$d/$G1"
-    sleep 0.2; "$CAIRN" checkpoint --store "$d"; wait_file "$d/$G2"
+    checkpoint_after "$d" 5 1
+    checkpoint_after "$d" 10 2
     kill_run
+}
+# resumed_output: out.txt, emptied before a restore, holds the last part of
+# ref.txt and not all of it: the job went on from its checkpoint to the end
+# of an uninterrupted run, and did not start over.
+resumed_output() {
+    n=$(wc -c <out.txt)
+    [ "$n" -gt 0 ] && [ "$n" -lt "$(wc -c <ref.txt)" ] && tail -c "$n" ref.txt | cmp -s - out.txt
 }
 # resume DIR ERRFILE [options]: runs the job to its end from DIR.
 resume() {
     d=$1; e=$2; shift 2
+    open_gate
     : >out.txt
     "$CAIRN" run --store "$d" -v "$@" -- "$COUNTER" $N >>out.txt 2>"$e" </dev/null ||
         fail "resume from $d failed"
-    cmp -s ref.txt out.txt || fail "output differs after resuming from $d"
+    grep -q 'job restored' "$e" || fail "resume from $d: the job was not restored"
+    resumed_output || fail "output differs after resuming from $d"
 }
 put64() { # little-endian hex of a 64-bit value
     printf '%016x' "$1" | sed 's/../& /g' | awk '{for (i = 8; i >= 1; i--) printf "%s", $i}'
@@ -90,11 +108,12 @@ ls keyed | grep -q corrupt && fail "an unauthenticated image was set aside as co
 
 # A2: right key from the environment; the restored job checkpoints again
 # (its runtime writes a keyed image), is killed, and restored once more.
+close_gate
 : >out.txt
 CAIRN_KEY_FILE=key "$CAIRN" run --store keyed -v -- "$COUNTER" $N >>out.txt 2>err-a2 </dev/null &
 CPID=$!
-wait_file keyed/cairn-run.pid
-sleep 0.3; "$CAIRN" checkpoint --store keyed; wait_file keyed/$G3
+poll_until 120 "the restore with the right key" has_text err-a2 'job restored'
+checkpoint_after keyed 2 3
 kill_run
 grep -q "restoring .*$G2" err-a2 || fail "generation 2 not restored with the right key"
 CAIRN_KEY_FILE=key "$CAIRN" verify -q keyed || fail "the restored job's image does not verify"

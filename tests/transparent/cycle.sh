@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# cycle.sh — runs a job under `cairn run`, checkpoints it, kills it (and
-# cairn) with SIGKILL, restores it, again and again until it finishes; then
+# cycle.sh — runs a job under `cairn run` and, MIN times, checkpoints it,
+# kills it (and cairn) with SIGKILL and restores it; then lets it finish and
 # compares its stdout (appended to a file, as with `>>`) and the files it
 # wrote with those of an uninterrupted run.
 #
@@ -9,67 +9,109 @@
 #
 # PROG runs in a fresh directory ($W/ref for the reference, $W/job under
 # cairn); SETUP, if set, is a shell command run in both first. With COPY=1
-# each restore runs from a copy of the store in a new directory.
+# each restore runs from a copy of the store in a new directory. NOGATE=1
+# says that PROG is a real program (real.sh), without the gate below.
+#
+# Every moment comes from what the job has done, not from the clock, so the
+# test behaves the same on a fast, slow, idle or busy machine:
+#  - Progress is the number of lines the job has written to its stdout (the
+#    programs of progs/ print one every 2% of their work, progress.h; those
+#    of real.sh print as they go). Kill k (k = 1..MIN) is asked for once the
+#    job has written T_k lines, T_k a random point in the second half of the
+#    k-th of MIN+1 equal parts of the reference run's output: the kills are
+#    spread over the work, and the last fifth or more is left after them.
+#  - `cairn checkpoint`, then SIGKILL as soon as the new generation is in the
+#    store (committed: it appears by an atomic rename).
+#  - The next run must say "job restored"; it is started again from there.
+#  - A job of progs/ cannot end before its MIN-th restore: it waits before
+#    its last output until $CAIRN_TEST_GATE exists, and this script creates
+#    that file only for the last run. A real program (NOGATE=1) has no gate:
+#    should it end before a kill lands (all its remaining output came at
+#    once), the attempt is made again from the start, up to 3 times.
+#  - Resumed, not redone: stdout is appended and a restore rolls it back to
+#    its length at the checkpoint, so a job that started over instead of
+#    resuming would print its lines twice and differ from the reference.
 set -eu
 CAIRN=$1; MIN=$2; FILES=$3; shift 3
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/events.sh"
 W=$(mktemp -d "${TMPDIR:-/tmp}/cairn-transparent.XXXXXX")
+CPID=
 cleanup() {
-    [ -n "${CPID:-}" ] && kill -9 $(pgrep -P "$CPID" 2>/dev/null) "$CPID" 2>/dev/null || true
+    [ -n "$CPID" ] && kill_tree "$CPID"
     [ -n "${KEEP:-}" ] || rm -rf "$W"
 }
 trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; echo "--- cairn's messages:" >&2; cat "$W"/err* >&2 || true; exit 1; }
+setup() { mkdir "$1"; if [ -n "${SETUP:-}" ]; then (cd "$1" && sh -c "$SETUP"); fi; }
 
-mkdir "$W/ref" "$W/job"
-if [ -n "${SETUP:-}" ]; then (cd "$W/ref" && sh -c "$SETUP"); (cd "$W/job" && sh -c "$SETUP"); fi
-t0=$(date +%s.%N)
-(cd "$W/ref" && "$@" >>out.txt 2>err.txt </dev/null) || fail "reference run failed"
-# Kill moments are a fraction of the reference run's length, so that the job
-# is interrupted at least MIN times however fast or loaded the machine is.
-SLICE=$(awk -v a="$t0" -v b="$(date +%s.%N)" -v m="$MIN" 'BEGIN { printf "%.3f", (b - a) / (m + 2) }')
+setup "$W/ref"
+(cd "$W/ref" && env -u CAIRN_TEST_GATE "$@" >>out.txt 2>err.txt </dev/null) || fail "reference run failed"
+L=$(lines "$W/ref/out.txt")
+[ "$L" -ge $((MIN + 2)) ] || fail "the reference run printed $L lines: too few to place $MIN kills"
+export CAIRN_TEST_GATE="$W/gate"
 
-gens() { ls "$1" 2>/dev/null | grep -c '^ckpt-' || true; }
-newest() { ls "$1" 2>/dev/null | grep '^ckpt-.*\.cairn$' | sort | tail -1; }
-STORE="$W/job/st"; restores=0; cycle=0; status=running
-while [ "$status" = running ]; do
-    cycle=$((cycle + 1))
-    [ $cycle -gt 40 ] && fail "the job did not finish in 40 cycles"
-    if [ "${COPY:-0}" = 1 ] && [ -d "$STORE" ]; then
-        cp -a "$STORE" "$W/store$cycle"; rm -rf "$STORE"; STORE="$W/store$cycle"
-    fi
-    before=$(newest "$STORE")
-    [ -n "$before" ] && restores=$((restores + 1))
-    (cd "$W/job" && exec "$CAIRN" run --store "$STORE" -v -- "$@" >>out.txt 2>>"$W/err$cycle" </dev/null) &
-    CPID=$!
-    # The slice counts from when the job runs again, not from the restore.
-    i=0
-    while [ -n "$before" ] && ! grep -q 'job restored' "$W/err$cycle" 2>/dev/null &&
-          kill -0 "$CPID" 2>/dev/null && [ $i -lt 600 ]; do
-        sleep 0.05; i=$((i + 1))
+# target K: T_k, in lines (see above).
+target() {
+    awk -v l="$L" -v k="$1" -v m="$MIN" -v s="$SEED$1" \
+        'BEGIN { srand(s); t = l * (k - rand() / 2) / (m + 1); printf "%d", t == int(t) ? t : int(t) + 1 }'
+}
+# run_ended: cairn run has exited (the job ended, or cairn failed).
+run_ended() { ended "$CPID"; }
+progressed() { has_lines "$W/job/out.txt" "$1" || run_ended; }
+restored() { has_text "$W/err$cycle" 'job restored' || run_ended; }
+committed() { newer_than "$STORE" "$1" || run_ended; }
+# early_end: what to do when cairn run exited before kill k landed.
+early_end() {
+    rc=0; wait "$CPID" || rc=$?; CPID=
+    [ $rc -eq 0 ] && [ -f "$STORE/finished" ] || fail "cycle $cycle: cairn run exited $rc"
+    [ "${NOGATE:-0}" = 1 ] || fail "the job ended before kill $((restores + 1)): the gate did not hold it"
+    raced=yes
+}
+
+attempt=0
+while :; do
+    attempt=$((attempt + 1))
+    [ $attempt -le 3 ] || fail "the job ended before its kills in 3 attempts: make it longer"
+    SEED=$$$attempt
+    rm -rf "$W/job" "$W"/store* "$W"/err* "$W/gate"
+    setup "$W/job"
+    STORE="$W/job/st"; restores=0; cycle=0; raced=; at=
+    while :; do
+        cycle=$((cycle + 1))
+        if [ "${COPY:-0}" = 1 ] && [ -d "$STORE" ]; then
+            cp -a "$STORE" "$W/store$cycle"; rm -rf "$STORE"; STORE="$W/store$cycle"
+        fi
+        before=$(newest "$STORE")
+        [ -n "$before" ] && restores=$((restores + 1))
+        [ $restores -lt "$MIN" ] || : >"$W/gate" # the last run may finish
+        (cd "$W/job" && exec "$CAIRN" run --store "$STORE" -v -- "$@" >>out.txt 2>>"$W/err$cycle" </dev/null) &
+        CPID=$!
+        if [ -n "$before" ]; then
+            poll_until 120 "cycle $cycle: the restore" restored
+            has_text "$W/err$cycle" 'job restored' || fail "cycle $cycle: the job was not restored"
+        fi
+        if [ $restores -ge "$MIN" ]; then
+            rc=0; wait "$CPID" || rc=$?; CPID=
+            [ $rc -eq 0 ] || fail "the last run: cairn run exited $rc"
+            break
+        fi
+        t=$(target $((restores + 1)))
+        poll_until 300 "cycle $cycle: line $t of the job's output" progressed "$t"
+        run_ended && { early_end; break; }
+        checkpoint_now "$STORE" "$CPID" || { early_end; break; }
+        poll_until 120 "cycle $cycle: a new generation" committed "$before"
+        newer_than "$STORE" "$before" || { early_end; break; }
+        kill_tree "$CPID" || fail "cycle $cycle: the killed run's processes did not end"
+        CPID=
+        at="$at $t"
     done
-    # A random moment: half to all of a slice into the run (or DELAY).
-    sleep "${DELAY:-$(awk -v s=$$$cycle -v t="$SLICE" 'BEGIN { srand(s); printf "%.3f", t * (0.5 + rand() / 2) }')}"
-    if ! kill -0 "$CPID" 2>/dev/null; then wait "$CPID" || fail "cairn run exited $?"; status=done; break; fi
-    "$CAIRN" checkpoint --store "$STORE" 2>/dev/null || true
-    i=0
-    while [ "$(newest "$STORE")" = "$before" ] && kill -0 "$CPID" 2>/dev/null && [ $i -lt 300 ]; do
-        sleep 0.05; i=$((i + 1))
-    done
-    if ! kill -0 "$CPID" 2>/dev/null || [ -f "$STORE/finished" ]; then
-        wait "$CPID" || fail "cairn run exited $?"; status=done; break
-    fi
-    [ "$(newest "$STORE")" = "$before" ] && fail "no checkpoint was committed in cycle $cycle"
-    kill -9 $(pgrep -P "$CPID") "$CPID" 2>/dev/null || true
-    rc=0; wait "$CPID" 2>/dev/null || rc=$?
-    CPID=
-    # The job may have finished just before the kill.
-    if [ $rc -ne 137 ] || [ -f "$STORE/finished" ]; then
-        [ $rc -eq 0 ] || [ $rc -eq 137 ] || fail "cairn run exited $rc"; status=done
-    fi
+    [ -n "$raced" ] || break
+    echo "note: attempt $attempt: the job ended before kill $((restores + 1)); again" >&2
 done
-CPID=
 [ -f "$STORE/finished" ] || fail "the store is not marked finished"
-[ $restores -ge "$MIN" ] || fail "only $restores restores (wanted $MIN): make the job longer"
+[ $restores -ge "$MIN" ] || fail "only $restores restores (wanted $MIN)"
 cmp "$W/ref/out.txt" "$W/job/out.txt" || fail "stdout differs: $(tail -2 "$W/job/out.txt")"
 for f in $FILES; do cmp "$W/ref/$f" "$W/job/$f" || fail "$f differs"; done
-echo "ok: $restores restores, output identical ($(wc -c <"$W/job/out.txt") bytes)"
+echo "ok: $restores restores, checkpoints after lines$at of $L, output identical" \
+     "($(wc -c <"$W/job/out.txt") bytes)${NOGATE:+, attempt $attempt}"

@@ -15,6 +15,8 @@
 #   pidns.sh CAIRN COUNTER
 set -eu
 CAIRN=$1; COUNTER=$2
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/events.sh"
 W=$(mktemp -d "${TMPDIR:-/tmp}/cairn-pidns.XXXXXX")
 cleanup() {
     pkill -9 -f "$W" 2>/dev/null || true
@@ -38,19 +40,18 @@ rc=0; "$CAIRN" run --store st2 -- "$W/die.sh" >/dev/null 2>err2 || rc=$?
 [ $rc -eq 140 ] || fail "death by SIGUSR2 relayed as $rc, not 140"
 [ ! -f st2/finished ] || fail "the store is finished after the job died of a signal"
 
-# 3: SIGTERM -> checkpoint -> 143; the rerun restores and finishes.
+# 3: SIGTERM -> checkpoint -> 143; the rerun restores and finishes. The
+# counter waits at its gate (progress.h) until gate3 exists: it cannot end
+# before the SIGTERM, sent once it has printed its fifth progress line.
 "$COUNTER" 4000 >ref.txt
-"$CAIRN" run --store st3 -v -- "$W/counter" 4000 >>out3 2>err3 </dev/null &
+CAIRN_TEST_GATE=$W/gate3 "$CAIRN" run --store st3 -v -- "$W/counter" 4000 >>out3 2>err3 </dev/null &
 CPID=$!
-i=0
-until grep -q '^HELLO\|pid 2 in its own' err3 2>/dev/null; do
-    sleep 0.05; i=$((i + 1)); [ $i -lt 200 ] || fail "the job did not start"
-done
-sleep 0.3
+poll_until 60 "the job's fifth progress line" has_lines out3 5
 kill -TERM $CPID
 rc=0; wait $CPID || rc=$?
 [ $rc -eq 143 ] || fail "SIGTERM: cairn exited $rc, not 143"
 ls st3 | grep -q '^ckpt-' || fail "SIGTERM did not leave a checkpoint"
+: >gate3
 "$CAIRN" run --store st3 -v -- "$W/counter" 4000 >>out3 2>err4 </dev/null ||
     fail "the restore after SIGTERM failed"
 grep -q 'job restored' err4 || fail "the rerun did not restore"
@@ -59,8 +60,9 @@ cmp ref.txt out3 || fail "output after SIGTERM and restore differs"
 # 4: a background process dies with the namespace.
 rc=0; "$CAIRN" run --store st5 -- "$W/orphan.sh" 2>err5 || rc=$?
 [ $rc -eq 3 ] || fail "orphan.sh: exit $rc"
-sleep 0.2
-! pgrep -f "sleep 987654" >/dev/null || fail "the job's background process outlived it"
+# The kernel kills it when the namespace's init ends, just before cairn
+# exits; wait until it is gone (or fail after 10 s).
+gone "sleep 987654"
 
 # 5: the kernel refuses namespaces.
 if unshare -Ur true 2>/dev/null; then
@@ -76,6 +78,5 @@ if unshare -Ur true 2>/dev/null; then
 else
     echo "note: cannot make a user namespace here; fallback not exercised"
 fi
-sleep 0.2
-! pgrep -f "$W" >/dev/null || fail "processes left behind: $(pgrep -af "$W")"
+gone "$W"
 echo "ok: pid 2/ppid 1, exit and signal statuses relayed, SIGTERM checkpoints, fallback warns"

@@ -7,42 +7,51 @@
 #   store.sh CAIRN PATCH_UID COUNTER
 set -eu
 CAIRN=$1; PATCH=$2; COUNTER=$3
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/events.sh"
 W=$(mktemp -d "${TMPDIR:-/tmp}/cairn-store.XXXXXX")
 CPID=
 cleanup() {
-    [ -n "$CPID" ] && kill -9 $(pgrep -P "$CPID" 2>/dev/null) "$CPID" 2>/dev/null || true
+    [ -n "$CPID" ] && kill_tree "$CPID"
     rm -rf "$W"
 }
 trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; cat "$W"/err* >&2 || true; exit 1; }
 cd "$W"
 "$COUNTER" 9000 >ref.txt
-wait_gen() {
-    i=0
-    until [ -f "st/ckpt-$(printf %020d "$1").cairn" ]; do
-        sleep 0.05; i=$((i + 1)); [ $i -lt 400 ] || fail "generation $1 never came"
-    done
+# The counter prints 50 progress lines; it waits at its gate (progress.h)
+# before the last one until the file "gate" exists, so it cannot end
+# before it is killed.
+export CAIRN_TEST_GATE="$W/gate"
+# checkpoint_after LINES GEN: once the job has printed LINES lines, a
+# checkpoint, until generation GEN is committed.
+checkpoint_after() {
+    poll_until 120 "line $1 of the job's output" has_lines out.txt "$1"
+    checkpoint_now st "$CPID" || fail "cairn run ended before checkpoint $2"
+    poll_until 120 "generation $2" test -f "st/$(gen_file "$2")"
 }
 # Two generations, then SIGKILL.
 "$CAIRN" run --store st -- "$COUNTER" 9000 >>out.txt 2>err1 </dev/null &
 CPID=$!
-sleep 0.5; "$CAIRN" checkpoint --store st; wait_gen 1
-sleep 0.3; "$CAIRN" checkpoint --store st; wait_gen 2
-kill -9 $(pgrep -P "$CPID") "$CPID"; wait "$CPID" 2>/dev/null || true; CPID=
+checkpoint_after 5 1
+checkpoint_after 15 2
+kill_tree "$CPID"; CPID=
 # 1. Corrupt the newest in the middle of a memory section.
-N=st/ckpt-00000000000000000002.cairn
+: >gate
+N=st/$(gen_file 2)
 printf 'XXXXXXXX' | dd of=$N bs=1 seek=$(($(stat -c %s $N) / 2)) conv=notrunc 2>/dev/null
 "$CAIRN" run --store st -v -- "$COUNTER" 9000 >>out.txt 2>err2 </dev/null || fail "resume failed"
-grep -q "ckpt-00000000000000000002.cairn is corrupt" err2 || fail "no message about the corrupt image"
-grep -q "restoring .*ckpt-00000000000000000001.cairn" err2 || fail "generation 1 was not used"
+grep -q "$(gen_file 2) is corrupt" err2 || fail "no message about the corrupt image"
+grep -q "restoring .*$(gen_file 1)" err2 || fail "generation 1 was not used"
+grep -q "job restored from generation 1" err2 || fail "the job was not restored from generation 1"
 cmp ref.txt out.txt || fail "output differs after falling back"
 # 2. Another user's image.
-rm -rf st out.txt
+rm -rf st out.txt gate
 "$CAIRN" run --store st -- "$COUNTER" 9000 >>out.txt 2>err3 </dev/null &
 CPID=$!
-sleep 0.5; "$CAIRN" checkpoint --store st; wait_gen 1
-kill -9 $(pgrep -P "$CPID") "$CPID"; wait "$CPID" 2>/dev/null || true; CPID=
-"$PATCH" st/ckpt-00000000000000000001.cairn $(($(id -u) + 4242))
+checkpoint_after 5 1
+kill_tree "$CPID"; CPID=
+"$PATCH" st/$(gen_file 1) $(($(id -u) + 4242))
 rc=0; "$CAIRN" run --store st -- "$COUNTER" 9000 >>out.txt 2>err4 </dev/null || rc=$?
 [ $rc -eq 4 ] || fail "an image of another uid gave exit $rc, not 4"
 grep -q "written by uid" err4 || fail "no message naming the uid"

@@ -16,8 +16,13 @@
 #   5. a child the job forked dies of SIGTERM as without cairn.
 # As root and unprivileged; no process is left behind.
 #   term.sh CAIRN TERM_PROG
+# The job (progs/term.c) waits before its last line until $W/NAME.gate
+# exists, so every signal below reaches it while it runs; each step waits
+# for an event (a line of output, a signal pending), never a guessed time.
 set -eu
 CAIRN=$1
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/events.sh"
 W=$(mktemp -d "${TMPDIR:-/tmp}/cairn-term.XXXXXX")
 cleanup() {
     pkill -9 -f "$W" 2>/dev/null || true
@@ -27,23 +32,21 @@ trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; tail -n 20 "$W"/*.err "$W"/*.out >&2 2>/dev/null || true; exit 1; }
 cp "$2" "$W/term"
 PROG="$W/term"
-N=8000
+N=3000
 
-# waitfor FILE PATTERN: until grep finds it (20 s at most).
-waitfor() {
-    i=0
-    until grep -q "$2" "$1" 2>/dev/null; do
-        sleep 0.05; i=$((i + 1)); [ $i -lt 400 ] || fail "'$2' never appeared in $1"
-    done
-}
+# waitfor FILE PATTERN: until grep finds it (60 s at most).
+waitfor() { poll_until 60 "'$2' in $1" has_text "$1" "$2"; }
 # start NAME MODE: cairn run in the background; CPID is cairn, JOB the job.
 # (A shell starts background commands with SIGINT ignored: undo that.)
 start() {
-    env --default-signal=INT "$CAIRN" run --store "$W/$1.st" -v -- "$PROG" "$2" $N >>"$W/$1.out" 2>>"$W/$1.err" </dev/null &
+    env --default-signal=INT CAIRN_TEST_GATE="$W/$1.gate" \
+        "$CAIRN" run --store "$W/$1.st" -v -- "$PROG" "$2" $N >>"$W/$1.out" 2>>"$W/$1.err" </dev/null &
     CPID=$!
     waitfor "$W/$1.out" '^ready'
     JOB=$(pgrep -o -f "^$PROG $2 ") || fail "$1: no job process"
 }
+# open_gate NAME: the job may end.
+open_gate() { : >"$W/$1.gate"; }
 # finish NAME STATUS: cairn run must end with STATUS.
 finish() {
     rc=0; wait "$CPID" || rc=$?
@@ -52,6 +55,7 @@ finish() {
 commits() { grep -c 'checkpoint [0-9]* committed' "$W/$1.err" || true; }
 # rerun NAME MODE: the rerun must restore and finish with status 0.
 rerun() {
+    open_gate "$1"
     rc=0
     "$CAIRN" run --store "$W/$1.st" -v -- "$PROG" "$2" $N >>"$W/$1.out" 2>>"$W/$1.err" </dev/null ||
         rc=$?
@@ -65,7 +69,6 @@ result=$(tail -n 1 "$W/ref")
 # 1. Default action.
 stop_case() { # NAME SIGNAL STATUS TO_CAIRN_TOO
     start "$1" default
-    sleep 0.2
     kill "-$2" "$JOB"
     [ "$4" = yes ] && kill -TERM "$CPID"
     finish "$1" "$3"
@@ -79,19 +82,26 @@ CAIRN_NO_NAMESPACE=1 stop_case int_nons INT 130 no
 CAIRN_NO_NAMESPACE=1 stop_case both_nons TERM 143 yes
 
 # 2. Blocked, pending at a checkpoint.
+# term_pending PID: the kernel holds a SIGTERM for PID (ShdPnd bit 15).
+term_pending() {
+    m=$(sed -n 's/^ShdPnd:[[:space:]]*//p' "/proc/$1/status" 2>/dev/null)
+    [ -n "$m" ] && [ $((0x$m & 0x4000)) -ne 0 ]
+}
 start blocked blocked
 kill -TERM "$JOB"
-sleep 0.3
-kill -0 "$JOB" 2>/dev/null || fail "blocked: the job did not survive a blocked SIGTERM"
+poll_until 60 "blocked: SIGTERM pending for the job" term_pending "$JOB"
+running "$JOB" || fail "blocked: the job did not survive a blocked SIGTERM"
 [ "$(commits blocked)" = 0 ] || fail "blocked: checkpoint before it was asked for"
-"$CAIRN" checkpoint --store "$W/blocked.st" 2>/dev/null
+checkpoint_now "$W/blocked.st" "$CPID" || fail "blocked: cairn run ended before the checkpoint"
 finish blocked 143
 rerun blocked blocked
 cmp -s "$W/ref" "$W/blocked.out" || fail "blocked: output differs from an uninterrupted run's"
 
-# 3. Ignored.
+# 3. Ignored: the kernel drops each SIGTERM when it is sent.
 start ignore ignore
-for s in 1 2 3; do kill -TERM "$JOB"; sleep 0.1; done
+for s in 1 2 3; do kill -TERM "$JOB"; done
+running "$JOB" || fail "ignore: the job did not survive an ignored SIGTERM"
+open_gate ignore
 finish ignore 0
 [ "$(commits ignore)" = 0 ] || fail "ignore: a checkpoint was taken"
 cmp -s "$W/ref" "$W/ignore.out" || fail "ignore: output differs from an uninterrupted run's"
@@ -112,11 +122,12 @@ cmp -s "$W/handler.want" "$W/handler.out" || fail "handler: output differs from 
 start child child
 CHILD=$(pgrep -P "$JOB") || fail "child: no child process"
 kill -TERM "$CHILD"
+waitfor "$W/child.out" '^child: '
+open_gate child
 finish child 0
 printf 'ready\nchild: killed by signal 15\n%s\n' "$result" >"$W/child.want"
 cmp -s "$W/child.want" "$W/child.out" || fail "child: output differs from what is expected"
 
-sleep 0.2
-! pgrep -f "$W" >/dev/null || fail "processes left behind: $(pgrep -af "$W")"
+gone "$W"
 echo "ok: SIGTERM/SIGINT to the job checkpoint it (one checkpoint with cairn's own), blocked" \
      "pending one not restored, ignored, own SA_RESETHAND handler, forked child"

@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "progress.h"
+
 int main(int argc, char **argv)
 {
     long n = argc > 1 ? atol(argv[1]) : 1000;
@@ -19,7 +21,9 @@ int main(int argc, char **argv)
         for (long j = 0; j < 200000; j++)
             x = x * 6364136223846793005ull + 1442695040888963407ull + (uint64_t)j;
         heap[i % 4096] ^= x;
+        progress("altheap", i + 1, n);
     }
+    finish_gate();
     uint64_t sum = 0;
     for (int k = 0; k < 4096; k++)
         sum += heap[k];

@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* bigmap.c — a large anonymous mmap (MiB given), filled and re-read over
-   and over; CAIRN_TEST_FULL runs use 1 GiB. */
+   and over; CAIRN_TEST_FULL runs use 1 GiB. Progress lines and the gate:
+   progress.h. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+
+#include "progress.h"
 
 int main(int argc, char **argv)
 {
@@ -19,11 +22,14 @@ int main(int argc, char **argv)
         x ^= x << 13, x ^= x >> 7, x ^= x << 17;
         m[i] = x;
     }
-    for (long p = 0; p < passes; p++)
+    for (long p = 0; p < passes; p++) {
         for (size_t i = 0; i < words; i++) {
             m[i] = m[i] * 2862933555777941757ull + (uint64_t)p;
             sum += m[i] >> 7;
         }
+        progress("bigmap", p + 1, passes);
+    }
+    finish_gate();
     printf("bigmap %zu MiB x %ld: %llu\n", mib, passes, (unsigned long long)sum);
     return 0;
 }

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "progress.h"
+
 extern char **environ;
 
 int main(int argc, char **argv)
@@ -17,7 +19,9 @@ int main(int argc, char **argv)
             x = x * 6364136223846793005ull + (uint64_t)j;
         if (i == n / 2)
             setenv("CAIRN_TEST_SET_BY_JOB", "after", 1);
+        progress("environ", i + 1, n);
     }
+    finish_gate();
     printf("environ %ld: %llu\n", n, (unsigned long long)x);
     for (int i = 0; i < argc; i++)
         printf("argv[%d]=%s\n", i, argv[i]);

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "progress.h"
+
 int main(int argc, char **argv)
 {
     long n = argc > 1 ? atol(argv[1]) : 1000;
@@ -29,7 +31,9 @@ int main(int argc, char **argv)
         write(out, &acc, sizeof acc);
         hdr = (uint64_t)i + 1;
         pwrite(out, &hdr, sizeof hdr, 0);
+        progress("fileio", i + 1, n);
     }
+    finish_gate();
     close(out);
     close(in);
     printf("fileio %ld: %llu\n", n, (unsigned long long)acc);

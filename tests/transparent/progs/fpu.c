@@ -7,16 +7,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "progress.h"
+
 __attribute__((target("avx"), noinline)) static void run(long n, double out[8])
 {
     __m256d a = _mm256_set_pd(1.0, 1.5, 2.0, 2.5), b = _mm256_set1_pd(1.0000001);
     __m256d c = _mm256_set_pd(0.1, 0.2, 0.3, 0.4);
-    for (long i = 0; i < n; i++)
+    for (long i = 0; i < n; i++) {
         for (int k = 0; k < 100000; k++) {
             a = _mm256_mul_pd(a, b);
             c = _mm256_add_pd(c, _mm256_mul_pd(a, _mm256_set1_pd(1e-9)));
             a = _mm256_sub_pd(a, _mm256_mul_pd(c, _mm256_set1_pd(1e-12)));
         }
+        progress("fpu", i + 1, n); /* a call: a, b, c are saved around it */
+    }
     _mm256_storeu_pd(out, a);
     _mm256_storeu_pd(out + 4, c);
 }
@@ -30,6 +34,7 @@ int main(int argc, char **argv)
     run(n, out);
     for (long i = 0; i < n * 1000; i++)
         x = x * 1.0000001L + 1e-7L;
+    finish_gate();
     int mode = fegetround();
     printf("fpu %ld: rounding %s x87 %La\n", n, mode == FE_UPWARD ? "upward" : "changed", x);
     for (int i = 0; i < 8; i++)

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "progress.h"
+
 struct node { struct node *next; uint64_t v[6]; };
 
 int main(int argc, char **argv)
@@ -27,7 +29,9 @@ int main(int argc, char **argv)
         for (int r = 0; r < 20; r++)
             for (struct node *p = head; p && p->v[0] + 2000 > (uint64_t)i * 31; p = p->next)
                 sum = sum * 1099511628211u + p->v[0];
+        progress("heap", i + 1, n);
     }
+    finish_gate();
     for (size_t k = 0; k < len; k++)
         sum += arr[k] * k;
     printf("heap %ld: %llu (%zu words)\n", n, (unsigned long long)sum, len);

@@ -9,6 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "progress.h"
+
 static char first_change[8400];
 
 static void check(const char *what, long was, long now)
@@ -42,7 +44,9 @@ int main(int argc, char **argv)
         if (strcmp(now, exe) != 0 && !first_change[0])
             snprintf(first_change, sizeof first_change, "/proc/self/exe changed from %s to %s",
                      exe, now);
+        progress("identity", i + 1, n);
     }
+    finish_gate();
     printf("identity %ld: %s (%llu)\n", n, first_change[0] ? first_change : "unchanged",
            (unsigned long long)x);
     return 0;

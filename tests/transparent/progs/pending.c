@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "progress.h"
+
 static volatile sig_atomic_t usr2, nrt;
 static volatile int values[8];
 
@@ -39,9 +41,12 @@ int main(int argc, char **argv)
     sigqueue(getpid(), SIGRTMIN + 1, (union sigval){.sival_int = 42});
     sigqueue(getpid(), SIGRTMIN + 1, (union sigval){.sival_int = 43});
     uint64_t x = 1;
-    for (long i = 0; i < n; i++)
+    for (long i = 0; i < n; i++) {
         for (long j = 0; j < 200000; j++)
             x = x * 6364136223846793005ull + (uint64_t)j;
+        progress("pending", i + 1, n);
+    }
+    finish_gate();
     sigset_t pend;
     sigpending(&pend);
     int early = usr2 + nrt;

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "progress.h"
+
 static uint64_t work(long depth, uint64_t x)
 {
     volatile char pad[200];
@@ -20,8 +22,11 @@ int main(int argc, char **argv)
 {
     long rounds = argc > 1 ? atol(argv[1]) : 10;
     uint64_t sum = 0;
-    for (long r = 1; r <= rounds; r++)
+    for (long r = 1; r <= rounds; r++) {
         sum += work(2000 * (r % 12 + 1), (uint64_t)r);
+        progress("recurse", r, rounds);
+    }
+    finish_gate();
     printf("recurse %ld: %llu (deepest %ld frames)\n", rounds, (unsigned long long)sum,
            rounds < 12 ? 2000 * rounds : 24000L);
     return 0;

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <sys/time.h>
 
+#include "progress.h"
+
 static volatile sig_atomic_t alarms, usr2;
 
 static void on_alarm(int sig) { (void)sig; alarms++; }
@@ -26,12 +28,18 @@ int main(int argc, char **argv)
     struct itimerval it = {{0, 100000}, {0, 100000}}; /* 10 per second */
     setitimer(ITIMER_REAL, &it, NULL);
     uint64_t x = 1, loops = 0;
+    long seen = 0;
     while (alarms < n) {
         for (int k = 0; k < 100000; k++)
             x = x * 6364136223846793005ull + 1;
         if (++loops % 7 == 0)
             raise(SIGUSR2);
+        while (seen < alarms && seen < n) /* one line per alarm, however late */
+            progress("signals", ++seen, n);
     }
+    while (seen < n)
+        progress("signals", ++seen, n);
+    finish_gate();
     sigset_t now;
     sigprocmask(SIG_BLOCK, NULL, &now);
     printf("signals: %ld alarms, SIGPIPE still blocked: %d, SIGUSR2 handled: %s\n", n,

@@ -10,7 +10,10 @@
               prints "handler ran" once it did and "reset: ok" when the
               action then reads SIG_DFL again (a second SIGTERM checkpoints)
      child    forks a child that waits; SIGTERM to the child kills it
-   Lines go to stdout (a file under the test), flushed at once. */
+   Lines go to stdout (a file under the test), flushed at once. Before the
+   last line the job waits for $CAIRN_TEST_GATE (progress.h), still acting
+   on a handler run or a child's death, so that term.sh decides when it may
+   end. */
 #define _GNU_SOURCE
 #include <signal.h>
 #include <stdint.h>
@@ -19,6 +22,8 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "progress.h"
 
 static volatile sig_atomic_t got, got_code;
 
@@ -83,6 +88,31 @@ static void after_handler(void)
     got = 0;
 }
 
+/* What the job checks between two iterations: its handler ran, its child
+   ended. */
+static void check_events(pid_t *child)
+{
+    if (got)
+        after_handler();
+    int st;
+    if (*child && waitpid(*child, &st, WNOHANG) == *child) {
+        printf("child: %s %d\n", WIFSIGNALED(st) ? "killed by signal" : "exited",
+               WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+        *child = 0;
+    }
+}
+
+/* finish_gate() of progress.h, acting on events while it waits. */
+static void gate(pid_t *child)
+{
+    const char *g = getenv("CAIRN_TEST_GATE");
+    struct timespec ms5 = {0, 5000000};
+    while (g && *g && access(g, F_OK) != 0) {
+        check_events(child);
+        nanosleep(&ms5, NULL);
+    }
+}
+
 static pid_t start_child(void)
 {
     pid_t pid = fork();
@@ -119,15 +149,9 @@ int main(int argc, char **argv)
     for (long i = 0; i < n; i++) {
         for (long j = 0; j < 200000; j++)
             x = x * 6364136223846793005ull + 1442695040888963407ull + (uint64_t)j;
-        if (got)
-            after_handler();
-        int st;
-        if (child && waitpid(child, &st, WNOHANG) == child) {
-            printf("child: %s %d\n", WIFSIGNALED(st) ? "killed by signal" : "exited",
-                   WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
-            child = 0;
-        }
+        check_events(&child);
     }
+    gate(&child);
     if (child) {
         kill(child, SIGKILL);
         waitpid(child, NULL, 0);
