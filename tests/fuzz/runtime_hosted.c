@@ -72,6 +72,11 @@ long rt_arch_fork_writer(void)
     abort();
 }
 
+void rt_arch_call_on_stack(void *top, void (*fn)(void *), void *arg)
+{
+    abort();
+}
+
 void rt_arch_writer_detach(const struct cairn_proc_core *core)
 {
     abort();
