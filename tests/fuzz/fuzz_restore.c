@@ -13,7 +13,7 @@
  * 2. What the restorer does with it, in its own order: r_load_image, then
  *    r_check_layout and r_ident_load if that accepted it.
  * 3. Checks, each an abort() with a message on stderr:
- *    - a refusal says why (r_say) and is -1 or -2; r_exit only with 125;
+ *    - a refusal says why (r_say) and is -1 or -2; r_exit only with 124 (corrupt) or 125;
  *    - an image the restorer accepts satisfies what the rest of the
  *      restorer relies on without looking again (memory.c, state.c,
  *      ident.c): counts within its tables, every mapping a range of whole
