@@ -17,7 +17,7 @@ optional=(python3-dev)
 # tests (groff); debhelper, dpkg-dev: the .deb packages (tests/packaging).
 test=(libcmocka-dev clang python3 util-linux procps cppcheck valgrind bc gzip coreutils
       python3-dev python3-numpy python3-setuptools python3-wheel python3-pip
-      gfortran man-db debhelper dpkg-dev)
+      gfortran man-db debhelper dpkg-dev gawk)
 pkgs=("${build[@]}")
 [ "${1:-}" = "--test" ] && pkgs+=("${test[@]}")
 if ! command -v dpkg-query >/dev/null; then

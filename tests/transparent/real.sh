@@ -1,14 +1,16 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # real.sh — unmodified Debian programs under cairn run (see cycle.sh):
-#   real.sh CAIRN python|bc|gzip|sha256sum
+#   real.sh CAIRN python|bc|gzip|sha256sum|gawk
 # Exits 77 (skipped) when the program is not installed.
 #
 # cycle.sh places its kills by the lines a job has written, so each input
 # makes its program write as it goes: the Python loop prints a line every
 # 2,000,000 iterations (flushed), bc prints each of eight results as it has
 # it, gzip -c writes compressed blocks all along (its newlines count), and
-# sha256sum prints a line per file. The programs themselves are unchanged
+# sha256sum prints a line per file, the awk loop a line per million
+# iterations (gawk keeps its alternate signal stack in its heap, which
+# cairn's writer must not run on). The programs themselves are unchanged
 # and cannot wait for a gate: NOGATE=1.
 set -eu
 CAIRN=$1; HERE=$(dirname "$0")
@@ -30,5 +32,9 @@ gzip)
 sha256sum)
     need sha256sum
     SETUP="seq 1 10000000 > big" exec "$HERE/cycle.sh" "$CAIRN" 3 "" sha256sum big big big big big big big big ;;
+gawk)
+    need gawk
+    SETUP="printf 'BEGIN { s = 0\n  for (k = 0; k < 12; k++) {\n    for (i = k * 1000000; i < (k + 1) * 1000000; i++) s = (s + i * i) %% 1000003\n    print k, s; fflush()\n  }\n  print s\n}\n' > loop.awk" \
+        exec "$HERE/cycle.sh" "$CAIRN" 3 "" gawk -f loop.awk ;;
 esac
 echo "unknown program $2" >&2; exit 2
