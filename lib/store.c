@@ -222,6 +222,14 @@ static int take_lock(struct cairn__store *s)
         return 0; /* a read-only store: nobody can write to it anyway */
     struct stat st;
     const char *bad = NULL;
+    if (s->lockfd < 0 && errno == EACCES) {
+        /* Our own store made unwritable (chmod 0500) cannot be written by
+           anyone else either; a lock someone else planted is refused. */
+        if (fstatat(s->dirfd, CAIRN_LOCK_FILE, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+            (st.st_uid == geteuid() && S_ISREG(st.st_mode)))
+            return 0;
+        errno = EACCES;
+    }
     if (s->lockfd < 0 || fstat(s->lockfd, &st) < 0) {
         int e = errno;
         cairn__log(s->verbosity, CAIRN_LOG_ERROR, "%s/%s: cannot open the lock file: %s",
