@@ -336,6 +336,13 @@ static int check_fileids(cairn_image_t *img, const struct proc_records *p, char 
     if (raw != p->nfiles * sizeof(struct cairn_proc_fileid))
         return bad(why, len, i, CAIRN_SEC_PROC_FILEID, "%" PRIu64 " bytes for %" PRIu64
                    " files", raw, p->nfiles);
+    /* Read through its checksum, as the restorer reads it. */
+    static struct cairn_proc_fileid ids[CAIRN_PROC_MAX_FILES];
+    int rc = raw ? cairn_image_read(img, (unsigned)i, ids, (size_t)raw) : 0;
+    if (rc < 0) {
+        bad(why, len, i, CAIRN_SEC_PROC_FILEID, "%s", cairn_image_error(img));
+        return rc;
+    }
     return 0;
 }
 
@@ -373,6 +380,14 @@ static int check_task(cairn_image_t *img, char *why, size_t len)
     if (task.nsigq != nq || nq > CAIRN_PROC_MAX_SIGQ)
         return bad(why, len, ti, t->type, "%" PRIu64 " pending signals, the queue section holds "
                    "%" PRIu64 " (at most %u)", task.nsigq, nq, CAIRN_PROC_MAX_SIGQ);
+    if (qi >= 0 && nq > 0) { /* through its checksum, as the restorer reads it */
+        static struct cairn_proc_siginfo q[CAIRN_PROC_MAX_SIGQ];
+        rc = cairn_image_read(img, (unsigned)qi, q, nq * sizeof q[0]);
+        if (rc < 0) {
+            bad(why, len, qi, CAIRN_SEC_PROC_SIGQ, "%s", cairn_image_error(img));
+            return rc;
+        }
+    }
     if (!terminated(task.exe, sizeof task.exe))
         return bad(why, len, ti, t->type, "exe path not NUL-terminated");
     return 0;
