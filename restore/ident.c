@@ -23,7 +23,6 @@
  * before; image.c's walk found them, and their checksums are checked again
  * here as they are read.
  */
-#include "hash.h"
 #include "image_format.h"
 #include "restore.h"
 #include "rlib.h"
@@ -49,17 +48,11 @@ static struct cairn_proc_task task;
 static struct cairn_proc_siginfo sigq[CAIRN_PROC_MAX_SIGQ];
 static int have_task;
 
-/* One optional record section into dst, its data checksum checked (the
-   walk in image.c found it and checked its header). */
+/* One optional record section into dst, through its checksum (image.c). */
 static void read_optional(const char *what, const struct r_record *rec, void *dst, uint64_t cap)
 {
-    if (!rec->present)
-        return;
-    if (rec->len > cap || r_pread_all(img.fd, dst, rec->len, rec->off) < 0 ||
-        r_hash(dst, rec->len) != rec->sum) {
-        r_say("the image's ", what, " section is too large, unreadable or corrupt", (char *)0);
+    if (rec->present && r_read_record(what, rec, dst, cap) < 0)
         r_exit(R_EXIT_CORRUPT);
-    }
 }
 
 void r_ident_load(void)

@@ -101,8 +101,7 @@ static int read_trailer(uint64_t size, struct cairn_trailer *tr)
     return 0;
 }
 
-/* A record section into dst, its data checksum checked. */
-static int read_record(const char *what, const struct r_record *rec, void *dst, uint64_t cap)
+int r_read_record(const char *what, const struct r_record *rec, void *dst, uint64_t cap)
 {
     if (rec->len > cap) {
         r_say("image has a ", what, " section larger than this restorer handles", (char *)0);
@@ -195,9 +194,9 @@ static int load_records(const char *path)
         r_say(path, ": process record of another version", (char *)0);
         return -1;
     }
-    if ((rc = read_record("core", &img.rec_core, &img.core, sizeof img.core)) < 0 ||
-        (rc = read_record("mappings", &img.rec_maps, img.maps, sizeof img.maps)) < 0 ||
-        (rc = read_record("files", &img.rec_files, img.files, sizeof img.files)) < 0)
+    if ((rc = r_read_record("core", &img.rec_core, &img.core, sizeof img.core)) < 0 ||
+        (rc = r_read_record("mappings", &img.rec_maps, img.maps, sizeof img.maps)) < 0 ||
+        (rc = r_read_record("files", &img.rec_files, img.files, sizeof img.files)) < 0)
         return rc;
     /* The counts are bounded before they are multiplied: nmaps * 104 wraps
        around for nmaps = n + 2^61, and every loop below indexes img.maps. */
@@ -214,7 +213,7 @@ static int load_records(const char *path)
             r_say(path, ": the file-id section does not match the files", (char *)0);
             return -2;
         }
-        if ((rc = read_record("file ids", &img.rec_fileid, img.fileid, sizeof img.fileid)) < 0)
+        if ((rc = r_read_record("file ids", &img.rec_fileid, img.fileid, sizeof img.fileid)) < 0)
             return rc;
         img.have_fileid = 1;
     }

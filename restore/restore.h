@@ -37,6 +37,9 @@ extern struct r_image img;
    fd (named path in messages), checksums checked. 0, -1 unusable or -2
    corrupt (said why). */
 int r_load_image(int fd, const char *path);
+/* A record section the walk found into dst (at most cap bytes), its data
+   checksum checked: 0, -1 too large, -2 unreadable or corrupt (said why). */
+int r_read_record(const char *what, const struct r_record *rec, void *dst, uint64_t cap);
 
 /* memory.c: replaces the address space by the job's. Past the first
    munmap there is no way back: errors end the process. */
