@@ -139,6 +139,9 @@ int proc_load(cairn_image_t *img, struct proc_records *p, char *why, size_t len)
     if (rc == 0)
         rc = load_records(img, CAIRN_SEC_PROC_FILES, sizeof *p->files, CAIRN_PROC_MAX_FILES,
                           (void **)&p->files, &p->nfiles, why, len);
+    if (rc == 0 && only_section(img, CAIRN_SEC_PROC_THREADS) != -1)
+        rc = load_records(img, CAIRN_SEC_PROC_THREADS, sizeof *p->threads,
+                          CAIRN_PROC_MAX_THREADS, (void **)&p->threads, &p->nthreads, why, len);
     return rc;
 }
 
@@ -146,8 +149,10 @@ void proc_release(struct proc_records *p)
 {
     free(p->maps);
     free(p->files);
+    free(p->threads);
     p->maps = NULL;
     p->files = NULL;
+    p->threads = NULL;
 }
 
 static int terminated(const char *s, size_t cap)
@@ -523,14 +528,11 @@ static int check_threads(cairn_image_t *img, const struct proc_records *p, char 
         return bad(why, len, sec, ty, "the core record says %" PRIu64 " threads", n);
     if (sec < 0)
         return check_tsigq(img, NULL, n, why, len);
-    static struct cairn_proc_thread t[CAIRN_PROC_MAX_THREADS];
-    if (cairn_image_section(img, (unsigned)sec)->raw_size != n * sizeof t[0])
-        return bad(why, len, sec, ty, "not %" PRIu64 " thread records", n);
-    int rc = cairn_image_read(img, (unsigned)sec, t, (size_t)(n * sizeof t[0]));
-    if (rc < 0) {
-        bad(why, len, sec, ty, "%s", cairn_image_error(img));
-        return rc;
-    }
+    const struct cairn_proc_thread *t = p->threads;
+    if (p->nthreads != n)
+        return bad(why, len, sec, ty, "%" PRIu64 " thread records for %" PRIu64 " threads",
+                   p->nthreads, n);
+    int rc;
     if (t[0].frame_uc != p->core.frame_uc || t[0].fs_base != p->core.fs_base)
         return bad(why, len, sec, ty, "the first record is not the core record's main thread");
     for (uint64_t i = 0; i < n; i++) {
