@@ -61,6 +61,8 @@ static const char *sec_name(unsigned type)
         return "threads";
     case CAIRN_SEC_PROC_TSIGQ:
         return "thread signals";
+    case CAIRN_SEC_PROC_TIMERS:
+        return "timers";
     default:
         return cairn_section_type_name(type); /* "process", or another type's */
     }
@@ -545,6 +547,40 @@ static int check_threads(cairn_image_t *img, const struct proc_records *p, char 
     return check_tsigq(img, t, n, why, len);
 }
 
+/* The POSIX timers: whole records, distinct ids, each signalling the
+   process or one of its threads with a signal number. */
+static int check_timers(cairn_image_t *img, const struct proc_records *p, char *why, size_t len)
+{
+    int sec = only_section(img, CAIRN_SEC_PROC_TIMERS);
+    unsigned ty = CAIRN_SEC_PROC_TIMERS;
+    if (sec == -2)
+        return bad(why, len, -1, ty, "more than one timers section");
+    if (sec < 0)
+        return 0;
+    static struct cairn_proc_timer t[CAIRN_PROC_MAX_TIMERS];
+    uint64_t raw = cairn_image_section(img, (unsigned)sec)->raw_size;
+    if (raw % sizeof t[0] || raw > sizeof t)
+        return bad(why, len, sec, ty, "%" PRIu64 " bytes: not whole timer records, at most %u",
+                   raw, CAIRN_PROC_MAX_TIMERS);
+    int rc = raw ? cairn_image_read(img, (unsigned)sec, t, (size_t)raw) : 0;
+    if (rc < 0) {
+        bad(why, len, sec, ty, "%s", cairn_image_error(img));
+        return rc;
+    }
+    for (uint64_t i = 0; i < raw / sizeof t[0]; i++) {
+        int known_tid = !(t[i].notify & 4) || (p->nthreads == 0 && t[i].tid != 0);
+        for (uint64_t k = 0; k < p->nthreads && !known_tid; k++)
+            known_tid = p->threads[k].tid == t[i].tid;
+        if (t[i].id < 0 || (t[i].notify & ~4u) > 2 || t[i].signo > CAIRN_PROC_NSIG || !known_tid)
+            return bad(why, len, sec, ty, "timer %" PRIu64 " (id %d): notify %u, signal %u or "
+                       "thread %u out of range", i, t[i].id, t[i].notify, t[i].signo, t[i].tid);
+        for (uint64_t j = 0; j < i; j++)
+            if (t[j].id == t[i].id)
+                return bad(why, len, sec, ty, "timer id %d twice", t[i].id);
+    }
+    return 0;
+}
+
 int proc_check(cairn_image_t *img, const struct proc_records *p, char *why, size_t len)
 {
     int rc = check_core(img, p, why, len);
@@ -562,6 +598,8 @@ int proc_check(cairn_image_t *img, const struct proc_records *p, char *why, size
         rc = check_job(img, why, len);
     if (rc == 0)
         rc = check_threads(img, p, why, len);
+    if (rc == 0)
+        rc = check_timers(img, p, why, len);
     return rc;
 }
 

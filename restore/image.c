@@ -43,6 +43,8 @@ static struct r_record *record_for(unsigned type)
         return &img.rec_threads;
     case CAIRN_SEC_PROC_TSIGQ:
         return &img.rec_tsigq;
+    case CAIRN_SEC_PROC_TIMERS:
+        return &img.rec_timers;
     default:
         return 0;
     }

@@ -29,7 +29,7 @@ struct r_image {
     struct cairn_proc_fileid fileid[CAIRN_PROC_MAX_FILES];
     int have_fileid;                /* the optional file-id section was read */
     struct r_record rec_core, rec_maps, rec_files, rec_task, rec_sigq, rec_fileid;
-    struct r_record rec_threads, rec_tsigq;
+    struct r_record rec_threads, rec_tsigq, rec_timers;
 };
 
 extern struct r_image img;
@@ -67,6 +67,10 @@ long r_ident_pid(void);          /* the job's pid in the image; 0: not recorded 
    why); r_threads_spawn creates them, each waiting to resume, once the
    process is rebuilt (before r_ident_drop_caps); r_threads_go lets them. */
 int r_threads_load(long pid);
+/* timers.c: the job's POSIX timers; r_timers_load as r_threads_load,
+   r_timers_restore after the threads exist. */
+int r_timers_load(void);
+void r_timers_restore(void);
 void r_threads_spawn(void);
 void r_threads_go(void);
 

@@ -80,6 +80,9 @@ int rt_write_image(struct rt_state *st, int fd, uint64_t generation, uint64_t *b
         rc = rt_ident_write(&w);
     if (rc == 0)
         rc = rt_ident_write_threads(&w, st);
+    if (rc == 0 && st->ntimers)
+        rc = section(&w, CAIRN_SEC_PROC_TIMERS, 0, st->timers,
+                     st->ntimers * sizeof st->timers[0]);
     if (rc < 0)
         return fail(st, "cannot write the image header sections", rc);
     for (uint64_t i = 0; i < st->core.nmaps; i++) {
