@@ -105,6 +105,13 @@ int main(int argc, char **argv)
         return 2;
     }
     pthread_join(t, NULL);
+    /* The timer is still there, armed with its period (after restores:
+       re-created with its id). */
+    struct itimerspec now;
+    if (timer_gettime(tm, &now) < 0 || now.it_interval.tv_nsec != 2000000) {
+        fprintf(stderr, "thread_timer: the timer is gone or changed\n");
+        return 4;
+    }
     timer_delete(tm);
     if (stray) {
         fprintf(stderr, "thread_timer: a tick reached a thread other than the worker\n");
