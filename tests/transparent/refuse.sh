@@ -10,9 +10,11 @@
 #      signal): refused naming that thread; with another timer, checkpointed;
 #   4. without a pid namespace (CAIRN_NO_NAMESPACE=1), SIGKILL of cairn
 #      takes the job with it, so that a rerun cannot restore a second copy.
-#   refuse.sh CAIRN STATIC BLOCKER PTIMER COUNTER
+#   5. a job whose main thread has exited (pthread_exit) while a worker
+#      runs: refused naming it (cairn checkpoints through the main thread).
+#   refuse.sh CAIRN STATIC BLOCKER PTIMER COUNTER MAINEXIT
 set -eu
-CAIRN=$1; STATIC=$2; BLOCKER=$3; PTIMER=$4; COUNTER=$5
+CAIRN=$1; STATIC=$2; BLOCKER=$3; PTIMER=$4; COUNTER=$5; MAINEXIT=$6
 W=$(mktemp -d "${TMPDIR:-/tmp}/cairn-refuse.XXXXXX")
 trap 'rm -rf "$W"' EXIT
 cd "$W"
@@ -60,3 +62,8 @@ while kill -0 $job 2>/dev/null && [ "$(cut -d' ' -f3 /proc/$job/stat 2>/dev/null
     i=$((i + 1)); [ $i -lt 1000 ] || { kill -9 $job; fail "4: the job outlived cairn"; }; sleep 0.01
 done
 echo "ok 4: without a pid namespace the job does not outlive cairn"
+rc=0; "$CAIRN" run --store s5 --interval 0.1 -- "$MAINEXIT" >out5 2>err5 || rc=$?
+[ $rc -eq 0 ] || fail "5: exit $rc"
+grep -q "worker done" out5 || fail "5: no output"
+grep -q "main thread has exited" err5 || fail "5: no message naming the exited main thread"
+echo "ok 5: a job whose main thread exited runs to its end, each checkpoint refused naming it"
