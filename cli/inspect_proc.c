@@ -112,7 +112,7 @@ static void maps_text(const struct proc_records *p)
         memcpy(name, m->name, sizeof m->name);
         printf("  %5" PRIu64 "  %016" PRIx64 "  %016" PRIx64 "  %-4s  %-7s  %10s  %-5s  ", i,
                m->start, m->end, pm, proc_map_kind_name(m->kind), sz,
-               m->flags & CAIRN_MAPF_DATA ? "yes" : "no");
+               m->flags & CAIRN_MAPF_SPARSE ? "part" : m->flags & CAIRN_MAPF_DATA ? "yes" : "no");
         print_name(stdout, name[0] ? name : "-");
         putchar('\n');
     }
@@ -244,6 +244,7 @@ static void maps_json(struct json *j, const struct proc_records *p)
         json_str(j, "perms", pm);
         json_str(j, "kind", proc_map_kind_name(m->kind));
         json_bool(j, "saved", (m->flags & CAIRN_MAPF_DATA) != 0);
+        json_bool(j, "sparse", (m->flags & CAIRN_MAPF_SPARSE) != 0);
         json_str(j, "name", name);
         json_end_object(j);
     }

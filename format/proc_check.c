@@ -63,6 +63,8 @@ static const char *sec_name(unsigned type)
         return "thread signals";
     case CAIRN_SEC_PROC_TIMERS:
         return "timers";
+    case CAIRN_SEC_PROC_EXTENTS:
+        return "page list";
     default:
         return cairn_section_type_name(type); /* "process", or another type's */
     }
@@ -237,9 +239,14 @@ static int check_map(int sec, const struct cairn_proc_map *m, uint64_t i, uint64
     if (m->end > CAIRN_RESERVED_LO && m->start < CAIRN_RESERVED_HI)
         return bad(why, len, sec, t, "%s: inside the window [0x%llx-0x%llx) reserved for "
                    "cairn's restorer", what, CAIRN_RESERVED_LO, CAIRN_RESERVED_HI);
-    if (m->prot & ~7u || m->kind > CAIRN_MAP_SPECIAL || m->flags & ~CAIRN_MAPF_DATA)
+    if (m->prot & ~7u || m->kind > CAIRN_MAP_SPECIAL ||
+        m->flags & ~(CAIRN_MAPF_DATA | CAIRN_MAPF_SPARSE))
         return bad(why, len, sec, t, "%s: unknown protection 0x%x, kind %u or flags 0x%x",
                    what, m->prot, m->kind, m->flags);
+    if ((m->flags & CAIRN_MAPF_SPARSE) &&
+        (!(m->flags & CAIRN_MAPF_DATA) || (m->kind != CAIRN_MAP_ANON && m->kind != CAIRN_MAP_STACK)))
+        return bad(why, len, sec, t, "%s: only an anonymous mapping with saved bytes can be "
+                   "sparse", what);
     if (m->kind == CAIRN_MAP_SPECIAL && (m->flags & CAIRN_MAPF_DATA))
         return bad(why, len, sec, t, "%s: a special mapping (vDSO) never has saved bytes", what);
     if (!terminated(m->name, sizeof m->name))
@@ -297,7 +304,9 @@ static int check_memory(cairn_image_t *img, const struct proc_records *p, char *
         else if (seen[s->arg]++)
             rc = bad(why, len, (int)i, s->type, "a second memory section for mapping %" PRIu64,
                      s->arg);
-        else if (s->raw_size != p->maps[s->arg].end - p->maps[s->arg].start)
+        else if ((p->maps[s->arg].flags & CAIRN_MAPF_SPARSE)
+                     ? s->raw_size % PAGE || s->raw_size > p->maps[s->arg].end - p->maps[s->arg].start
+                     : s->raw_size != p->maps[s->arg].end - p->maps[s->arg].start)
             rc = bad(why, len, (int)i, s->type, "%" PRIu64 " bytes for mapping %" PRIu64
                      " of %" PRIu64 " bytes", s->raw_size, s->arg,
                      p->maps[s->arg].end - p->maps[s->arg].start);
@@ -581,6 +590,75 @@ static int check_timers(cairn_image_t *img, const struct proc_records *p, char *
     return 0;
 }
 
+/* The section of type `type` and arg `arg`: its index, -1 none, -2 several. */
+static int section_for(cairn_image_t *img, unsigned type, uint64_t arg)
+{
+    int found = -1;
+    for (unsigned i = 0; i < cairn_image_info(img)->section_count; i++) {
+        const cairn_section_info_t *s = cairn_image_section(img, i);
+        if (s->type == type && s->arg == arg) {
+            if (found >= 0)
+                return -2;
+            found = (int)i;
+        }
+    }
+    return found;
+}
+
+/* One sparse mapping's page list: whole runs of pages, in order, inside
+   the mapping, adding up to its memory section. */
+static int check_extents_of(cairn_image_t *img, const struct proc_records *p, uint64_t m,
+                            char *why, size_t len)
+{
+    static struct cairn_proc_extent e[CAIRN_PROC_MAX_EXTENTS];
+    unsigned ty = CAIRN_SEC_PROC_EXTENTS;
+    int sec = section_for(img, ty, m), mem = section_for(img, CAIRN_SEC_PROC_MEM, m);
+    if (sec < 0 || mem < 0)
+        return bad(why, len, sec, ty, "mapping %" PRIu64 " is sparse: it needs exactly one page "
+                   "list and one memory section", m);
+    uint64_t raw = cairn_image_section(img, (unsigned)sec)->raw_size;
+    if (raw % sizeof e[0] || raw > sizeof e)
+        return bad(why, len, sec, ty, "%" PRIu64 " bytes: not whole runs, at most %u", raw,
+                   CAIRN_PROC_MAX_EXTENTS);
+    int rc = raw ? cairn_image_read(img, (unsigned)sec, e, (size_t)raw) : 0;
+    if (rc < 0) {
+        bad(why, len, sec, ty, "%s", cairn_image_error(img));
+        return rc;
+    }
+    uint64_t size = p->maps[m].end - p->maps[m].start, end = 0, total = 0;
+    for (uint64_t k = 0; k < raw / sizeof e[0]; k++) {
+        if (e[k].offset % PAGE || e[k].length % PAGE || !e[k].length || e[k].offset < end ||
+            e[k].offset > size || e[k].length > size - e[k].offset)
+            return bad(why, len, sec, ty, "run %" PRIu64 " [+0x%" PRIx64 ", 0x%" PRIx64 " bytes) "
+                       "of mapping %" PRIu64 ": not whole pages in order inside it", k,
+                       e[k].offset, e[k].length, m);
+        end = e[k].offset + e[k].length;
+        total += e[k].length;
+    }
+    if (total != cairn_image_section(img, (unsigned)mem)->raw_size)
+        return bad(why, len, sec, ty, "runs of %" PRIu64 " bytes for a memory section of %" PRIu64,
+                   total, cairn_image_section(img, (unsigned)mem)->raw_size);
+    return 0;
+}
+
+/* Page lists exist for the sparse mappings and for nothing else. */
+static int check_extents(cairn_image_t *img, const struct proc_records *p, char *why, size_t len)
+{
+    for (unsigned i = 0; i < cairn_image_info(img)->section_count; i++) {
+        const cairn_section_info_t *s = cairn_image_section(img, i);
+        if (s->type == CAIRN_SEC_PROC_EXTENTS &&
+            (s->arg >= p->nmaps || !(p->maps[s->arg].flags & CAIRN_MAPF_SPARSE)))
+            return bad(why, len, (int)i, s->type, "a page list for mapping %" PRIu64
+                       ", which is not sparse", s->arg);
+    }
+    for (uint64_t m = 0; m < p->nmaps; m++) {
+        int rc = (p->maps[m].flags & CAIRN_MAPF_SPARSE) ? check_extents_of(img, p, m, why, len) : 0;
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
 int proc_check(cairn_image_t *img, const struct proc_records *p, char *why, size_t len)
 {
     int rc = check_core(img, p, why, len);
@@ -600,6 +678,8 @@ int proc_check(cairn_image_t *img, const struct proc_records *p, char *why, size
         rc = check_threads(img, p, why, len);
     if (rc == 0)
         rc = check_timers(img, p, why, len);
+    if (rc == 0)
+        rc = check_extents(img, p, why, len);
     return rc;
 }
 

@@ -28,6 +28,7 @@
 #define CAIRN_SEC_PROC_THREADS 0x108u /* struct cairn_proc_thread[nthreads] (nthreads > 1) */
 #define CAIRN_SEC_PROC_TSIGQ 0x109u  /* struct cairn_proc_tsig[n]: other threads' own signals */
 #define CAIRN_SEC_PROC_TIMERS 0x10au /* struct cairn_proc_timer[n]: POSIX timers (timer_create) */
+#define CAIRN_SEC_PROC_EXTENTS 0x10bu /* struct cairn_proc_extent[n]: a sparse mapping's saved pages; arg = its index */
 
 #define CAIRN_PROC_MAGIC 0x636f7270u /* "proc" */
 #define CAIRN_PROC_VERSION 1u
@@ -56,6 +57,7 @@
 #define CAIRN_PROC_MAX_THREADS 512u
 #define CAIRN_PROC_MAX_TSIGQ 512u
 #define CAIRN_PROC_MAX_TIMERS 64u
+#define CAIRN_PROC_MAX_EXTENTS 65536u        /* per sparse mapping */
 #define CAIRN_PROC_TASK_TOP 0x7ffffffff000ull
 
 struct cairn_proc_sigaction {       /* the kernel's struct sigaction */
@@ -113,7 +115,9 @@ enum {
 };
 
 /* Mapping flags. */
-#define CAIRN_MAPF_DATA 0x1u /* a CAIRN_SEC_PROC_MEM section holds its bytes */
+#define CAIRN_MAPF_DATA 0x1u   /* a CAIRN_SEC_PROC_MEM section holds its bytes */
+#define CAIRN_MAPF_SPARSE 0x2u /* with DATA, anonymous: only the pages its extents
+                                  section lists are saved; the others are zero */
 
 struct cairn_proc_map {
     uint64_t start, end;
@@ -234,6 +238,14 @@ struct cairn_proc_timer {
     uint64_t interval_ns;           /* its period (0: one-shot) */
 };
 
+/* A run of saved pages of a sparse mapping, in bytes from its start (page
+   aligned); its memory section holds the runs' bytes one after another. */
+struct cairn_proc_extent {
+    uint64_t offset;
+    uint64_t length;
+};
+
+_Static_assert(sizeof(struct cairn_proc_extent) == 16, "layout");
 _Static_assert(sizeof(struct cairn_proc_timer) == 48, "layout");
 _Static_assert(sizeof(struct cairn_proc_thread) == 8 * 30 + 16, "layout");
 _Static_assert(sizeof(struct cairn_proc_tsig) == 136, "layout");

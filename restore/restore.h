@@ -25,6 +25,9 @@ struct r_image {
     uint64_t mem_off[CAIRN_PROC_MAX_MAPS];   /* payload offset of each map's bytes */
     uint64_t mem_len[CAIRN_PROC_MAX_MAPS];
     uint64_t mem_sum[CAIRN_PROC_MAX_MAPS];   /* its XXH3-64, checked as it is read */
+    uint64_t ext_off[CAIRN_PROC_MAX_MAPS];   /* a sparse mapping's extents section */
+    uint64_t ext_len[CAIRN_PROC_MAX_MAPS];
+    uint64_t ext_sum[CAIRN_PROC_MAX_MAPS];
     struct cairn_proc_file files[CAIRN_PROC_MAX_FILES];
     struct cairn_proc_fileid fileid[CAIRN_PROC_MAX_FILES];
     int have_fileid;                /* the optional file-id section was read */
