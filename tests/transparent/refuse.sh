@@ -12,9 +12,15 @@
 #      takes the job with it, so that a rerun cannot restore a second copy.
 #   5. a job whose main thread has exited (pthread_exit) while a worker
 #      runs: refused naming it (cairn checkpoints through the main thread).
-#   refuse.sh CAIRN STATIC BLOCKER PTIMER COUNTER MAINEXIT
+#   6. a store whose file system has no room for the image: each checkpoint
+#      is refused before its first byte, saying how much it needs, and the
+#      job runs to its end (a 1 MiB tmpfs in a user+mount namespace; skipped
+#      where the kernel refuses one).
+#   7. a job with threads outside the pid namespace (CAIRN_NO_NAMESPACE=1):
+#      refused at the checkpoint, since its thread ids could not be restored.
+#   refuse.sh CAIRN STATIC BLOCKER PTIMER COUNTER MAINEXIT THREADED
 set -eu
-CAIRN=$1; STATIC=$2; BLOCKER=$3; PTIMER=$4; COUNTER=$5; MAINEXIT=$6
+CAIRN=$1; STATIC=$2; BLOCKER=$3; PTIMER=$4; COUNTER=$5; MAINEXIT=$6; THREADED=$7
 W=$(mktemp -d "${TMPDIR:-/tmp}/cairn-refuse.XXXXXX")
 trap 'rm -rf "$W"' EXIT
 cd "$W"
@@ -67,3 +73,23 @@ rc=0; "$CAIRN" run --store s5 --interval 0.1 -- "$MAINEXIT" >out5 2>err5 || rc=$
 grep -q "worker done" out5 || fail "5: no output"
 grep -q "main thread has exited" err5 || fail "5: no message naming the exited main thread"
 echo "ok 5: a job whose main thread exited runs to its end, each checkpoint refused naming it"
+# 6 runs inside the namespace, where the tmpfs is; its files go with it.
+if unshare -rm true 2>/dev/null; then
+    mkdir mnt
+    rc=0
+    unshare -rm sh -c '
+        mount -t tmpfs -o size=1m none mnt && cd mnt || exit 10
+        "$1" run --store s --interval 0.1 -- "$2" 1500 >out6 2>err6 || exit 11
+        grep -q "step 1500 of 1500" out6 || exit 12
+        grep -q "checkpoint not taken: the image needs [0-9]* MiB and the store.s file system has" err6 || exit 13
+        cp err6 ../err6' sh "$CAIRN" "$COUNTER" || rc=$?
+    [ $rc -eq 0 ] || fail "6: step $rc (10 mount, 11 exit status, 12 output, 13 no message)"
+    echo "ok 6: a store without room for the image: each checkpoint refused saying so, the job ran to its end"
+else
+    echo "skip 6: no user+mount namespace here"
+fi
+rc=0; CAIRN_NO_NAMESPACE=1 "$CAIRN" run --store s7 --interval 0.1 -- "$THREADED" 400 >out7 2>err7 || rc=$?
+[ $rc -eq 0 ] || fail "7: exit $rc"
+grep -q "runs outside cairn run's pid namespace" err7 || fail "7: no message"
+ls s7/ckpt-*.cairn >/dev/null 2>&1 && fail "7: an image was committed"
+echo "ok 7: a threaded job outside the pid namespace runs to its end, each checkpoint refused"
