@@ -104,9 +104,17 @@ int run_ident_compare(const struct cairn_proc_job *was, const struct cairn_proc_
 /* The command line as one line of text. */
 void run_ident_command(const struct cairn_proc_job *j, char *buf, size_t len);
 
+/* The job's end of the control channel, as the job has it. */
+#define RUN_JOB_CONTROL_FD 3
+
 /* run_sig.c: 1 if the job can take the checkpoint signal now; 0 with why
-   if its program has no runtime or blocks the signal. */
+   if its program has no runtime, blocks the signal, or holds what the
+   runtime would refuse (run_precheck). */
 int run_can_signal(const struct run_ctx *r, char *why, size_t len);
+
+/* run_precheck.c: 0, or -1 with why if /proc shows that pid (cairn's view)
+   cannot be checkpointed: a child, a socket, a pipe beyond 0-2, ... */
+int run_precheck(long pid, int control_fd, char *why, size_t len);
 
 /* run_job.c: supervises the job until the end; returns cairn's status. */
 int run_supervise(struct run_ctx *r);

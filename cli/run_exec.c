@@ -72,7 +72,7 @@ void run_exec_job(struct run_ctx *r, const char *image)
        else: descriptors cairn inherited (pipes of a batch system...) would
        make the job impossible to checkpoint. The restorer also gets the
        checked image as fd 4: it reads that open file, not a path. */
-    int fd = 3, img = -1;
+    int fd = RUN_JOB_CONTROL_FD, img = -1;
     if (image && (img = fcntl(r->image_fd, F_DUPFD_CLOEXEC, 10)) < 0)
         _exit(125);
     if (r->job_ctl == fd)

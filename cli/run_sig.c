@@ -7,7 +7,9 @@
  * blocks it would never answer, so a checkpoint, and the eviction waiting
  * for it, would hang. The kernel says which signals a process catches and
  * blocks (/proc/PID/status: SigCgt, SigBlk); the job is cairn's child, or
- * the child of its namespace's init.
+ * the child of its namespace's init. What else /proc shows the runtime
+ * would refuse is refused here too, without disturbing the job
+ * (run_precheck.c).
  */
 #define _GNU_SOURCE
 #include <inttypes.h>
@@ -94,5 +96,5 @@ int run_can_signal(const struct run_ctx *r, char *why, size_t len)
                            "(sigprocmask with a full set?)", CAIRN_CKPT_SIGNAL);
         return 0;
     }
-    return 1;
+    return run_precheck(pid, RUN_JOB_CONTROL_FD, why, len) == 0;
 }

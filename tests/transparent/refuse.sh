@@ -18,9 +18,14 @@
 #      where the kernel refuses one).
 #   7. a job with threads outside the pid namespace (CAIRN_NO_NAMESPACE=1):
 #      refused at the checkpoint, since its thread ids could not be restored.
-#   refuse.sh CAIRN STATIC BLOCKER PTIMER COUNTER MAINEXIT THREADED
+#   8. a job with a child, waiting in poll(-1) and fatal on EINTR: three
+#      `cairn checkpoint`s are refused from /proc without signalling it, and
+#      it ends as without cairn (issue 11's report: it used to exit 1).
+#   refuse.sh CAIRN STATIC BLOCKER PTIMER COUNTER MAINEXIT THREADED POLLCHILD
 set -eu
-CAIRN=$1; STATIC=$2; BLOCKER=$3; PTIMER=$4; COUNTER=$5; MAINEXIT=$6; THREADED=$7
+CAIRN=$1; STATIC=$2; BLOCKER=$3; PTIMER=$4; COUNTER=$5; MAINEXIT=$6; THREADED=$7; POLLCHILD=$8
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/events.sh"
 W=$(mktemp -d "${TMPDIR:-/tmp}/cairn-refuse.XXXXXX")
 trap 'rm -rf "$W"' EXIT
 cd "$W"
@@ -93,3 +98,16 @@ rc=0; CAIRN_NO_NAMESPACE=1 "$CAIRN" run --store s7 --interval 0.1 -- "$THREADED"
 grep -q "runs outside cairn run's pid namespace" err7 || fail "7: no message"
 ls s7/ckpt-*.cairn >/dev/null 2>&1 && fail "7: an image was committed"
 echo "ok 7: a threaded job outside the pid namespace runs to its end, each checkpoint refused"
+POLLCHILD_GATE=$W/gate8 "$CAIRN" run --store s8 -- "$POLLCHILD" >out8 2>err8 &
+cpid=$!
+poll_until 60 "8: the job's fork" has_text out8 forked
+for k in 1 2 3; do
+    checkpoint_now s8 $cpid || fail "8: cairn run ended early"
+    poll_until 60 "8: refusal $k" sh -c "[ \$(grep -c 'child process' err8) -ge $k ]"
+done
+: >"$W/gate8"
+rc=0; wait $cpid || rc=$?
+[ $rc -eq 0 ] || fail "8: exit $rc (poll interrupted?)"
+grep -q "child done" out8 || fail "8: no output"
+echo "ok 8: a job with a child in poll(-1) is refused without a signal and ends as without cairn"
+
