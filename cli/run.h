@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "cairn_events.h"
 #include "cairn_store.h"
 #include "process_format.h"
 
@@ -107,6 +108,15 @@ void run_ident_command(const struct cairn_proc_job *j, char *buf, size_t len);
 /* run_sig.c: 1 if the job can take the checkpoint signal now; 0 with why
    if its program has no runtime or blocks the signal. */
 int run_can_signal(const struct run_ctx *r, char *why, size_t len);
+
+/* run_log.c: events in the store's log (lib/internal/cairn_events.h). */
+void run_log(const struct run_ctx *r, struct cairn__event e);
+/* An event with only a reason (refused, failed, finished). */
+void run_log_reason(const struct run_ctx *r, const char *event, const char *reason);
+/* "start", with the job's command line. */
+void run_log_start(const struct run_ctx *r);
+/* "signal": sig received, and what it makes cairn run do. */
+void run_log_signal(const struct run_ctx *r, int sig, const char *what);
 
 /* run_job.c: supervises the job until the end; returns cairn's status. */
 int run_supervise(struct run_ctx *r);

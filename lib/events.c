@@ -92,7 +92,6 @@ int cairn__event_format(const struct cairn__event *e, char *buf, int len)
     put_str(&l, "event", e->event, 0);
     put_str(&l, "source", e->source, 0);
     putf(&l, ",\"pid\":%ld", (long)getpid());
-    put_num(&l, "job_pid", e->job_pid);
     put_num(&l, "generation", e->generation);
     put_num(&l, "bytes", e->bytes);
     put_num(&l, "pause_ns", e->pause_ns);

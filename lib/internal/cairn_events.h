@@ -44,7 +44,6 @@ struct cairn__event {
     int64_t bytes;
     int64_t pause_ns;    /* the job stood still this long */
     int64_t durable_ns;  /* from the request until the image was durable */
-    int64_t job_pid;     /* cairn run: the job's pid (in cairn's namespace) */
     int signal;          /* > 0: a signal number, written as its name */
     int status;          /* >= 0 with CAIRN_EV_EXIT */
     const char *reason;
@@ -56,7 +55,7 @@ struct cairn__event {
     (struct cairn__event)                                                           \
     {                                                                               \
         .event = (ev), .source = (src), .generation = -1, .bytes = -1, .pause_ns = -1, \
-        .durable_ns = -1, .job_pid = -1, .status = -1                               \
+        .durable_ns = -1, .status = -1                                              \
     }
 
 /* Formats e as one line (with its '\n') into buf: its length, always
