@@ -148,8 +148,9 @@ static int show(const char *store, int json)
     }
     if (rc < 0) {
         cli_error("log", "%s/%s: cannot read the log: %s", store, CAIRN_EVENTS_FILE,
-                  rc == -EPERM ? "not a regular file of yours that only you may write"
-                               : strerror((int)-rc));
+                  rc == -EPERM   ? "not a regular file of yours that only you may write"
+                  : rc == -ELOOP ? "it is a symbolic link: refused"
+                                 : strerror((int)-rc));
         return CLI_EXIT_ERROR;
     }
     return CLI_EXIT_OK;
