@@ -156,6 +156,9 @@ struct store_scan {
     struct name_list temps;   /* .tmp-*: writes that never committed */
 };
 
+/* The pid holding a flock on path, from /proc/locks: 0 if none, -1 if
+   unknown (path or /proc/locks cannot be read). */
+long scan_lock_holder(const char *path);
 /* "time", "steps", "auto" (enum cairn_policy), or "unknown". */
 const char *job_policy_name(uint32_t policy);
 

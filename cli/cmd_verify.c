@@ -14,7 +14,7 @@
 #include "commands.h"
 
 static const char usage[] =
-    "usage: cairn verify [--all] [-q] PATH\n"
+    "usage: cairn verify [--all] [-q] [--json] PATH\n"
     "\n"
     "Reads the newest image of the store PATH (or the image file PATH) completely\n"
     "and checks its structure and every section's XXH3 checksum, as a restore\n"
@@ -25,6 +25,12 @@ static const char usage[] =
     "Options:\n"
     "  --all         verify every generation in the store, not only the newest\n"
     "  -q, --quiet   print nothing on success\n"
+    "  --json        print the result as one JSON object: path, kind (\"store\" or\n"
+    "                \"image\"), images (each: path, generation, size, sections,\n"
+    "                ok, reason), ok, status (\"ok\", \"invalid\", \"no-image\" or\n"
+    "                \"error\": the exit status below), reason, and\n"
+    "                fallback_generation (the valid generation a restore would\n"
+    "                fall back to, or null); messages still go to stderr\n"
     "  -h, --help    show this help\n"
     "\n"
     "Exit status:\n"
@@ -38,12 +44,34 @@ static const char usage[] =
     "  4  PATH cannot be read\n";
 
 static const struct cli_opt opts[] = {
-    {"all", 0, 0}, {"quiet", 'q', 0}, {"help", 'h', 0}, {NULL, 0, 0}};
+    {"all", 0, 0}, {"quiet", 'q', 0}, {"help", 'h', 0}, {"json", 0, 0}, {NULL, 0, 0}};
 
 struct verify_flags {
     int all;
     int quiet;
+    struct json *j;        /* --json: the images go here */
+    char reason[300];      /* why there is no image, or why PATH cannot be read */
+    uint64_t fallback;     /* a valid older generation, after a bad newest */
 };
+
+/* One image's member of "images". */
+static void json_image(struct json *j, const char *path, const struct image_scan *s, int ok)
+{
+    const cairn_image_info_t *in = s->open_rc == 0 ? cairn_image_info(s->img) : NULL;
+    json_object(j, NULL);
+    json_str(j, "path", path);
+    if (in) {
+        json_u64(j, "generation", in->generation);
+        json_u64(j, "sections", in->section_count);
+    } else {
+        json_null(j, "generation");
+        json_null(j, "sections");
+    }
+    json_u64(j, "size", s->file_size);
+    json_bool(j, "ok", ok);
+    json_str(j, "reason", ok ? NULL : s->why);
+    json_end_object(j);
+}
 
 /* Verifies one image; prints "PATH: ok ..." or the reason. 1 if ok. */
 static int verify_one(const char *path, const struct verify_flags *fl)
@@ -51,9 +79,11 @@ static int verify_one(const char *path, const struct verify_flags *fl)
     struct image_scan s;
     scan_image(&s, path, 1);
     int ok = scan_image_ok(&s);
+    if (fl->j)
+        json_image(fl->j, path, &s, ok);
     if (!ok) {
         cli_error("verify", "%s: invalid: %s", path, s.why);
-    } else if (!fl->quiet) {
+    } else if (!fl->quiet && !fl->j) {
         const cairn_image_info_t *in = cairn_image_info(s.img);
         printf("%s: ok (generation %" PRIu64 ", %" PRIu64 " bytes, %u sections)\n", path,
                in->generation, s.file_size, in->section_count);
@@ -63,7 +93,7 @@ static int verify_one(const char *path, const struct verify_flags *fl)
 }
 
 /* After a bad newest image: says which generation a restore would use. */
-static void note_fallback(const struct store_scan *st)
+static void note_fallback(const struct store_scan *st, struct verify_flags *fl)
 {
     for (size_t i = st->ngens - 1; i-- > 0;) {
         char p[4200];
@@ -73,6 +103,7 @@ static void note_fallback(const struct store_scan *st)
         int ok = scan_image_ok(&s);
         scan_image_release(&s);
         if (ok) {
+            fl->fallback = st->gens[i];
             cli_error("verify", "%s: note: generation %" PRIu64 " (%s) is valid; a restore "
                       "would fall back to it", st->path, st->gens[i], p);
             return;
@@ -81,17 +112,18 @@ static void note_fallback(const struct store_scan *st)
     cli_error("verify", "%s: note: no older generation is valid either", st->path);
 }
 
-static int verify_store(const char *path, const struct verify_flags *fl)
+static int verify_store(const char *path, struct verify_flags *fl)
 {
     struct store_scan st;
     if (scan_store(&st, "verify", path) < 0)
         return CLI_EXIT_ERROR;
     int rc = CLI_EXIT_OK;
     if (st.ngens == 0) {
-        cli_error("verify", "%s: no image: %s", path,
-                  st.finished ? "the job finished (the store holds a finished marker)"
-                  : scan_is_store(path) ? "the store holds no generation"
-                                        : "not a checkpoint store (no ckpt-*.cairn files)");
+        snprintf(fl->reason, sizeof fl->reason, "no image: %s",
+                 st.finished ? "the job finished (the store holds a finished marker)"
+                 : scan_is_store(path) ? "the store holds no generation"
+                                       : "not a checkpoint store (no ckpt-*.cairn files)");
+        cli_error("verify", "%s: %s", path, fl->reason);
         rc = CLI_EXIT_NOIMAGE;
     } else if (fl->all) {
         for (size_t i = st.ngens; i-- > 0;) {
@@ -105,16 +137,57 @@ static int verify_store(const char *path, const struct verify_flags *fl)
         scan_store_gen_path(&st, st.ngens - 1, p, sizeof p);
         if (!verify_one(p, fl)) {
             rc = CLI_EXIT_INVALID;
-            note_fallback(&st);
+            note_fallback(&st, fl);
         }
     }
     scan_store_release(&st);
     return rc;
 }
 
+/* Verifies PATH, a store or an image: the exit status. */
+static int verify_path(const char *path, struct verify_flags *fl)
+{
+    struct stat sb;
+    int rc = cli_stat_path("verify", path, &sb);
+    if (rc) {
+        snprintf(fl->reason, sizeof fl->reason, "%s",
+                 rc == CLI_EXIT_NOIMAGE ? "does not exist (no image)" : "cannot be read");
+        return rc;
+    }
+    if (S_ISDIR(sb.st_mode))
+        return verify_store(path, fl);
+    return verify_one(path, fl) ? CLI_EXIT_OK : CLI_EXIT_INVALID;
+}
+
+/* --json: the whole result as one object. */
+static int verify_json(const char *path, struct verify_flags *fl)
+{
+    static const char *const status[] = {"ok", "invalid", "usage", "no-image", "error"};
+    struct json j;
+    struct stat sb;
+    json_init(&j, stdout);
+    fl->j = &j;
+    json_object(&j, NULL);
+    json_str(&j, "path", path);
+    json_str(&j, "kind", stat(path, &sb) < 0 ? NULL : S_ISDIR(sb.st_mode) ? "store" : "image");
+    json_array(&j, "images");
+    int rc = verify_path(path, fl);
+    json_end_array(&j);
+    json_bool(&j, "ok", rc == CLI_EXIT_OK);
+    json_str(&j, "status", rc >= 0 && rc <= CLI_EXIT_ERROR ? status[rc] : "error");
+    json_str(&j, "reason", fl->reason[0] ? fl->reason : NULL);
+    if (fl->fallback)
+        json_u64(&j, "fallback_generation", fl->fallback);
+    else
+        json_null(&j, "fallback_generation");
+    json_end_object(&j);
+    return rc;
+}
+
 int cmd_verify(int argc, char **argv)
 {
     struct verify_flags fl = {0};
+    int json = 0;
     const char *path = NULL, *v;
     struct cli_args a;
     cli_args_init(&a, argc, argv);
@@ -129,6 +202,8 @@ int cmd_verify(int argc, char **argv)
             fl.all = 1;
         } else if (k == 1) {
             fl.quiet = 1;
+        } else if (k == 3) {
+            json = 1;
         } else {
             fputs(usage, stdout);
             return CLI_EXIT_OK;
@@ -136,11 +211,5 @@ int cmd_verify(int argc, char **argv)
     }
     if (!path)
         return cli_usage_error("verify", "missing PATH (a store directory or an image file)");
-    struct stat sb;
-    int rc = cli_stat_path("verify", path, &sb);
-    if (rc)
-        return rc;
-    if (S_ISDIR(sb.st_mode))
-        return verify_store(path, &fl);
-    return verify_one(path, &fl) ? CLI_EXIT_OK : CLI_EXIT_INVALID;
+    return json ? verify_json(path, &fl) : verify_path(path, &fl);
 }

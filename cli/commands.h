@@ -21,7 +21,8 @@
     X(inspect, "show a store's generations, or an image's header and sections") \
     X(verify, "check that the newest image (or every one) reads back intact")  \
     X(run, "run a program with checkpointing, or restore it")                  \
-    X(checkpoint, "ask a running 'cairn run' job to checkpoint now")           \
+    X(checkpoint, "ask a running job (cairn run or libcairn) to checkpoint now") \
+    X(log, "show what happened to a job: starts, restores, checkpoints, exits") \
     X(ls, "list checkpoint stores in directories")                            \
     X(advise, "choose a checkpoint interval from its cost and the eviction rate")
 

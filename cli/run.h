@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "cairn_events.h"
 #include "cairn_store.h"
 #include "process_format.h"
 
@@ -115,6 +116,15 @@ int run_can_signal(const struct run_ctx *r, char *why, size_t len);
 /* run_precheck.c: 0, or -1 with why if /proc shows that pid (cairn's view)
    cannot be checkpointed: a child, a socket, a pipe beyond 0-2, ... */
 int run_precheck(long pid, int control_fd, char *why, size_t len);
+
+/* run_log.c: events in the store's log (lib/internal/cairn_events.h). */
+void run_log(const struct run_ctx *r, struct cairn__event e);
+/* An event with only a reason (refused, failed, finished). */
+void run_log_reason(const struct run_ctx *r, const char *event, const char *reason);
+/* "start", with the job's command line. */
+void run_log_start(const struct run_ctx *r);
+/* "signal": sig received, and what it makes cairn run do. */
+void run_log_signal(const struct run_ctx *r, int sig, const char *what);
 
 /* run_job.c: supervises the job until the end; returns cairn's status. */
 int run_supervise(struct run_ctx *r);

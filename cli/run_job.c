@@ -75,6 +75,7 @@ static void request(struct run_ctx *r, enum run_reason why)
     if (!run_can_signal(r, cannot, sizeof cannot)) {
         r->n_failed++;
         fprintf(stderr, "cairn: checkpoint not taken: %s\n", cannot);
+        run_log_reason(r, CAIRN_EV_REFUSED, cannot);
         request_failed(r, why); /* a stop signal does what it would have done */
         return;
     }
@@ -82,6 +83,10 @@ static void request(struct run_ctx *r, enum run_reason why)
     if (rc < 0) {
         fprintf(stderr, "cairn: cannot start a checkpoint in %s: %s\n", r->store_abs,
                 cairn_strerror(rc));
+        char what[160];
+        snprintf(what, sizeof what, "cannot create the image's temp file: %s",
+                 cairn_strerror(rc));
+        run_log_reason(r, CAIRN_EV_FAILED, what);
         request_failed(r, why);
         return;
     }
@@ -102,6 +107,7 @@ static void request(struct run_ctx *r, enum run_reason why)
     if (send_with_fd(r->ctl, line, (size_t)n, r->tmp.fd) != n ||
         run_ns_kill(r->job, CAIRN_CKPT_SIGNAL) < 0) {
         fprintf(stderr, "cairn: cannot ask the job for a checkpoint: %s\n", strerror(errno));
+        run_log_reason(r, CAIRN_EV_FAILED, "cannot ask the job for a checkpoint");
         cairn__store_abort(&r->store, &r->tmp);
         r->pending = RUN_NONE;
         request_failed(r, why);
@@ -116,8 +122,20 @@ static void stop_job(struct run_ctx *r)
     r->job = 0;
 }
 
-/* A checkpoint ended (ok or not); returns an exit status to end with, or -1. */
-static int checkpoint_done(struct run_ctx *r, int ok, const char *detail)
+/* The commit's event: generation, bytes, pause and durable times. */
+static void log_commit(const struct run_ctx *r, const char *detail)
+{
+    struct cairn__event e = CAIRN_EVENT_INIT(CAIRN_EV_COMMIT, NULL);
+    e.generation = (int64_t)r->tmp.generation;
+    e.bytes = (int64_t)strtoull(detail, NULL, 10);
+    e.pause_ns = (int64_t)r->pause_ns;
+    e.durable_ns = (int64_t)r->last_durable_ns;
+    run_log(r, e);
+}
+
+/* A checkpoint ended: ok (DONE), or not with the event saying how
+   (CAIRN_EV_FAILED or _REFUSED); returns an exit status to end with, or -1. */
+static int checkpoint_done(struct run_ctx *r, int ok, const char *detail, const char *how)
 {
     enum run_reason why = r->pending;
     r->pending = RUN_NONE;
@@ -125,13 +143,18 @@ static int checkpoint_done(struct run_ctx *r, int ok, const char *detail)
         int rc = cairn__store_commit(&r->store, &r->tmp, cli_env()->keep);
         if (rc < 0) {
             fprintf(stderr, "cairn: cannot commit the checkpoint: %s\n", cairn_strerror(rc));
+            char what[160];
+            snprintf(what, sizeof what, "cannot commit: %s", cairn_strerror(rc));
+            run_log_reason(r, CAIRN_EV_FAILED, what);
             ok = 0;
+            how = NULL;
         } else {
             r->n_checkpoints++;
             r->bytes_written += strtoull(detail, NULL, 10);
             r->last_durable_ns = cairn__now_ns(CLOCK_MONOTONIC) - r->t_request;
             if (r->pause_ns > r->max_pause_ns)
                 r->max_pause_ns = r->pause_ns;
+            log_commit(r, detail);
             if (r->verbose)
                 fprintf(stderr, "cairn: checkpoint %" PRIu64 " committed (%s bytes): job paused "
                                 "%.3f ms, durable after %.3f ms\n", r->tmp.generation, detail,
@@ -140,6 +163,8 @@ static int checkpoint_done(struct run_ctx *r, int ok, const char *detail)
     } else {
         r->n_failed++;
         fprintf(stderr, "cairn: checkpoint not taken: %s\n", detail);
+        if (how)
+            run_log_reason(r, how, detail);
         cairn__store_abort(&r->store, &r->tmp);
     }
     if (why == RUN_STOP) {
@@ -206,6 +231,11 @@ static int handle_line(struct run_ctx *r, char *line)
     if (!strncmp(line, "HELLO ", 6) || !strcmp(line, "RESTORED")) {
         if (line[0] == 'R' && cli_env()->verbose >= 0)
             fprintf(stderr, "cairn: job restored from generation %" PRIu64 "\n", r->image_gen);
+        if (line[0] == 'R') {
+            struct cairn__event e = CAIRN_EVENT_INIT(CAIRN_EV_RESTORE, NULL);
+            e.generation = (int64_t)r->image_gen;
+            run_log(r, e);
+        }
         r->ready = 1;
         if (r->wanted) {
             enum run_reason w = r->wanted;
@@ -214,14 +244,17 @@ static int handle_line(struct run_ctx *r, char *line)
         }
     } else if (!strncmp(line, "TERM ", 5)) {
         int sig = atoi(line + 5);
-        if (sig == SIGTERM || sig == SIGINT || sig == r->exit_signal)
+        if (sig == SIGTERM || sig == SIGINT || sig == r->exit_signal) {
+            run_log_signal(r, sig, "sent to the job: checkpoint, then stop");
             stop_signal(r, sig);
+        }
     } else if (!strncmp(line, "PAUSE ", 6)) {
         r->pause_ns = strtoull(line + 6, NULL, 10);
     } else if (r->pending && !strncmp(line, "DONE ", 5)) {
-        return checkpoint_done(r, 1, line + 5);
+        return checkpoint_done(r, 1, line + 5, NULL);
     } else if (r->pending && (!strncmp(line, "FAIL ", 5) || !strncmp(line, "REFUSE ", 7))) {
-        return checkpoint_done(r, 0, strchr(line, ' ') + 1);
+        return checkpoint_done(r, 0, strchr(line, ' ') + 1,
+                               line[0] == 'F' ? CAIRN_EV_FAILED : CAIRN_EV_REFUSED);
     }
     return -1;
 }
@@ -235,7 +268,8 @@ static int read_control(struct run_ctx *r)
             close(r->ctl);
             r->ctl = -1;
             if (r->pending)
-                return checkpoint_done(r, 0, "the job's writer ended without a report");
+                return checkpoint_done(r, 0, "the job's writer ended without a report",
+                                       CAIRN_EV_FAILED);
         }
         return -1;
     }
@@ -262,7 +296,7 @@ static int job_ended(struct run_ctx *r, int st)
         if (read_control(r) >= 0)
             break;
     if (r->pending)
-        checkpoint_done(r, 0, "the job ended");
+        checkpoint_done(r, 0, "the job ended", CAIRN_EV_FAILED);
     r->job = 0;
     if (r->restoring && !r->ready) {
         if (WIFEXITED(st) && WEXITSTATUS(st) == RUN_RESTORE_CORRUPT)
@@ -273,6 +307,8 @@ static int job_ended(struct run_ctx *r, int st)
     if (WIFSIGNALED(st))
         return 128 + WTERMSIG(st);
     int rc = cairn__store_finish(&r->store, "cairn run: the job exited");
+    if (rc == 0)
+        run_log_reason(r, CAIRN_EV_FINISHED, "the job exited");
     if (rc < 0)
         fprintf(stderr, "cairn: cannot mark the store finished: %s\n", cairn_strerror(rc));
     return WEXITSTATUS(st);
@@ -307,6 +343,7 @@ static int on_signal(struct run_ctx *r, int sfd)
     int sig = (int)si.ssi_signo;
     if (sig == SIGCHLD)
         return reap(r);
+    run_log_signal(r, sig, sig == SIGUSR1 ? "checkpoint, then go on" : "checkpoint, then stop");
     if (sig == SIGUSR1)
         request(r, RUN_USER);
     else
@@ -366,7 +403,11 @@ int run_supervise(struct run_ctx *r)
     if (r->ctl >= 0)
         close(r->ctl);
     status = status < 0 ? CLI_EXIT_ERROR : status;
-    if (status != RUN_RETRY_OLDER)
+    if (status != RUN_RETRY_OLDER) {
+        struct cairn__event e = CAIRN_EVENT_INIT(CAIRN_EV_EXIT, NULL);
+        e.status = status;
+        run_log(r, e);
         print_summary(r, status);
+    }
     return status;
 }

@@ -277,6 +277,8 @@ int run_main(struct run_ctx *r)
     }
     if (r->fresh)
         set_all_aside(r);
+    cairn__store_set_holder(&r->store, SIGUSR1); /* what cairn checkpoint sends */
+    run_log_start(r);
     rc = start(r);
     unlinkat(r->store.dirfd, RUN_PID_FILE, 0);
     run_drop_image(r);

@@ -256,7 +256,7 @@ static void list_sort(struct name_list *l)
 
 /* Finds the pid holding a flock on the file, from /proc/locks. Reading it
    does not disturb the job, unlike trying to take the lock ourselves. */
-static long lock_holder(const char *path)
+long scan_lock_holder(const char *path)
 {
     struct stat st;
     if (stat(path, &st) < 0)
@@ -349,7 +349,7 @@ int scan_store(struct store_scan *st, const char *cmd, const char *dir)
     if (st->lock_exists) {
         char lp[4200];
         snprintf(lp, sizeof lp, "%s/lock", dir);
-        st->lock_pid = lock_holder(lp);
+        st->lock_pid = scan_lock_holder(lp);
     }
     return 0;
 }

@@ -19,6 +19,7 @@
 #include "handle.h"
 #include "internal.h"
 #include "cairn_options.h"
+#include "cairn_events.h"
 
 #define NS 1e9
 
@@ -26,6 +27,14 @@ static uint64_t mono_ns(void)
 {
     return cairn__now_ns(CLOCK_MONOTONIC);
 }
+
+/* Appends an event to the store's log (best effort: never an error). */
+static void log_event(const cairn_t *c, struct cairn__event e)
+{
+    cairn__event_write(c->store.dirfd, &e);
+}
+
+#define EVENT(ev) CAIRN_EVENT_INIT(ev, "libcairn")
 
 static uint64_t coarse_ns(void)
 {
@@ -101,6 +110,10 @@ int cairn_open(cairn_t **out, const char *store_path, const cairn_options_t *opt
         free(c);
         return rc;
     }
+    cairn__store_set_holder(&c->store, c->o.continue_signals[0]);
+    struct cairn__event e = EVENT(CAIRN_EV_START);
+    e.command = program_invocation_name;
+    log_event(c, e);
     c->state = CAIRN_ST_OPEN;
     c->due_step = c->due_ns = UINT64_MAX; /* nothing is due before restore */
     c->exit_status = -1;
@@ -309,6 +322,9 @@ int cairn_restore(cairn_t *c)
     c->state = CAIRN_ST_READY;
     if (restored) {
         c->restores++;
+        struct cairn__event e = EVENT(CAIRN_EV_RESTORE);
+        e.generation = (int64_t)c->generation;
+        log_event(c, e);
         cairn__log(c->o.verbose, CAIRN_LOG_INFO, "%s: restored generation %llu (step %llu)",
                    c->store.path, (unsigned long long)c->generation,
                    (unsigned long long)c->steps);
@@ -417,6 +433,11 @@ int cairn_checkpoint(cairn_t *c)
     if (rc < 0) {
         const char *what = cancelled ? "checkpoint cancelled by its hook" : "checkpoint failed";
         c->failed++;
+        char reason[160];
+        snprintf(reason, sizeof reason, "%s: %s", what, cairn_strerror(rc));
+        struct cairn__event e = EVENT(cancelled ? CAIRN_EV_REFUSED : CAIRN_EV_FAILED);
+        e.reason = reason;
+        log_event(c, e);
         if (c->generation)
             cairn__log(c->o.verbose, CAIRN_LOG_ERROR,
                        "%s: %s: %s; the previous checkpoint (generation %llu) is kept and the "
@@ -434,6 +455,11 @@ int cairn_checkpoint(cairn_t *c)
     c->job_checkpoints++;
     c->bytes_written += bytes;
     c->last_cost = cost;
+    struct cairn__event e = EVENT(CAIRN_EV_COMMIT);
+    e.generation = (int64_t)p.generation;
+    e.bytes = (int64_t)bytes;
+    e.pause_ns = e.durable_ns = (int64_t)(cost * NS); /* the job waits for it all */
+    log_event(c, e);
     cairn__log(c->o.verbose, CAIRN_LOG_DEBUG,
                "%s: generation %llu committed: %llu bytes in %.3f s (step %llu)", c->store.path,
                (unsigned long long)p.generation, (unsigned long long)bytes, cost,
@@ -459,6 +485,10 @@ static void print_summary(const cairn_t *c)
 static int leave(cairn_t *c, int status)
 {
     c->exit_status = status;
+    struct cairn__event e = EVENT(CAIRN_EV_EXIT);
+    e.status = status;
+    e.generation = c->generation ? (int64_t)c->generation : -1;
+    log_event(c, e);
     if (!c->o.no_exit) {
         print_summary(c);
         cairn__store_close(&c->store);
@@ -476,6 +506,12 @@ static int step_due(cairn_t *c)
     if (c->state != CAIRN_ST_READY || c->in_hook)
         return CAIRN_ESTATE;
     int sig = cairn__signals_take();
+    if (sig != 0) {
+        struct cairn__event e = EVENT(CAIRN_EV_SIGNAL);
+        e.signal = sig > 0 ? sig : cairn__signals_continue_signo();
+        e.reason = sig > 0 ? "checkpoint, then exit" : "checkpoint, then go on";
+        log_event(c, e);
+    }
     int rc = cairn_checkpoint(c);
     if (c->o.policy == CAIRN_POLICY_AUTO)
         cairn__policy_update(c);
@@ -529,6 +565,10 @@ int cairn_complete(cairn_t *c)
                    c->store.path, cairn_strerror(rc));
         return rc;
     }
+    struct cairn__event e = EVENT(CAIRN_EV_FINISHED);
+    summary[strcspn(summary, "\n")] = 0;
+    e.reason = summary;
+    log_event(c, e);
     c->state = CAIRN_ST_COMPLETE;
     c->due_step = c->due_ns = UINT64_MAX;
     return 0;

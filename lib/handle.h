@@ -66,6 +66,8 @@ int cairn__signals_install(cairn_t *c);
 void cairn__signals_restore(cairn_t *c);
 /* Takes the pending request: returns the exit signal, -1 (continue) or 0. */
 int cairn__signals_take(void);
+/* The continue signal that made the last request of -1. */
+int cairn__signals_continue_signo(void);
 
 void cairn__policy_update(cairn_t *c);
 uint64_t cairn__protected_bytes(const cairn_t *c);

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <strings.h>
 
@@ -69,4 +70,15 @@ int cairn__signal_from_name(const char *s)
     if (cairn__parse_long(s, 1, 64, &v) == 0 && v != SIGKILL && v != SIGSTOP)
         return (int)v;
     return -1;
+}
+
+const char *cairn__signal_name(int signo, char *buf, unsigned len)
+{
+    for (size_t i = 0; i < sizeof signal_names / sizeof signal_names[0]; i++)
+        if (signal_names[i].signo == signo) {
+            snprintf(buf, len, "SIG%s", signal_names[i].name);
+            return buf;
+        }
+    snprintf(buf, len, "SIG%d", signo);
+    return buf;
 }

@@ -10,6 +10,7 @@
 #include "handle.h"
 
 volatile sig_atomic_t cairn__sig_pending;
+static volatile sig_atomic_t continue_signo; /* the last continue signal */
 
 static void on_exit_signal(int signo)
 {
@@ -18,7 +19,7 @@ static void on_exit_signal(int signo)
 
 static void on_continue_signal(int signo)
 {
-    (void)signo;
+    continue_signo = signo;
     if (cairn__sig_pending == 0)
         cairn__sig_pending = -1;
 }
@@ -59,4 +60,9 @@ int cairn__signals_take(void)
 {
     /* An atomic exchange, so an exit signal landing now is never lost. */
     return __atomic_exchange_n(&cairn__sig_pending, 0, __ATOMIC_SEQ_CST);
+}
+
+int cairn__signals_continue_signo(void)
+{
+    return continue_signo;
 }

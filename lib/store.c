@@ -163,9 +163,7 @@ static int check_ownership(struct cairn__store *s)
     return 0;
 }
 
-/* Why a file in the store cannot be trusted as ours (NULL: it can): a
-   regular file of our own that nobody else may write. */
-static const char *untrusted(const struct stat *st)
+const char *cairn__store_untrusted(const struct stat *st)
 {
     if (!S_ISREG(st->st_mode))
         return "not a regular file";
@@ -194,7 +192,7 @@ int cairn__store_open_image(struct cairn__store *s, uint64_t gen, int *fd, char 
     const char *bad = NULL;
     if (fstat(*fd, &st) < 0)
         rc = -errno;
-    else if ((bad = untrusted(&st)))
+    else if ((bad = cairn__store_untrusted(&st)))
         rc = S_ISREG(st.st_mode) ? -EPERM : CAIRN_EFOREIGN;
     if (rc == 0 && fcntl(*fd, F_SETFL, 0) < 0)
         rc = -errno;
@@ -236,7 +234,7 @@ static int take_lock(struct cairn__store *s)
                    s->path, CAIRN_LOCK_FILE, e == ELOOP ? "it is a symbolic link" : strerror(e));
         return -e;
     }
-    if ((bad = untrusted(&st))) {
+    if ((bad = cairn__store_untrusted(&st))) {
         cairn__log(s->verbosity, CAIRN_LOG_ERROR,
                    "%s/%s: %s (uid %u, mode %04o): refusing to use the store", s->path,
                    CAIRN_LOCK_FILE, bad, (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
@@ -538,4 +536,33 @@ int cairn_store_is_finished(const char *dir)
     if (n < 0 || (size_t)n >= sizeof path)
         return 0;
     return access(path, F_OK) == 0;
+}
+
+/* ---- who holds the lock ----------------------------------------------------- */
+
+void cairn__store_set_holder(struct cairn__store *s, int signo)
+{
+    if (s->lockfd < 0)
+        return;
+    char line[48];
+    int n = snprintf(line, sizeof line, "%ld %d\n", (long)getpid(), signo);
+    if (ftruncate(s->lockfd, 0) == 0)
+        cairn__pwrite_all(s->lockfd, line, (size_t)n, 0);
+}
+
+int cairn__store_get_holder(int dirfd, long *pid, int *signo)
+{
+    int fd = openat(dirfd, CAIRN_LOCK_FILE, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0)
+        return -errno;
+    struct stat st;
+    char text[48] = "";
+    ssize_t n = -1;
+    if (fstat(fd, &st) == 0 && !cairn__store_untrusted(&st))
+        n = pread(fd, text, sizeof text - 1, 0);
+    close(fd);
+    if (n < 0)
+        return -EPERM;
+    text[n] = 0;
+    return sscanf(text, "%ld %d", pid, signo) == 2 && *pid > 0 ? 0 : -ENOENT;
 }

@@ -16,6 +16,8 @@ int cairn__options_check(const cairn_options_t *o);
 /* parse.c: the one parser of each kind of value, for libcairn and the CLI. */
 /* "TERM", "SIGTERM", "sigterm", "15" -> 15; -1 if unknown, KILL or STOP. */
 int cairn__signal_from_name(const char *s);
+/* The reverse, into buf: "SIGTERM" for 15, "SIG42" for one without a name. */
+const char *cairn__signal_name(int signo, char *buf, unsigned len);
 /* Seconds > 0: "90", "1.5", "30s", "10m", "4h", "2d". 0 or -1. */
 int cairn__parse_duration(const char *s, double *seconds);
 /* A whole decimal number in [lo, hi]. 0 or -1. */

@@ -67,6 +67,17 @@ void cairn__store_set_aside(struct cairn__store *s, uint64_t gen, const char *su
                             const char *why);
 /* Removes every generation and writes the "finished" marker. */
 int cairn__store_finish(struct cairn__store *s, const char *summary);
+/* Records in the lock file who holds it: "PID SIGNO\n", SIGNO the signal
+   that asks the holder for a checkpoint (0: none), for `cairn checkpoint`
+   (which believes the pid only if /proc/locks says it holds the lock). */
+void cairn__store_set_holder(struct cairn__store *s, int signo);
+/* Reads that record from the lock file of the store open as dirfd: 0 with
+   *pid and *signo, or -errno (not a regular file of ours, or no record). */
+int cairn__store_get_holder(int dirfd, long *pid, int *signo);
+/* Why a file in the store cannot be trusted as ours (NULL: it can): a
+   regular file of our own that nobody else may write. */
+struct stat;
+const char *cairn__store_untrusted(const struct stat *st);
 /* Name of generation gen's file, relative to the store. */
 void cairn__store_name(uint64_t gen, char *buf, size_t len);
 /* The reverse: "ckpt-<20 digits>.cairn" exactly gives 1 and *gen; else 0.

@@ -29,7 +29,7 @@
  *      are at most N + kills * STEPS: each kill loses at most the steps since
  *      the last committed checkpoint — and fewer than 2N;
  *    - no run reported a corrupt or skipped image;
- *    - the store holds only "finished" and "lock";
+ *    - the store holds only "finished", "lock" and the event log;
  *    - no process is left behind (the driver is a subreaper).
  *
  * Randomness comes from one seed, printed first; CAIRN_E2E_SEED=S repeats the
@@ -566,10 +566,10 @@ static void verify(const struct config *cf, const struct tally *t, const char *f
              cf->name, t->executed, n, bound);
     char list[512];
     int entries = dir_entries(STORE, NULL, list, sizeof list);
-    if (entries != 2 || dir_entries(STORE, "finished", NULL, 0) != 1 ||
-        dir_entries(STORE, "lock", NULL, 0) != 1)
-        fail("%s: the store should hold only \"finished\" and \"lock\", it holds: %s", cf->name,
-             list);
+    if (entries != 3 || dir_entries(STORE, "finished", NULL, 0) != 1 ||
+        dir_entries(STORE, "lock", NULL, 0) != 1 || dir_entries(STORE, "events.jsonl", NULL, 0) != 1)
+        fail("%s: the store should hold only \"finished\", \"lock\" and \"events.jsonl\", it "
+             "holds: %s", cf->name, list);
 }
 
 static void usage(void)

@@ -36,7 +36,7 @@ def main():
                 problems.append(f"exit {r.returncode}/{fast.returncode}: {r.stderr}{fast.stderr}")
             if lines != [want]:
                 problems.append(f"stdout {lines!r}, expected [{want!r}]")
-            if sorted(os.listdir(os.path.join(work, f"{name}.ckpt"))) != ["finished", "lock"]:
+            if sorted(os.listdir(os.path.join(work, f"{name}.ckpt"))) != ["events.jsonl", "finished", "lock"]:
                 problems.append(f"no finished store {name}.ckpt in the current directory")
             if took < 3:
                 problems.append(f"ran {took:.1f} s by default, not more than a few seconds")

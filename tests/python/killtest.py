@@ -25,7 +25,7 @@ depend on the machine's speed. Then the driver checks:
   - the last run resumed past step 0;
   - steps executed over all runs are at most N + kills * STEPS;
   - no run reported a corrupt or skipped image;
-  - the store holds only "finished" and "lock";
+  - the store holds only "finished", "lock" and the event log;
   - at least one kill aimed at a write landed before the image was
     committed (a .tmp-* file was left).
 Randomness comes from one seed, printed first (--seed or
@@ -303,8 +303,8 @@ def check(runs, ref_out, n, a):
     if executed > bound or executed >= 2 * n:
         raise Fail(f"{executed} steps executed for a job of {n} (bound {bound}): work was redone")
     left = sorted(os.listdir(STORE))
-    if left != ["finished", "lock"]:
-        raise Fail(f'the store should hold only "finished" and "lock", it holds {left}')
+    if left != ["events.jsonl", "finished", "lock"]:
+        raise Fail(f'the store should hold only "finished", "lock" and "events.jsonl", it holds {left}')
     by_mode = {}
     for r in kills:
         by_mode[r.plan[0]] = by_mode.get(r.plan[0], 0) + 1

@@ -84,7 +84,7 @@ def main():
             fail(f"the last run resumed at {resumed}, expected {expect_resume}")
         if out != ref.stdout:
             fail(f"output {out!r} differs from the uninterrupted run's {ref.stdout!r}")
-        if sorted(os.listdir("job.ckpt")) != ["finished", "lock"]:
+        if sorted(os.listdir("job.ckpt")) != ["events.jsonl", "finished", "lock"]:
             fail(f"store holds {sorted(os.listdir('job.ckpt'))}")
         print(f"sigterm_test: PASS: 3 SIGTERMs, each a checkpoint and exit 143; every rerun "
               f"resumed at the step the signal stopped; last resumed at {resumed} of {N}; "

@@ -542,7 +542,7 @@ class TestContextManager(Base):
             s.checkpoint()
             s.complete()
             self.assertEqual(s.state, "complete")
-        self.assertEqual(sorted(os.listdir(self.path)), ["finished", "lock"])
+        self.assertEqual(sorted(os.listdir(self.path)), ["events.jsonl", "finished", "lock"])
         with cairn.open(self.path) as s:
             s.protect_object("x", 0)
             self.assertEqual(s.restore(), cairn.FRESH)

@@ -5,7 +5,7 @@ listed() { sed -nE 's/^  ([a-z]+) {2,}[a-z].*/\1/p' "$@"; }
 unlisted() { grep -vE '^(\[stderr\] )?  [a-z]+ {2,}[a-z]' "$@"; }
 cairn --help > usage.txt; echo "cairn --help: exit $?"
 unlisted usage.txt
-for c in inspect verify ls advise; do listed usage.txt | grep -qx $c && echo "lists $c"; done
+for c in inspect verify ls advise checkpoint log; do listed usage.txt | grep -qx $c && echo "lists $c"; done
 cairn -h | cmp - usage.txt && echo "cairn -h = cairn --help"
 cairn help | cmp - usage.txt && echo "cairn help = cairn --help"
 for c in $(listed usage.txt); do
@@ -20,6 +20,8 @@ t cairn inspect --help
 t cairn verify --help
 t cairn ls -h
 t cairn advise --help
+t cairn checkpoint --help
+t cairn log --help
 # The version is the library's.
 [ "$(cairn --version)" = "cairn $(sed -n 's/#define CAIRN_VERSION_STRING "\(.*\)"/\1/p' "$(dirname "$CHECK")/../../include/cairn.h")" ] && echo "version matches cairn.h"
 t cairn > out.txt
@@ -34,6 +36,9 @@ t cairn inspect
 t cairn inspect plain zstd
 t cairn verify
 t cairn verify -x plain
+t cairn checkpoint --timeout 5 --store plain
+t cairn checkpoint --wait --timeout soon --store plain
+t cairn checkpoint --wait --store plain
 t cairn ls --depth
 t cairn ls --depth many
 t cairn advise
