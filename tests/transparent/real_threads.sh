@@ -5,7 +5,10 @@
 #   real_threads.sh CAIRN numpy|octave cg|octave fib|rscript|java
 # Exits 77 (skipped) when the program (or the pthread OpenBLAS) is not
 # installed. Each job is checkpointed, SIGKILLed with cairn and restored 3
-# times; its output must equal an uninterrupted run's byte for byte.
+# times; its output must equal an uninterrupted run's byte for byte. The
+# images are large (300-500 MB: every library is embedded), and the job goes
+# on while one is written, so each job runs ~10 s: what is left after a
+# kill must outlast the writing of its checkpoint.
 #
 # Where their threads come from:
 #  - numpy: matrix products through the pthread OpenBLAS
@@ -20,10 +23,10 @@
 #    asynchronous signals, the watcher takes them), plus OpenBLAS's worker
 #    (Octave's BLAS is the libblas.so.3 alternative; OPENBLAS_NUM_THREADS=2
 #    fixes the count). Two scripts: the conjugate-gradient solver of the
-#    MATLAB checkpointing tutorial (cg.m) on gallery("wathen", 30, 30) with a
-#    fixed seed, printing each residual with 4 digits, and a Fibonacci /
-#    golden-ratio loop. --no-history: Octave otherwise writes its history
-#    file at exit (and complains on stderr).
+#    MATLAB checkpointing tutorial (cg.m) on gallery("wathen", 30, 30) for 8
+#    right-hand sides from a fixed seed, printing each residual with 4
+#    digits, and a Fibonacci / golden-ratio loop. --no-history: Octave
+#    otherwise writes its history file at exit (and complains on stderr).
 #  - Rscript: R's own interpreter is single-threaded; its BLAS is the
 #    libblas.so.3 alternative, which libopenblas0-pthread makes OpenBLAS
 #    (priority 100): LD_LIBRARY_PATH and OPENBLAS_NUM_THREADS=2 as for numpy
@@ -35,11 +38,12 @@
 #    /tmp/hsperfdata_USER/PID writable MAP_SHARED (for jstat), which cairn
 #    refuses (a shared memory mapping), and leaves that file behind.
 #    -XX:ActiveProcessorCount=2 fixes the number of GC and compiler threads
-#    whatever the machine's CPU count, -Xmx256m bounds the heap the image
-#    holds. The JIT stays on (-Xint takes ~50 s here): the output does not
-#    depend on timing, only on the program. The class-data-sharing archive
-#    (classes.jsa, a private file mapping) and lib/modules (read-only
-#    MAP_SHARED) are mappings cairn embeds like any other.
+#    whatever the machine's CPU count; -Xmx64m bounds the heap (cairn saves
+#    the whole committed heap mapping, touched or not). The JIT stays on
+#    (-Xint takes ~50 s here): the output depends on the program only. The
+#    class-data-sharing archive (classes.jsa, a private file mapping) and
+#    lib/modules (read-only MAP_SHARED) are mappings cairn embeds like any
+#    other.
 set -eu
 CAIRN=$1; HERE=$(cd "$(dirname "$0")" && pwd)
 need() { command -v "$1" >/dev/null 2>&1 || { echo "skipped: $1 is not installed"; exit 77; }; }
@@ -81,18 +85,20 @@ octave-cg)
     cat >"$SRC/cg.m" <<'EOF'
 rand("state", 42);
 A = gallery("wathen", 30, 30);
-b = A * rand(rows(A), 1);
 tol = 1e-10;
-r = b + A * b; y = -r; z = A * y; s = y' * z; t = (r' * y) / s; x = -b + t * y;
-for k = 1:numel(b)
-  r = r - t * z;
-  printf("%d %.3e\n", k, norm(r)); fflush(stdout);
-  if norm(r) < tol
-    break;
+for j = 1:8
+  b = A * rand(rows(A), 1);
+  r = b + A * b; y = -r; z = A * y; s = y' * z; t = (r' * y) / s; x = -b + t * y;
+  for k = 1:numel(b)
+    r = r - t * z;
+    printf("%d %d %.3e\n", j, k, norm(r)); fflush(stdout);
+    if norm(r) < tol
+      break;
+    end
+    B = (r' * z) / s; y = -r + B * y; z = A * y; s = y' * z; t = (r' * y) / s; x = x + t * y;
   end
-  B = (r' * z) / s; y = -r + B * y; z = A * y; s = y' * z; t = (r' * y) / s; x = x + t * y;
+  printf("system %d: converged in %d iterations, sum(x) = %.6f\n", j, k, sum(x));
 end
-printf("converged in %d iterations, sum(x) = %.6f\n", k, sum(x));
 EOF
     set -- octave-cli --norc --no-history cg.m ;;
 octave-fib)
@@ -100,7 +106,7 @@ octave-fib)
     need_openblas
     cat >"$SRC/fib.m" <<'EOF'
 phi = (1 + sqrt(5)) / 2;
-for rep = 1:30
+for rep = 1:40
   a = 0; b = 1; s = 0;
   for i = 1:(30000 + 500 * rep)
     c = mod(a + b, 1000000007); a = b; b = c;
@@ -119,7 +125,7 @@ rscript)
     need_openblas
     cat >"$SRC/loop.R" <<'EOF'
 s <- 0
-for (k in 0:39) {
+for (k in 0:79) {
   v <- ((k * 200000):((k + 1) * 200000 - 1)) %% 1000003
   for (i in 1:20) s <- (s + sum((v * (v + i)) %% 97)) %% 1000000007
   m <- matrix(((1:40000) + k) %% 13, 200)
@@ -138,7 +144,7 @@ public class Main {
     public static void main(String[] args) {
         HashMap<Integer, Long> m = new HashMap<>();
         long s = 0;
-        for (int k = 0; k < 30; k++) {
+        for (int k = 0; k < 60; k++) {
             for (int i = 0; i < 400000; i++) {
                 int key = (int) ((i * 2654435761L + k) % 100003);
                 long v = m.getOrDefault(key, 0L);
@@ -153,7 +159,7 @@ public class Main {
 }
 EOF
     javac -d "$SRC" "$SRC/Main.java" || { echo "javac failed" >&2; exit 1; }
-    set -- java -XX:-UsePerfData -XX:ActiveProcessorCount=2 -Xmx256m -cp . Main ;;
+    set -- java -XX:-UsePerfData -XX:ActiveProcessorCount=2 -Xmx64m -cp . Main ;;
 *)
     echo "unknown program $2" >&2; exit 2 ;;
 esac
