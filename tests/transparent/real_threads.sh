@@ -23,7 +23,7 @@
 #    asynchronous signals, the watcher takes them), plus OpenBLAS's worker
 #    (Octave's BLAS is the libblas.so.3 alternative; OPENBLAS_NUM_THREADS=2
 #    fixes the count). Two scripts: the conjugate-gradient solver of the
-#    MATLAB checkpointing tutorial (cg.m) on gallery("wathen", 30, 30) for 8
+#    MATLAB checkpointing tutorial (cg.m) on gallery("wathen", 30, 30) for 16
 #    right-hand sides from a fixed seed, printing each residual with 4
 #    digits, and a Fibonacci / golden-ratio loop. --no-history: Octave
 #    otherwise writes its history file at exit (and complains on stderr).
@@ -71,7 +71,7 @@ n = 900
 i = np.arange(n, dtype=np.float64)
 a = np.mod(np.outer(i, i + 3), 7.0)
 b = np.mod(np.add.outer(i, 2 * i), 11.0)
-for k in range(100):
+for k in range(150):
     b = np.mod(a @ b + k, 1009.0)
     if k == 0 and len(os.listdir("/proc/self/task")) < 2:
         sys.exit("numpy runs with one thread: OpenBLAS started no worker")
@@ -86,7 +86,7 @@ octave-cg)
 rand("state", 42);
 A = gallery("wathen", 30, 30);
 tol = 1e-10;
-for j = 1:8
+for j = 1:16
   b = A * rand(rows(A), 1);
   r = b + A * b; y = -r; z = A * y; s = y' * z; t = (r' * y) / s; x = -b + t * y;
   for k = 1:numel(b)
