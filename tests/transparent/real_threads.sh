@@ -6,9 +6,11 @@
 # Exits 77 (skipped) when the program (or the pthread OpenBLAS) is not
 # installed. Each job is checkpointed, SIGKILLed with cairn and restored 3
 # times; its output must equal an uninterrupted run's byte for byte. The
-# images are large (300-500 MB: every library is embedded), and the job goes
-# on while one is written, so each job runs ~10 s: what is left after a
-# kill must outlast the writing of its checkpoint.
+# images are large (250-500 MB: every library is embedded) and the job goes
+# on while one is written, so each job prints for ~10 s: the last quarter of
+# its output, left after the last kill, must outlast the writing of that
+# checkpoint. (Should the job end while the writer runs, cairn marks the
+# store finished and cycle.sh's next run starts afresh: "stdout differs".)
 #
 # Where their threads come from:
 #  - numpy: matrix products through the pthread OpenBLAS
@@ -23,9 +25,10 @@
 #    asynchronous signals, the watcher takes them), plus OpenBLAS's worker
 #    (Octave's BLAS is the libblas.so.3 alternative; OPENBLAS_NUM_THREADS=2
 #    fixes the count). Two scripts: the conjugate-gradient solver of the
-#    MATLAB checkpointing tutorial (cg.m) on gallery("wathen", 30, 30) for 16
-#    right-hand sides from a fixed seed, printing each residual with 4
-#    digits, and a Fibonacci / golden-ratio loop. --no-history: Octave
+#    MATLAB checkpointing tutorial (cg.m) on 16 diagonal blocks of
+#    gallery("wathen", 30, 30) (larger Wathen matrices take gallery() minutes
+#    to build) for 6 right-hand sides from a fixed seed, printing each
+#    residual with 4 digits, and a Fibonacci / golden-ratio loop. --no-history: Octave
 #    otherwise writes its history file at exit (and complains on stderr).
 #  - Rscript: R's own interpreter is single-threaded; its BLAS is the
 #    libblas.so.3 alternative, which libopenblas0-pthread makes OpenBLAS
@@ -84,9 +87,9 @@ octave-cg)
     need_openblas
     cat >"$SRC/cg.m" <<'EOF'
 rand("state", 42);
-A = gallery("wathen", 30, 30);
+A = kron(speye(16), gallery("wathen", 30, 30));
 tol = 1e-10;
-for j = 1:16
+for j = 1:6
   b = A * rand(rows(A), 1);
   r = b + A * b; y = -r; z = A * y; s = y' * z; t = (r' * y) / s; x = -b + t * y;
   for k = 1:numel(b)
@@ -125,7 +128,7 @@ rscript)
     need_openblas
     cat >"$SRC/loop.R" <<'EOF'
 s <- 0
-for (k in 0:79) {
+for (k in 0:119) {
   v <- ((k * 200000):((k + 1) * 200000 - 1)) %% 1000003
   for (i in 1:20) s <- (s + sum((v * (v + i)) %% 97)) %% 1000000007
   m <- matrix(((1:40000) + k) %% 13, 200)
@@ -144,7 +147,7 @@ public class Main {
     public static void main(String[] args) {
         HashMap<Integer, Long> m = new HashMap<>();
         long s = 0;
-        for (int k = 0; k < 60; k++) {
+        for (int k = 0; k < 90; k++) {
             for (int i = 0; i < 400000; i++) {
                 int key = (int) ((i * 2654435761L + k) % 100003);
                 long v = m.getOrDefault(key, 0L);
