@@ -37,8 +37,9 @@ static long job_pid(const struct run_ctx *r)
     return pid;
 }
 
-/* The masks of /proc/PID/status lines "SigBlk:" and "SigCgt:". */
-static int signal_masks(long pid, uint64_t *blocked, uint64_t *caught)
+/* The masks of the main thread's /proc/PID/status lines "SigBlk:" and
+   "SigCgt:", and whether it is a zombie ("State: Z"). */
+static int signal_masks(long pid, uint64_t *blocked, uint64_t *caught, int *zombie)
 {
     char path[64], line[256];
     snprintf(path, sizeof path, "/proc/%ld/status", pid);
@@ -46,11 +47,14 @@ static int signal_masks(long pid, uint64_t *blocked, uint64_t *caught)
     if (!f)
         return -1;
     int found = 0;
+    *zombie = 0;
     while (fgets(line, sizeof line, f)) {
         if (!strncmp(line, "SigBlk:", 7))
             *blocked = strtoull(line + 7, NULL, 16), found |= 1;
         else if (!strncmp(line, "SigCgt:", 7))
             *caught = strtoull(line + 7, NULL, 16), found |= 2;
+        else if (!strncmp(line, "State:", 6))
+            *zombie = strchr(line + 6, 'Z') != NULL;
     }
     fclose(f);
     return found == 3 ? 0 : -1;
@@ -65,9 +69,16 @@ int run_can_signal(const struct run_ctx *r, char *why, size_t len)
 {
     long pid = job_pid(r);
     uint64_t blocked = 0, caught = 0, bit = 1ull << (CAIRN_CKPT_SIGNAL - 1);
+    int zombie = 0;
     for (int look = 0; look < BLOCK_LOOKS; look++) {
-        if (pid <= 0 || signal_masks(pid, &blocked, &caught) < 0)
+        if (pid <= 0 || signal_masks(pid, &blocked, &caught, &zombie) < 0)
             return 1; /* cannot tell: the job may be exiting; the runtime decides */
+        if (zombie) {
+            snprintf(why, len, "the job's main thread has exited (pthread_exit in main) while "
+                               "other threads run: cairn checkpoints through the main thread, "
+                               "so this job runs on as it would without cairn");
+            return 0;
+        }
         if (!(caught & bit) || !(blocked & bit))
             break;
         nanosleep(&(struct timespec){.tv_nsec = 4000000}, NULL);

@@ -61,6 +61,10 @@ static const char *sec_name(unsigned type)
         return "threads";
     case CAIRN_SEC_PROC_TSIGQ:
         return "thread signals";
+    case CAIRN_SEC_PROC_TIMERS:
+        return "timers";
+    case CAIRN_SEC_PROC_EXTENTS:
+        return "page list";
     default:
         return cairn_section_type_name(type); /* "process", or another type's */
     }
@@ -139,6 +143,9 @@ int proc_load(cairn_image_t *img, struct proc_records *p, char *why, size_t len)
     if (rc == 0)
         rc = load_records(img, CAIRN_SEC_PROC_FILES, sizeof *p->files, CAIRN_PROC_MAX_FILES,
                           (void **)&p->files, &p->nfiles, why, len);
+    if (rc == 0 && only_section(img, CAIRN_SEC_PROC_THREADS) != -1)
+        rc = load_records(img, CAIRN_SEC_PROC_THREADS, sizeof *p->threads,
+                          CAIRN_PROC_MAX_THREADS, (void **)&p->threads, &p->nthreads, why, len);
     return rc;
 }
 
@@ -146,8 +153,10 @@ void proc_release(struct proc_records *p)
 {
     free(p->maps);
     free(p->files);
+    free(p->threads);
     p->maps = NULL;
     p->files = NULL;
+    p->threads = NULL;
 }
 
 static int terminated(const char *s, size_t cap)
@@ -230,9 +239,14 @@ static int check_map(int sec, const struct cairn_proc_map *m, uint64_t i, uint64
     if (m->end > CAIRN_RESERVED_LO && m->start < CAIRN_RESERVED_HI)
         return bad(why, len, sec, t, "%s: inside the window [0x%llx-0x%llx) reserved for "
                    "cairn's restorer", what, CAIRN_RESERVED_LO, CAIRN_RESERVED_HI);
-    if (m->prot & ~7u || m->kind > CAIRN_MAP_SPECIAL || m->flags & ~CAIRN_MAPF_DATA)
+    if (m->prot & ~7u || m->kind > CAIRN_MAP_SPECIAL ||
+        m->flags & ~(CAIRN_MAPF_DATA | CAIRN_MAPF_SPARSE))
         return bad(why, len, sec, t, "%s: unknown protection 0x%x, kind %u or flags 0x%x",
                    what, m->prot, m->kind, m->flags);
+    if ((m->flags & CAIRN_MAPF_SPARSE) &&
+        (!(m->flags & CAIRN_MAPF_DATA) || (m->kind != CAIRN_MAP_ANON && m->kind != CAIRN_MAP_STACK)))
+        return bad(why, len, sec, t, "%s: only an anonymous mapping with saved bytes can be "
+                   "sparse", what);
     if (m->kind == CAIRN_MAP_SPECIAL && (m->flags & CAIRN_MAPF_DATA))
         return bad(why, len, sec, t, "%s: a special mapping (vDSO) never has saved bytes", what);
     if (!terminated(m->name, sizeof m->name))
@@ -290,7 +304,9 @@ static int check_memory(cairn_image_t *img, const struct proc_records *p, char *
         else if (seen[s->arg]++)
             rc = bad(why, len, (int)i, s->type, "a second memory section for mapping %" PRIu64,
                      s->arg);
-        else if (s->raw_size != p->maps[s->arg].end - p->maps[s->arg].start)
+        else if ((p->maps[s->arg].flags & CAIRN_MAPF_SPARSE)
+                     ? s->raw_size % PAGE || s->raw_size > p->maps[s->arg].end - p->maps[s->arg].start
+                     : s->raw_size != p->maps[s->arg].end - p->maps[s->arg].start)
             rc = bad(why, len, (int)i, s->type, "%" PRIu64 " bytes for mapping %" PRIu64
                      " of %" PRIu64 " bytes", s->raw_size, s->arg,
                      p->maps[s->arg].end - p->maps[s->arg].start);
@@ -523,14 +539,11 @@ static int check_threads(cairn_image_t *img, const struct proc_records *p, char 
         return bad(why, len, sec, ty, "the core record says %" PRIu64 " threads", n);
     if (sec < 0)
         return check_tsigq(img, NULL, n, why, len);
-    static struct cairn_proc_thread t[CAIRN_PROC_MAX_THREADS];
-    if (cairn_image_section(img, (unsigned)sec)->raw_size != n * sizeof t[0])
-        return bad(why, len, sec, ty, "not %" PRIu64 " thread records", n);
-    int rc = cairn_image_read(img, (unsigned)sec, t, (size_t)(n * sizeof t[0]));
-    if (rc < 0) {
-        bad(why, len, sec, ty, "%s", cairn_image_error(img));
-        return rc;
-    }
+    const struct cairn_proc_thread *t = p->threads;
+    if (p->nthreads != n)
+        return bad(why, len, sec, ty, "%" PRIu64 " thread records for %" PRIu64 " threads",
+                   p->nthreads, n);
+    int rc;
     if (t[0].frame_uc != p->core.frame_uc || t[0].fs_base != p->core.fs_base)
         return bad(why, len, sec, ty, "the first record is not the core record's main thread");
     for (uint64_t i = 0; i < n; i++) {
@@ -541,6 +554,109 @@ static int check_threads(cairn_image_t *img, const struct proc_records *p, char 
                 return bad(why, len, sec, ty, "tid %" PRIu64 " twice", t[i].tid);
     }
     return check_tsigq(img, t, n, why, len);
+}
+
+/* The POSIX timers: whole records, distinct ids, each signalling the
+   process or one of its threads with a signal number. */
+static int check_timers(cairn_image_t *img, const struct proc_records *p, char *why, size_t len)
+{
+    int sec = only_section(img, CAIRN_SEC_PROC_TIMERS);
+    unsigned ty = CAIRN_SEC_PROC_TIMERS;
+    if (sec == -2)
+        return bad(why, len, -1, ty, "more than one timers section");
+    if (sec < 0)
+        return 0;
+    static struct cairn_proc_timer t[CAIRN_PROC_MAX_TIMERS];
+    uint64_t raw = cairn_image_section(img, (unsigned)sec)->raw_size;
+    if (raw % sizeof t[0] || raw > sizeof t)
+        return bad(why, len, sec, ty, "%" PRIu64 " bytes: not whole timer records, at most %u",
+                   raw, CAIRN_PROC_MAX_TIMERS);
+    int rc = raw ? cairn_image_read(img, (unsigned)sec, t, (size_t)raw) : 0;
+    if (rc < 0) {
+        bad(why, len, sec, ty, "%s", cairn_image_error(img));
+        return rc;
+    }
+    for (uint64_t i = 0; i < raw / sizeof t[0]; i++) {
+        int known_tid = !(t[i].notify & 4) || (p->nthreads == 0 && t[i].tid != 0);
+        for (uint64_t k = 0; k < p->nthreads && !known_tid; k++)
+            known_tid = p->threads[k].tid == t[i].tid;
+        if (t[i].id < 0 || (t[i].notify & ~4u) > 2 || t[i].signo > CAIRN_PROC_NSIG || !known_tid)
+            return bad(why, len, sec, ty, "timer %" PRIu64 " (id %d): notify %u, signal %u or "
+                       "thread %u out of range", i, t[i].id, t[i].notify, t[i].signo, t[i].tid);
+        for (uint64_t j = 0; j < i; j++)
+            if (t[j].id == t[i].id)
+                return bad(why, len, sec, ty, "timer id %d twice", t[i].id);
+    }
+    return 0;
+}
+
+/* The section of type `type` and arg `arg`: its index, -1 none, -2 several. */
+static int section_for(cairn_image_t *img, unsigned type, uint64_t arg)
+{
+    int found = -1;
+    for (unsigned i = 0; i < cairn_image_info(img)->section_count; i++) {
+        const cairn_section_info_t *s = cairn_image_section(img, i);
+        if (s->type == type && s->arg == arg) {
+            if (found >= 0)
+                return -2;
+            found = (int)i;
+        }
+    }
+    return found;
+}
+
+/* One sparse mapping's page list: whole runs of pages, in order, inside
+   the mapping, adding up to its memory section. */
+static int check_extents_of(cairn_image_t *img, const struct proc_records *p, uint64_t m,
+                            char *why, size_t len)
+{
+    static struct cairn_proc_extent e[CAIRN_PROC_MAX_EXTENTS];
+    unsigned ty = CAIRN_SEC_PROC_EXTENTS;
+    int sec = section_for(img, ty, m), mem = section_for(img, CAIRN_SEC_PROC_MEM, m);
+    if (sec < 0 || mem < 0)
+        return bad(why, len, sec, ty, "mapping %" PRIu64 " is sparse: it needs exactly one page "
+                   "list and one memory section", m);
+    uint64_t raw = cairn_image_section(img, (unsigned)sec)->raw_size;
+    if (raw % sizeof e[0] || raw > sizeof e)
+        return bad(why, len, sec, ty, "%" PRIu64 " bytes: not whole runs, at most %u", raw,
+                   CAIRN_PROC_MAX_EXTENTS);
+    int rc = raw ? cairn_image_read(img, (unsigned)sec, e, (size_t)raw) : 0;
+    if (rc < 0) {
+        bad(why, len, sec, ty, "%s", cairn_image_error(img));
+        return rc;
+    }
+    uint64_t size = p->maps[m].end - p->maps[m].start, end = 0, total = 0;
+    for (uint64_t k = 0; k < raw / sizeof e[0]; k++) {
+        if (e[k].offset % PAGE || e[k].length % PAGE || !e[k].length || e[k].offset < end ||
+            e[k].offset > size || e[k].length > size - e[k].offset)
+            return bad(why, len, sec, ty, "run %" PRIu64 " [+0x%" PRIx64 ", 0x%" PRIx64 " bytes) "
+                       "of mapping %" PRIu64 ": not whole pages in order inside it", k,
+                       e[k].offset, e[k].length, m);
+        end = e[k].offset + e[k].length;
+        total += e[k].length;
+    }
+    if (total != cairn_image_section(img, (unsigned)mem)->raw_size)
+        return bad(why, len, sec, ty, "runs of %" PRIu64 " bytes for a memory section of %" PRIu64,
+                   total, cairn_image_section(img, (unsigned)mem)->raw_size);
+    return 0;
+}
+
+/* Page lists exist for the sparse mappings and for nothing else. */
+static int check_extents(cairn_image_t *img, const struct proc_records *p, char *why, size_t len)
+{
+    for (unsigned i = 0; i < cairn_image_info(img)->section_count; i++) {
+        const cairn_section_info_t *s = cairn_image_section(img, i);
+        if (s->type == CAIRN_SEC_PROC_EXTENTS &&
+            (s->arg >= p->nmaps || !(p->maps[s->arg].flags & CAIRN_MAPF_SPARSE)))
+            return bad(why, len, (int)i, s->type, "a page list for mapping %" PRIu64
+                       ", which is not sparse", s->arg);
+    }
+    for (uint64_t m = 0; m < p->nmaps; m++) {
+        int rc = (p->maps[m].flags & CAIRN_MAPF_SPARSE) ? check_extents_of(img, p, m, why, len) : 0;
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
 }
 
 int proc_check(cairn_image_t *img, const struct proc_records *p, char *why, size_t len)
@@ -560,6 +676,10 @@ int proc_check(cairn_image_t *img, const struct proc_records *p, char *why, size
         rc = check_job(img, why, len);
     if (rc == 0)
         rc = check_threads(img, p, why, len);
+    if (rc == 0)
+        rc = check_timers(img, p, why, len);
+    if (rc == 0)
+        rc = check_extents(img, p, why, len);
     return rc;
 }
 

@@ -27,6 +27,8 @@
 #define CAIRN_SEC_PROC_JOB 0x107u    /* struct cairn_proc_job: the command cairn run ran */
 #define CAIRN_SEC_PROC_THREADS 0x108u /* struct cairn_proc_thread[nthreads] (nthreads > 1) */
 #define CAIRN_SEC_PROC_TSIGQ 0x109u  /* struct cairn_proc_tsig[n]: other threads' own signals */
+#define CAIRN_SEC_PROC_TIMERS 0x10au /* struct cairn_proc_timer[n]: POSIX timers (timer_create) */
+#define CAIRN_SEC_PROC_EXTENTS 0x10bu /* struct cairn_proc_extent[n]: a sparse mapping's saved pages; arg = its index */
 
 #define CAIRN_PROC_MAGIC 0x636f7270u /* "proc" */
 #define CAIRN_PROC_VERSION 1u
@@ -54,6 +56,8 @@
 #define CAIRN_PROC_MAX_FD (1u << 20)          /* the kernel's NR_OPEN */
 #define CAIRN_PROC_MAX_THREADS 512u
 #define CAIRN_PROC_MAX_TSIGQ 512u
+#define CAIRN_PROC_MAX_TIMERS 64u
+#define CAIRN_PROC_MAX_EXTENTS 65536u        /* per sparse mapping */
 #define CAIRN_PROC_TASK_TOP 0x7ffffffff000ull
 
 struct cairn_proc_sigaction {       /* the kernel's struct sigaction */
@@ -111,7 +115,9 @@ enum {
 };
 
 /* Mapping flags. */
-#define CAIRN_MAPF_DATA 0x1u /* a CAIRN_SEC_PROC_MEM section holds its bytes */
+#define CAIRN_MAPF_DATA 0x1u   /* a CAIRN_SEC_PROC_MEM section holds its bytes */
+#define CAIRN_MAPF_SPARSE 0x2u /* with DATA, anonymous: only the pages its extents
+                                  section lists are saved; the others are zero */
 
 struct cairn_proc_map {
     uint64_t start, end;
@@ -218,6 +224,29 @@ struct cairn_proc_tsig {
     uint8_t info[128];              /* the kernel's siginfo_t, as dequeued */
 };
 
+/* A POSIX timer of the job, re-created with its own id (the kernel's
+   PR_TIMER_CREATE_RESTORE_IDS) and armed with the time it had left. */
+struct cairn_proc_timer {
+    int32_t id;                     /* the kernel's timer id (glibc's timer_t) */
+    int32_t clock;                  /* clockid_t */
+    uint32_t signo;                 /* sigev_signo */
+    uint32_t notify;                /* sigev_notify: SIGEV_SIGNAL 0, SIGEV_NONE 1, | SIGEV_THREAD_ID 4 */
+    uint32_t tid;                   /* SIGEV_THREAD_ID: the thread it signals */
+    uint32_t reserved;
+    uint64_t value;                 /* sigev_value */
+    uint64_t remaining_ns;          /* time to its next expiry (0: disarmed) */
+    uint64_t interval_ns;           /* its period (0: one-shot) */
+};
+
+/* A run of saved pages of a sparse mapping, in bytes from its start (page
+   aligned); its memory section holds the runs' bytes one after another. */
+struct cairn_proc_extent {
+    uint64_t offset;
+    uint64_t length;
+};
+
+_Static_assert(sizeof(struct cairn_proc_extent) == 16, "layout");
+_Static_assert(sizeof(struct cairn_proc_timer) == 48, "layout");
 _Static_assert(sizeof(struct cairn_proc_thread) == 8 * 30 + 16, "layout");
 _Static_assert(sizeof(struct cairn_proc_tsig) == 136, "layout");
 _Static_assert(sizeof(struct cairn_proc_sigaction) == 32, "layout");

@@ -174,28 +174,68 @@ static int put_zstd(struct cairn__writer *w, const unsigned char *data, uint64_t
     }
 }
 
-int cairn__writer_section(struct cairn__writer *w, const struct cairn__section *s,
-                          const void *data, uint64_t size)
+/* Leaves room for the section's header and name; the payload goes at
+   *data_off. */
+static int open_section(struct cairn__writer *w, const struct cairn__section *s,
+                        uint64_t *hdr_off, uint64_t *data_off, XXH3_state_t *st)
 {
     if (s->name_len > CAIRN_NAME_MAX)
         return CAIRN_EINVAL;
-    uint64_t hdr_off = w->off;
-    uint64_t data_off = cairn_section_data_offset(hdr_off, (unsigned)s->name_len);
-    int rc = pad_to(w, data_off); /* header and name are filled in below */
+    *hdr_off = w->off;
+    *data_off = cairn_section_data_offset(*hdr_off, (unsigned)s->name_len);
+    int rc = pad_to(w, *data_off); /* header and name are filled in by close_section */
     if (rc < 0)
         return rc;
-
-    XXH3_state_t st;
-    XXH3_64bits_reset(&st);
+    XXH3_64bits_reset(st);
     if (w->mac)
         cairn__mac_section_begin(w->mac, w->nsections);
+    return 0;
+}
+
+static int close_section(struct cairn__writer *w, const struct cairn__section *s,
+                         uint64_t hdr_off, uint64_t data_off, unsigned codec, uint64_t size,
+                         XXH3_state_t *st);
+
+int cairn__writer_section(struct cairn__writer *w, const struct cairn__section *s,
+                          const void *data, uint64_t size)
+{
+    uint64_t hdr_off, data_off;
+    XXH3_state_t st;
+    int rc = open_section(w, s, &hdr_off, &data_off, &st);
+    if (rc < 0)
+        return rc;
     unsigned codec = s->level > 0 && size > 0 ? CAIRN_CODEC_ZSTD : CAIRN_CODEC_NONE;
     rc = codec == CAIRN_CODEC_ZSTD ? put_zstd(w, data, size, s->level, &st)
                                    : put_raw(w, data, size, &st);
     if (rc < 0)
         return rc;
+    return close_section(w, s, hdr_off, data_off, codec, size, &st);
+}
+
+int cairn__writer_section_parts(struct cairn__writer *w, const struct cairn__section *s,
+                                const struct cairn__part *parts, size_t nparts)
+{
+    uint64_t hdr_off, data_off, size = 0;
+    XXH3_state_t st;
+    if (s->level > 0)
+        return CAIRN_EINVAL; /* raw only: the parts are the payload as stored */
+    int rc = open_section(w, s, &hdr_off, &data_off, &st);
+    for (size_t i = 0; i < nparts && rc == 0; i++) {
+        rc = put_raw(w, parts[i].data, parts[i].size, &st);
+        size += parts[i].size;
+    }
+    if (rc < 0)
+        return rc;
+    return close_section(w, s, hdr_off, data_off, CAIRN_CODEC_NONE, size, &st);
+}
+
+static int close_section(struct cairn__writer *w, const struct cairn__section *s,
+                         uint64_t hdr_off, uint64_t data_off, unsigned codec, uint64_t size,
+                         XXH3_state_t *st)
+{
+    int rc;
     uint64_t stored = w->off - data_off;
-    uint64_t sum = XXH3_64bits_digest(&st);
+    uint64_t sum = XXH3_64bits_digest(st);
 
     struct cairn_section_header sh = {
         .type = (uint16_t)s->type,

@@ -43,6 +43,8 @@ static struct r_record *record_for(unsigned type)
         return &img.rec_threads;
     case CAIRN_SEC_PROC_TSIGQ:
         return &img.rec_tsigq;
+    case CAIRN_SEC_PROC_TIMERS:
+        return &img.rec_timers;
     default:
         return 0;
     }
@@ -56,6 +58,10 @@ static void note_section(const struct cairn_section_header *s)
         img.mem_off[s->arg] = s->data_offset;
         img.mem_len[s->arg] = s->stored_size;
         img.mem_sum[s->arg] = s->data_checksum;
+    } else if (s->type == CAIRN_SEC_PROC_EXTENTS && s->arg < CAIRN_PROC_MAX_MAPS) {
+        img.ext_off[s->arg] = s->data_offset;
+        img.ext_len[s->arg] = s->stored_size;
+        img.ext_sum[s->arg] = s->data_checksum;
     } else if (r) {
         r->off = s->data_offset;
         r->len = s->stored_size;
@@ -236,8 +242,16 @@ int r_load_image(int fd, const char *path)
             r_say(path, ": a mapping is not a range of whole pages in user space", (char *)0);
             return -1;
         }
-        if ((m->flags & CAIRN_MAPF_DATA) && img.mem_len[i] != m->end - m->start) {
+        int sparse = (m->flags & CAIRN_MAPF_SPARSE) != 0;
+        if ((m->flags & CAIRN_MAPF_DATA) && !sparse && img.mem_len[i] != m->end - m->start) {
             r_say(path, ": a mapping's contents are missing", (char *)0);
+            return -2;
+        }
+        if (sparse && (!(m->flags & CAIRN_MAPF_DATA) || img.mem_len[i] > m->end - m->start ||
+                       img.ext_len[i] % sizeof(struct cairn_proc_extent) ||
+                       img.ext_len[i] > CAIRN_PROC_MAX_EXTENTS * sizeof(struct cairn_proc_extent) ||
+                       (m->kind != CAIRN_MAP_ANON && m->kind != CAIRN_MAP_STACK))) {
+            r_say(path, ": a sparse mapping's page list is missing or too long", (char *)0);
             return -2;
         }
     }

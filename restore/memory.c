@@ -205,15 +205,50 @@ static void fill(uint64_t i, uint64_t len)
         sys3(NR_madvise, m->start, len, MADV_NOHUGEPAGE);
 }
 
+/* A sparse mapping: its page list (checked whole), then each run of pages
+   read into place, one checksum over them all as the writer made it. The
+   pages it does not list stay as mmap made them: zero, and not allocated. */
+static void fill_sparse(uint64_t i)
+{
+    static struct cairn_proc_extent ext[CAIRN_PROC_MAX_EXTENTS];
+    const struct cairn_proc_map *m = &img.maps[i];
+    uint64_t n = img.ext_len[i] / sizeof ext[0], len = m->end - m->start, total = 0;
+    long rc = r_pread_all(img.fd, ext, img.ext_len[i], img.ext_off[i]);
+    if (rc < 0)
+        r_fail("cannot read a mapping's page list from the image", rc);
+    if (r_hash(ext, img.ext_len[i]) != img.ext_sum[i])
+        corrupt(m);
+    r_hash_reset();
+    for (uint64_t k = 0; k < n; k++) {
+        const struct cairn_proc_extent *e = &ext[k];
+        if (e->offset % PAGE || e->length % PAGE || e->offset > len ||
+            e->length > len - e->offset || e->length > img.mem_len[i] - total)
+            corrupt(m);
+        for (uint64_t done = 0; done < e->length;) {
+            uint64_t c = e->length - done < CHUNK ? e->length - done : CHUNK;
+            unsigned char *p = (unsigned char *)(m->start + e->offset + done);
+            rc = r_pread_all(img.fd, p, c, img.mem_off[i] + total);
+            if (rc < 0)
+                r_fail("cannot read a region from the image", rc);
+            r_hash_update(p, c);
+            done += c;
+            total += c;
+        }
+    }
+    if (total != img.mem_len[i] || r_hash_digest() != img.mem_sum[i])
+        corrupt(m);
+}
+
 static void map_one(uint64_t i)
 {
     const struct cairn_proc_map *m = &img.maps[i];
     uint64_t len = m->end - m->start;
     int data = (m->flags & CAIRN_MAPF_DATA) != 0;
+    int sparse = (m->flags & CAIRN_MAPF_SPARSE) != 0;
     long flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED;
     if (m->kind == CAIRN_MAP_STACK)
         flags |= MAP_GROWSDOWN;
-    if (!data)
+    if (!data || sparse) /* a sparse one may be a huge reservation */
         flags |= MAP_NORESERVE;
     long rc = sys6(NR_mmap, (long)m->start, (long)len, data ? PROT_READ | PROT_WRITE : 0,
                    flags, -1, 0);
@@ -221,7 +256,10 @@ static void map_one(uint64_t i)
         r_fail("cannot map a region of the job", rc);
     if (!data)
         return;
-    fill(i, len);
+    if (sparse)
+        fill_sparse(i);
+    else
+        fill(i, len);
     rc = sys3(NR_mprotect, m->start, len, m->prot);
     if (rc < 0)
         r_fail("cannot protect a region", rc);

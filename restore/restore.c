@@ -65,6 +65,8 @@ void restore_main(uint64_t *sp)
         r_exit(rc == -2 ? R_EXIT_CORRUPT : R_EXIT_FAILED);
     r_ident_load();
     rc = r_threads_load(r_ident_pid());
+    if (rc == 0)
+        rc = r_timers_load();
     if (rc < 0)
         r_exit(rc == -2 ? R_EXIT_CORRUPT : R_EXIT_FAILED);
     r_ident_detach_self();
@@ -73,6 +75,7 @@ void restore_main(uint64_t *sp)
     r_restore_files();
     r_restore_process();
     r_threads_spawn(); /* needs the capability to choose tids */
+    r_timers_restore();
     r_ident_drop_caps();
     tell_cairn();
     sys1(NR_close, img.fd);

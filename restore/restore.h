@@ -25,11 +25,14 @@ struct r_image {
     uint64_t mem_off[CAIRN_PROC_MAX_MAPS];   /* payload offset of each map's bytes */
     uint64_t mem_len[CAIRN_PROC_MAX_MAPS];
     uint64_t mem_sum[CAIRN_PROC_MAX_MAPS];   /* its XXH3-64, checked as it is read */
+    uint64_t ext_off[CAIRN_PROC_MAX_MAPS];   /* a sparse mapping's extents section */
+    uint64_t ext_len[CAIRN_PROC_MAX_MAPS];
+    uint64_t ext_sum[CAIRN_PROC_MAX_MAPS];
     struct cairn_proc_file files[CAIRN_PROC_MAX_FILES];
     struct cairn_proc_fileid fileid[CAIRN_PROC_MAX_FILES];
     int have_fileid;                /* the optional file-id section was read */
     struct r_record rec_core, rec_maps, rec_files, rec_task, rec_sigq, rec_fileid;
-    struct r_record rec_threads, rec_tsigq;
+    struct r_record rec_threads, rec_tsigq, rec_timers;
 };
 
 extern struct r_image img;
@@ -67,6 +70,10 @@ long r_ident_pid(void);          /* the job's pid in the image; 0: not recorded 
    why); r_threads_spawn creates them, each waiting to resume, once the
    process is rebuilt (before r_ident_drop_caps); r_threads_go lets them. */
 int r_threads_load(long pid);
+/* timers.c: the job's POSIX timers; r_timers_load as r_threads_load,
+   r_timers_restore after the threads exist. */
+int r_timers_load(void);
+void r_timers_restore(void);
 void r_threads_spawn(void);
 void r_threads_go(void);
 

@@ -26,6 +26,7 @@
 #include "arch_x86_64.h"
 #include "capture.h"
 #include "identity.h"
+#include "timers.h"
 
 static int refuse(struct rt_state *st, const char *a, const char *b, const char *c)
 {
@@ -61,24 +62,6 @@ static int each_dirent(const char *dir, char *buf, size_t cap,
     return rc;
 }
 
-/* POSIX timers (timer_create) are not restored yet: refuse rather than
-   let a restored job silently lose them (/proc/self/timers lists them). */
-static int check_timers(struct rt_state *st)
-{
-    char text[4096];
-    ssize_t n = rt_read_file("/proc/self/timers", text, sizeof text);
-    uint64_t count = 0;
-    for (ssize_t i = 0; i + 3 <= n; i++)
-        if ((i == 0 || text[i - 1] == '\n') && rt_startswith(text + i, "ID:"))
-            count++;
-    if (count == 0)
-        return 0;
-    char num[24] = "";
-    rt_cat_u64(num, sizeof num, count);
-    return refuse(st, "the job has ", num, " POSIX timers (timer_create), which cairn cannot "
-                  "restore yet");
-}
-
 /* A child of any thread (the children file is per thread). */
 static int check_children(struct rt_state *st)
 {
@@ -93,7 +76,7 @@ static int check_children(struct rt_state *st)
             return refuse(st, "the job has a child process (pid ", kids, ")");
         }
     }
-    return check_timers(st);
+    return 0;
 }
 
 /* ---- mappings ------------------------------------------------------------ */
@@ -372,7 +355,7 @@ int rt_capture(struct rt_state *st, void *uc, int control_fd)
     c->control_fd = (uint64_t)control_fd;
     c->frame_uc = (uint64_t)(uintptr_t)uc;
     st->why[0] = 0;
-    if (check_children(st) < 0 || capture_fds(st) < 0 || capture_mm(st) < 0)
+    if (check_children(st) < 0 || rt_timers_capture(st) < 0 || capture_fds(st) < 0 || capture_mm(st) < 0)
         return -1;
     capture_signals(st, uc);
     if (rt_ident_capture(st) < 0) /* pid, exe, pending signals */

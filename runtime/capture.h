@@ -42,6 +42,12 @@ struct rt_state {
     struct cairn_proc_thread threads[CAIRN_PROC_MAX_THREADS];
     struct cairn_proc_tsig tsig[CAIRN_PROC_MAX_TSIGQ];
     uint32_t ntsig;
+    /* The job runs in cairn run's pid namespace (cairn, the control
+       socket's peer, is outside it): thread ids can be restored. */
+    int own_pidns;
+    /* The job's POSIX timers (timers.c). */
+    struct cairn_proc_timer timers[CAIRN_PROC_MAX_TIMERS];
+    uint32_t ntimers;
 };
 
 /* Records the whole process state into st; uc is the handler's ucontext.

@@ -256,6 +256,15 @@ static void on_checkpoint(int sig, siginfo_t *si, void *uc)
         refuse_request();
         goto out;
     }
+    if (state->core.nthreads > 1 && !state->own_pidns) {
+        rt_threads_release();
+        state->why[0] = 0;
+        rt_cat(state->why, sizeof state->why, "the job has threads and runs outside cairn run's "
+               "pid namespace (CAIRN_NO_NAMESPACE=1, or the kernel refused one): their thread "
+               "ids could not be given back on restore");
+        refuse_request();
+        goto out;
+    }
     /* A restored job still carries the restorer's mappings (and its
        threads had run on them until they resumed): drop them. */
     munmap((void *)CAIRN_RESERVED_LO, CAIRN_RESERVED_HI - CAIRN_RESERVED_LO);
@@ -354,6 +363,10 @@ __attribute__((constructor)) static void cairn_runtime_init(void)
         rt_threads_init() < 0)
         return;
     control_fd = fd;
+    struct ucred peer;
+    socklen_t peer_len = sizeof peer;
+    state->own_pidns = getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &peer_len) == 0 &&
+                       peer.pid == 0;
     rt_signals_init(fd); /* SIGTERM/SIGINT: checkpoint, then stop (signals.c) */
     /* The checkpoint signal waits until the answer is read: its handler
        reads the channel too. */

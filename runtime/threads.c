@@ -20,10 +20,10 @@
  *
  * The quiesce is a number, odd while it runs: a park signal of an earlier,
  * abandoned quiesce that arrives late finds another number and returns at
- * once. A thread that does not stop within STOP_TIMEOUT (it keeps the park
- * signal blocked: glibc's internal threads, a long handler of the job's
- * with a full mask) makes the checkpoint refused with its tid and name,
- * and the job goes on. The runtime keeps the job's own sigprocmask and
+ * once. A thread that keeps the park signal blocked for 200 ms (glibc's
+ * internal threads: the SIGEV_THREAD timer helper), or does not stop
+ * within STOP_TIMEOUT for another reason, makes the checkpoint refused
+ * with its tid and name, and the job goes on. The runtime keeps the job's own sigprocmask and
  * pthread_sigmask calls from blocking cairn's two signals (signals.c).
  *
  * All of it runs in signal handlers: raw system calls and the
@@ -51,6 +51,7 @@
 #include "threads.h"
 
 #define STOP_TIMEOUT_NS (3ull * 1000000000u)
+#define BLOCKED_NS (200ull * 1000000u) /* blocking the park signal this long: refused */
 #define POLL_NS 1000000 /* re-list for threads created or gone, every 1 ms */
 
 static _Atomic uint32_t phase;    /* odd: a quiesce is running */
@@ -63,6 +64,7 @@ static struct {
     pid_t tid;
     int gone;
     _Atomic uint32_t parked; /* the quiesce it parked in */
+    uint64_t blocked_since;  /* seen blocking the park signal since (0: not) */
 } slot[CAIRN_PROC_MAX_THREADS];
 static uint32_t nslots;
 
@@ -203,26 +205,50 @@ static uint32_t first_running(uint32_t ph, int check_gone)
     return 0;
 }
 
+/* Whether the thread in slot k blocks the park signal now (its status). */
+static int blocks_park(uint32_t k)
+{
+    char path[64] = "/proc/self/task/", text[2048];
+    rt_cat_u64(path, sizeof path, (uint64_t)slot[k].tid);
+    rt_cat(path, sizeof path, "/status");
+    return rt_read_file(path, text, sizeof text) > 0 &&
+           (rt_status_mask(text, "SigBlk:") >> (CAIRN_PARK_SIGNAL - 1) & 1);
+}
+
 /* "thread T (name) did not stop ..." for the thread in slot k. */
 static int refuse_thread(struct rt_state *st, uint32_t k)
 {
-    char path[64] = "/proc/self/task/", text[2048], name[32] = "";
+    char path[64] = "/proc/self/task/", name[32] = "";
     rt_cat_u64(path, sizeof path, (uint64_t)slot[k].tid);
-    size_t dir = rt_strlen(path);
     rt_cat(path, sizeof path, "/comm");
     long n = rt_read_file(path, name, sizeof name);
     if (n > 0 && name[n - 1] == '\n')
         name[n - 1] = 0;
-    path[dir] = 0;
-    rt_cat(path, sizeof path, "/status");
-    int blocks = rt_read_file(path, text, sizeof text) > 0 &&
-                 (rt_status_mask(text, "SigBlk:") >> (CAIRN_PARK_SIGNAL - 1) & 1);
     refuse(st, "thread ", (uint64_t)slot[k].tid, " (");
     rt_cat(st->why, sizeof st->why, name);
-    rt_cat(st->why, sizeof st->why, ") did not stop for the checkpoint within 3 s");
-    if (blocks)
-        rt_cat(st->why, sizeof st->why, ": it blocks cairn's park signal (63)");
+    if (blocks_park(k))
+        rt_cat(st->why, sizeof st->why, ") does not stop for the checkpoint: it blocks "
+               "cairn's park signal (63), as glibc's SIGEV_THREAD timer helper does");
+    else
+        rt_cat(st->why, sizeof st->why, ") did not stop for the checkpoint within 3 s");
     return -1;
+}
+
+/* A running thread that has kept the park signal blocked for BLOCKED_NS
+   (glibc's own helper threads block everything), or 0. */
+static uint32_t stuck_blocked(uint32_t ph, uint64_t now)
+{
+    for (uint32_t k = 1; k <= nslots; k++) {
+        if (slot[k].gone || atomic_load(&slot[k].parked) == ph)
+            continue;
+        if (!blocks_park(k))
+            slot[k].blocked_since = 0;
+        else if (!slot[k].blocked_since)
+            slot[k].blocked_since = now;
+        else if (now - slot[k].blocked_since > BLOCKED_NS)
+            return k;
+    }
+    return 0;
 }
 
 /* Waits until every thread is parked and a last listing finds no new one. */
@@ -243,6 +269,9 @@ static int wait_parked(struct rt_state *st, uint32_t ph, uint64_t t0)
         struct timespec ts = {0, POLL_NS};
         if (futex(&arrivals, FUTEX_WAIT, seen, &ts) < 0 && errno == ETIMEDOUT) {
             first_running(ph, 1);
+            uint32_t k = stuck_blocked(ph, cairn__now_ns(CLOCK_MONOTONIC));
+            if (k)
+                return refuse_thread(st, k);
             if (list_and_signal(st, ph) < 0)
                 return -1;
         }

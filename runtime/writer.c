@@ -5,7 +5,9 @@
  * The child is a snapshot of the job at the moment of the checkpoint; it
  * streams every mapping straight from its (shared, copy-on-write) memory
  * through libcairn's writer, which allocates nothing for uncompressed
- * sections. Being a throw-away copy, the child may change its own mappings
+ * sections; of an anonymous mapping only the pages that hold anything
+ * (sparse.c). An image that would not fit in the store's free space is
+ * refused before its first byte. Being a throw-away copy, the child may change its own mappings
  * to read them: unreadable regions are made readable, and file pages past
  * the end of their file (which would raise SIGBUS) are replaced by zeros.
  */
@@ -13,11 +15,13 @@
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "capture.h"
-#include "identity.h"
 #include "cairn_writer.h"
+#include "identity.h"
+#include "sparse.h"
 
 #define PAGE 4096ull
 
@@ -59,8 +63,125 @@ static int fail(struct rt_state *st, const char *what, int rc)
     return -1;
 }
 
+/* How the memory is to be written: which mappings sparse (sparse.c), and
+   the image's size, known before the first byte is written. */
+struct plan {
+    int pagemap;                       /* /proc/self/pagemap, or -1 */
+    struct cairn_proc_extent *ext;     /* CAIRN_PROC_MAX_EXTENTS, mapped here */
+    struct cairn__part *parts;         /* as many */
+    uint64_t bytes;                    /* what the image will hold, about */
+};
+
+/* An anonymous mapping with saved bytes, written from its own memory. */
+static int sparse_candidate(const struct rt_state *st, const struct cairn_proc_map *m)
+{
+    return (m->flags & CAIRN_MAPF_DATA) && (m->prot & PROT_READ) &&
+           (m->kind == CAIRN_MAP_ANON || m->kind == CAIRN_MAP_STACK) &&
+           !(m->start == st->alt_start && m->end - m->start == st->alt_size);
+}
+
+static long scan(const struct plan *p, const struct cairn_proc_map *m)
+{
+    if (p->pagemap < 0)
+        return RT_SPARSE_UNSUPPORTED;
+    return rt_sparse_scan(p->pagemap, m->start, m->end, p->ext, CAIRN_PROC_MAX_EXTENTS);
+}
+
+/* Marks the mappings to be written sparse and sums the image's size. */
+static int make_plan(struct rt_state *st, struct plan *p)
+{
+    size_t buf = CAIRN_PROC_MAX_EXTENTS * (sizeof *p->ext + sizeof *p->parts);
+    void *mem = mmap(NULL, buf, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (mem == MAP_FAILED)
+        return fail(st, "cannot map the writer's page lists", -12);
+    p->ext = mem;
+    p->parts = (struct cairn__part *)(p->ext + CAIRN_PROC_MAX_EXTENTS);
+    p->pagemap = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+    p->bytes = sizeof st->core + st->core.nmaps * (sizeof st->maps[0] + 128) +
+               st->core.nfiles * (sizeof st->files[0] + sizeof st->file_id[0]) + (1u << 20);
+    for (uint64_t i = 0; i < st->core.nmaps; i++) {
+        struct cairn_proc_map *m = &st->maps[i];
+        if (!(m->flags & CAIRN_MAPF_DATA))
+            continue;
+        uint64_t len = m->end - m->start;
+        long n = sparse_candidate(st, m) ? scan(p, m) : RT_SPARSE_UNSUPPORTED;
+        uint64_t used = n >= 0 ? rt_sparse_bytes(p->ext, n) : len;
+        if (n >= 0 && used < len) {
+            m->flags |= CAIRN_MAPF_SPARSE;
+            p->bytes += used + (uint64_t)n * sizeof p->ext[0] + 256;
+        } else {
+            p->bytes += len + 128;
+        }
+    }
+    return 0;
+}
+
+/* Refuses an image that cannot fit in its file system's free space. */
+static int check_space(struct rt_state *st, int fd, uint64_t bytes)
+{
+    struct statfs fs;
+    if (fstatfs(fd, &fs) < 0)
+        return 0; /* cannot tell: the writes will say */
+    uint64_t avail = (uint64_t)fs.f_bavail * (uint64_t)fs.f_bsize;
+    if (bytes <= avail)
+        return 0;
+    st->why[0] = 0;
+    rt_cat(st->why, sizeof st->why, "the image needs ");
+    rt_cat_u64(st->why, sizeof st->why, (bytes + (1u << 20) - 1) >> 20);
+    rt_cat(st->why, sizeof st->why, " MiB and the store's file system has ");
+    rt_cat_u64(st->why, sizeof st->why, avail >> 20);
+    rt_cat(st->why, sizeof st->why, " MiB free");
+    return -1;
+}
+
+/* A sparse mapping: its extents, then the pages they list. */
+static int write_sparse(struct rt_state *st, struct cairn__writer *w, const struct plan *p,
+                        uint64_t i)
+{
+    const struct cairn_proc_map *m = &st->maps[i];
+    long n = scan(p, m);
+    if (n < 0)
+        return fail(st, "a sparse mapping could not be scanned again", -5);
+    int rc = section(w, CAIRN_SEC_PROC_EXTENTS, i, p->ext, (uint64_t)n * sizeof p->ext[0]);
+    if (rc < 0)
+        return fail(st, "cannot write a mapping's page list", rc);
+    for (long k = 0; k < n; k++)
+        p->parts[k] = (struct cairn__part){(const void *)(m->start + p->ext[k].offset),
+                                           p->ext[k].length};
+    struct cairn__section s = {.type = CAIRN_SEC_PROC_MEM, .arg = i};
+    rc = cairn__writer_section_parts(w, &s, p->parts, (size_t)n);
+    return rc < 0 ? fail(st, "cannot write a memory section", rc) : 0;
+}
+
+static int write_memory(struct rt_state *st, struct cairn__writer *w, const struct plan *p)
+{
+    for (uint64_t i = 0; i < st->core.nmaps; i++) {
+        const struct cairn_proc_map *m = &st->maps[i];
+        if (!(m->flags & CAIRN_MAPF_DATA))
+            continue;
+        if (m->flags & CAIRN_MAPF_SPARSE) {
+            if (write_sparse(st, w, p, i) < 0)
+                return -1;
+            continue;
+        }
+        if (!(m->prot & PROT_READ))
+            mprotect((void *)m->start, m->end - m->start, (int)m->prot | PROT_READ);
+        zero_past_eof(m);
+        const void *data = (const void *)m->start;
+        if (m->start == st->alt_start && m->end - m->start == st->alt_size)
+            data = st->alt_copy;
+        int rc = section(w, CAIRN_SEC_PROC_MEM, i, data, m->end - m->start);
+        if (rc < 0)
+            return fail(st, "cannot write a memory section", rc);
+    }
+    return 0;
+}
+
 int rt_write_image(struct rt_state *st, int fd, uint64_t generation, uint64_t *bytes)
 {
+    struct plan plan;
+    if (make_plan(st, &plan) < 0 || check_space(st, fd, plan.bytes) < 0)
+        return -1;
     struct cairn__writer w = {.mac = st->mac};
     int rc = cairn__writer_begin(&w, fd, CAIRN_IMG_PROCESS, generation);
     if (rc == 0)
@@ -80,22 +201,13 @@ int rt_write_image(struct rt_state *st, int fd, uint64_t generation, uint64_t *b
         rc = rt_ident_write(&w);
     if (rc == 0)
         rc = rt_ident_write_threads(&w, st);
+    if (rc == 0 && st->ntimers)
+        rc = section(&w, CAIRN_SEC_PROC_TIMERS, 0, st->timers,
+                     st->ntimers * sizeof st->timers[0]);
     if (rc < 0)
         return fail(st, "cannot write the image header sections", rc);
-    for (uint64_t i = 0; i < st->core.nmaps; i++) {
-        const struct cairn_proc_map *m = &st->maps[i];
-        if (!(m->flags & CAIRN_MAPF_DATA))
-            continue;
-        if (!(m->prot & PROT_READ))
-            mprotect((void *)m->start, m->end - m->start, (int)m->prot | PROT_READ);
-        zero_past_eof(m);
-        const void *data = (const void *)m->start;
-        if (m->start == st->alt_start && m->end - m->start == st->alt_size)
-            data = st->alt_copy;
-        rc = section(&w, CAIRN_SEC_PROC_MEM, i, data, m->end - m->start);
-        if (rc < 0)
-            return fail(st, "cannot write a memory section", rc);
-    }
+    if (write_memory(st, &w, &plan) < 0)
+        return -1;
     rc = cairn__writer_finish(&w);
     if (rc < 0)
         return fail(st, "cannot finish the image", rc);

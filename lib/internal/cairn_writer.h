@@ -49,6 +49,14 @@ int cairn__writer_begin(struct cairn__writer *w, int fd, uint32_t flags,
 /* Appends one section holding `size` bytes at `data`. */
 int cairn__writer_section(struct cairn__writer *w, const struct cairn__section *s,
                           const void *data, uint64_t size);
+/* One uncompressed section whose payload is the parts, in order, as if
+   they were one buffer (a sparse mapping's present pages). */
+struct cairn__part {
+    const void *data;
+    uint64_t size;
+};
+int cairn__writer_section_parts(struct cairn__writer *w, const struct cairn__section *s,
+                                const struct cairn__part *parts, size_t nparts);
 /* Writes the MAC section if w->mac is set, then the trailer, and makes the
    file durable (fsync). */
 int cairn__writer_finish(struct cairn__writer *w);

@@ -11,6 +11,7 @@
 # cairn); SETUP, if set, is a shell command run in both first. With COPY=1
 # each restore runs from a copy of the store in a new directory. NOGATE=1
 # says that PROG is a real program (real.sh), without the gate below.
+# MAX_IMAGE_BYTES, if set, bounds the size of every image taken.
 #
 # Every moment comes from what the job has done, not from the clock, so the
 # test behaves the same on a fast, slow, idle or busy machine:
@@ -102,6 +103,11 @@ while :; do
         checkpoint_now "$STORE" "$CPID" || { early_end; break; }
         poll_until 120 "cycle $cycle: a new generation" committed "$before"
         newer_than "$STORE" "$before" || { early_end; break; }
+        if [ -n "${MAX_IMAGE_BYTES:-}" ]; then
+            size=$(wc -c <"$STORE/$(newest "$STORE")")
+            [ "$size" -le "$MAX_IMAGE_BYTES" ] ||
+                fail "cycle $cycle: the image has $size bytes (at most $MAX_IMAGE_BYTES wanted)"
+        fi
         kill_tree "$CPID" || fail "cycle $cycle: the killed run's processes did not end"
         CPID=
         at="$at $t"
