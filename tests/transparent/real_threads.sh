@@ -6,7 +6,7 @@
 # Exits 77 (skipped) when the program (or the pthread OpenBLAS) is not
 # installed. Each job is checkpointed, SIGKILLed with cairn and restored 3
 # times; its output must equal an uninterrupted run's byte for byte. The
-# images are large (250-500 MB: every library is embedded) and the job goes
+# images are large (100-230 MB: every library is embedded) and the job goes
 # on while one is written, so each job prints for ~10 s: the last quarter of
 # its output, left after the last kill, must outlast the writing of that
 # checkpoint. (Should the job end while the writer runs, cairn marks the
@@ -41,8 +41,8 @@
 #    /tmp/hsperfdata_USER/PID writable MAP_SHARED (for jstat), which cairn
 #    refuses (a shared memory mapping), and leaves that file behind.
 #    -XX:ActiveProcessorCount=2 fixes the number of GC and compiler threads
-#    whatever the machine's CPU count; -Xmx64m bounds the heap (cairn saves
-#    the whole committed heap mapping, touched or not). The JIT stays on
+#    whatever the machine's CPU count; -Xmx64m bounds the heap the image
+#    holds. The JIT stays on
 #    (-Xint takes ~50 s here): the output depends on the program only. The
 #    class-data-sharing archive (classes.jsa, a private file mapping) and
 #    lib/modules (read-only MAP_SHARED) are mappings cairn embeds like any
