@@ -28,13 +28,14 @@
 #    MATLAB checkpointing tutorial (cg.m) on 16 diagonal blocks of
 #    gallery("wathen", 30, 30) (larger Wathen matrices take gallery() minutes
 #    to build) for 6 right-hand sides from a fixed seed, printing each
-#    residual with 4 digits, and a Fibonacci / golden-ratio loop. --no-history: Octave
-#    otherwise writes its history file at exit (and complains on stderr).
+#    residual with 4 digits, and a Fibonacci / golden-ratio loop.
+#    --no-history: Octave otherwise writes its history file at exit (and
+#    complains on stderr).
 #  - Rscript: R's own interpreter is single-threaded; its BLAS is the
 #    libblas.so.3 alternative, which libopenblas0-pthread makes OpenBLAS
 #    (priority 100): LD_LIBRARY_PATH and OPENBLAS_NUM_THREADS=2 as for numpy
 #    give it a worker thread, and the loop multiplies a small matrix. Rscript
-#    execs the shell script /usr/lib/R/bin/R, which execs the R binary: the
+#    execs the bash script /usr/lib/R/bin/R, which execs the R binary: the
 #    runtime follows the exec chain.
 #  - java: HotSpot's ~20 threads (GC, JIT compilers, VM thread, signal
 #    dispatcher, ...). -XX:-UsePerfData: otherwise the JVM maps
@@ -42,11 +43,10 @@
 #    refuses (a shared memory mapping), and leaves that file behind.
 #    -XX:ActiveProcessorCount=2 fixes the number of GC and compiler threads
 #    whatever the machine's CPU count; -Xmx64m bounds the heap the image
-#    holds. The JIT stays on
-#    (-Xint takes ~50 s here): the output depends on the program only. The
-#    class-data-sharing archive (classes.jsa, a private file mapping) and
-#    lib/modules (read-only MAP_SHARED) are mappings cairn embeds like any
-#    other.
+#    holds. The JIT stays on (-Xint takes ~50 s here): the output depends on
+#    the program only. The class-data-sharing archive (classes.jsa, a
+#    private file mapping) and lib/modules (read-only MAP_SHARED) are
+#    mappings cairn embeds like any other.
 set -eu
 CAIRN=$1; HERE=$(cd "$(dirname "$0")" && pwd)
 need() { command -v "$1" >/dev/null 2>&1 || { echo "skipped: $1 is not installed"; exit 77; }; }
