@@ -40,7 +40,8 @@
 #  - java: HotSpot's ~20 threads (GC, JIT compilers, VM thread, signal
 #    dispatcher, ...). -XX:-UsePerfData: otherwise the JVM maps
 #    /tmp/hsperfdata_USER/PID writable MAP_SHARED (for jstat), which cairn
-#    refuses (a shared memory mapping), and leaves that file behind.
+#    refuses (a shared memory mapping); javac gets it too (-J), or it would
+#    leave the directory /tmp/hsperfdata_USER behind.
 #    -XX:ActiveProcessorCount=2 fixes the number of GC and compiler threads
 #    whatever the machine's CPU count; -Xmx64m bounds the heap the image
 #    holds. The JIT stays on (-Xint takes ~50 s here): the output depends on
@@ -161,7 +162,7 @@ public class Main {
     }
 }
 EOF
-    javac -d "$SRC" "$SRC/Main.java" || { echo "javac failed" >&2; exit 1; }
+    javac -J-XX:-UsePerfData -d "$SRC" "$SRC/Main.java" || { echo "javac failed" >&2; exit 1; }
     set -- java -XX:-UsePerfData -XX:ActiveProcessorCount=2 -Xmx64m -cp . Main ;;
 *)
     echo "unknown program $2" >&2; exit 2 ;;
