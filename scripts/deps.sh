@@ -15,9 +15,13 @@ optional=(python3-dev)
 # (tests/python: the build, the examples, pip install ./python offline).
 # gfortran: the Fortran module and its tests; man-db: the manual pages'
 # tests (groff); debhelper, dpkg-dev: the .deb packages (tests/packaging).
+# libopenblas0-pthread, octave, r-base-core, openjdk-17-jdk-headless: the
+# multi-threaded programs of tests/transparent/real_threads.sh (numpy on the
+# pthread OpenBLAS, octave-cli, Rscript, java and javac).
 test=(libcmocka-dev clang python3 util-linux procps cppcheck valgrind bc gzip coreutils
       python3-dev python3-numpy python3-setuptools python3-wheel python3-pip
-      gfortran man-db debhelper dpkg-dev gawk)
+      gfortran man-db debhelper dpkg-dev gawk
+      libopenblas0-pthread octave r-base-core openjdk-17-jdk-headless)
 pkgs=("${build[@]}")
 [ "${1:-}" = "--test" ] && pkgs+=("${test[@]}")
 if ! command -v dpkg-query >/dev/null; then
