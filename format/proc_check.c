@@ -546,6 +546,18 @@ static int check_threads(cairn_image_t *img, const struct proc_records *p, char 
     int rc;
     if (t[0].frame_uc != p->core.frame_uc || t[0].fs_base != p->core.fs_base)
         return bad(why, len, sec, ty, "the first record is not the core record's main thread");
+    /* The restorer restores threads only at their tids, in cairn run's pid
+       namespace, where it runs at the task record's pid (cli/run_ns.c
+       image_pid) and checks that the first thread is that pid
+       (restore/threads.c). check_task ran: a task record is whole. */
+    int ti = only_section(img, CAIRN_SEC_PROC_TASK);
+    struct cairn_proc_task task;
+    if (ti < 0 || cairn_image_read(img, (unsigned)ti, &task, sizeof task) < 0)
+        return bad(why, len, sec, ty, "threads without a task record: the restorer needs the "
+                   "job's pid");
+    if (task.pid <= 1 || task.pid >= 4194304u || t[0].tid != task.pid)
+        return bad(why, len, sec, ty, "the first thread (tid %" PRIu64 ") is not the task "
+                   "record's pid %" PRIu64 " (2 to 4194303)", t[0].tid, task.pid);
     for (uint64_t i = 0; i < n; i++) {
         if ((rc = check_thread(sec, p, &t[i], i, why, len)) < 0)
             return rc;

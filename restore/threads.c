@@ -51,6 +51,14 @@
 
 #define THREAD_STACK (16u << 10)
 
+/* The restorer's own pid, which check_threads compares with the image's.
+   The fuzz harness that runs this file hosted (tests/fuzz/restore_hosted.c,
+   which #includes it) defines it first, as the pid cairn run's namespace
+   would have given the restorer; in the restorer it is always getpid(). */
+#ifndef R_GETPID
+#define R_GETPID() sys0(NR_getpid)
+#endif
+
 struct clone_args { /* the kernel's, up to set_tid_size (CLONE_ARGS_SIZE_VER1) */
     uint64_t flags, pidfd, child_tid, parent_tid, exit_signal;
     uint64_t stack, stack_size, tls, set_tid, set_tid_size;
@@ -97,7 +105,7 @@ static int check_threads(long pid)
             if (threads[j].tid == threads[i].tid)
                 return refuse("two threads have the same tid ", r_dec(a, threads[i].tid), -2);
     }
-    long me = sys0(NR_getpid);
+    long me = R_GETPID();
     if (me != pid)
         return refuse("the job had threads, which are restored only with their thread ids, "
                       "in cairn run's pid namespace: this restore runs as pid ",

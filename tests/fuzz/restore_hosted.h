@@ -7,7 +7,9 @@
  * The code under test is the restorer's own source, compiled unchanged:
  * restore/image.c (r_load_image: header, section walk, trailer, chain,
  * record sections and their checks), restore/ident.c (r_ident_load),
- * restore/memory.c (r_check_layout, which only reads /proc/self/maps),
+ * restore/memory.c (r_check_layout, which only reads /proc/self/maps, and
+ * fill_sparse, run on a scratch reservation instead of the job's address),
+ * restore/threads.c (r_threads_load), restore/timers.c (r_timers_load),
  * restore/hash.c and restore/rlib.c. It makes its system calls itself
  * (restore/sys_x86_64.h), so the image is given to it as a path: for bytes
  * in memory, a memfd's /proc/self/fd/N. Only three functions are the
@@ -35,18 +37,33 @@
 /* What rh_run_path runs after r_load_image accepted the image. */
 #define RH_LAYOUT 0x1u /* r_check_layout (against this process's vDSO) */
 #define RH_IDENT 0x2u  /* r_ident_load */
+#define RH_THREADS 0x4u /* with RH_IDENT: r_threads_load(r_ident_pid()), then
+                           r_timers_load if that accepted the records */
+#define RH_SPARSE 0x8u /* memory.c fill_sparse of every sparse mapping, its
+                          runs read into a scratch reservation of its size */
+/* fill_sparse is skipped for a sparse mapping larger than this. */
+#define RH_SCRATCH_MAX (4ull << 40)
 
 struct rh_result {
     int load;           /* r_load_image: 0, -1 unusable, -2 corrupt */
     int layout;         /* r_check_layout: 0 or -1; 1 if not run */
+    int threads;        /* r_threads_load: 0, -1, -2; 1 if not run */
+    int timers;         /* r_timers_load: 0, -1, -2; 1 if not run */
+    unsigned sparse_filled;  /* sparse mappings fill_sparse read whole */
+    unsigned sparse_skipped; /* sparse mappings too large for a scratch */
+    long fill_map;      /* the mapping fill_sparse was reading when the
+                           restorer exited; -1 if none */
     int exit_status;    /* the status r_exit was called with, or -1 */
     unsigned nsaid;     /* messages the restorer wrote */
     char said[1024];    /* the first of them, "cairn-restore: ..." ("" if none) */
 };
 
-/* Resets the restorer's state (img, and the statics of ident.c and
-   memory.c, as a fresh process has them), then runs r_load_image(path)
-   and, if it returns 0, what flags asks for, in the restorer's order.
+/* Resets the restorer's state (img, and the statics of ident.c, memory.c,
+   threads.c and timers.c, as a fresh process has them), then runs
+   r_load_image(path) and, if it returns 0, what flags asks for, in the
+   restorer's order (each whatever the one before said, but r_timers_load
+   only after r_threads_load accepted; fill_sparse last, where
+   r_rebuild_memory would run).
    Returns res->load. img (restore.h) and rh_task()/rh_sigq() stay valid
    until the next call or rh_reset(). */
 int rh_run_path(const char *path, unsigned flags, struct rh_result *res);
@@ -63,5 +80,12 @@ void rh_reset(void);
    the image had a whole one) and the pending-signal queue. */
 const struct cairn_proc_task *rh_task(int *have);
 const struct cairn_proc_siginfo *rh_sigq(void);
+
+/* threads.c's records after r_threads_load: *n threads (the core record's
+   count), and the *nq other threads' pending signals in *q. */
+const struct cairn_proc_thread *rh_threads(uint64_t *n, const struct cairn_proc_tsig **q,
+                                           uint64_t *nq);
+/* timers.c's records after r_timers_load: *n timers. */
+const struct cairn_proc_timer *rh_timers(uint64_t *n);
 
 #endif

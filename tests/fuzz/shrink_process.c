@@ -4,16 +4,24 @@
  *
  *   cairn-fuzz-shrink-process [--with-task] IN OUT [KEYFILE]
  *
- * A process image of even a tiny job is ~12 MB (libc, the runtime's
+ * A process image of even a tiny job is ~5 MB (libc, the runtime's
  * buffers), far too big for a seed. This keeps its core and files records
  * as they are and its mappings' layout, but only a few
- * saved mappings, each cut to the page or two that matter: the one holding
- * the thread's signal frame, the one holding the rseq area, and the first
- * page of up to KEEP_OTHERS others. Unsaved mappings (vDSO, guard pages)
- * are kept whole. The result passes proc_check like the original, so the
- * fuzzer starts from a valid process image. With KEYFILE the seed carries
- * a MAC. The optional task and pending-signal records are left out, unless
- * --with-task (seeds for the restorer's ident.c). Run by
+ * saved mappings, each cut to the page or two that matter: the ones holding
+ * a thread's signal frame or rseq area (the core record's and, for a job
+ * with threads, every thread record's), and the first page of up to
+ * KEEP_OTHERS others. A sparse mapping (CAIRN_MAPF_SPARSE) keeps its range
+ * (a sparse one may be a 2 TiB reservation: that is the point) and its page
+ * list is cut instead: the pages of its runs that hold a frame or rseq
+ * area, and the first page of up to KEEP_RUNS other runs, its memory
+ * section holding just those; up to KEEP_SPARSE sparse mappings without
+ * such an area are kept. Unsaved mappings (vDSO, guard pages) are kept
+ * whole. The threads, thread-signal and timer sections are copied as they
+ * are. The result passes proc_check like the original, so the fuzzer
+ * starts from a valid process image. With KEYFILE the seed carries a MAC.
+ * The optional task and pending-signal records are left out, unless
+ * --with-task (seeds for the restorer's ident.c) or the job has threads
+ * (the restorer restores threads only at the task record's pid). Run by
  * tests/fuzz/gen-process-corpus.
  */
 #define _GNU_SOURCE
@@ -31,7 +39,10 @@
 
 #define PAGE 4096ull
 #define KEEP_OTHERS 4
+#define KEEP_SPARSE 4
+#define KEEP_RUNS 3
 #define UCONTEXT_MIN 304u
+#define MAX_AREAS (2 + 2 * CAIRN_PROC_MAX_THREADS)
 
 static int die(const char *what, const char *why)
 {
@@ -39,22 +50,58 @@ static int die(const char *what, const char *why)
     exit(1);
 }
 
-/* The new range of saved mapping m, or 0 if it is dropped. */
-static int shrink_map(const struct cairn_proc_core *c, struct cairn_proc_map *m, int *others)
+/* The areas a restore needs saved: each thread's signal frame and rseq
+   area, as page ranges [lo[k], hi[k]). */
+static uint64_t area_lo[MAX_AREAS], area_hi[MAX_AREAS];
+static unsigned nareas;
+
+static void add_area(uint64_t addr, uint64_t size)
 {
-    uint64_t addr[2] = {c->frame_uc, c->rseq_addr}, size[2] = {UCONTEXT_MIN, 32};
-    for (int k = 0; k < 2; k++)
-        if (addr[k] && addr[k] >= m->start && addr[k] < m->end) {
-            uint64_t lo = addr[k] & ~(PAGE - 1);
-            uint64_t hi = (addr[k] + size[k] + PAGE - 1) & ~(PAGE - 1);
-            m->start = lo;
-            m->end = hi < m->end ? hi : m->end;
-            return 1;
+    if (!addr || nareas == MAX_AREAS)
+        return;
+    area_lo[nareas] = addr & ~(PAGE - 1);
+    area_hi[nareas++] = (addr + size + PAGE - 1) & ~(PAGE - 1);
+}
+
+/* The hull of the areas within [lo, hi), clipped to it; 0 if none. */
+static int areas_in(uint64_t lo, uint64_t hi, uint64_t *from, uint64_t *to)
+{
+    int any = 0;
+    for (unsigned k = 0; k < nareas; k++)
+        if (area_lo[k] < hi && area_hi[k] > lo) {
+            uint64_t a = area_lo[k] > lo ? area_lo[k] : lo, b = area_hi[k] < hi ? area_hi[k] : hi;
+            if (!any || a < *from)
+                *from = a;
+            if (!any || b > *to)
+                *to = b;
+            any = 1;
         }
+    return any;
+}
+
+/* The new range of saved, not sparse, mapping m, or 0 if it is dropped. */
+static int shrink_map(struct cairn_proc_map *m, int *others)
+{
+    uint64_t lo, hi;
+    if (areas_in(m->start, m->end, &lo, &hi)) {
+        m->start = lo;
+        m->end = hi;
+        return 1;
+    }
     if ((*others)++ >= KEEP_OTHERS)
         return 0;
     m->end = m->start + PAGE;
     return 1;
+}
+
+/* Reads section i of img whole (raw); the caller frees it. */
+static unsigned char *read_section(cairn_image_t *img, unsigned i)
+{
+    const cairn_section_info_t *s = cairn_image_section(img, i);
+    unsigned char *buf = malloc(s->raw_size ? s->raw_size : 1);
+    if (!buf || cairn_image_read(img, i, buf, s->raw_size) < 0)
+        die("cannot read a section", cairn_image_error(img));
+    return buf;
 }
 
 /* Copies section i of img (raw) into the writer. */
@@ -62,13 +109,63 @@ static void copy_section(cairn_image_t *img, struct cairn__writer *w, unsigned i
                          uint64_t arg, uint64_t skip, uint64_t len)
 {
     const cairn_section_info_t *s = cairn_image_section(img, i);
-    unsigned char *buf = malloc(s->raw_size ? s->raw_size : 1);
-    if (!buf || cairn_image_read(img, i, buf, s->raw_size) < 0)
-        die("cannot read a section", cairn_image_error(img));
+    unsigned char *buf = read_section(img, i);
     struct cairn__section sec = {.type = s->type, .flags = s->flags, .arg = arg};
     if (cairn__writer_section(w, &sec, buf + skip, len) < 0)
         die("cannot write a section", NULL);
     free(buf);
+}
+
+/* The index of the one section of this type and arg. */
+static unsigned section_of(cairn_image_t *img, unsigned type, uint64_t arg)
+{
+    for (unsigned i = 0; i < cairn_image_info(img)->section_count; i++)
+        if (cairn_image_section(img, i)->type == type && cairn_image_section(img, i)->arg == arg)
+            return i;
+    die("a section is missing", NULL);
+    return 0;
+}
+
+/* Sparse mapping `old` (new index k): its page list cut to the pages that
+   hold an area, and the first page of up to KEEP_RUNS other runs, then a
+   memory section of their bytes. With no area, 0 if it is dropped. */
+static int shrink_sparse(cairn_image_t *img, const struct cairn_proc_map *m, uint64_t old,
+                         struct cairn__writer *w, uint64_t k, int *sparse_others)
+{
+    unsigned ei = section_of(img, CAIRN_SEC_PROC_EXTENTS, old);
+    unsigned mi = section_of(img, CAIRN_SEC_PROC_MEM, old);
+    uint64_t lo, hi;
+    int has_area = areas_in(m->start, m->end, &lo, &hi);
+    if (!w) /* the first pass only decides */
+        return has_area || (*sparse_others)++ < KEEP_SPARSE;
+    struct cairn_proc_extent *e = (struct cairn_proc_extent *)read_section(img, ei);
+    unsigned char *mem = read_section(img, mi);
+    uint64_t n = cairn_image_section(img, ei)->raw_size / sizeof *e, at = 0, nout = 0, total = 0;
+    struct cairn_proc_extent *out = calloc(n ? n : 1, sizeof *out);
+    struct cairn__part *parts = calloc(n ? n : 1, sizeof *parts);
+    int runs = 0;
+    for (uint64_t r = 0; r < n; at += e[r].length, r++) {
+        uint64_t s = m->start + e[r].offset, t = s + e[r].length;
+        if (!areas_in(s, t, &lo, &hi)) {
+            if (runs++ >= KEEP_RUNS)
+                continue;
+            lo = s, hi = s + PAGE;
+        }
+        out[nout] = (struct cairn_proc_extent){lo - m->start, hi - lo};
+        parts[nout++] = (struct cairn__part){mem + at + (lo - s), hi - lo};
+        total += hi - lo;
+    }
+    struct cairn__section se = {.type = CAIRN_SEC_PROC_EXTENTS, .arg = k};
+    struct cairn__section sm = {.type = CAIRN_SEC_PROC_MEM, .arg = k};
+    if (cairn__writer_section(w, &se, out, nout * sizeof *out) < 0 ||
+        cairn__writer_section_parts(w, &sm, parts, nout) < 0)
+        die("cannot write a sparse mapping", NULL);
+    (void)total;
+    free(e);
+    free(mem);
+    free(out);
+    free(parts);
+    return 1;
 }
 
 int main(int argc, char **argv)
@@ -88,10 +185,19 @@ int main(int argc, char **argv)
     uint64_t *from = calloc(p.nmaps, sizeof *from), *skip = calloc(p.nmaps, sizeof *skip);
     struct cairn_proc_map *maps = calloc(p.nmaps, sizeof *maps);
     uint64_t n = 0;
-    int others = 0;
+    int others = 0, sparse_others = 0;
+    add_area(p.core.frame_uc, UCONTEXT_MIN);
+    add_area(p.core.rseq_addr, 32);
+    for (uint64_t t = 0; t < p.nthreads; t++) {
+        add_area(p.threads[t].frame_uc, UCONTEXT_MIN);
+        add_area(p.threads[t].rseq_addr, 32);
+    }
     for (uint64_t i = 0; i < p.nmaps; i++) {
         struct cairn_proc_map m = p.maps[i];
-        if ((m.flags & CAIRN_MAPF_DATA) && !shrink_map(&p.core, &m, &others))
+        if (m.flags & CAIRN_MAPF_SPARSE) {
+            if (!shrink_sparse(img, &m, i, NULL, 0, &sparse_others))
+                continue;
+        } else if ((m.flags & CAIRN_MAPF_DATA) && !shrink_map(&m, &others))
             continue;
         skip[n] = m.start - p.maps[i].start;
         from[n] = i;
@@ -114,16 +220,25 @@ int main(int argc, char **argv)
     unsigned nsec = cairn_image_info(img)->section_count;
     /* Files; optional records added since (task, signals) are left out
        unless asked for, so the seeds keep the layout of format 1.0 that the
-       golden inspect test (tests/cli/cases/inspect_process.sh) prints. */
+       golden inspect test (tests/cli/cases/inspect_process.sh) prints. A
+       job with threads keeps its task record: the restorer checks the
+       first thread's tid against its pid. Threads, their signals and the
+       timers are kept as they are (none of them in a format 1.0 seed). */
+    with_task |= p.nthreads > 1;
     for (unsigned i = 0; i < nsec; i++) {
         const cairn_section_info_t *s = cairn_image_section(img, i);
-        if (s->type == CAIRN_SEC_PROC_FILES ||
+        if (s->type == CAIRN_SEC_PROC_FILES || s->type == CAIRN_SEC_PROC_THREADS ||
+            s->type == CAIRN_SEC_PROC_TSIGQ || s->type == CAIRN_SEC_PROC_TIMERS ||
             (with_task && (s->type == CAIRN_SEC_PROC_TASK || s->type == CAIRN_SEC_PROC_SIGQ)))
             copy_section(img, &w, i, s->arg, 0, s->raw_size);
     }
     for (uint64_t k = 0; k < n; k++) {
         if (!(maps[k].flags & CAIRN_MAPF_DATA))
             continue;
+        if (maps[k].flags & CAIRN_MAPF_SPARSE) {
+            shrink_sparse(img, &maps[k], from[k], &w, k, NULL);
+            continue;
+        }
         for (unsigned i = 0; i < nsec; i++) {
             const cairn_section_info_t *s = cairn_image_section(img, i);
             if (s->type == CAIRN_SEC_PROC_MEM && s->arg == from[k])

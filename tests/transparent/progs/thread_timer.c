@@ -6,8 +6,12 @@
    waits in pthread_join. The output is only the deterministic work, never
    the tick count (written to stderr, which is not compared). Checks that
    the ticks go to the worker only: a tick in another thread exits 3.
-   Usage: thread_timer STEPS (~1 ms of work per step). Progress lines and
-   the gate: progress.h. */
+   Usage: thread_timer STEPS [pending] (~1 ms of work per step). With
+   "pending" the worker also blocks SIGUSR2 and sends it to itself
+   (pthread_kill): a signal pending for that thread alone across every
+   checkpoint, handled once at the end (the fuzz seeds' thread-signal
+   section, tests/fuzz/gen-process-corpus; the output is the same).
+   Progress lines and the gate: progress.h. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
@@ -32,7 +36,8 @@ static pid_t worker_tid;
 static pthread_mutex_t mx = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
 static int ready; /* under mx: worker_tid is set */
-static volatile sig_atomic_t ticks, stray;
+static volatile sig_atomic_t ticks, stray, usr2;
+static int pending_mode;
 static uint64_t result;
 
 static uint64_t work(uint64_t x, long n)
@@ -53,9 +58,22 @@ static void on_tick(int sig)
     errno = e;
 }
 
+static void on_usr2(int sig)
+{
+    (void)sig;
+    usr2++;
+}
+
 static void *worker(void *arg)
 {
     (void)arg;
+    sigset_t usr2_set;
+    sigemptyset(&usr2_set);
+    sigaddset(&usr2_set, SIGUSR2);
+    if (pending_mode) {
+        pthread_sigmask(SIG_BLOCK, &usr2_set, NULL);
+        pthread_kill(pthread_self(), SIGUSR2);
+    }
     pthread_mutex_lock(&mx);
     worker_tid = (pid_t)syscall(SYS_gettid);
     ready = 1;
@@ -67,6 +85,8 @@ static void *worker(void *arg)
         progress("thread_timer", i + 1, nsteps);
     }
     finish_gate();
+    if (pending_mode)
+        pthread_sigmask(SIG_UNBLOCK, &usr2_set, NULL);
     result = x;
     return NULL;
 }
@@ -74,12 +94,16 @@ static void *worker(void *arg)
 int main(int argc, char **argv)
 {
     nsteps = argc > 1 ? atol(argv[1]) : 1000;
+    pending_mode = argc > 2 && strcmp(argv[2], "pending") == 0;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_tick;
     sa.sa_flags = SA_RESTART;
     sigemptyset(&sa.sa_mask);
     if (sigaction(SIGRTMIN + 1, &sa, NULL) < 0)
+        return 2;
+    sa.sa_handler = on_usr2;
+    if (sigaction(SIGUSR2, &sa, NULL) < 0)
         return 2;
     pthread_t t;
     if (pthread_create(&t, NULL, worker, NULL) != 0)
@@ -116,6 +140,10 @@ int main(int argc, char **argv)
     if (stray) {
         fprintf(stderr, "thread_timer: a tick reached a thread other than the worker\n");
         return 3;
+    }
+    if (pending_mode && usr2 != 1) {
+        fprintf(stderr, "thread_timer: SIGUSR2 handled %d times, not once\n", (int)usr2);
+        return 5;
     }
     fprintf(stderr, "thread_timer: %ld ticks in this run\n", (long)ticks);
     printf("thread_timer %ld: %016llx\n", nsteps, (unsigned long long)result);
