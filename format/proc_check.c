@@ -483,9 +483,10 @@ static int check_thread(int sec, const struct proc_records *p, const struct cair
 {
     unsigned ty = CAIRN_SEC_PROC_THREADS;
     if (t->tid == 0 || t->tid >= 4194304u || t->affinity_words > CAIRN_PROC_AFFINITY_WORDS ||
-        !terminated(t->comm, sizeof t->comm))
-        return bad(why, len, sec, ty, "thread %" PRIu64 ": tid %" PRIu64 ", affinity or name "
-                   "out of range", i, t->tid);
+        !terminated(t->comm, sizeof t->comm) || t->fs_base >= CAIRN_PROC_TASK_TOP ||
+        t->gs_base >= CAIRN_PROC_TASK_TOP)
+        return bad(why, len, sec, ty, "thread %" PRIu64 ": tid %" PRIu64 ", affinity, name or "
+                   "FS/GS base out of range", i, t->tid);
     if (t->frame_uc % 8 || saved_map_at(p, t->frame_uc, UCONTEXT_MIN, 3) < 0)
         return bad(why, len, sec, ty, "thread %" PRIu64 " (tid %" PRIu64 "): its signal frame "
                    "at 0x%" PRIx64 " is not in a saved writable mapping", i, t->tid, t->frame_uc);
@@ -568,8 +569,54 @@ static int check_threads(cairn_image_t *img, const struct proc_records *p, char 
     return check_tsigq(img, t, n, why, len);
 }
 
-/* The POSIX timers: whole records, distinct ids, each signalling the
-   process or one of its threads with a signal number. */
+#define SIGEV_NONE_ 1u
+#define SIGEV_THREAD_ID_ 4u
+
+/* The task record's pid (0: none). */
+static uint64_t task_pid(cairn_image_t *img)
+{
+    int i = only_section(img, CAIRN_SEC_PROC_TASK);
+    struct cairn_proc_task task;
+    if (i < 0 || cairn_image_section(img, (unsigned)i)->raw_size != sizeof task ||
+        cairn_image_read(img, (unsigned)i, &task, sizeof task) < 0)
+        return 0;
+    return task.pid;
+}
+
+/* tid is one of the job's threads (the main thread's is the pid). */
+static int is_thread(const struct proc_records *p, uint64_t pid, uint64_t tid)
+{
+    if (tid != 0 && tid == pid)
+        return 1;
+    for (uint64_t k = 0; k < p->nthreads; k++)
+        if (p->threads[k].tid == tid)
+            return 1;
+    return 0;
+}
+
+/* What the kernel's timer_create takes: SIGEV_SIGNAL, SIGEV_NONE,
+   SIGEV_THREAD (a signal to the process), SIGEV_SIGNAL|SIGEV_THREAD_ID. */
+static int timer_notify_ok(uint32_t notify)
+{
+    return notify == 0 || notify == 1 || notify == 2 || notify == 4;
+}
+
+/* Clocks a timer can run on: REALTIME, MONOTONIC, the process's and a
+   thread's CPU time, BOOTTIME, the two ALARM ones, TAI; or a CPU clock of
+   this job (clock_getcpuclockid: ~id << 3, bit 2 for a thread). */
+static int timer_clock_ok(const struct proc_records *p, uint64_t pid, int32_t clock)
+{
+    if (clock >= 0)
+        return clock <= 3 || clock == 7 || clock == 8 || clock == 9 || clock == 11;
+    if ((clock & 3) == 3)
+        return 0;
+    uint64_t id = (uint64_t)(uint32_t)~(clock >> 3);
+    return (clock & 4) ? is_thread(p, pid, id) : id == pid;
+}
+
+/* The POSIX timers: whole records, distinct ids, each one timer_create
+   takes again for this job (a failure there comes after the point of no
+   return of the restore). */
 static int check_timers(cairn_image_t *img, const struct proc_records *p, char *why, size_t len)
 {
     int sec = only_section(img, CAIRN_SEC_PROC_TIMERS);
@@ -588,13 +635,19 @@ static int check_timers(cairn_image_t *img, const struct proc_records *p, char *
         bad(why, len, sec, ty, "%s", cairn_image_error(img));
         return rc;
     }
+    uint64_t pid = task_pid(img);
     for (uint64_t i = 0; i < raw / sizeof t[0]; i++) {
-        int known_tid = !(t[i].notify & 4) || (p->nthreads == 0 && t[i].tid != 0);
-        for (uint64_t k = 0; k < p->nthreads && !known_tid; k++)
-            known_tid = p->threads[k].tid == t[i].tid;
-        if (t[i].id < 0 || (t[i].notify & ~4u) > 2 || t[i].signo > CAIRN_PROC_NSIG || !known_tid)
+        const struct cairn_proc_timer *x = &t[i];
+        int signals = x->notify != SIGEV_NONE_;
+        if (x->id < 0 || !timer_notify_ok(x->notify) ||
+            (signals && (x->signo == 0 || x->signo > CAIRN_PROC_NSIG)) ||
+            ((x->notify & SIGEV_THREAD_ID_) && !is_thread(p, pid, x->tid)))
             return bad(why, len, sec, ty, "timer %" PRIu64 " (id %d): notify %u, signal %u or "
-                       "thread %u out of range", i, t[i].id, t[i].notify, t[i].signo, t[i].tid);
+                       "thread %u is not one timer_create takes for this job", i, x->id,
+                       x->notify, x->signo, x->tid);
+        if (!timer_clock_ok(p, pid, x->clock))
+            return bad(why, len, sec, ty, "timer %" PRIu64 " (id %d): clock %d is not one a "
+                       "timer of this job can have", i, x->id, x->clock);
         for (uint64_t j = 0; j < i; j++)
             if (t[j].id == t[i].id)
                 return bad(why, len, sec, ty, "timer id %d twice", t[i].id);

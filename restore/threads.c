@@ -90,6 +90,21 @@ static int refuse(const char *a, const char *b, int rc)
     return rc;
 }
 
+/* /proc/sys/kernel/pid_max: clone3 cannot give a tid at or above it. */
+static uint64_t kernel_pid_max(void)
+{
+    char buf[32] = "";
+    long fd = sys3(NR_open, "/proc/sys/kernel/pid_max", 0, 0);
+    long n = fd < 0 ? -1 : sys3(NR_read, fd, buf, sizeof buf - 1);
+    if (fd >= 0)
+        sys1(NR_close, fd);
+    if (n <= 0)
+        return PID_MAX_LIMIT;
+    buf[n] = 0;
+    long v = r_parse_dec(buf);
+    return v > 0 ? (uint64_t)v : PID_MAX_LIMIT;
+}
+
 /* The records agree with each other and with the core record. */
 static int check_threads(long pid)
 {
@@ -106,6 +121,11 @@ static int check_threads(long pid)
                 return refuse("two threads have the same tid ", r_dec(a, threads[i].tid), -2);
     }
     long me = R_GETPID();
+    uint64_t pid_max = kernel_pid_max();
+    for (uint64_t i = 0; i < nthreads; i++)
+        if (threads[i].tid >= pid_max)
+            return refuse("a thread id of the job is above this kernel's pid_max ",
+                          r_dec(a, pid_max), -1);
     if (me != pid)
         return refuse("the job had threads, which are restored only with their thread ids, "
                       "in cairn run's pid namespace: this restore runs as pid ",

@@ -80,7 +80,10 @@ static int parse_line(struct rt_state *st, const char *p)
         parse_notify(t, p + 8);
     } else if (t && rt_startswith(p, "ClockID: ")) {
         p += 9;
-        t->clock = (int32_t)rt_parse_dec(&p);
+        int negative = *p == '-'; /* a CPU clock: clock_getcpuclockid's encoding */
+        p += negative;
+        int64_t v = (int64_t)rt_parse_dec(&p);
+        t->clock = (int32_t)(negative ? -v : v);
     }
     return 0;
 }
