@@ -82,6 +82,11 @@ void rt_arch_writer_detach(const struct cairn_proc_core *core)
     abort();
 }
 
+void rt_arch_writer_tls(uint64_t fs, uint64_t lo, uint64_t hi, unsigned char *buf)
+{
+    abort();
+}
+
 void rt_arch_exit(int status)
 {
     abort();
