@@ -45,6 +45,7 @@ struct config {
     int reps;
     long tick_us;
     int verbose;
+    int interleave;
     int ncounts;
     int counts[MAX_COUNTS];
     struct bench_stream stream;
@@ -56,6 +57,9 @@ struct count_row {
     struct bench_runs pause;
     char why[256];            /* cairn's reason if a checkpoint was not taken */
     int failed;               /* the run broke otherwise (said on stderr) */
+    int live;                 /* its job is running */
+    char store[PATH_MAX + 32];
+    struct trun t;
 };
 
 struct results {
@@ -76,6 +80,8 @@ static void usage(FILE *f)
             "                  (default 1000; 0: the threads spin)\n"
             "  --dir DIR       directory for the stores and the reference files (default\n"
             "                  $TMPDIR, else /tmp); a fresh subdirectory is made, removed\n"
+            "  --interleave    run every job at once and checkpoint them in turn\n"
+            "                  (default: one job after the other)\n"
             "  --cairn PATH    the cairn program (default: next to this one)\n"
             "  --verbose       echo cairn's messages\n",
             BENCH_MAX_REPS);
@@ -117,7 +123,7 @@ static int parse_args(struct config *c, int argc, char **argv)
         {"reps", required_argument, 0, 'r'},    {"tick", required_argument, 0, 'k'},
         {"dir", required_argument, 0, 'd'},     {"cairn", required_argument, 0, 'C'},
         {"verbose", no_argument, 0, 'v'},       {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
+        {"interleave", no_argument, 0, 'i'},    {0, 0, 0, 0}};
     defaults(c);
     int o;
     while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -130,6 +136,7 @@ static int parse_args(struct config *c, int argc, char **argv)
         case 'd': snprintf(c->dir, sizeof c->dir, "%s", optarg); break;
         case 'C': snprintf(c->cairn, sizeof c->cairn, "%s", optarg); break;
         case 'v': c->verbose = 1; break;
+        case 'i': c->interleave = 1; break;
         case 'h': usage(stdout); exit(0);
         default: bad = 1; break;
         }
@@ -147,45 +154,66 @@ static int parse_args(struct config *c, int argc, char **argv)
     return optind == argc ? 0 : -1;
 }
 
-/* The checkpoints of one job; the references go before each. 0, or -1 if
-   the job must be killed (refused or broken). */
-static int take_checkpoints(const struct config *c, struct trun *t, struct results *r,
-                            struct count_row *row, void *src, void *dst)
+/* Starts the row's job, fresh, in its own store. */
+static void row_start(const struct config *c, struct count_row *row)
 {
-    for (int i = 0; i < c->reps; i++) {
-        struct tckpt k;
-        if (io_references(c->dir, src, dst, c->size, &c->stream, &r->ref) < 0)
-            return row->failed = 1, -1;
-        if (trun_checkpoint(t, &k) < 0) {
-            if (t->refused)
-                snprintf(row->why, sizeof row->why, "%s", t->why);
-            else
-                row->failed = 1;
-            return -1;
-        }
-        bench_add(&row->pause, k.pause);
-    }
-    return 0;
+    snprintf(row->store, sizeof row->store, "%s/store-%d", c->dir, row->threads);
+    row->t = (struct trun){.cairn = c->cairn, .self = c->self, .store = row->store,
+                           .mib = c->size >> 20, .threads = row->threads,
+                           .tick_us = c->tick_us, .verbose = c->verbose, .refusal_ok = 1};
+    row->live = trun_start_fresh(&row->t) == 0;
+    row->failed = !row->live;
 }
 
-/* One row: a fresh job of row->threads threads in its own store. */
-static void count_row(const struct config *c, struct results *r, struct count_row *row,
-                      void *src, void *dst)
+/* One repetition of the references, then one checkpoint of the row's job;
+   a refused or broken checkpoint ends the row (its job is killed). */
+static void row_step(const struct config *c, struct results *r, struct count_row *row,
+                     void *src, void *dst)
 {
-    char store[PATH_MAX + 32];
-    snprintf(store, sizeof store, "%s/store-%d", c->dir, row->threads);
-    struct trun t = {.cairn = c->cairn, .self = c->self, .store = store,
-                     .mib = c->size >> 20, .threads = row->threads, .tick_us = c->tick_us,
-                     .verbose = c->verbose, .refusal_ok = 1};
-    if (trun_start_fresh(&t) < 0) {
-        row->failed = 1;
+    struct tckpt k;
+    if (!row->live)
+        return;
+    if (io_references(c->dir, src, dst, c->size, &c->stream, &r->ref) == 0 &&
+        trun_checkpoint(&row->t, &k) == 0) {
+        bench_add(&row->pause, k.pause);
         return;
     }
-    struct tckpt k;
-    if (take_checkpoints(c, &t, r, row, src, dst) < 0)
-        trun_kill(&t);
-    else if (trun_stop(&t, &k) < 0)
+    if (row->t.refused)
+        snprintf(row->why, sizeof row->why, "%s", row->t.why);
+    else
         row->failed = 1;
+    trun_kill(&row->t);
+    row->live = 0;
+}
+
+/* SIGTERM: a last checkpoint (not counted), cairn exits 143. */
+static void row_stop(struct count_row *row)
+{
+    struct tckpt k;
+    if (row->live && trun_stop(&row->t, &k) < 0)
+        row->failed = 1;
+    row->live = 0;
+}
+
+/* Row after row, one job at a time; or, interleaved, every job running and
+   their checkpoints in turn (1, 2, 8, 64, 1, 2, ...), so that a change in
+   the machine's load hits every row alike. */
+static void run_rows(const struct config *c, struct results *r, void *src, void *dst)
+{
+    int n = c->ncounts;
+    for (int i = 0; i < n; i++) {
+        r->rows[i].threads = c->counts[i];
+        row_start(c, &r->rows[i]);
+        for (int k = 0; !c->interleave && k < c->reps; k++)
+            row_step(c, r, &r->rows[i], src, dst);
+        if (!c->interleave)
+            row_stop(&r->rows[i]);
+    }
+    for (int k = 0; c->interleave && k < c->reps; k++)
+        for (int i = 0; i < n; i++)
+            row_step(c, r, &r->rows[i], src, dst);
+    for (int i = 0; i < n; i++)
+        row_stop(&r->rows[i]);
 }
 
 static void limit_row(const char *name, const struct bench_runs *x, const struct results *r)
@@ -211,8 +239,10 @@ static void pause_row(const struct count_row *row, const struct count_row *base)
     snprintf(name, sizeof name, "job pause, %d thread%s", row->threads,
              row->threads == 1 ? "" : "s");
     if (row->pause.n == 0) {
-        printf("%-28s not taken: %s\n", name,
-               row->why[0] ? row->why : "the run failed (see above)");
+        if (row->why[0])
+            printf("%-28s not taken: %s\n", name, row->why);
+        else
+            printf("%-28s no figures: the run failed (see above)\n", name);
         return;
     }
     double md = bench_median(&row->pause), mn = bench_min(&row->pause);
@@ -253,11 +283,12 @@ static void table(const struct config *c, const struct results *r)
     printf("\ncairn run, pause by thread count: %s touched in all, split among the threads "
            "(job of %s), %d checkpoints per row, in %s\nload %s at start, %s at end\n",
            bench_size_str(c->size, sz, sizeof sz), c->self, c->reps, c->dir, r->load_start, load);
+    const char *order = c->interleave ? "; the jobs interleaved" : "; one job at a time";
     if (c->tick_us)
-        printf("each thread touches one word per page of its own slice every %ld us\n",
-               c->tick_us);
+        printf("each thread touches one word per page of its own slice every %ld us%s\n",
+               c->tick_us, order);
     else
-        printf("each thread touches one word per page of its own slice, spinning\n");
+        printf("each thread touches one word per page of its own slice, spinning%s\n", order);
     printf("x disk = time / write+fsync (best of naive and streamed), median/median and "
            "min/min; x memcpy min/min\n");
     printf("%-28s %10s %10s %10s    %8s %8s %9s\n", "", "median", "min", "max", "x disk",
@@ -319,10 +350,7 @@ int main(int argc, char **argv)
         io_fill_state(src, c.size);
         memset(dst, 1, c.size);
         bench_loadavg(r->load_start, sizeof r->load_start);
-        for (int i = 0; i < c.ncounts; i++) {
-            r->rows[i].threads = c.counts[i];
-            count_row(&c, r, &r->rows[i], src, dst);
-        }
+        run_rows(&c, r, src, dst);
         table(&c, r);
     }
     free(src);
