@@ -81,6 +81,21 @@ static void core_text(const char *indent, const struct proc_records *p)
            c->sigmask, (double)c->itimer[0].value_us / 1e6);
 }
 
+static void threads_text(const struct proc_records *p)
+{
+    if (!p->nthreads)
+        return;
+    printf("threads     %" PRIu64 "\n", p->nthreads);
+    printf("  %8s  %-16s  %-16s  %-16s  %s\n", "tid", "name", "fs_base", "frame", "robust list");
+    for (uint64_t i = 0; i < p->nthreads; i++) {
+        const struct cairn_proc_thread *t = &p->threads[i];
+        char name[sizeof t->comm + 1] = "";
+        memcpy(name, t->comm, sizeof t->comm);
+        printf("  %8" PRIu64 "  %-16s  %016" PRIx64 "  %016" PRIx64 "  %s\n", t->tid, name,
+               t->fs_base, t->frame_uc, t->robust_head ? "yes" : "no");
+    }
+}
+
 static void maps_text(const struct proc_records *p)
 {
     uint64_t nsaved, bytes = saved_bytes(p, &nsaved);
@@ -159,12 +174,13 @@ void inspect_proc_text(const struct image_scan *s, int full)
         memcpy(comm, p.core.comm, sizeof p.core.comm);
         printf("%sprocess     ", indent);
         print_name(stdout, comm);
-        printf(", %" PRIu64 " mappings (%" PRIu64 " saved, %s), %" PRIu64 " fds\n", p.nmaps,
-               nsaved, sz, p.nfiles);
+        printf(", %u thread%s, %" PRIu64 " mappings (%" PRIu64 " saved, %s), %" PRIu64 " fds\n",
+               p.core.nthreads, p.core.nthreads == 1 ? "" : "s", p.nmaps, nsaved, sz, p.nfiles);
         job_text(indent, s);
     } else {
         job_text(indent, s);
         core_text(indent, &p);
+        threads_text(&p);
         maps_text(&p);
         files_text(&p);
     }
@@ -193,6 +209,24 @@ static void core_json(struct json *j, const struct proc_records *p)
     for (unsigned i = 0; i < CAIRN_PROC_NSIG; i++)
         if (c->act[i].handler > 1)
             json_u64(j, NULL, i + 1);
+    json_end_array(j);
+}
+
+static void threads_json(struct json *j, const struct proc_records *p)
+{
+    json_array(j, "thread_records");
+    for (uint64_t i = 0; i < p->nthreads; i++) {
+        const struct cairn_proc_thread *t = &p->threads[i];
+        char name[sizeof t->comm + 1] = "";
+        memcpy(name, t->comm, sizeof t->comm);
+        json_object(j, NULL);
+        json_u64(j, "tid", t->tid);
+        json_str(j, "name", name);
+        json_u64(j, "fs_base", t->fs_base);
+        json_u64(j, "frame", t->frame_uc);
+        json_u64(j, "rseq", t->rseq_addr);
+        json_end_object(j);
+    }
     json_end_array(j);
 }
 
@@ -256,6 +290,7 @@ void inspect_proc_json(struct json *j, const struct image_scan *s)
             json_str(j, "script", job->script[0] ? job->script : NULL);
         }
         core_json(j, &p);
+        threads_json(j, &p);
         maps_json(j, &p);
         files_json(j, &p);
     }

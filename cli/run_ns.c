@@ -55,6 +55,7 @@
 #include <unistd.h>
 
 #include "cairn_image.h"
+#include "control.h"
 #include "process_format.h"
 #include "run.h"
 
@@ -71,6 +72,16 @@ struct init_msg {
 };
 
 static int status_fd = -1;   /* cairn's end of the init's socket */
+
+/* The checkpoint signal goes to the job's main thread, which takes the
+   checkpoint and parks the others (runtime/threads.c); any other signal to
+   the whole process, as a scheduler would send it. */
+static int signal_job(pid_t job, int sig)
+{
+    if (sig == CAIRN_CKPT_SIGNAL)
+        return (int)syscall(SYS_tgkill, job, job, sig);
+    return kill(job, sig);
+}
 
 static void say(int fd, int kind, int value)
 {
@@ -215,7 +226,7 @@ __attribute__((noreturn)) static void init_main(struct run_ctx *r, const char *i
             if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
                 _exit(0); /* cairn closed its end, or is gone */
             if (n == (ssize_t)sizeof m && m.kind == MSG_SIGNAL && job > 0)
-                kill(job, m.value);
+                signal_job(job, m.value);
         }
         struct signalfd_siginfo si;
         if (p[0].revents && read(sfd, &si, sizeof si) == sizeof si && si.ssi_signo == SIGCHLD)
@@ -296,7 +307,7 @@ pid_t run_ns_fork(struct run_ctx *r, const char *image)
 int run_ns_kill(pid_t job, int sig)
 {
     if (status_fd < 0)
-        return kill(job, sig);
+        return signal_job(job, sig);
     struct init_msg m = {MSG_SIGNAL, sig};
     return send(status_fd, &m, sizeof m, MSG_NOSIGNAL) == (ssize_t)sizeof m ? 0 : -1;
 }

@@ -32,6 +32,10 @@
 /* The checkpoint signal: a real-time signal glibc does not reserve
    (glibc keeps 32 and 33; SIGRTMAX is 64). */
 #define CAIRN_CKPT_SIGNAL 62
+/* The signal the checkpointing thread sends every other thread of the job
+   to park it while the state is taken (runtime/threads.c). cairn sends
+   CAIRN_CKPT_SIGNAL to the main thread only (tgkill). */
+#define CAIRN_PARK_SIGNAL 63
 #define CAIRN_CONTROL_LINE_MAX 4200
 
 #endif

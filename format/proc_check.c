@@ -57,6 +57,10 @@ static const char *sec_name(unsigned type)
         return "file ids";
     case CAIRN_SEC_PROC_JOB:
         return "job";
+    case CAIRN_SEC_PROC_THREADS:
+        return "threads";
+    case CAIRN_SEC_PROC_TSIGQ:
+        return "thread signals";
     default:
         return cairn_section_type_name(type); /* "process", or another type's */
     }
@@ -135,6 +139,9 @@ int proc_load(cairn_image_t *img, struct proc_records *p, char *why, size_t len)
     if (rc == 0)
         rc = load_records(img, CAIRN_SEC_PROC_FILES, sizeof *p->files, CAIRN_PROC_MAX_FILES,
                           (void **)&p->files, &p->nfiles, why, len);
+    if (rc == 0 && only_section(img, CAIRN_SEC_PROC_THREADS) != -1)
+        rc = load_records(img, CAIRN_SEC_PROC_THREADS, sizeof *p->threads,
+                          CAIRN_PROC_MAX_THREADS, (void **)&p->threads, &p->nthreads, why, len);
     return rc;
 }
 
@@ -142,8 +149,10 @@ void proc_release(struct proc_records *p)
 {
     free(p->maps);
     free(p->files);
+    free(p->threads);
     p->maps = NULL;
     p->files = NULL;
+    p->threads = NULL;
 }
 
 static int terminated(const char *s, size_t cap)
@@ -175,9 +184,8 @@ static int check_core(cairn_image_t *img, const struct proc_records *p, char *wh
     if (c->arch != CAIRN_PROC_ARCH_X86_64)
         return bad(why, len, sec, t, "architecture %u: this cairn restores x86_64 (62) only",
                    c->arch);
-    if (c->nthreads != 1)
-        return bad(why, len, sec, t, "%u threads: this cairn restores single-threaded jobs",
-                   c->nthreads);
+    if (c->nthreads == 0 || c->nthreads > CAIRN_PROC_MAX_THREADS)
+        return bad(why, len, sec, t, "%u threads: 1 to %u", c->nthreads, CAIRN_PROC_MAX_THREADS);
     if (c->nmaps != p->nmaps || c->nfiles != p->nfiles)
         return bad(why, len, sec, t, "says %" PRIu64 " mappings and %" PRIu64 " files; the "
                    "maps and files sections hold %" PRIu64 " and %" PRIu64, c->nmaps,
@@ -458,6 +466,85 @@ static int check_files(cairn_image_t *img, const struct proc_records *p, char *w
     return 0;
 }
 
+/* One thread record: a signal frame and rseq area the restore can use. */
+static int check_thread(int sec, const struct proc_records *p, const struct cairn_proc_thread *t,
+                        uint64_t i, char *why, size_t len)
+{
+    unsigned ty = CAIRN_SEC_PROC_THREADS;
+    if (t->tid == 0 || t->tid >= 4194304u || t->affinity_words > CAIRN_PROC_AFFINITY_WORDS ||
+        !terminated(t->comm, sizeof t->comm))
+        return bad(why, len, sec, ty, "thread %" PRIu64 ": tid %" PRIu64 ", affinity or name "
+                   "out of range", i, t->tid);
+    if (t->frame_uc % 8 || saved_map_at(p, t->frame_uc, UCONTEXT_MIN, 3) < 0)
+        return bad(why, len, sec, ty, "thread %" PRIu64 " (tid %" PRIu64 "): its signal frame "
+                   "at 0x%" PRIx64 " is not in a saved writable mapping", i, t->tid, t->frame_uc);
+    if (t->rseq_addr && (t->rseq_addr % 32 || t->rseq_len != 32 ||
+                         saved_map_at(p, t->rseq_addr, 32, 3) < 0))
+        return bad(why, len, sec, ty, "thread %" PRIu64 " (tid %" PRIu64 "): rseq area 0x%"
+                   PRIx64 " not 32 aligned bytes in a saved writable mapping", i, t->tid,
+                   t->rseq_addr);
+    return 0;
+}
+
+/* Pending signals of the other threads: each for a thread of the image. */
+static int check_tsigq(cairn_image_t *img, const struct cairn_proc_thread *t, uint64_t n,
+                       char *why, size_t len)
+{
+    int qi = only_section(img, CAIRN_SEC_PROC_TSIGQ);
+    if (qi == -2 || (qi >= 0 && n < 2))
+        return bad(why, len, qi, CAIRN_SEC_PROC_TSIGQ, "more than one, or without threads");
+    if (qi < 0)
+        return 0;
+    uint64_t raw = cairn_image_section(img, (unsigned)qi)->raw_size;
+    static struct cairn_proc_tsig q[CAIRN_PROC_MAX_TSIGQ];
+    if (raw % sizeof q[0] || raw > sizeof q)
+        return bad(why, len, qi, CAIRN_SEC_PROC_TSIGQ, "%" PRIu64 " bytes: not whole records, "
+                   "at most %u", raw, CAIRN_PROC_MAX_TSIGQ);
+    int rc = raw ? cairn_image_read(img, (unsigned)qi, q, (size_t)raw) : 0;
+    if (rc < 0) {
+        bad(why, len, qi, CAIRN_SEC_PROC_TSIGQ, "%s", cairn_image_error(img));
+        return rc;
+    }
+    for (uint64_t i = 0; i < raw / sizeof q[0]; i++) {
+        uint64_t k = 1;
+        while (k < n && t[k].tid != q[i].tid)
+            k++;
+        if (k == n || q[i].signo > CAIRN_PROC_NSIG)
+            return bad(why, len, qi, CAIRN_SEC_PROC_TSIGQ, "record %" PRIu64 ": signal %u for "
+                       "tid %u, not another thread of the image", i, q[i].signo, q[i].tid);
+    }
+    return 0;
+}
+
+/* The threads section: present exactly when there is more than one
+   thread, the main thread first and agreeing with the core record. */
+static int check_threads(cairn_image_t *img, const struct proc_records *p, char *why,
+                         size_t len)
+{
+    int sec = only_section(img, CAIRN_SEC_PROC_THREADS);
+    uint64_t n = p->core.nthreads;
+    unsigned ty = CAIRN_SEC_PROC_THREADS;
+    if (sec == -2 || (sec >= 0) != (n > 1))
+        return bad(why, len, sec, ty, "the core record says %" PRIu64 " threads", n);
+    if (sec < 0)
+        return check_tsigq(img, NULL, n, why, len);
+    const struct cairn_proc_thread *t = p->threads;
+    if (p->nthreads != n)
+        return bad(why, len, sec, ty, "%" PRIu64 " thread records for %" PRIu64 " threads",
+                   p->nthreads, n);
+    int rc;
+    if (t[0].frame_uc != p->core.frame_uc || t[0].fs_base != p->core.fs_base)
+        return bad(why, len, sec, ty, "the first record is not the core record's main thread");
+    for (uint64_t i = 0; i < n; i++) {
+        if ((rc = check_thread(sec, p, &t[i], i, why, len)) < 0)
+            return rc;
+        for (uint64_t j = 0; j < i; j++)
+            if (t[j].tid == t[i].tid)
+                return bad(why, len, sec, ty, "tid %" PRIu64 " twice", t[i].tid);
+    }
+    return check_tsigq(img, t, n, why, len);
+}
+
 int proc_check(cairn_image_t *img, const struct proc_records *p, char *why, size_t len)
 {
     int rc = check_core(img, p, why, len);
@@ -473,6 +560,8 @@ int proc_check(cairn_image_t *img, const struct proc_records *p, char *why, size
         rc = check_fileids(img, p, why, len);
     if (rc == 0)
         rc = check_job(img, why, len);
+    if (rc == 0)
+        rc = check_threads(img, p, why, len);
     return rc;
 }
 

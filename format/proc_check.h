@@ -26,10 +26,12 @@ struct proc_records {
     uint64_t nmaps;
     struct cairn_proc_file *files; /* nfiles records (malloc'ed) */
     uint64_t nfiles;
+    struct cairn_proc_thread *threads; /* nthreads records, main first (malloc'ed); */
+    uint64_t nthreads;                 /* 0: a single-threaded job's image has none */
 };
 
 /*
- * Reads the core, maps and files sections of a process image (checksums
+ * Reads the core, maps, files and (if any) threads sections of a process image (checksums
  * checked as they are read) into p. Returns 0, or CAIRN_ECORRUPT (or the
  * read's error) with why saying which section is wrong. p is released by
  * proc_release() in every case.

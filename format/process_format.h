@@ -25,6 +25,8 @@
 #define CAIRN_SEC_PROC_SIGQ 0x105u   /* struct cairn_proc_siginfo[n]: pending signals */
 #define CAIRN_SEC_PROC_FILEID 0x106u /* struct cairn_proc_fileid[nfiles]: who owned each */
 #define CAIRN_SEC_PROC_JOB 0x107u    /* struct cairn_proc_job: the command cairn run ran */
+#define CAIRN_SEC_PROC_THREADS 0x108u /* struct cairn_proc_thread[nthreads] (nthreads > 1) */
+#define CAIRN_SEC_PROC_TSIGQ 0x109u  /* struct cairn_proc_tsig[n]: other threads' own signals */
 
 #define CAIRN_PROC_MAGIC 0x636f7270u /* "proc" */
 #define CAIRN_PROC_VERSION 1u
@@ -50,6 +52,8 @@
 #define CAIRN_PROC_MAX_FILES 256u
 #define CAIRN_PROC_MAX_SPECIAL 16u
 #define CAIRN_PROC_MAX_FD (1u << 20)          /* the kernel's NR_OPEN */
+#define CAIRN_PROC_MAX_THREADS 512u
+#define CAIRN_PROC_MAX_TSIGQ 512u
 #define CAIRN_PROC_TASK_TOP 0x7ffffffff000ull
 
 struct cairn_proc_sigaction {       /* the kernel's struct sigaction */
@@ -68,11 +72,12 @@ struct cairn_proc_core {
     uint32_t magic;                 /* CAIRN_PROC_MAGIC */
     uint32_t version;               /* CAIRN_PROC_VERSION */
     uint32_t arch;                  /* CAIRN_PROC_ARCH_* */
-    uint32_t nthreads;              /* 1 for now */
+    uint32_t nthreads;              /* threads; > 1: a threads section lists them */
     uint64_t nmaps;
     uint64_t nfiles;
-    /* Thread 0: where its signal frame's ucontext is (rt_sigreturn with the
-       stack pointer there resumes it), its FS/GS bases and rseq area. */
+    /* The main thread (tid == pid): where its signal frame's ucontext is
+       (rt_sigreturn with the stack pointer there resumes it), its FS/GS
+       bases and rseq area. Its record in the threads section agrees. */
     uint64_t frame_uc;
     uint64_t fs_base;
     uint64_t gs_base;
@@ -187,6 +192,34 @@ struct cairn_proc_siginfo {
     uint8_t info[128];       /* the kernel's siginfo_t, as dequeued */
 };
 
+/* One thread of a multi-threaded job, main thread first (threads.c of the
+   runtime records it in the thread's own checkpoint handler). Restored by
+   the restorer in the thread it creates with the same tid. */
+#define CAIRN_PROC_AFFINITY_WORDS 16u   /* 1024 CPUs */
+struct cairn_proc_thread {
+    uint64_t tid;                   /* gettid() in the job's pid namespace */
+    uint64_t frame_uc;              /* its signal frame: rt_sigreturn resumes it */
+    uint64_t fs_base, gs_base;
+    uint64_t rseq_addr, rseq_len, rseq_sig; /* rseq_addr 0: none registered */
+    uint64_t robust_head, robust_len;       /* set_robust_list (0: none) */
+    uint64_t clear_child_tid;       /* set_tid_address (0: none) */
+    uint64_t affinity_words;        /* used words of affinity (0: not recorded) */
+    uint64_t affinity[CAIRN_PROC_AFFINITY_WORDS]; /* sched_getaffinity mask */
+    uint64_t reserved[3];
+    char comm[16];                  /* the thread's name (PR_GET_NAME) */
+};
+
+/* A signal pending for one thread other than the main one (the main
+   thread's are in the SIGQ section), queued again by that very thread:
+   the kernel lets a thread queue a signal of any si_code only to itself. */
+struct cairn_proc_tsig {
+    uint32_t signo;
+    uint32_t tid;
+    uint8_t info[128];              /* the kernel's siginfo_t, as dequeued */
+};
+
+_Static_assert(sizeof(struct cairn_proc_thread) == 8 * 30 + 16, "layout");
+_Static_assert(sizeof(struct cairn_proc_tsig) == 136, "layout");
 _Static_assert(sizeof(struct cairn_proc_sigaction) == 32, "layout");
 _Static_assert(sizeof(struct cairn_proc_map) == 104, "layout");
 _Static_assert(sizeof(struct cairn_proc_task) == 32 + CAIRN_PROC_PATH_MAX, "layout");

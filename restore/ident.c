@@ -66,6 +66,11 @@ void r_ident_load(void)
     task.exe[sizeof task.exe - 1] = 0; /* opened as a C string: cut as image.c cuts the others */
 }
 
+long r_ident_pid(void)
+{
+    return have_task ? (long)task.pid : 0;
+}
+
 void r_ident_requeue(void)
 {
     long pid = sys0(NR_getpid), tid = sys0(NR_gettid);

@@ -39,6 +39,10 @@ static struct r_record *record_for(unsigned type)
         return &img.rec_sigq;
     case CAIRN_SEC_PROC_FILEID:
         return &img.rec_fileid;
+    case CAIRN_SEC_PROC_THREADS:
+        return &img.rec_threads;
+    case CAIRN_SEC_PROC_TSIGQ:
+        return &img.rec_tsigq;
     default:
         return 0;
     }

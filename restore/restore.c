@@ -13,9 +13,10 @@
  * is linked at CAIRN_RESTORER_BASE, inside a window of the address space
  * that cairn reserves, and runs on a stack in its .bss, so it can unmap
  * everything else and map the job back at the original addresses
- * (memory.c), then restore the kernel state (state.c), and finally resume
- * the job with rt_sigreturn on the signal frame the checkpoint handler left
- * on its alternate stack, which restores every register, FPU/AVX included.
+ * (memory.c), then restore the kernel state (state.c) and the job's other
+ * threads (threads.c), and finally resume the job with rt_sigreturn on the
+ * signal frame the checkpoint handler left on its alternate stack, which
+ * restores every register, FPU/AVX included.
  *
  * Exit status 125 means the restore failed before the job could run;
  * R_EXIT_CORRUPT (124), that the image does not match its checksums.
@@ -63,14 +64,19 @@ void restore_main(uint64_t *sp)
     if (rc < 0 || r_check_layout() < 0 || r_check_files() < 0)
         r_exit(rc == -2 ? R_EXIT_CORRUPT : R_EXIT_FAILED);
     r_ident_load();
+    rc = r_threads_load(r_ident_pid());
+    if (rc < 0)
+        r_exit(rc == -2 ? R_EXIT_CORRUPT : R_EXIT_FAILED);
     r_ident_detach_self();
     /* From here on the restorer's own stack and arguments are gone. */
     r_rebuild_memory();
     r_restore_files();
     r_restore_process();
+    r_threads_spawn(); /* needs the capability to choose tids */
     r_ident_drop_caps();
     tell_cairn();
     sys1(NR_close, img.fd);
+    r_threads_go();
     set_thread_bases();
     r_ident_requeue();
     restore_sigreturn(img.core.frame_uc);

@@ -29,6 +29,7 @@ struct r_image {
     struct cairn_proc_fileid fileid[CAIRN_PROC_MAX_FILES];
     int have_fileid;                /* the optional file-id section was read */
     struct r_record rec_core, rec_maps, rec_files, rec_task, rec_sigq, rec_fileid;
+    struct r_record rec_threads, rec_tsigq;
 };
 
 extern struct r_image img;
@@ -59,5 +60,14 @@ void r_ident_detach_self(void);  /* before r_rebuild_memory */
 long r_ident_exe_fd(void);       /* for PR_SET_MM_MAP; -1: none */
 void r_ident_drop_caps(void);    /* after r_restore_process */
 void r_ident_requeue(void);      /* just before the final rt_sigreturn */
+long r_ident_pid(void);          /* the job's pid in the image; 0: not recorded */
+
+/* threads.c: the job's other threads. r_threads_load reads and checks
+   their records before anything changes (0, -1 unusable, -2 corrupt: said
+   why); r_threads_spawn creates them, each waiting to resume, once the
+   process is rebuilt (before r_ident_drop_caps); r_threads_go lets them. */
+int r_threads_load(long pid);
+void r_threads_spawn(void);
+void r_threads_go(void);
 
 #endif

@@ -26,6 +26,25 @@ restore_sigreturn:
     syscall
     hlt
 
+/* long r_clone_thread(args, size, fn, arg): clone3; the child, on the
+   stack the arguments give it, calls fn(arg) (which never returns). The
+   kernel keeps every register but rax, rcx and r11 across the call, so fn
+   and arg travel in r8 and r9. */
+    .globl r_clone_thread
+    .type r_clone_thread, @function
+r_clone_thread:
+    mov %rdx, %r8
+    mov %rcx, %r9
+    mov $435, %eax
+    syscall
+    test %rax, %rax
+    jnz 1f
+    xor %ebp, %ebp
+    mov %r9, %rdi
+    call *%r8
+    hlt
+1:  ret
+
     .section .note.GNU-stack,"",@progbits
 
     .bss

@@ -12,6 +12,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/rseq.h>
+#include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -37,6 +38,20 @@ void rt_arch_capture(struct cairn_proc_core *core)
     }
 }
 
+void rt_arch_thread(struct cairn_proc_thread *t)
+{
+    unsigned long fs = 0, gs = 0;
+    syscall(SYS_arch_prctl, ARCH_GET_FS, &fs);
+    syscall(SYS_arch_prctl, ARCH_GET_GS, &gs);
+    t->fs_base = fs;
+    t->gs_base = gs;
+    if (__rseq_size > 0) {
+        t->rseq_addr = fs + (uint64_t)__rseq_offset;
+        t->rseq_len = RSEQ_LEN_REGISTERED;
+        t->rseq_sig = RSEQ_SIG_GLIBC;
+    }
+}
+
 long rt_arch_fork_writer(void)
 {
     return syscall(SYS_clone, (unsigned long)(CLONE_PARENT | SIGCHLD), 0UL, 0UL, 0UL, 0UL);
@@ -49,6 +64,34 @@ void rt_arch_writer_detach(const struct cairn_proc_core *core)
     if (core->rseq_addr)
         syscall(SYS_rseq, (void *)core->rseq_addr, (unsigned)core->rseq_len,
                 1 /* RSEQ_FLAG_UNREGISTER */, (unsigned)core->rseq_sig);
+}
+
+/* glibc's tcbhead_t: the words libc's code reads through %fs. */
+#define TCB_SELF_TCB 0      /* void *tcb */
+#define TCB_SELF 16         /* void *self: THREAD_SELF */
+#define TCB_MULTIPLE_THREADS 24
+
+void rt_arch_writer_tls(uint64_t fs, uint64_t lo, uint64_t hi, unsigned char *buf)
+{
+    memcpy(buf, (const void *)lo, hi - lo);
+    unsigned char *tp = buf + (fs - lo);
+    uint64_t self = (uint64_t)(uintptr_t)tp;
+    memcpy(tp + TCB_SELF_TCB, &self, sizeof self);
+    memcpy(tp + TCB_SELF, &self, sizeof self);
+    int single = 0; /* no cancellation bookkeeping around system calls */
+    memcpy(tp + TCB_MULTIPLE_THREADS, &single, sizeof single);
+    syscall(SYS_arch_prctl, ARCH_SET_FS, self);
+}
+
+long rt_arch_futex_raw(uint32_t *word, int op, uint32_t val)
+{
+    long ret;
+    register long r10 __asm__("r10") = 0;
+    __asm__ volatile("syscall"
+                     : "=a"(ret)
+                     : "a"((long)SYS_futex), "D"(word), "S"((long)op), "d"((long)val), "r"(r10)
+                     : "rcx", "r11", "memory");
+    return ret;
 }
 
 void rt_arch_exit(int status)

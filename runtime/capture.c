@@ -61,13 +61,6 @@ static int each_dirent(const char *dir, char *buf, size_t cap,
     return rc;
 }
 
-static int count_task(struct rt_state *st, const char *name)
-{
-    (void)name;
-    st->core.nthreads++;
-    return 0;
-}
-
 /* POSIX timers (timer_create) are not restored yet: refuse rather than
    let a restored job silently lose them (/proc/self/timers lists them). */
 static int check_timers(struct rt_state *st)
@@ -86,25 +79,19 @@ static int check_timers(struct rt_state *st)
                   "restore yet");
 }
 
-static int check_tasks(struct rt_state *st)
+/* A child of any thread (the children file is per thread). */
+static int check_children(struct rt_state *st)
 {
-    char buf[4096];
-    st->core.nthreads = 0;
-    if (each_dirent("/proc/self/task", buf, sizeof buf, count_task, st) < 0)
-        return -1;
-    if (st->core.nthreads != 1) {
-        char n[24] = "";
-        rt_cat_u64(n, sizeof n, st->core.nthreads);
-        return refuse(st, "the job has ", n, " threads (only single-threaded jobs for now)");
-    }
-    /* thread-self: right whichever pid namespace /proc belongs to. */
-    char kids[64];
-    if (rt_read_file("/proc/thread-self/children", kids, sizeof kids) > 0 && kids[0] >= '0' &&
-        kids[0] <= '9') {
-        for (char *p = kids; *p; p++)
-            if (*p == ' ' || *p == '\n')
-                *p = 0;
-        return refuse(st, "the job has a child process (pid ", kids, ")");
+    for (uint32_t i = 0; i < st->core.nthreads; i++) {
+        char path[64] = "/proc/self/task/", kids[64];
+        rt_cat_u64(path, sizeof path, st->threads[i].tid);
+        rt_cat(path, sizeof path, "/children");
+        if (rt_read_file(path, kids, sizeof kids) > 0 && kids[0] >= '0' && kids[0] <= '9') {
+            for (char *p = kids; *p; p++)
+                if (*p == ' ' || *p == '\n')
+                    *p = 0;
+            return refuse(st, "the job has a child process (pid ", kids, ")");
+        }
     }
     return check_timers(st);
 }
@@ -375,14 +362,17 @@ static void capture_misc(struct rt_state *st)
     c->cwd[n < 0 ? 0 : n] = 0;
 }
 
+/* Every other thread is parked (threads.c); uc is the main thread's. */
 int rt_capture(struct rt_state *st, void *uc, int control_fd)
 {
     struct cairn_proc_core *c = &st->core;
-    *c = (struct cairn_proc_core){.magic = CAIRN_PROC_MAGIC, .version = CAIRN_PROC_VERSION};
+    uint32_t nthreads = c->nthreads; /* rt_threads_stop counted them */
+    *c = (struct cairn_proc_core){.magic = CAIRN_PROC_MAGIC, .version = CAIRN_PROC_VERSION,
+                                  .nthreads = nthreads};
     c->control_fd = (uint64_t)control_fd;
     c->frame_uc = (uint64_t)(uintptr_t)uc;
     st->why[0] = 0;
-    if (check_tasks(st) < 0 || capture_fds(st) < 0 || capture_mm(st) < 0)
+    if (check_children(st) < 0 || capture_fds(st) < 0 || capture_mm(st) < 0)
         return -1;
     capture_signals(st, uc);
     if (rt_ident_capture(st) < 0) /* pid, exe, pending signals */

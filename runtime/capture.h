@@ -37,6 +37,11 @@ struct rt_state {
     /* Who the job is, as cairn run sent it after HELLO; saved in images. */
     struct cairn_proc_job job;
     int have_job;
+    /* Every thread, main first (threads.c; core.nthreads of them), and the
+       signals pending for the others, each for its own thread. */
+    struct cairn_proc_thread threads[CAIRN_PROC_MAX_THREADS];
+    struct cairn_proc_tsig tsig[CAIRN_PROC_MAX_TSIGQ];
+    uint32_t ntsig;
 };
 
 /* Records the whole process state into st; uc is the handler's ucontext.

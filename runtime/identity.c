@@ -36,10 +36,12 @@ static struct cairn_proc_task task;
 static struct cairn_proc_siginfo sigq[CAIRN_PROC_MAX_SIGQ];
 
 #define SIGBIT(s) (1ull << ((s) - 1))
-#define NOT_SAVED (SIGBIT(SIGKILL) | SIGBIT(SIGSTOP) | SIGBIT(CAIRN_CKPT_SIGNAL))
+#define NOT_SAVED (SIGBIT(SIGKILL) | SIGBIT(SIGSTOP) | SIGBIT(CAIRN_CKPT_SIGNAL) | \
+                   SIGBIT(CAIRN_PARK_SIGNAL))
+#define THREAD_SIGQ_MAX 64 /* signals pending for one thread other than main */
 
 /* The value of a "Name:\tHEX" line of a /proc status file. */
-static uint64_t status_mask(const char *text, const char *name)
+uint64_t rt_status_mask(const char *text, const char *name)
 {
     for (const char *p = text; *p;) {
         if (rt_startswith(p, name)) {
@@ -61,8 +63,8 @@ static int pending_masks(uint64_t *thread, uint64_t *shared)
     char buf[4096];
     if (rt_read_file("/proc/thread-self/status", buf, sizeof buf) < 0)
         return -1;
-    *thread = status_mask(buf, "SigPnd:") & ~NOT_SAVED;
-    *shared = status_mask(buf, "ShdPnd:") & ~NOT_SAVED;
+    *thread = rt_status_mask(buf, "SigPnd:") & ~NOT_SAVED;
+    *shared = rt_status_mask(buf, "ShdPnd:") & ~NOT_SAVED;
     return 0;
 }
 
@@ -106,6 +108,57 @@ static int capture_pending(struct rt_state *st)
     return rc;
 }
 
+/* One signal pending for the calling thread alone into a free record of
+   st->tsig (other threads fill it at the same time); its index, or -1. */
+static long dequeue_own(struct rt_state *st, int sig, pid_t tid)
+{
+    uint32_t i = __atomic_fetch_add(&st->ntsig, 1, __ATOMIC_RELAXED);
+    if (i >= CAIRN_PROC_MAX_TSIGQ)
+        return -1;
+    struct cairn_proc_tsig *q = &st->tsig[i];
+    uint64_t set = SIGBIT(sig);
+    struct timespec zero = {0, 0};
+    q->tid = (uint32_t)tid;
+    q->signo = 0; /* a hole, should the signal be gone */
+    if (syscall(SYS_rt_sigtimedwait, &set, q->info, &zero, 8) == sig)
+        q->signo = (uint32_t)sig;
+    return (long)i;
+}
+
+/* In a thread's park handler (threads.c): the signals pending for that
+   thread alone, dequeued into st->tsig and queued again in the same order
+   (only the thread itself may queue them: any si_code). 0, or -1 if there
+   were too many. The shared queue is the main thread's business. */
+int rt_ident_thread_pending(struct rt_state *st)
+{
+    uint64_t any = 0;
+    if (syscall(SYS_rt_sigpending, &any, 8) < 0 || !(any & ~NOT_SAVED))
+        return 0; /* the usual case: nothing pending, no /proc read */
+    char buf[4096];
+    uint32_t mine[THREAD_SIGQ_MAX];
+    unsigned n = 0;
+    int rc = 0;
+    pid_t pid = getpid(), tid = (pid_t)syscall(SYS_gettid);
+    while (rt_read_file("/proc/thread-self/status", buf, sizeof buf) > 0) {
+        uint64_t thread = rt_status_mask(buf, "SigPnd:") & ~NOT_SAVED;
+        if (!thread)
+            break;
+        long i = n < THREAD_SIGQ_MAX ? dequeue_own(st, __builtin_ctzll(thread) + 1, tid) : -1;
+        if (i < 0) {
+            rc = -1;
+            break;
+        }
+        mine[n++] = (uint32_t)i;
+        if (!st->tsig[i].signo)
+            break;
+    }
+    for (unsigned k = 0; k < n; k++)
+        if (st->tsig[mine[k]].signo)
+            syscall(SYS_rt_tgsigqueueinfo, pid, tid, (long)st->tsig[mine[k]].signo,
+                    st->tsig[mine[k]].info);
+    return rc;
+}
+
 int rt_ident_capture(struct rt_state *st)
 {
     task.pid = (uint64_t)getpid();
@@ -131,6 +184,22 @@ int rt_ident_write(struct cairn__writer *w)
     if (rc == 0 && task.nsigq) {
         s.type = CAIRN_SEC_PROC_SIGQ;
         rc = cairn__writer_section(w, &s, sigq, task.nsigq * sizeof sigq[0]);
+    }
+    return rc;
+}
+
+/* The threads section (and the other threads' signals) of a job with
+   more than one thread; a single-threaded job's image stays as it was. */
+int rt_ident_write_threads(struct cairn__writer *w, const struct rt_state *st)
+{
+    if (st->core.nthreads < 2)
+        return 0;
+    struct cairn__section s = {.type = CAIRN_SEC_PROC_THREADS};
+    int rc = cairn__writer_section(w, &s, st->threads, st->core.nthreads * sizeof st->threads[0]);
+    uint32_t n = st->ntsig < CAIRN_PROC_MAX_TSIGQ ? st->ntsig : CAIRN_PROC_MAX_TSIGQ;
+    if (rc == 0 && n) {
+        s.type = CAIRN_SEC_PROC_TSIGQ;
+        rc = cairn__writer_section(w, &s, st->tsig, n * sizeof st->tsig[0]);
     }
     return rc;
 }

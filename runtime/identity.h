@@ -17,4 +17,13 @@ int rt_ident_capture(struct rt_state *st);
 /* In the writer: the task section, and the pending signals if any. */
 int rt_ident_write(struct cairn__writer *w);
 
+/* In a parked thread's handler: its own pending signals into st->tsig. */
+int rt_ident_thread_pending(struct rt_state *st);
+
+/* In the writer: the threads and their signals (jobs with > 1 thread). */
+int rt_ident_write_threads(struct cairn__writer *w, const struct rt_state *st);
+
+/* The value of a "Name:\tHEX" line of a /proc status file (0 if absent). */
+uint64_t rt_status_mask(const char *text, const char *name);
+
 #endif

@@ -5,8 +5,9 @@
  *
  * The constructor takes the control channel from $CAIRN_CONTROL_FD, maps the
  * memory the checkpoint will need, and installs a handler for
- * CAIRN_CKPT_SIGNAL on its own alternate stack. On that signal the handler
- * reads cairn's request (generation and temp file), records the process
+ * CAIRN_CKPT_SIGNAL on its own alternate stack. On that signal (sent to the
+ * main thread) the handler reads cairn's request (generation and temp
+ * file), parks the other threads (threads.c), records the process
  * state (capture.c), and forks a copy-on-write writer child (writer.c);
  * the job resumes as soon as the fork returns. The kernel saved all the
  * registers, FPU/SSE/AVX included, in the signal frame on the alternate
@@ -17,15 +18,16 @@
  * libc signal functions signals.c interposes (SIGTERM/SIGINT virtualised).
  */
 #define _GNU_SOURCE
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <poll.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -36,10 +38,16 @@
 #include "capture.h"
 #include "control.h"
 #include "signals.h"
+#include "threads.h"
 
 #define ALTSTACK_SIZE (256u << 10)
 #define WRITER_STACK_SIZE (256u << 10)
+#define TCB_ABOVE (8u << 10)           /* glibc's struct pthread: ~2.3 KiB */
+#define TLS_BELOW_UNKNOWN (64u << 10)
 
+/* The size of the static TLS (ld.so's, as ASan reads it), for the writer's
+   copy of the main thread's; a guess where ld.so does not say. */
+static uint64_t tls_below = TLS_BELOW_UNKNOWN;
 static int control_fd = -1;
 static struct rt_state *state;
 /* A keyed run's image key, present only between the request and the fork:
@@ -178,6 +186,27 @@ static void writer_child(void *arg)
     rt_arch_exit(0);
 }
 
+/* The main thread's static TLS and TCB, around fs: where in its mapping
+   (the TLS block below fs, glibc's struct pthread above it). */
+static int private_tls(void)
+{
+    uint64_t fs = state->core.fs_base, lo = fs, hi = fs;
+    for (uint64_t i = 0; i < state->core.nmaps; i++) {
+        const struct cairn_proc_map *m = &state->maps[i];
+        if (fs >= m->start && fs < m->end) {
+            lo = fs - m->start > tls_below ? fs - tls_below : m->start;
+            hi = m->end - fs > TCB_ABOVE ? fs + TCB_ABOVE : m->end;
+        }
+    }
+    if (hi == lo)
+        return 0; /* not in a saved mapping: nothing to protect */
+    void *buf = mmap(NULL, hi - lo, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (buf == MAP_FAILED)
+        return -1;
+    rt_arch_writer_tls(fs, lo, hi, buf);
+    return 0;
+}
+
 /*
  * The first thing the writer child does. The handler runs on whatever
  * alternate stack the thread has: cairn's own, or one the job installed in
@@ -195,9 +224,23 @@ static void writer_start(uint64_t gen)
         send_line("FAIL cannot map the writer's stack", "");
         rt_arch_exit(0);
     }
+    if (private_tls() < 0) {
+        send_line("FAIL cannot map a copy of the thread's TLS for the writer", "");
+        rt_arch_exit(0);
+    }
     writer_gen = gen;
     rt_arch_call_on_stack((char *)stack + WRITER_STACK_SIZE, writer_child, NULL);
 }
+
+static void refuse_request(void)
+{
+    explicit_bzero(image_key, sizeof image_key);
+    send_line("REFUSE ", state->why);
+}
+
+/* The checkpoint, in the main thread (cairn sends the signal to it alone:
+   tgkill): every other thread is parked first (threads.c), and released
+   once the writer is forked. */
 
 static void on_checkpoint(int sig, siginfo_t *si, void *uc)
 {
@@ -206,19 +249,26 @@ static void on_checkpoint(int sig, siginfo_t *si, void *uc)
     int saved_errno = errno;
     uint64_t t0 = cairn__now_ns(CLOCK_MONOTONIC);
     uint64_t gen = 0;
-    if (read_request(&gen, &state->image_fd) < 0)
+    if (syscall(SYS_gettid) != getpid() || read_request(&gen, &state->image_fd) < 0)
         goto out; /* not from cairn: ignore */
     rt_signals_before_capture(); /* a pending SIGTERM is reported, not saved */
-    /* A restored job still carries the restorer's mappings: drop them. */
-    munmap((void *)CAIRN_RESERVED_LO, CAIRN_RESERVED_HI - CAIRN_RESERVED_LO);
-    if (rt_capture(state, uc, control_fd) < 0) {
-        explicit_bzero(image_key, sizeof image_key);
-        send_line("REFUSE ", state->why);
+    if (rt_threads_stop(state, uc) < 0) {
+        refuse_request();
         goto out;
     }
+    /* A restored job still carries the restorer's mappings (and its
+       threads had run on them until they resumed): drop them. */
+    munmap((void *)CAIRN_RESERVED_LO, CAIRN_RESERVED_HI - CAIRN_RESERVED_LO);
+    if (rt_capture(state, uc, control_fd) < 0) {
+        rt_threads_release();
+        refuse_request();
+        goto out;
+    }
+    errno = saved_errno; /* the image's main thread resumes with its own */
     long pid = rt_arch_fork_writer();
     if (pid == 0)
         writer_start(gen);
+    rt_threads_release();
     explicit_bzero(image_key, sizeof image_key);
     if (pid < 0)
         send_line("FAIL cannot fork the writer", "");
@@ -270,6 +320,14 @@ __attribute__((constructor)) static void cairn_runtime_init(void)
        (a wrapper script exec'ing the real program keeps the job's pid). */
     if (fd < 3 || fcntl(fd, F_GETFD) < 0)
         return;
+    void (*tls_info)(size_t *, size_t *) =
+        (void (*)(size_t *, size_t *))dlsym(RTLD_DEFAULT, "_dl_get_tls_static_info");
+    size_t tls_size = 0, tls_align = 0;
+    if (tls_info) {
+        tls_info(&tls_size, &tls_align);
+        if (tls_size > 0)
+            tls_below = tls_size + tls_align;
+    }
     /* libsodium picks its BLAKE2b code here, not in the writer child. */
     if (sodium_init() < 0)
         return;
@@ -292,17 +350,16 @@ __attribute__((constructor)) static void cairn_runtime_init(void)
     struct sigaction sa = {.sa_sigaction = on_checkpoint,
                            .sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART};
     sigfillset(&sa.sa_mask);
-    if (sigaltstack(&ss, NULL) < 0 || sigaction(CAIRN_CKPT_SIGNAL, &sa, NULL) < 0)
+    if (sigaltstack(&ss, NULL) < 0 || sigaction(CAIRN_CKPT_SIGNAL, &sa, NULL) < 0 ||
+        rt_threads_init() < 0)
         return;
     control_fd = fd;
     rt_signals_init(fd); /* SIGTERM/SIGINT: checkpoint, then stop (signals.c) */
     /* The checkpoint signal waits until the answer is read: its handler
        reads the channel too. */
-    sigset_t ckpt, old;
-    sigemptyset(&ckpt);
-    sigaddset(&ckpt, CAIRN_CKPT_SIGNAL);
-    sigprocmask(SIG_BLOCK, &ckpt, &old);
+    uint64_t ckpt = 1ull << (CAIRN_CKPT_SIGNAL - 1), old = 0;
+    rt_sigmask_raw(SIG_BLOCK, &ckpt, &old);
     send_number("HELLO ", (uint64_t)getpid());
     read_identity();
-    sigprocmask(SIG_SETMASK, &old, NULL);
+    rt_sigmask_raw(SIG_SETMASK, &old, NULL);
 }

@@ -51,6 +51,7 @@
 #include <unistd.h>
 
 #include "capture.h"
+#include "control.h"
 #include "signals.h"
 
 #define RT_NSIG 65
@@ -212,30 +213,44 @@ static int is_virtual(int sig)
    handler sees the record and the kernel disagree. */
 static int virt_sigaction(int sig, const struct sigaction *act, struct sigaction *oact)
 {
-    sigset_t all, saved;
-    sigfillset(&all);
-    sigprocmask(SIG_SETMASK, &all, &saved);
+    uint64_t all = ~0ull, saved = 0;
+    rt_sigmask_raw(SIG_SETMASK, &all, &saved);
     struct sigaction old = virt[sig];
     int rc = 0, err = 0;
     if (act) {
         struct sigaction k = kernel_action(act);
+        if (act->sa_handler != SIG_DFL)
+            rt_sigmask_unblockable(&k.sa_mask);
         rc = real.sigaction(sig, &k, NULL);
         err = errno;
         if (rc == 0)
             virt[sig] = *act;
     }
-    sigprocmask(SIG_SETMASK, &saved, NULL);
+    rt_sigmask_raw(SIG_SETMASK, &saved, NULL);
     if (rc == 0 && oact)
         *oact = old;
     errno = rc ? err : errno;
     return rc;
 }
 
+/* A handler of the job's runs with cairn's signals unblocked (sigmask.c);
+   cairn's own handlers keep their full masks. */
+static const struct sigaction *job_action(int sig, const struct sigaction *act,
+                                          struct sigaction *copy)
+{
+    if (!act || sig == CAIRN_CKPT_SIGNAL || sig == CAIRN_PARK_SIGNAL)
+        return act;
+    *copy = *act;
+    rt_sigmask_unblockable(&copy->sa_mask);
+    return copy;
+}
+
 EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *oact)
 {
     resolve();
+    struct sigaction copy;
     if (!is_virtual(sig))
-        return real.sigaction(sig, act, oact);
+        return real.sigaction(sig, job_action(sig, act, &copy), oact);
     return virt_sigaction(sig, act, oact);
 }
 extern __typeof(sigaction) __sigaction __attribute__((alias("sigaction"), copy(sigaction), visibility("default")));
@@ -360,9 +375,8 @@ int rt_signals_init(int control_fd)
         return -1;
     ctl_fd = control_fd;
     job_pid = getpid();
-    sigset_t all, saved;
-    sigfillset(&all);
-    sigprocmask(SIG_SETMASK, &all, &saved);
+    uint64_t all = ~0ull, saved = 0;
+    rt_sigmask_raw(SIG_SETMASK, &all, &saved);
     for (size_t i = 0; i < sizeof term_signals / sizeof term_signals[0]; i++) {
         int s = term_signals[i];
         real.sigaction(s, NULL, &virt[s]); /* SIG_IGN survives an exec */
@@ -373,6 +387,6 @@ int rt_signals_init(int control_fd)
         struct sigaction k = kernel_action(&virt[term_signals[i]]);
         real.sigaction(term_signals[i], &k, NULL);
     }
-    sigprocmask(SIG_SETMASK, &saved, NULL);
+    rt_sigmask_raw(SIG_SETMASK, &saved, NULL);
     return 0;
 }

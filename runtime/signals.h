@@ -12,6 +12,9 @@
 #ifndef CAIRN_RUNTIME_SIGNALS_H
 #define CAIRN_RUNTIME_SIGNALS_H
 
+#include <signal.h>
+#include <stdint.h>
+
 /* In the constructor, once the control channel is known: takes over the
    termination signals if this process is the job itself (not a process the
    job started). Returns 0, or -1 if it left them alone. */
@@ -22,5 +25,10 @@ int rt_signals_init(int control_fd);
    and reported to cairn now, so it is not saved in the image (a restored
    job would otherwise stop again at once). */
 void rt_signals_before_capture(void);
+
+/* sigmask.c: the runtime's own mask changes, not filtered (64-bit sets). */
+int rt_sigmask_raw(int how, const uint64_t *set, uint64_t *old);
+/* Takes cairn's two signals out of a set the job wants blocked. */
+void rt_sigmask_unblockable(sigset_t *set);
 
 #endif

@@ -78,6 +78,8 @@ int rt_write_image(struct rt_state *st, int fd, uint64_t generation, uint64_t *b
         rc = section(&w, CAIRN_SEC_PROC_JOB, 0, &st->job, sizeof st->job);
     if (rc == 0)
         rc = rt_ident_write(&w);
+    if (rc == 0)
+        rc = rt_ident_write_threads(&w, st);
     if (rc < 0)
         return fail(st, "cannot write the image header sections", rc);
     for (uint64_t i = 0; i < st->core.nmaps; i++) {

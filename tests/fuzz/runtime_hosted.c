@@ -2,7 +2,7 @@
  * runtime_hosted.c — compiles runtime/runtime.c and runtime/identity.c,
  * unchanged, into an ordinary program, so that the functions that parse
  * what the runtime reads can be fuzzed: read_request (the checkpoint
- * request `cairn run` writes on the control channel) and status_mask (the
+ * request `cairn run` writes on the control channel) and rt_status_mask (the
  * pending-signal masks of /proc/thread-self/status). Both are static, so
  * the files are included here and the functions reached from the same
  * translation unit; rt_util.c is linked as it is.
@@ -47,7 +47,7 @@ int rth_read_identity(int fd)
 
 uint64_t rth_status_mask(const char *text, const char *name)
 {
-    return status_mask(text, name);
+    return rt_status_mask(text, name);
 }
 
 /* ---- stubs: the rest of the runtime, never reached ------------------- */
@@ -93,6 +93,26 @@ int rt_signals_init(int fd)
 }
 
 void rt_signals_before_capture(void)
+{
+    abort();
+}
+
+int rt_sigmask_raw(int how, const uint64_t *set, uint64_t *old)
+{
+    abort();
+}
+
+int rt_threads_init(void)
+{
+    abort();
+}
+
+int rt_threads_stop(struct rt_state *st, void *uc)
+{
+    abort();
+}
+
+void rt_threads_release(void)
 {
     abort();
 }

@@ -1,0 +1,210 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * threads.c — the job's other threads, recreated by the restorer.
+ *
+ * The restorer's process becomes the main thread (its pid is the job's,
+ * given by cairn run's namespace init); every other thread of the image's
+ * threads section is created with clone3 at its own tid (set_tid: the
+ * namespace init lends CAP_CHECKPOINT_RESTORE for it, ident.c), sharing
+ * everything a pthread shares, with its FS base (CLONE_SETTLS) and its
+ * clear_child_tid word (CLONE_CHILD_CLEARTID, which pthread_join waits
+ * on) set by the kernel. It starts on a small stack of the restorer's
+ * .bss, with every signal blocked, and sets what only a thread can set for
+ * itself: GS base, robust futex list, rseq area, name, CPU affinity; it
+ * gives up the capabilities it inherited, says it is ready and waits. Once
+ * all are ready and the main thread has done its part, they are let go
+ * together; each queues again the signals that were pending for it alone
+ * (the kernel lets only the thread itself queue them with any si_code) and
+ * resumes with rt_sigreturn on its own signal frame, which restores its
+ * registers, signal mask and alternate stack as the park handler found
+ * them. Locks and futex words are in memory and came back with it.
+ *
+ * A job with threads needs its thread ids back (glibc keeps each thread's
+ * tid in its descriptor: pthread_kill, mutex owners, robust lists). Without
+ * the namespace (CAIRN_NO_NAMESPACE=1, or a kernel that refuses one) the
+ * restorer runs under another pid and refuses the image before it changes
+ * anything.
+ */
+#include "restore.h"
+#include "rlib.h"
+#include "sys_x86_64.h"
+
+#define NR_futex 202
+#define NR_sched_setaffinity 203
+#define NR_set_tid_address 218
+#define NR_set_robust_list 273
+#define NR_rt_tgsigqueueinfo 297
+#define NR_gettid 186
+#define FUTEX_WAIT_PRIVATE 128
+#define FUTEX_WAKE_PRIVATE 129
+#define PR_SET_NAME 15
+#define PID_MAX_LIMIT 4194304u
+
+#define CLONE_VM 0x100ull
+#define CLONE_FS 0x200ull
+#define CLONE_FILES 0x400ull
+#define CLONE_SIGHAND 0x800ull
+#define CLONE_THREAD 0x10000ull
+#define CLONE_SYSVSEM 0x40000ull
+#define CLONE_SETTLS 0x80000ull
+#define CLONE_CHILD_CLEARTID 0x200000ull
+
+#define THREAD_STACK (16u << 10)
+
+struct clone_args { /* the kernel's, up to set_tid_size (CLONE_ARGS_SIZE_VER1) */
+    uint64_t flags, pidfd, child_tid, parent_tid, exit_signal;
+    uint64_t stack, stack_size, tls, set_tid, set_tid_size;
+};
+
+/* start_x86_64.S: clone3(args, size); the child calls fn(arg) on its new
+   stack and never returns. The parent gets the tid or a negative errno. */
+long r_clone_thread(struct clone_args *args, uint64_t size, void (*fn)(uint64_t), uint64_t arg);
+
+static struct cairn_proc_thread threads[CAIRN_PROC_MAX_THREADS];
+static struct cairn_proc_tsig tsig[CAIRN_PROC_MAX_TSIGQ];
+static uint64_t nthreads, ntsig;
+static uint32_t ready, go; /* futex words */
+static char stacks[CAIRN_PROC_MAX_THREADS][THREAD_STACK] __attribute__((aligned(64)));
+
+static void futex_wait(uint32_t *word, uint32_t val)
+{
+    sys4(NR_futex, word, FUTEX_WAIT_PRIVATE, val, 0);
+}
+
+static void futex_wake(uint32_t *word)
+{
+    sys3(NR_futex, word, FUTEX_WAKE_PRIVATE, 0x7fffffff);
+}
+
+static int refuse(const char *a, const char *b, int rc)
+{
+    r_say("refusing to restore: ", a, b, (char *)0);
+    return rc;
+}
+
+/* The records agree with each other and with the core record. */
+static int check_threads(long pid)
+{
+    char a[24];
+    if (threads[0].tid != (uint64_t)pid || threads[0].frame_uc != img.core.frame_uc ||
+        threads[0].fs_base != img.core.fs_base)
+        return refuse("the threads section does not start with the main thread", "", -2);
+    for (uint64_t i = 0; i < nthreads; i++) {
+        if (threads[i].tid == 0 || threads[i].tid >= PID_MAX_LIMIT ||
+            threads[i].affinity_words > CAIRN_PROC_AFFINITY_WORDS)
+            return refuse("a thread record is out of range", "", -2);
+        for (uint64_t j = 0; j < i; j++)
+            if (threads[j].tid == threads[i].tid)
+                return refuse("two threads have the same tid ", r_dec(a, threads[i].tid), -2);
+    }
+    long me = sys0(NR_getpid);
+    if (me != pid)
+        return refuse("the job had threads, which are restored only with their thread ids, "
+                      "in cairn run's pid namespace: this restore runs as pid ",
+                      r_dec(a, (uint64_t)me), -1);
+    return 0;
+}
+
+int r_threads_load(long pid)
+{
+    nthreads = img.core.nthreads;
+    if (nthreads <= 1 && !img.rec_threads.present)
+        return 0;
+    if (nthreads < 2 || nthreads > CAIRN_PROC_MAX_THREADS || !img.rec_threads.present ||
+        img.rec_threads.len != nthreads * sizeof threads[0] || pid <= 0)
+        return refuse("the threads section does not match the core record", "", -2);
+    int rc = r_read_record("threads", &img.rec_threads, threads, sizeof threads);
+    if (rc < 0)
+        return rc;
+    if (img.rec_tsigq.present) {
+        if (img.rec_tsigq.len % sizeof tsig[0] || img.rec_tsigq.len > sizeof tsig)
+            return refuse("the threads' signal section is not whole records", "", -2);
+        if ((rc = r_read_record("thread signals", &img.rec_tsigq, tsig, sizeof tsig)) < 0)
+            return rc;
+        ntsig = img.rec_tsigq.len / sizeof tsig[0];
+    }
+    for (uint64_t i = 0; i < nthreads; i++)
+        threads[i].comm[sizeof threads[i].comm - 1] = 0;
+    return check_threads(pid);
+}
+
+/* What every thread sets for itself (the main thread's GS base, rseq area
+   and name come from the core record, state.c). */
+static void common_state(const struct cairn_proc_thread *t)
+{
+    if (t->robust_head)
+        sys2(NR_set_robust_list, t->robust_head, t->robust_len);
+    if (t->affinity_words) /* CPUs this machine lacks: the kernel refuses, left as is */
+        sys3(NR_sched_setaffinity, 0, t->affinity_words * 8, t->affinity);
+}
+
+static void own_state(const struct cairn_proc_thread *t)
+{
+    common_state(t);
+    if (t->gs_base)
+        sys2(NR_arch_prctl, ARCH_SET_GS, t->gs_base);
+    if (t->rseq_addr) {
+        long rc = sys4(NR_rseq, t->rseq_addr, t->rseq_len, 0, t->rseq_sig);
+        if (rc < 0)
+            r_fail("cannot register a thread's rseq area", rc);
+    }
+    sys5(NR_prctl, PR_SET_NAME, t->comm, 0, 0, 0);
+}
+
+static void requeue_own(const struct cairn_proc_thread *t)
+{
+    long pid = sys0(NR_getpid);
+    for (uint64_t i = 0; i < ntsig; i++)
+        if (tsig[i].tid == t->tid && tsig[i].signo)
+            sys4(NR_rt_tgsigqueueinfo, pid, t->tid, tsig[i].signo, tsig[i].info);
+}
+
+__attribute__((noreturn)) static void thread_main(uint64_t i)
+{
+    const struct cairn_proc_thread *t = &threads[i];
+    own_state(t);
+    r_ident_drop_caps();
+    __atomic_fetch_add(&ready, 1, __ATOMIC_SEQ_CST);
+    futex_wake(&ready);
+    while (!__atomic_load_n(&go, __ATOMIC_SEQ_CST))
+        futex_wait(&go, 0);
+    requeue_own(t);
+    restore_sigreturn(t->frame_uc);
+}
+
+void r_threads_spawn(void)
+{
+    char a[24];
+    for (uint64_t i = 1; i < nthreads; i++) {
+        const struct cairn_proc_thread *t = &threads[i];
+        uint64_t tid = t->tid;
+        struct clone_args args = {
+            .flags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD |
+                     CLONE_SYSVSEM | CLONE_SETTLS | (t->clear_child_tid ? CLONE_CHILD_CLEARTID : 0),
+            .child_tid = t->clear_child_tid,
+            .stack = (uint64_t)(uintptr_t)stacks[i],
+            .stack_size = THREAD_STACK,
+            .tls = t->fs_base,
+            .set_tid = (uint64_t)(uintptr_t)&tid,
+            .set_tid_size = 1};
+        long rc = r_clone_thread(&args, sizeof args, thread_main, i);
+        if (rc < 0) {
+            r_say("cannot recreate thread ", r_dec(a, tid), " at its own tid", (char *)0);
+            r_fail("clone3", rc);
+        }
+    }
+    uint32_t n;
+    while ((n = __atomic_load_n(&ready, __ATOMIC_SEQ_CST)) != nthreads - 1 && nthreads > 1)
+        futex_wait(&ready, n);
+    if (nthreads > 1) {
+        common_state(&threads[0]);
+        if (threads[0].clear_child_tid)
+            sys1(NR_set_tid_address, threads[0].clear_child_tid);
+    }
+}
+
+void r_threads_go(void)
+{
+    __atomic_store_n(&go, 1, __ATOMIC_SEQ_CST);
+    futex_wake(&go);
+}
