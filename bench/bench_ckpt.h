@@ -10,6 +10,8 @@
 #include <signal.h>
 #include <stdint.h>
 
+#include "bench_util.h"
+
 /* How the streamed write+fsync reference writes: `chunk` bytes per write(),
    sync_file_range windows of `window` bytes (lib/image_write.c's scheme). */
 struct bench_stream {
@@ -44,6 +46,16 @@ int io_write_naive(const char *path, const void *buf, uint64_t size, double *sec
 /* The same with chunked writes and sync_file_range windows. */
 int io_write_streamed(const char *path, const void *buf, uint64_t size,
                       const struct bench_stream *st, double *secs);
+/* The machine's limits for `size` bytes, one sample each per call. */
+struct bench_refs {
+    struct bench_runs memcpy_, naive, streamed;
+    struct bench_runs disk; /* the faster of naive and streamed */
+};
+/* One repetition of the references: memcpy of src into dst, naive and
+   streamed write+fsync of src to DIR/ref (removed, then sync()). 0 or -1
+   after saying why. */
+int io_references(const char *dir, const void *src, void *dst, uint64_t size,
+                  const struct bench_stream *st, struct bench_refs *r);
 /* Drops path's pages from the page cache (the file must be clean). */
 int io_drop_cache(const char *path, int drop_caches);
 /* Removes dir and everything in it (two levels deep at most). */

@@ -110,6 +110,31 @@ int io_write_streamed(const char *path, const void *buf, uint64_t size,
     return finish(fd, rc, t0, secs);
 }
 
+int io_references(const char *dir, const void *src, void *dst, uint64_t size,
+                  const struct bench_stream *st, struct bench_refs *r)
+{
+    char path[PATH_MAX + 16];
+    double naive, streamed;
+    bench_add(&r->memcpy_, io_memcpy(dst, src, size));
+    snprintf(path, sizeof path, "%s/ref", dir);
+    int rc = io_write_naive(path, src, size, &naive);
+    unlink(path);
+    sync();
+    if (rc == 0)
+        rc = io_write_streamed(path, src, size, st, &streamed);
+    unlink(path);
+    sync();
+    if (rc < 0) {
+        fprintf(stderr, "%s: cannot write %s: %s\n", program_invocation_short_name, path,
+                strerror(-rc));
+        return -1;
+    }
+    bench_add(&r->naive, naive);
+    bench_add(&r->streamed, streamed);
+    bench_add(&r->disk, naive < streamed ? naive : streamed);
+    return 0;
+}
+
 int io_drop_cache(const char *path, int drop_caches)
 {
     if (drop_caches) {
@@ -152,6 +177,6 @@ void bench_remove_dir(const char *dir)
 {
     remove_entries(dir, 1);
     if (rmdir(dir) < 0)
-        fprintf(stderr, "cairn-bench-checkpoint: cannot remove %s: %s\n", dir,
+        fprintf(stderr, "%s: cannot remove %s: %s\n", program_invocation_short_name, dir,
                 strerror(errno));
 }

@@ -51,7 +51,7 @@ struct config {
 };
 
 struct results {
-    struct bench_runs memcpy_, naive, streamed, disk;
+    struct bench_refs ref;
     struct bench_runs pause, durable, pause_restored;
     struct bench_runs warm, warm_verify, cold, cold_verify, cold_read;
     uint64_t image_bytes;
@@ -72,17 +72,6 @@ static void usage(FILE *f)
             "  --verbose       echo cairn's messages\n");
 }
 
-static void beside_me(char *out, size_t len, const char *name)
-{
-    char exe[PATH_MAX - 64];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    exe[n < 0 ? 0 : n] = 0;
-    char *slash = strrchr(exe, '/');
-    if (slash)
-        *slash = 0;
-    snprintf(out, len, "%s/%s", exe, name);
-}
-
 static int parse_args(struct config *c, int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -93,8 +82,8 @@ static int parse_args(struct config *c, int argc, char **argv)
         {"help", no_argument, 0, 'h'},       {0, 0, 0, 0}};
     const char *t = getenv("TMPDIR");
     snprintf(c->dir, sizeof c->dir, "%s", t && *t ? t : "/tmp");
-    beside_me(c->cairn, sizeof c->cairn, "cairn");
-    beside_me(c->self, sizeof c->self, "cairn-bench-transparent");
+    bench_beside_me(c->cairn, sizeof c->cairn, "cairn");
+    bench_beside_me(c->self, sizeof c->self, "cairn-bench-transparent");
     c->size = 1ull << 30;
     c->reps = 3;
     c->stream = (struct bench_stream){.chunk = 512u << 10, .window = 64ull << 20};
@@ -119,30 +108,6 @@ static int parse_args(struct config *c, int argc, char **argv)
         }
     }
     return optind == argc ? 0 : -1;
-}
-
-/* One repetition of the references: memcpy, naive and streamed write+fsync. */
-static int references(const struct config *c, struct results *r, void *src, void *dst)
-{
-    char path[PATH_MAX + 16];
-    double naive, streamed;
-    bench_add(&r->memcpy_, io_memcpy(dst, src, c->size));
-    snprintf(path, sizeof path, "%s/ref", c->dir);
-    int rc = io_write_naive(path, src, c->size, &naive);
-    unlink(path);
-    sync();
-    if (rc == 0)
-        rc = io_write_streamed(path, src, c->size, &c->stream, &streamed);
-    unlink(path);
-    sync();
-    if (rc < 0) {
-        fprintf(stderr, "cairn-bench-transparent: cannot write %s: %s\n", path, strerror(-rc));
-        return -1;
-    }
-    bench_add(&r->naive, naive);
-    bench_add(&r->streamed, streamed);
-    bench_add(&r->disk, naive < streamed ? naive : streamed);
-    return 0;
 }
 
 /* The newest generation's file in the store. */
@@ -170,7 +135,7 @@ static int fresh_rows(const struct config *c, struct trun *t, struct results *r)
         io_fill_state(src, c->size), memset(dst, 1, c->size);
     for (int i = 0; rc == 0 && i < c->reps; i++) {
         struct tckpt k;
-        rc = references(c, r, src, dst);
+        rc = io_references(c->dir, src, dst, c->size, &c->stream, &r->ref);
         if (rc == 0 && (rc = trun_checkpoint(t, &k)) == 0) {
             bench_add(&r->pause, k.pause);
             bench_add(&r->durable, k.durable);
@@ -236,8 +201,8 @@ static int restore_rows(const struct config *c, struct trun *t, struct results *
 static void row(const char *name, const struct bench_runs *x, const struct results *r,
                 double scale, const char *unit)
 {
-    double md = bench_median(&r->disk), mn = bench_min(&r->disk);
-    double mmin = bench_min(&r->memcpy_);
+    double md = bench_median(&r->ref.disk), mn = bench_min(&r->ref.disk);
+    double mmin = bench_min(&r->ref.memcpy_);
     printf("%-28s %10.3f %10.3f %s %7.2fx %7.2fx %8.2fx\n", name, bench_median(x) * scale,
            bench_min(x) * scale, unit, bench_median(x) / md, bench_min(x) / mn,
            bench_min(x) / mmin);
@@ -255,10 +220,10 @@ static void table(const struct config *c, const struct results *r)
            "and min/min; x memcpy min/min\n", r->image_bytes / 1e9);
     printf("%-28s %10s %10s %s %8s %8s %9s\n", "", "median", "min", "  ", "x disk", "(min)",
            "x memcpy");
-    row("memcpy", &r->memcpy_, r, 1, "s ");
-    row("write+fsync naive", &r->naive, r, 1, "s ");
-    row("write+fsync streamed", &r->streamed, r, 1, "s ");
-    row("disk limit (best of both)", &r->disk, r, 1, "s ");
+    row("memcpy", &r->ref.memcpy_, r, 1, "s ");
+    row("write+fsync naive", &r->ref.naive, r, 1, "s ");
+    row("write+fsync streamed", &r->ref.streamed, r, 1, "s ");
+    row("disk limit (best of both)", &r->ref.disk, r, 1, "s ");
     row("job pause (fresh job)", &r->pause, r, 1e3, "ms");
     row("job pause (restored job)", &r->pause_restored, r, 1e3, "ms");
     row("durable (request->commit)", &r->durable, r, 1, "s ");
@@ -271,8 +236,8 @@ static void table(const struct config *c, const struct results *r)
 
 int main(int argc, char **argv)
 {
-    if (argc == 4 && !strcmp(argv[1], "--job"))
-        return bench_job_main(strtoull(argv[2], NULL, 10), (pid_t)atol(argv[3]));
+    if (bench_is_job(argc, argv))
+        return bench_job_main(argc, argv);
     struct config c = {0};
     if (parse_args(&c, argc, argv) < 0)
         return 2;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * bench_trun.c — cairn-bench-transparent's driver of `cairn run -v`, and the
- * job it checkpoints.
+ * bench_trun.c — the driver of `cairn run -v` shared by cairn-bench-transparent
+ * and cairn-bench-threads, and the job they checkpoint.
  *
  * The figures come from cairn's own verbose lines ("checkpoint N committed
  * (B bytes): job paused X ms, durable after Y ms", "restoring IMAGE", "job
@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,24 +27,27 @@
 #include "bench_util.h"
 
 #define TIMEOUT 300.0 /* seconds for any one step */
+#define ME program_invocation_short_name /* the benchmark running */
 
 static int spawn(struct trun *t)
 {
     int err[2], out[2];
     if (pipe2(err, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0) {
-        perror("cairn-bench-transparent: pipe");
+        fprintf(stderr, "%s: pipe: %s\n", ME, strerror(errno));
         return -1;
     }
-    char mib[32], me[32];
+    char mib[32], me[32], nthr[16], tick[24];
     snprintf(mib, sizeof mib, "%" PRIu64, t->mib);
     snprintf(me, sizeof me, "%ld", (long)getpid());
+    snprintf(nthr, sizeof nthr, "%d", t->threads);
+    snprintf(tick, sizeof tick, "%ld", t->tick_us);
     t->pid = fork();
     if (t->pid == 0) {
         dup2(out[1], 1);
         dup2(err[1], 2);
         execl(t->cairn, "cairn", "run", "-v", "--store", t->store, "--", t->self, "--job", mib,
-              me, (char *)NULL);
-        fprintf(stderr, "cairn-bench-transparent: cannot run %s: %s\n", t->cairn,
+              me, t->threads ? nthr : (char *)NULL, tick, (char *)NULL);
+        fprintf(stderr, "%s: cannot run %s: %s\n", ME, t->cairn,
                 strerror(errno));
         _exit(127);
     }
@@ -53,7 +57,7 @@ static int spawn(struct trun *t)
     t->out_fd = out[0];
     t->len = 0;
     if (t->pid < 0) {
-        perror("cairn-bench-transparent: fork");
+        fprintf(stderr, "%s: fork: %s\n", ME, strerror(errno));
         t->pid = 0;
         return -1;
     }
@@ -94,7 +98,7 @@ static int next_line(struct trun *t, char *line, size_t cap, double deadline)
         if (t->len == sizeof t->buf)
             t->len = 0; /* an overlong line: drop it */
         if (wait_readable(t->err_fd, deadline) <= 0) {
-            fprintf(stderr, "cairn-bench-transparent: cairn run said nothing for %.0f s\n",
+            fprintf(stderr, "%s: cairn run said nothing for %.0f s\n", ME,
                     TIMEOUT);
             return -1;
         }
@@ -105,19 +109,34 @@ static int next_line(struct trun *t, char *line, size_t cap, double deadline)
     }
 }
 
+/* "checkpoint not taken: WHY": records WHY; 1 if the caller reports it. */
+static int note_refusal(struct trun *t, const char *line)
+{
+    const char *why = strstr(line, "not taken");
+    if (!why)
+        return 0;
+    why += strlen("not taken");
+    why += strspn(why, ": ");
+    snprintf(t->why, sizeof t->why, "%s", why);
+    t->refused = 1;
+    return t->refusal_ok;
+}
+
 /* Waits for a line containing `want`; lines of failure end the wait. */
 static int expect(struct trun *t, const char *want, char *line, size_t cap)
 {
     double deadline = bench_now() + TIMEOUT;
+    t->refused = 0;
     while (next_line(t, line, cap, deadline) == 0) {
         if (strstr(line, want))
             return 0;
         if (strstr(line, "not taken") || strstr(line, "failed") || strstr(line, "corrupt")) {
-            fprintf(stderr, "cairn-bench-transparent: cairn run: %s\n", line);
+            if (!note_refusal(t, line))
+                fprintf(stderr, "%s: cairn run: %s\n", ME, line);
             return -1;
         }
     }
-    fprintf(stderr, "cairn-bench-transparent: cairn run ended before '%s'\n", want);
+    fprintf(stderr, "%s: cairn run ended before '%s'\n", ME, want);
     return -1;
 }
 
@@ -127,7 +146,7 @@ int trun_start_fresh(struct trun *t)
         return -1;
     char c;
     if (wait_readable(t->out_fd, bench_now() + TIMEOUT) <= 0 || read(t->out_fd, &c, 1) != 1) {
-        fprintf(stderr, "cairn-bench-transparent: the job did not start\n");
+        fprintf(stderr, "%s: the job did not start\n", ME);
         trun_kill(t);
         return -1;
     }
@@ -159,7 +178,7 @@ static int checkpoint_line(struct trun *t, struct tckpt *c)
     double pause_ms, durable_ms;
     if (sscanf(line, "cairn: checkpoint %llu committed (%llu bytes): job paused %lf ms, "
                      "durable after %lf ms", &gen, &bytes, &pause_ms, &durable_ms) != 4) {
-        fprintf(stderr, "cairn-bench-transparent: cannot read '%s'\n", line);
+        fprintf(stderr, "%s: cannot read '%s'\n", ME, line);
         return -1;
     }
     c->pause = pause_ms / 1e3;
@@ -171,7 +190,7 @@ static int checkpoint_line(struct trun *t, struct tckpt *c)
 int trun_checkpoint(struct trun *t, struct tckpt *c)
 {
     if (kill(t->pid, SIGUSR1) < 0) {
-        perror("cairn-bench-transparent: kill");
+        fprintf(stderr, "%s: kill: %s\n", ME, strerror(errno));
         return -1;
     }
     return checkpoint_line(t, c);
@@ -188,7 +207,7 @@ int trun_stop(struct trun *t, struct tckpt *c)
     close(t->err_fd);
     close(t->out_fd);
     if (!WIFEXITED(st) || WEXITSTATUS(st) != 128 + SIGTERM) {
-        fprintf(stderr, "cairn-bench-transparent: cairn run ended with status 0x%x, not 143\n",
+        fprintf(stderr, "%s: cairn run ended with status 0x%x, not 143\n", ME,
                 st);
         return -1;
     }
@@ -219,26 +238,86 @@ void trun_kill(struct trun *t)
     reap_all(5);
 }
 
-/* xorshift64: incompressible contents, a different word in every page. */
-int bench_job_main(uint64_t mib, pid_t bench)
+int bench_is_job(int argc, char **argv)
 {
-    uint64_t n = mib << 17, x = 88172645463325252ull;
+    return (argc == 4 || argc == 6) && !strcmp(argv[1], "--job");
+}
+
+/* One thread of the job: one word per page of its slice, a tick apart (or
+   spinning); the main thread also watches for the end of the benchmark. */
+struct job_slice {
+    volatile uint64_t *m;
+    uint64_t n;       /* words */
+    long tick_us;
+    pid_t bench;      /* main thread: the benchmark's pid; others 0 */
+    pthread_t id;
+};
+
+/* The benchmark is gone or cairn died: time to end. */
+static int job_orphaned(pid_t bench, uint64_t k)
+{
+    /* Orphaned (cairn killed, no pid namespace): we are the benchmark's
+       child now. The benchmark gone: the write raises SIGPIPE. */
+    return getppid() == bench || (k % 100 == 0 && write(1, "", 1) != 1);
+}
+
+static void *job_loop(void *arg)
+{
+    struct job_slice *s = arg;
+    struct timespec tick = {s->tick_us / 1000000, (s->tick_us % 1000000) * 1000};
+    uint64_t check = s->tick_us ? 1 : 4096; /* spinning: look less often */
+    for (uint64_t i = 0, k = 0;; i += 512, k++) {
+        if (s->tick_us)
+            nanosleep(&tick, NULL);
+        s->m[i % s->n]++;
+        if (s->bench && k % check == 0 && job_orphaned(s->bench, k / check))
+            return NULL;
+    }
+}
+
+/* Starts threads - 1 threads on their slices (1 MiB stacks). 0 or -1. */
+static int job_threads(struct job_slice *s, int threads)
+{
+    pthread_attr_t a;
+    if (pthread_attr_init(&a) || pthread_attr_setstacksize(&a, 1u << 20))
+        return -1;
+    int rc = 0;
+    for (int i = 1; i < threads && rc == 0; i++)
+        rc = pthread_create(&s[i].id, &a, job_loop, &s[i]) ? -1 : 0;
+    pthread_attr_destroy(&a);
+    return rc;
+}
+
+/* First word of slice i of n words in `threads`, on a page boundary. */
+static uint64_t slice_start(uint64_t n, int i, int threads)
+{
+    return n * (uint64_t)i / (uint64_t)threads & ~511ull;
+}
+
+/* xorshift64: incompressible contents, a different word in every page. */
+int bench_job_main(int argc, char **argv)
+{
+    uint64_t n = strtoull(argv[2], NULL, 10) << 17, x = 88172645463325252ull;
+    pid_t bench = (pid_t)atol(argv[3]);
+    int threads = argc == 6 ? atoi(argv[4]) : 1;
+    long tick_us = argc == 6 ? atol(argv[5]) : 10000;
+    if (threads < 1 || threads > 1024 || tick_us < 0 || n < (uint64_t)threads * 512)
+        return 2;
     uint64_t *m = mmap(NULL, n * 8, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (m == MAP_FAILED)
+    struct job_slice *s = calloc((size_t)threads, sizeof *s);
+    if (m == MAP_FAILED || !s)
         return 1;
     for (uint64_t i = 0; i < n; i++) {
         x ^= x << 13, x ^= x >> 7, x ^= x << 17;
         m[i] = x;
     }
-    if (write(1, "r", 1) != 1)
-        return 1;
-    struct timespec tick = {0, 10 * 1000 * 1000};
-    for (uint64_t i = 0;; i += 512) { /* one word per page, lightly */
-        nanosleep(&tick, NULL);
-        m[i % n]++;
-        /* Orphaned (cairn killed, no pid namespace): we are the benchmark's
-           child now. The benchmark gone: the write raises SIGPIPE. */
-        if (getppid() == bench || (i % (512 * 100) == 0 && write(1, "", 1) != 1))
-            return 0;
+    for (int i = 0; i < threads; i++) {
+        uint64_t lo = slice_start(n, i, threads), hi = slice_start(n, i + 1, threads);
+        s[i] = (struct job_slice){.m = m + lo, .n = hi - lo, .tick_us = tick_us};
     }
+    s[0].bench = bench;
+    if (job_threads(s, threads) < 0 || write(1, "r", 1) != 1)
+        return 1;
+    job_loop(&s[0]);
+    return 0;
 }

@@ -15,7 +15,12 @@ struct trun {
     const char *self;        /* this benchmark (the job's program) */
     const char *store;       /* the store directory */
     uint64_t mib;            /* touched memory of the job */
+    int threads;             /* threads of the job (0: one, idle, as --job MIB PID) */
+    long tick_us;            /* with threads: each thread's sleep between touches, 0 = spin */
     int verbose;             /* echo cairn's lines */
+    int refusal_ok;          /* a refused checkpoint is the caller's to report */
+    int refused;             /* the last checkpoint was not taken ... */
+    char why[256];           /* ... and cairn said why */
     pid_t pid;               /* the running cairn, or 0 */
     int err_fd, out_fd;      /* cairn's (and the job's) stderr, stdout */
     char buf[8192];          /* stderr bytes not yet consumed as lines */
@@ -36,16 +41,22 @@ int trun_start_fresh(struct trun *t);
    cairn names the image it restores (it has verified it), *total until
    cairn reports the job restored (running again). 0 or -1. */
 int trun_start_restore(struct trun *t, double *verify, double *total);
-/* Asks for a checkpoint with SIGUSR1 and waits for its report. 0 or -1. */
+/* Asks for a checkpoint with SIGUSR1 and waits for its report. 0 or -1;
+   if cairn said "checkpoint not taken", t->refused is set and t->why says
+   why (printed unless t->refusal_ok). */
 int trun_checkpoint(struct trun *t, struct tckpt *c);
 /* SIGTERM: cairn checkpoints, stops the job and exits 143. 0 or -1. */
 int trun_stop(struct trun *t, struct tckpt *c);
 /* Ends cairn run and the job however they are (error paths). */
 void trun_kill(struct trun *t);
 
-/* The job: maps and touches mib MiB, says "ready", then idles until its
-   parent is the benchmark (cairn died) or its stdout is closed. Returns an
-   exit status. */
-int bench_job_main(uint64_t mib, pid_t bench);
+/* Is argv the job's command line, `--job MIB BENCHPID [THREADS TICK_US]`? */
+int bench_is_job(int argc, char **argv);
+/* The job: maps and touches MIB MiB, starts THREADS - 1 more threads (each
+   of the THREADS touches its own slice, one word per page, sleeping TICK_US
+   between touches or spinning if 0; default one thread, 10 ms), says
+   "ready", then runs until its parent is the benchmark (cairn died) or its
+   stdout is closed. Returns an exit status. */
+int bench_job_main(int argc, char **argv);
 
 #endif

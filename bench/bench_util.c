@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "bench_util.h"
 
@@ -26,6 +27,15 @@ double bench_min(const struct bench_runs *r)
     double m = r->n ? r->t[0] : 0;
     for (int i = 1; i < r->n; i++)
         if (r->t[i] < m)
+            m = r->t[i];
+    return m;
+}
+
+double bench_max(const struct bench_runs *r)
+{
+    double m = r->n ? r->t[0] : 0;
+    for (int i = 1; i < r->n; i++)
+        if (r->t[i] > m)
             m = r->t[i];
     return m;
 }
@@ -110,4 +120,15 @@ void bench_loadavg(char *buf, size_t len)
             *sp = '\0';
     }
     fclose(f);
+}
+
+void bench_beside_me(char *out, size_t len, const char *name)
+{
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    exe[n < 0 ? 0 : n] = 0;
+    char *slash = strrchr(exe, '/');
+    if (slash)
+        *slash = 0;
+    snprintf(out, len, "%s/%s", exe, name);
 }

@@ -24,6 +24,7 @@ struct bench_runs {
 void bench_add(struct bench_runs *r, double seconds);
 double bench_min(const struct bench_runs *r);
 double bench_median(const struct bench_runs *r);
+double bench_max(const struct bench_runs *r);
 
 /* Parses "123", "16K", "16M", "1G", "4G" (binary units) into *out.
    Returns 0, or -1 if the text is not a size. */
@@ -37,5 +38,8 @@ uint64_t bench_mem_available(void);
 
 /* The three load averages from /proc/loadavg, or "?". */
 void bench_loadavg(char *buf, size_t len);
+
+/* The path of `name` in this program's directory, into out. */
+void bench_beside_me(char *out, size_t len, const char *name);
 
 #endif
