@@ -484,9 +484,10 @@ static int check_thread(int sec, const struct proc_records *p, const struct cair
     unsigned ty = CAIRN_SEC_PROC_THREADS;
     if (t->tid == 0 || t->tid >= 4194304u || t->affinity_words > CAIRN_PROC_AFFINITY_WORDS ||
         !terminated(t->comm, sizeof t->comm) || t->fs_base >= CAIRN_PROC_TASK_TOP ||
-        t->gs_base >= CAIRN_PROC_TASK_TOP)
-        return bad(why, len, sec, ty, "thread %" PRIu64 ": tid %" PRIu64 ", affinity, name or "
-                   "FS/GS base out of range", i, t->tid);
+        t->gs_base >= CAIRN_PROC_TASK_TOP || t->policy > 7 || t->nice < -20 || t->nice > 19 ||
+        t->rt_priority > 99)
+        return bad(why, len, sec, ty, "thread %" PRIu64 ": tid %" PRIu64 ", affinity, name, "
+                   "FS/GS base or scheduling out of range", i, t->tid);
     if (t->frame_uc % 8 || saved_map_at(p, t->frame_uc, UCONTEXT_MIN, 3) < 0)
         return bad(why, len, sec, ty, "thread %" PRIu64 " (tid %" PRIu64 "): its signal frame "
                    "at 0x%" PRIx64 " is not in a saved writable mapping", i, t->tid, t->frame_uc);

@@ -211,7 +211,9 @@ struct cairn_proc_thread {
     uint64_t clear_child_tid;       /* set_tid_address (0: none) */
     uint64_t affinity_words;        /* used words of affinity (0: not recorded) */
     uint64_t affinity[CAIRN_PROC_AFFINITY_WORDS]; /* sched_getaffinity mask */
-    uint64_t reserved[3];
+    uint64_t policy;                /* sched_getscheduler + 1 (0: not recorded) */
+    int64_t nice;                   /* getpriority of the thread */
+    uint64_t rt_priority;           /* sched_param.sched_priority (FIFO, RR) */
     char comm[16];                  /* the thread's name (PR_GET_NAME) */
 };
 

@@ -10,7 +10,8 @@
  * clear_child_tid word (CLONE_CHILD_CLEARTID, which pthread_join waits
  * on) set by the kernel. It starts on a small stack of the restorer's
  * .bss, with every signal blocked, and sets what only a thread can set for
- * itself: GS base, robust futex list, rseq area, name, CPU affinity; it
+ * itself: GS base, robust futex list, rseq area, name, CPU affinity,
+ * scheduling policy and nice value; it
  * gives up the capabilities it inherited, says it is ready and waits. Once
  * all are ready and the main thread has done its part, they are let go
  * together; each queues again the signals that were pending for it alone
@@ -35,6 +36,8 @@
 #define NR_set_robust_list 273
 #define NR_rt_tgsigqueueinfo 297
 #define NR_gettid 186
+#define NR_setpriority 141
+#define NR_sched_setscheduler 144
 #define FUTEX_WAIT_PRIVATE 128
 #define FUTEX_WAKE_PRIVATE 129
 #define PR_SET_NAME 15
@@ -158,12 +161,27 @@ int r_threads_load(long pid)
 
 /* What every thread sets for itself (the main thread's GS base, rseq area
    and name come from the core record, state.c). */
+/* The thread's scheduling policy and nice value, where the kernel allows
+   them (a real-time policy or a lower nice needs CAP_SYS_NICE: left as is). */
+static void scheduling(const struct cairn_proc_thread *t)
+{
+    if (!t->policy)
+        return;
+    struct { int32_t priority; } param = {(int32_t)t->rt_priority};
+    long policy = (long)t->policy - 1;
+    if (policy != 0 || t->rt_priority) /* SCHED_OTHER, priority 0: what it has */
+        sys3(NR_sched_setscheduler, 0, policy, &param);
+    if (t->nice >= -20 && t->nice <= 19 && t->nice != 0)
+        sys3(NR_setpriority, 0 /* PRIO_PROCESS */, 0, t->nice);
+}
+
 static void common_state(const struct cairn_proc_thread *t)
 {
     if (t->robust_head)
         sys2(NR_set_robust_list, t->robust_head, t->robust_len);
     if (t->affinity_words) /* CPUs this machine lacks: the kernel refuses, left as is */
         sys3(NR_sched_setaffinity, 0, t->affinity_words * 8, t->affinity);
+    scheduling(t);
 }
 
 static void own_state(const struct cairn_proc_thread *t)

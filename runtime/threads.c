@@ -9,7 +9,8 @@
  * rt_tgsigqueueinfo, the value naming the quiesce and the thread's slot.
  * Each thread's park handler records its own state (registers stay in
  * its signal frame, which is in memory and so in the image; FS/GS bases,
- * rseq area, robust list, clear_child_tid, name and affinity go in its
+ * rseq area, robust list, clear_child_tid, name, affinity, scheduling
+ * policy and nice value go in its
  * slot), dequeues the signals pending for it alone, says it is parked and
  * sleeps on a futex until the quiesce ends. The main thread waits until
  * every listed thread is parked or gone, then lists the threads once more:
@@ -40,6 +41,7 @@
 #include <stdatomic.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -92,6 +94,14 @@ static void record_thread(struct cairn_proc_thread *t, void *uc)
     long n = syscall(SYS_sched_getaffinity, 0, sizeof t->affinity, t->affinity);
     if (n > 0)
         t->affinity_words = (uint64_t)n / 8;
+    struct sched_param sp = {0};
+    long policy = syscall(SYS_sched_getscheduler, 0);
+    if (policy >= 0 && syscall(SYS_sched_getparam, 0, &sp) == 0) {
+        t->policy = (uint64_t)policy + 1;
+        t->rt_priority = (uint64_t)sp.sched_priority;
+        /* the raw call returns 20 - nice, never negative */
+        t->nice = 20 - syscall(SYS_getpriority, PRIO_PROCESS, 0);
+    }
 }
 
 static void on_park(int sig, siginfo_t *si, void *uc)
