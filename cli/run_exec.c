@@ -54,6 +54,39 @@ static void companion(const char *env, const char *name, char *out, size_t len)
     }
 }
 
+/* path is an x86_64 ELF file of type `type` (ET_DYN, ET_EXEC) we can read. */
+static int is_elf_of_type(const char *path, unsigned type)
+{
+    unsigned char h[20];
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    int ok = fd >= 0 && pread(fd, h, sizeof h, 0) == (ssize_t)sizeof h &&
+             !memcmp(h, "\177ELF", 4) && h[4] == 2 /* 64-bit */ && h[5] == 1 /* LE */ &&
+             (unsigned)(h[16] | h[17] << 8) == type && (h[18] | h[19] << 8) == 62 /* x86_64 */;
+    if (fd >= 0)
+        close(fd);
+    return ok;
+}
+
+int run_companions_ok(int restoring, char *why, size_t len)
+{
+    char path[PATH_MAX];
+    if (restoring) {
+        companion("CAIRN_RESTORER", "cairn-restore", path, sizeof path);
+        if (is_elf_of_type(path, 2 /* ET_EXEC */) && access(path, X_OK) == 0)
+            return 1;
+        snprintf(why, len, "cairn's restorer %s is missing or not an x86_64 program: the job "
+                 "cannot be restored (install cairn whole, or set CAIRN_RESTORER)", path);
+        return 0;
+    }
+    companion("CAIRN_RUNTIME_LIB", "libcairn-runtime.so", path, sizeof path);
+    if (is_elf_of_type(path, 3 /* ET_DYN */))
+        return 1;
+    snprintf(why, len, "cairn's runtime %s is missing or not an x86_64 library: the job would "
+             "run unprotected, so it is not started (install cairn whole, or set "
+             "CAIRN_RUNTIME_LIB)", path);
+    return 0;
+}
+
 /* The image the restorer reads, at IMAGE_FD. */
 #define IMAGE_FD 4
 

@@ -178,6 +178,11 @@ static int pick(struct run_ctx *r)
     int found = run_pick_image(r);
     if (found < 0)
         return -CLI_EXIT_ERROR;
+    char why[PATH_MAX + 256];
+    if (!run_companions_ok(found, why, sizeof why)) {
+        cli_error("run", "%s", why);
+        return -CLI_EXIT_ERROR;
+    }
     if (found == 0) {
         char prog[PATH_MAX];
         if (run_find_program(r->prog_argv[0], prog, sizeof prog) < 0) {

@@ -21,6 +21,8 @@
 #   8. a job with a child, waiting in poll(-1) and fatal on EINTR: three
 #      `cairn checkpoint`s are refused from /proc without signalling it, and
 #      it ends as without cairn (issue 11's report: it used to exit 1).
+#   9. cairn without its runtime library (copied alone): the job is not
+#      started unprotected; cairn run exits 4 naming the missing file.
 #   refuse.sh CAIRN STATIC BLOCKER PTIMER COUNTER MAINEXIT THREADED POLLCHILD
 set -eu
 CAIRN=$1; STATIC=$2; BLOCKER=$3; PTIMER=$4; COUNTER=$5; MAINEXIT=$6; THREADED=$7; POLLCHILD=$8
@@ -110,4 +112,9 @@ rc=0; wait $cpid || rc=$?
 [ $rc -eq 0 ] || fail "8: exit $rc (poll interrupted?)"
 grep -q "child done" out8 || fail "8: no output"
 echo "ok 8: a job with a child in poll(-1) is refused without a signal and ends as without cairn"
+rc=0; CAIRN_RUNTIME_LIB=$W/no-such-runtime.so "$CAIRN" run --store s9 -- touch ran9 >out9 2>err9 || rc=$?
+[ $rc -eq 4 ] || fail "9: exit $rc, not 4"
+[ ! -e ran9 ] || fail "9: the job ran without the runtime"
+grep -q "no-such-runtime.so is missing" err9 || fail "9: no message naming the runtime"
+echo "ok 9: without its runtime library cairn run refuses to start the job, naming the file"
 
