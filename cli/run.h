@@ -105,9 +105,9 @@ int run_ident_compare(const struct cairn_proc_job *was, const struct cairn_proc_
 /* The command line as one line of text. */
 void run_ident_command(const struct cairn_proc_job *j, char *buf, size_t len);
 
-/* run_exec.c: 1 if the runtime (fresh start) or the restorer (restore)
-   cairn would use is there and is an x86_64 ELF file of the right kind;
-   0 with why naming the file. */
+/* run_exec.c: 1 if the runtime (fresh start: an x86_64 ELF library) or the
+   restorer (restore: executable) cairn would use is there; 0 with why
+   naming the file. */
 int run_companions_ok(int restoring, char *why, size_t len);
 
 /* The job's end of the control channel, as the job has it. */
