@@ -51,6 +51,10 @@ static const char usage_text[] =
     "contents: a rerun with another command or an edited program refuses to\n"
     "resume it; --fresh renames the store's images *.old and starts afresh.\n"
     "\n"
+    "A checkpoint every --interval (default 300 s, as libcairn's); like\n"
+    "libcairn, cairn run reads CAIRN_INTERVAL, CAIRN_EXIT_CODE, CAIRN_VERBOSE,\n"
+    "CAIRN_KEEP, CAIRN_QUIET and CAIRN_KEY_FILE; a flag wins over its variable.\n"
+    "\n"
     "Exit status: the job's own status (128+N if it died of signal N); N\n"
     "after a periodic checkpoint with --exit-code N; 128+SIG after a\n"
     "checkpoint on signal SIG; 2 usage error; 4 cairn could not run or restore\n"
@@ -116,10 +120,22 @@ static int parse_args(struct run_ctx *r, int argc, char **argv)
     return 0;
 }
 
+/* libcairn's configuration, the same variables with the same meaning
+   (lib/options.c): the defaults, then CAIRN_INTERVAL, CAIRN_EXIT_CODE and
+   CAIRN_VERBOSE; the command line's flags win over both. */
+static void from_env(struct run_ctx *r)
+{
+    const cairn_options_t *o = cli_env();
+    r->interval = o->policy == CAIRN_POLICY_TIME ? o->interval : 300.0;
+    r->exit_code = o->exit_code;
+    r->verbose = o->verbose > 0;
+}
+
 int cmd_run(int argc, char **argv)
 {
     struct run_ctx r = {.store_dir = "cairn.ckpt", .exit_code = -1, .exit_signal = SIGTERM,
                         .image_fd = -1};
+    from_env(&r);
     int rc = parse_args(&r, argc, argv);
     if (rc)
         return rc < 0 ? CLI_EXIT_OK : rc;
