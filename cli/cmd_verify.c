@@ -163,7 +163,7 @@ static int verify_path(const char *path, struct verify_flags *fl)
 static int verify_json(const char *path, struct verify_flags *fl)
 {
     static const char *const status[] = {"ok", "invalid", "usage", "no-image", "error"};
-    struct json j;
+    static struct json j; /* fl->j points at it while the images are written */
     struct stat sb;
     json_init(&j, stdout);
     fl->j = &j;

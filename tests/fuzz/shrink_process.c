@@ -137,7 +137,7 @@ static int shrink_sparse(cairn_image_t *img, const struct cairn_proc_map *m, uin
     uint64_t lo, hi;
     int has_area = areas_in(m->start, m->end, &lo, &hi);
     if (!w) /* the first pass only decides */
-        return has_area || (*sparse_others)++ < KEEP_SPARSE;
+        return has_area || (sparse_others && (*sparse_others)++ < KEEP_SPARSE);
     struct cairn_proc_extent *e = (struct cairn_proc_extent *)read_section(img, ei);
     unsigned char *mem = read_section(img, mi);
     uint64_t n = cairn_image_section(img, ei)->raw_size / sizeof *e, at = 0, nout = 0, total = 0;
