@@ -12,10 +12,13 @@
  */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "cairn_events.h"
 #include "cli.h"
 #include "commands.h"
+#include "eventlog.h"
 
 #define DEFAULT_INTERVAL 300.0 /* cairn_options_init's default */
 #define DEFAULT_MTBI 14400.0   /* cairn_options_init's default, 4 h */
@@ -33,7 +36,9 @@ static const char usage[] =
     "  --cost C      seconds one checkpoint takes (cairn's summary line and\n"
     "                'cairn inspect' show the last one measured)\n"
     "  --store DIR   take C from the newest valid image in the store DIR (the\n"
-    "                cost of the checkpoint before it, measured by the job)\n"
+    "                cost of the checkpoint before it, measured by the job), or\n"
+    "                for a cairn run store from its event log: the job's median\n"
+    "                pause over its last 16 commits\n"
     "  --mtbi M      mean time between interruptions (default 4h, as\n"
     "                CAIRN_MTBI); for an opportunistic pool, the mean run time\n"
     "                before eviction\n"
@@ -72,6 +77,8 @@ struct advise {
     double cost, mtbi, restart, work; /* work 0: not given */
     const char *store;
     int json, mtbi_given;
+    unsigned cost_commits;             /* C from the log's last commits (0: not) */
+    const char *no_cost;               /* why the images gave no C */
 };
 
 struct row {
@@ -94,8 +101,61 @@ static void fill_row(const struct advise *a, struct row *r, double t)
     r->checkpoints = a->work > 0 ? floor(a->work / t) : NAN;
 }
 
-/* Reads C from the newest valid image's job section. */
+static int cost_from_images(struct advise *a);
+
+/* The pauses of the log's last commits (a cairn run store: its images have
+   no job section, the log has what each checkpoint cost the job). */
+#define LOG_COMMITS 16
+struct log_costs {
+    double ns[LOG_COMMITS];
+    unsigned n, next;
+};
+
+static void note_commit(void *ctx, const char *line)
+{
+    struct log_costs *c = ctx;
+    static struct ev_line e;
+    if (ev_parse(&e, line) < 0 || !ev_get(&e, "event") || strcmp(ev_get(&e, "event"), CAIRN_EV_COMMIT))
+        return;
+    double ns = ev_num(&e, "pause_ns", -1);
+    if (ns < 0)
+        return;
+    c->ns[c->next] = ns;
+    c->next = (c->next + 1) % LOG_COMMITS;
+    c->n += c->n < LOG_COMMITS;
+}
+
+static int by_value(const void *x, const void *y)
+{
+    double a = *(const double *)x, b = *(const double *)y;
+    return (a > b) - (a < b);
+}
+
+/* C: the median pause of the last commits in the store's log; 0 or -1. */
+static int cost_from_log(struct advise *a)
+{
+    struct log_costs c = {{0}, 0, 0};
+    if (ev_read_store(a->store, 0, note_commit, &c) < 0 || c.n == 0)
+        return -1;
+    qsort(c.ns, c.n, sizeof c.ns[0], by_value);
+    a->cost = c.ns[c.n / 2] / 1e9;
+    a->cost_commits = c.n;
+    return a->cost > 0 ? 0 : -1;
+}
+
+/* Reads C from the newest valid image's job section (libcairn), else from
+   the event log's commits (cairn run: the job's pause). */
 static int cost_from_store(struct advise *a)
+{
+    int from_images = cost_from_images(a);
+    if (from_images == CLI_EXIT_NOIMAGE && cost_from_log(a) == 0)
+        return CLI_EXIT_OK;
+    if (from_images == CLI_EXIT_NOIMAGE)
+        cli_error("advise", "%s: %s; give --cost", a->store, a->no_cost);
+    return from_images;
+}
+
+static int cost_from_images(struct advise *a)
 {
     struct store_scan st;
     if (scan_store(&st, "advise", a->store) < 0)
@@ -118,11 +178,9 @@ static int cost_from_store(struct advise *a)
         }
         scan_image_release(&s);
     }
-    if (rc == CLI_EXIT_NOIMAGE)
-        cli_error("advise", "%s: %s; give --cost", a->store,
-                  st.ngens ? "no valid image with a job section"
-                  : st.finished ? "no image: the job finished"
-                                : "no image in the store");
+    a->no_cost = st.ngens ? "no valid image with a job section"
+                 : st.finished ? "no image: the job finished"
+                               : "no image in the store";
     scan_store_release(&st);
     return rc == CLI_EXIT_ERROR ? CLI_EXIT_NOIMAGE : rc;
 }
@@ -131,8 +189,9 @@ static void print_text(const struct advise *a, const struct row *rows, size_t n)
 {
     char buf[64];
     fmt_seconds(buf, sizeof buf, a->cost);
-    printf("checkpoint cost C                  %s%s%s\n", buf, a->store ? ", from " : "",
-           a->store ? a->store : "");
+    printf("checkpoint cost C                  %s%s%s%s\n", buf, a->store ? ", from " : "",
+           a->store ? a->store : "",
+           a->cost_commits ? " (the job's median pause over its last commits, event log)" : "");
     fmt_seconds(buf, sizeof buf, a->mtbi);
     printf("mean time between interruptions M  %s%s\n", buf,
            a->mtbi_given ? "" : " (default; give --mtbi)");
@@ -174,7 +233,7 @@ static void print_json(const struct advise *a, const struct row *rows, size_t n)
     json_init(&j, stdout);
     json_object(&j, NULL);
     json_num(&j, "cost_s", a->cost);
-    json_str(&j, "cost_source", a->store ? "store" : "given");
+    json_str(&j, "cost_source", a->cost_commits ? "log" : a->store ? "store" : "given");
     json_str(&j, "store", a->store);
     json_num(&j, "mtbi_s", a->mtbi);
     json_num(&j, "restart_s", a->restart);

@@ -32,5 +32,18 @@ a = json.load(open('store.json'))
 print('cost from store matches the job section:', abs(a['cost_s'] - s) < 1e-9 * max(s, 1))
 print('cost_source', a['cost_source'], 'store', a['store'], 'mtbi', a['mtbi_s'])
 PY
+rm -f finished/events.jsonl # its commits' pauses are measured: not for a transcript
 t cairn advise --store finished
 t cairn advise --store missing
+# A cairn run store (process images, no job section): C is the job's median
+# pause over the event log's last commits (here 1, 2 and 9 ms: 2 ms).
+mkdir runstore
+cat > runstore/events.jsonl <<'EOT'
+{"time":1767229200.0,"event":"start","source":"cairn run","pid":200,"command":"./sim"}
+{"time":1767229262.0,"event":"commit","source":"cairn run","pid":200,"generation":1,"bytes":5138022,"pause_ns":9000000,"durable_ns":21500000}
+{"time":1767229322.0,"event":"commit","source":"cairn run","pid":200,"generation":2,"bytes":5138022,"pause_ns":1000000,"durable_ns":20000000}
+{"time":1767229382.0,"event":"commit","source":"cairn run","pid":200,"generation":3,"bytes":5138022,"pause_ns":2000000,"durable_ns":22000000}
+EOT
+chmod 600 runstore/events.jsonl
+tj runlog.json cairn advise --store runstore --mtbi 4h --json
+check runlog.json "d['cost_s'] == 0.002 and d['cost_source'] == 'log'"
