@@ -9,9 +9,10 @@
  */
 #define _GNU_SOURCE
 #include <asm/prctl.h>
+#include <dlfcn.h>
+#include <stddef.h>
 #include <sched.h>
 #include <signal.h>
-#include <sys/rseq.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -23,6 +24,22 @@
 #define RSEQ_LEN_REGISTERED 32u
 #define RSEQ_SIG_GLIBC 0x53053053u
 
+/* glibc 2.35's __rseq_offset and __rseq_size, looked up at run time so that
+   the runtime loads on older glibc (2.28 and later), which registers no
+   rseq area: none is recorded then. */
+static long rseq_offset;
+static unsigned rseq_size;
+
+void rt_arch_init(void)
+{
+    const ptrdiff_t *off = dlsym(RTLD_DEFAULT, "__rseq_offset");
+    const unsigned *size = dlsym(RTLD_DEFAULT, "__rseq_size");
+    if (off && size) {
+        rseq_offset = (long)*off;
+        rseq_size = *size;
+    }
+}
+
 void rt_arch_capture(struct cairn_proc_core *core)
 {
     unsigned long fs = 0, gs = 0;
@@ -31,8 +48,8 @@ void rt_arch_capture(struct cairn_proc_core *core)
     core->arch = CAIRN_PROC_ARCH_X86_64;
     core->fs_base = fs;
     core->gs_base = gs;
-    if (__rseq_size > 0) {
-        core->rseq_addr = fs + (uint64_t)__rseq_offset;
+    if (rseq_size > 0) {
+        core->rseq_addr = fs + (uint64_t)rseq_offset;
         core->rseq_len = RSEQ_LEN_REGISTERED;
         core->rseq_sig = RSEQ_SIG_GLIBC;
     }
@@ -45,8 +62,8 @@ void rt_arch_thread(struct cairn_proc_thread *t)
     syscall(SYS_arch_prctl, ARCH_GET_GS, &gs);
     t->fs_base = fs;
     t->gs_base = gs;
-    if (__rseq_size > 0) {
-        t->rseq_addr = fs + (uint64_t)__rseq_offset;
+    if (rseq_size > 0) {
+        t->rseq_addr = fs + (uint64_t)rseq_offset;
         t->rseq_len = RSEQ_LEN_REGISTERED;
         t->rseq_sig = RSEQ_SIG_GLIBC;
     }

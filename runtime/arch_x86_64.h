@@ -11,6 +11,8 @@
 
 #include "process_format.h"
 
+/* In the constructor: finds glibc's rseq registration, if any. */
+void rt_arch_init(void);
 /* Fills arch, fs_base, gs_base and the rseq fields of core. */
 void rt_arch_capture(struct cairn_proc_core *core);
 /* The same of the calling thread, into its thread record. */

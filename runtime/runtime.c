@@ -337,6 +337,7 @@ __attribute__((constructor)) static void cairn_runtime_init(void)
         if (tls_size > 0)
             tls_below = tls_size + tls_align;
     }
+    rt_arch_init();
     /* libsodium picks its BLAKE2b code here, not in the writer child. */
     if (sodium_init() < 0)
         return;

@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/vfs.h>
 #include <unistd.h>
 
@@ -32,7 +33,7 @@ static void zero_past_eof(const struct cairn_proc_map *m)
         return;
     int fd = open(m->name, O_RDONLY | O_CLOEXEC);
     struct stat sb;
-    if (fd < 0 || fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
+    if (fd < 0 || syscall(SYS_fstat, fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
         if (fd >= 0)
             close(fd);
         return;

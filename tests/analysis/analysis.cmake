@@ -20,6 +20,14 @@ else()
   message(STATUS "cppcheck not found: the lint test is not registered")
 endif()
 
+# The glibc versions the shipped binaries need (the runtime: at most 2.34).
+if(TARGET cairn_runtime AND TARGET cairn-restore)
+  add_test(NAME lint-glibc-versions COMMAND ${PROJECT_SOURCE_DIR}/tests/analysis/glibc-versions
+           $<TARGET_FILE:cairn_runtime> $<TARGET_FILE:cairn_cli> $<TARGET_FILE:cairn>
+           $<TARGET_FILE:cairn-restore>)
+  set_tests_properties(lint-glibc-versions PROPERTIES LABELS "lint;no-asan" SKIP_RETURN_CODE 77)
+endif()
+
 find_program(CAIRN_VALGRIND valgrind)
 if(CAIRN_VALGRIND AND NOT CAIRN_SANITIZE AND NOT CAIRN_TSAN)
   set(_vg ${CAIRN_VALGRIND} --tool=memcheck --error-exitcode=99 --quiet

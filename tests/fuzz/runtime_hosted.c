@@ -52,6 +52,10 @@ uint64_t rth_status_mask(const char *text, const char *name)
 
 /* ---- stubs: the rest of the runtime, never reached ------------------- */
 
+void rt_arch_init(void)
+{
+}
+
 int sodium_init(void)
 {
     return -1; /* the constructor gives up here, whatever the environment */
