@@ -40,21 +40,6 @@ void rt_arch_init(void)
     }
 }
 
-void rt_arch_capture(struct cairn_proc_core *core)
-{
-    unsigned long fs = 0, gs = 0;
-    syscall(SYS_arch_prctl, ARCH_GET_FS, &fs);
-    syscall(SYS_arch_prctl, ARCH_GET_GS, &gs);
-    core->arch = CAIRN_PROC_ARCH_X86_64;
-    core->fs_base = fs;
-    core->gs_base = gs;
-    if (rseq_size > 0) {
-        core->rseq_addr = fs + (uint64_t)rseq_offset;
-        core->rseq_len = RSEQ_LEN_REGISTERED;
-        core->rseq_sig = RSEQ_SIG_GLIBC;
-    }
-}
-
 void rt_arch_thread(struct cairn_proc_thread *t)
 {
     unsigned long fs = 0, gs = 0;
@@ -67,6 +52,18 @@ void rt_arch_thread(struct cairn_proc_thread *t)
         t->rseq_len = RSEQ_LEN_REGISTERED;
         t->rseq_sig = RSEQ_SIG_GLIBC;
     }
+}
+
+void rt_arch_capture(struct cairn_proc_core *core)
+{
+    struct cairn_proc_thread t = {0};
+    rt_arch_thread(&t);
+    core->arch = CAIRN_PROC_ARCH_X86_64;
+    core->fs_base = t.fs_base;
+    core->gs_base = t.gs_base;
+    core->rseq_addr = t.rseq_addr;
+    core->rseq_len = t.rseq_len;
+    core->rseq_sig = t.rseq_sig;
 }
 
 long rt_arch_fork_writer(void)

@@ -78,6 +78,8 @@ static inline int rt_startswith(const char *s, const char *prefix)
 /* Appends to a NUL-terminated buffer of size cap, truncating. */
 void rt_cat(char *buf, size_t cap, const char *s);
 void rt_cat_u64(char *buf, size_t cap, uint64_t v);
+/* st->why = a, num, b (a refusal naming a number); returns -1. */
+int rt_refuse_num(struct rt_state *st, const char *a, uint64_t num, const char *b);
 void rt_cat_hex(char *buf, size_t cap, uint64_t v);
 /* Reads a whole small file into buf (NUL-terminated); length or -1. */
 long rt_read_file(const char *path, char *buf, size_t cap);

@@ -81,3 +81,12 @@ uint64_t rt_parse_dec(const char **p)
         v = v * 10 + (uint64_t)(*(*p)++ - '0');
     return v;
 }
+
+int rt_refuse_num(struct rt_state *st, const char *a, uint64_t num, const char *b)
+{
+    st->why[0] = 0;
+    rt_cat(st->why, sizeof st->why, a);
+    rt_cat_u64(st->why, sizeof st->why, num);
+    rt_cat(st->why, sizeof st->why, b);
+    return -1;
+}

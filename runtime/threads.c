@@ -136,15 +136,6 @@ int rt_threads_init(void)
     return sigaction(CAIRN_PARK_SIGNAL, &sa, NULL);
 }
 
-static int refuse(struct rt_state *st, const char *a, uint64_t num, const char *b)
-{
-    st->why[0] = 0;
-    rt_cat(st->why, sizeof st->why, a);
-    rt_cat_u64(st->why, sizeof st->why, num);
-    rt_cat(st->why, sizeof st->why, b);
-    return -1;
-}
-
 static int known(pid_t tid)
 {
     for (uint32_t k = 1; k <= nslots; k++)
@@ -172,8 +163,8 @@ static int list_and_signal(struct rt_state *st, uint32_t ph)
     char buf[4096];
     int fd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
-        return refuse(st, "cannot list the job's threads (/proc/self/task, errno ",
-                      (uint64_t)errno, ")");
+        return rt_refuse_num(st, "cannot list the job's threads (/proc/self/task, errno ",
+                             (uint64_t)errno, ")");
     pid_t self = getpid();
     int added = 0;
     long n;
@@ -187,8 +178,8 @@ static int list_and_signal(struct rt_state *st, uint32_t ph)
                 continue;
             if (nslots + 1 >= CAIRN_PROC_MAX_THREADS) {
                 close(fd);
-                return refuse(st, "the job has more than ", CAIRN_PROC_MAX_THREADS - 1,
-                              " threads");
+                return rt_refuse_num(st, "the job has more than ",
+                                     CAIRN_PROC_MAX_THREADS - 1, " threads");
             }
             slot[++nslots] = (__typeof__(slot[0])){.tid = tid};
             send_park(nslots, ph);
@@ -234,7 +225,7 @@ static int refuse_thread(struct rt_state *st, uint32_t k)
     long n = rt_read_file(path, name, sizeof name);
     if (n > 0 && name[n - 1] == '\n')
         name[n - 1] = 0;
-    refuse(st, "thread ", (uint64_t)slot[k].tid, " (");
+    rt_refuse_num(st, "thread ", (uint64_t)slot[k].tid, " (");
     rt_cat(st->why, sizeof st->why, name);
     if (blocks_park(k))
         rt_cat(st->why, sizeof st->why, ") does not stop for the checkpoint: it blocks "
@@ -315,8 +306,8 @@ int rt_threads_stop(struct rt_state *st, void *uc)
     if (rc >= 0)
         rc = wait_parked(st, ph, t0);
     if (rc == 0 && atomic_load(&overflow))
-        rc = refuse(st, "more than ", CAIRN_PROC_MAX_TSIGQ, " signals are pending for the "
-                    "job's threads");
+        rc = rt_refuse_num(st, "more than ", CAIRN_PROC_MAX_TSIGQ,
+                           " signals are pending for the job's threads");
     if (rc < 0) {
         rt_threads_release();
         return -1;

@@ -28,15 +28,6 @@
 #define PR_TIMER_CREATE_RESTORE_IDS_GET 2
 #define SIGTIMER_GLIBC 32 /* glibc's SIGEV_THREAD timers signal a helper thread */
 
-static int refuse(struct rt_state *st, const char *a, uint64_t n, const char *b)
-{
-    st->why[0] = 0;
-    rt_cat(st->why, sizeof st->why, a);
-    rt_cat_u64(st->why, sizeof st->why, n);
-    rt_cat(st->why, sizeof st->why, b);
-    return -1;
-}
-
 static const char *skip_to(const char *p, char c)
 {
     while (*p && *p != c && *p != '\n')
@@ -68,7 +59,8 @@ static int parse_line(struct rt_state *st, const char *p)
     struct cairn_proc_timer *t = st->ntimers ? &st->timers[st->ntimers - 1] : NULL;
     if (rt_startswith(p, "ID: ")) {
         if (st->ntimers == CAIRN_PROC_MAX_TIMERS)
-            return refuse(st, "the job has more than ", CAIRN_PROC_MAX_TIMERS, " POSIX timers");
+            return rt_refuse_num(st, "the job has more than ", CAIRN_PROC_MAX_TIMERS,
+                                 " POSIX timers");
         p += 4;
         st->timers[st->ntimers++] = (struct cairn_proc_timer){.id = (int32_t)rt_parse_dec(&p)};
     } else if (t && rt_startswith(p, "signal: ")) {
@@ -105,17 +97,18 @@ int rt_timers_capture(struct rt_state *st)
         struct cairn_proc_timer *t = &st->timers[i];
         struct itimerspec its = {{0, 0}, {0, 0}};
         if (t->signo == SIGTIMER_GLIBC && (t->notify & SIGEV_THREAD_ID))
-            return refuse(st, "POSIX timer ", (uint64_t)t->id, " notifies with SIGEV_THREAD "
-                          "(glibc's helper thread), which cairn cannot restore yet");
+            return rt_refuse_num(st, "POSIX timer ", (uint64_t)t->id,
+                                 " notifies with SIGEV_THREAD (glibc's helper thread), which "
+                                 "cairn cannot restore yet");
         if (syscall(SYS_timer_gettime, t->id, &its) < 0)
-            return refuse(st, "cannot read POSIX timer ", (uint64_t)t->id, "");
+            return rt_refuse_num(st, "cannot read POSIX timer ", (uint64_t)t->id, "");
         t->remaining_ns = ns_of(&its.it_value);
         t->interval_ns = ns_of(&its.it_interval);
     }
     if (st->ntimers && prctl(PR_TIMER_CREATE_RESTORE_IDS, PR_TIMER_CREATE_RESTORE_IDS_GET, 0, 0,
                              0) < 0)
-        return refuse(st, "the job has ", st->ntimers, " POSIX timers (timer_create), which "
-                      "this kernel cannot create again with their ids (it lacks "
-                      "PR_TIMER_CREATE_RESTORE_IDS)");
+        return rt_refuse_num(st, "the job has ", st->ntimers,
+                             " POSIX timers (timer_create), which this kernel cannot create "
+                             "again with their ids (it lacks PR_TIMER_CREATE_RESTORE_IDS)");
     return 0;
 }
