@@ -77,7 +77,7 @@ static int refused_fd(long pid, int control_fd, char *why, size_t len)
         char where[320], link[256];
         snprintf(where, sizeof where, "/proc/%ld/fd/%s", pid, e->d_name);
         ssize_t n = readlink(where, link, sizeof link - 1);
-        if (n < 0 || fd == control_fd)
+        if (n < 0 || fd == control_fd || fd == RUN_JOB_REGISTER_FD)
             continue;
         link[n] = 0;
         found = refuse_fd(fd, link, why, len);
@@ -104,9 +104,9 @@ static long inner_pid(long pid)
     return inner > 0 ? inner : pid;
 }
 
-int run_precheck(long pid, int control_fd, char *why, size_t len)
+int run_precheck(long pid, int control_fd, int in_tree, char *why, size_t len)
 {
-    long child = first_child(pid);
+    long child = in_tree ? 0 : first_child(pid);
     if (child > 0) {
         snprintf(why, len, "the job has a child process (pid %ld)", inner_pid(child));
         return -1;

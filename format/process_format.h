@@ -29,6 +29,7 @@
 #define CAIRN_SEC_PROC_TSIGQ 0x109u  /* struct cairn_proc_tsig[n]: other threads' own signals */
 #define CAIRN_SEC_PROC_TIMERS 0x10au /* struct cairn_proc_timer[n]: POSIX timers (timer_create) */
 #define CAIRN_SEC_PROC_EXTENTS 0x10bu /* struct cairn_proc_extent[n]: a sparse mapping's saved pages; arg = its index */
+#define CAIRN_SEC_PROC_TREE 0x10cu   /* struct cairn_proc_tree, then cairn_proc_member[n]: the job's processes */
 
 #define CAIRN_PROC_MAGIC 0x636f7270u /* "proc" */
 #define CAIRN_PROC_VERSION 1u
@@ -247,6 +248,28 @@ struct cairn_proc_extent {
     uint64_t length;
 };
 
+/* A job of several processes (docs/TRANSPARENT.md "Process trees"): every
+   process's image holds the same tree section, written at one checkpoint;
+   the first process's image is the generation's file, the others are its
+   member files. Ids are as the job saw them, 0 for one outside its
+   namespace (cairn run's own process group and session). */
+#define CAIRN_PROC_MAX_MEMBERS 64u
+#define CAIRN_PROC_MEMBER_IMAGE 0u  /* a live process: it has an image */
+#define CAIRN_PROC_MEMBER_ZOMBIE 1u /* exited, not yet reaped by its parent */
+struct cairn_proc_tree {
+    uint64_t nmembers;              /* records that follow, the first process first */
+    uint64_t generation;
+    uint8_t nonce[16];              /* the checkpoint's: equal in all its images */
+};
+struct cairn_proc_member {
+    uint64_t pid, ppid, pgid, sid;
+    uint32_t state;                 /* CAIRN_PROC_MEMBER_* */
+    int32_t wstatus;                /* a zombie's wait status */
+    uint64_t reserved;              /* 0 */
+};
+
+_Static_assert(sizeof(struct cairn_proc_tree) == 32, "layout");
+_Static_assert(sizeof(struct cairn_proc_member) == 48, "layout");
 _Static_assert(sizeof(struct cairn_proc_extent) == 16, "layout");
 _Static_assert(sizeof(struct cairn_proc_timer) == 48, "layout");
 _Static_assert(sizeof(struct cairn_proc_thread) == 8 * 30 + 16, "layout");

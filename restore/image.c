@@ -45,6 +45,8 @@ static struct r_record *record_for(unsigned type)
         return &img.rec_tsigq;
     case CAIRN_SEC_PROC_TIMERS:
         return &img.rec_timers;
+    case CAIRN_SEC_PROC_TREE:
+        return &img.rec_tree;
     default:
         return 0;
     }

@@ -63,6 +63,7 @@ static char maps_text[1 << 16];
 /* The special mappings of the restorer itself, from /proc/self/maps. */
 static int find_current_specials(void)
 {
+    ncur = 0; /* a forked restorer checks its own image again (tree.c) */
     long fd = sys3(NR_open, "/proc/self/maps", 0, 0);
     if (fd < 0)
         return -1;

@@ -11,9 +11,11 @@
  * inside the old directory, and the cwd, are taken in the restorer's
  * directory instead, which is that of `cairn run`.
  */
+#include "control.h"
 #include "restore.h"
 #include "rlib.h"
 #include "sys_x86_64.h"
+#include "tree.h"
 
 #define O_ACCMODE 03
 #define O_CREAT 0100
@@ -55,6 +57,10 @@ static void clear_fd_table(void)
     long ctl = fd < 0 ? fd : sys3(NR_fcntl, img.control_fd, F_DUPFD, fd + 1);
     if (fd < 0 || ctl < 0)
         r_fail("cannot move the restorer's descriptors", fd < 0 ? fd : ctl);
+    long reg = r_tree_register_fd();
+    if (reg >= 0 && (reg = sys3(NR_fcntl, reg, F_DUPFD, ctl + 1)) < 0)
+        r_fail("cannot move the registration socket", reg);
+    r_tree_set_register_fd(reg);
     for (int std = 0; std <= 2; std++) {
         int keep = 0;
         for (uint64_t i = 0; i < img.core.nfiles; i++)
@@ -62,8 +68,12 @@ static void clear_fd_table(void)
         if (!keep)
             sys1(NR_close, std);
     }
+    /* fd < ctl < reg: every other descriptor goes, the originals too. */
     sys3(NR_close_range, 3, fd - 1, 0);
-    sys3(NR_close_range, ctl + 1, ~0u, 0);
+    sys3(NR_close_range, fd + 1, ctl - 1, 0);
+    if (reg >= 0)
+        sys3(NR_close_range, ctl + 1, reg - 1, 0);
+    sys3(NR_close_range, (reg >= 0 ? reg : ctl) + 1, ~0u, 0);
     img.fd = (int)fd;
     img.control_fd = (int)ctl;
 }
@@ -214,6 +224,20 @@ static void reopen(const struct cairn_proc_file *f, uint64_t i)
         sys3(NR_lseek, f->fd, f->offset, 0);
 }
 
+/* The job's registration socket back at its number (format/control.h),
+   unless the job's own files have it (an image of an older cairn). */
+static void place_register_fd(void)
+{
+    long reg = r_tree_register_fd();
+    int taken = img.core.control_fd == CAIRN_REGISTER_FD_NUMBER;
+    for (uint64_t i = 0; i < img.core.nfiles; i++)
+        taken |= img.files[i].fd == CAIRN_REGISTER_FD_NUMBER;
+    if (reg >= 0 && !taken)
+        sys2(NR_dup2, reg, CAIRN_REGISTER_FD_NUMBER);
+    if (reg >= 0 && reg != CAIRN_REGISTER_FD_NUMBER)
+        sys1(NR_close, reg);
+}
+
 void r_restore_files(void)
 {
     clear_fd_table(); /* r_check_files decided on re-rooting, while stderr was open */
@@ -231,6 +255,7 @@ void r_restore_files(void)
     sys3(NR_fcntl, img.core.control_fd, F_SETFD, 0); /* as cairn run gave it */
     sys1(NR_close, img.control_fd);
     img.control_fd = (int)img.core.control_fd;
+    place_register_fd();
 }
 
 struct prctl_mm_map {

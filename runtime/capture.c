@@ -25,6 +25,7 @@
 
 #include "arch_x86_64.h"
 #include "capture.h"
+#include "tree.h"
 #include "identity.h"
 #include "timers.h"
 
@@ -62,9 +63,13 @@ static int each_dirent(const char *dir, char *buf, size_t cap,
     return rc;
 }
 
-/* A child of any thread (the children file is per thread). */
+/* A child of any thread (the children file is per thread), outside
+   cairn run's namespace; inside it, the children are processes of the job,
+   each checkpointed with it (tree.c; cairn run checks the whole tree). */
 static int check_children(struct rt_state *st)
 {
+    if (st->own_pidns)
+        return 0;
     for (uint32_t i = 0; i < st->core.nthreads; i++) {
         char path[64] = "/proc/self/task/", kids[64];
         rt_cat_u64(path, sizeof path, st->threads[i].tid);
@@ -244,7 +249,7 @@ static int capture_fd(struct rt_state *st, const char *name)
 {
     const char *p = name;
     int fd = (int)rt_parse_dec(&p);
-    if (fd == (int)st->core.control_fd || fd == st->image_fd)
+    if (fd == (int)st->core.control_fd || fd == st->image_fd || fd == rt_tree_register_fd())
         return 0;
     char link[64] = "/proc/self/fd/";
     rt_cat(link, sizeof link, name);

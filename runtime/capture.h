@@ -45,6 +45,11 @@ struct rt_state {
     /* The job runs in cairn run's pid namespace (cairn, the control
        socket's peer, is outside it): thread ids can be restored. */
     int own_pidns;
+    /* The job's processes, as cairn sent them with GO (tree.c): the
+       image's tree section; tree_len 0 for a job of one process. */
+    unsigned char tree[sizeof(struct cairn_proc_tree) +
+                       CAIRN_PROC_MAX_MEMBERS * sizeof(struct cairn_proc_member)];
+    uint32_t tree_len;
     /* The job's POSIX timers (timers.c). */
     struct cairn_proc_timer timers[CAIRN_PROC_MAX_TIMERS];
     uint32_t ntimers;

@@ -39,6 +39,7 @@
 #include "control.h"
 #include "signals.h"
 #include "threads.h"
+#include "tree.h"
 
 #define ALTSTACK_SIZE (256u << 10)
 #define WRITER_STACK_SIZE (256u << 10)
@@ -232,6 +233,63 @@ static void writer_start(uint64_t gen)
     rt_arch_call_on_stack((char *)stack + WRITER_STACK_SIZE, writer_child, NULL);
 }
 
+static uint64_t request_gen;
+
+static void writer_entry(void)
+{
+    writer_start(request_gen);
+}
+
+/* One line from cairn, read without blocking for more than 60 s (cairn
+   gone or hung: the job must not stop for ever). */
+static int read_answer(char *line, size_t cap)
+{
+    struct pollfd p = {.fd = control_fd, .events = POLLIN};
+    size_t n = 0;
+    while (n + 1 < cap) {
+        int r = poll(&p, 1, 60000);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r != 1 || read(control_fd, line + n, 1) != 1)
+            return -1;
+        if (line[n] == '\n')
+            break;
+        n++;
+    }
+    line[n] = 0;
+    return 0;
+}
+
+/* The process is stopped and its state taken: cairn waits until every
+   process of the job is (control.h STOPPED), then says GO with the tree
+   section for the image, or ABORT because another one refused. */
+static int rendezvous(void)
+{
+    char line[600];
+    send_line("STOPPED", "");
+    state->tree_len = 0;
+    if (read_answer(line, sizeof line) < 0) {
+        state->why[0] = 0;
+        rt_cat(state->why, sizeof state->why, "no answer from cairn run while stopped");
+        return -1;
+    }
+    if (rt_startswith(line, "ABORT ")) {
+        state->why[0] = 0;
+        rt_cat(state->why, sizeof state->why, line + 6);
+        return -1;
+    }
+    const char *q = line + 3;
+    uint64_t n = rt_startswith(line, "GO ") ? rt_parse_dec(&q) : sizeof state->tree + 1;
+    if (n > sizeof state->tree || read_exact(state->tree, (size_t)n) < 0) {
+        state->why[0] = 0;
+        rt_cat(state->why, sizeof state->why, "cairn run's answer is not understood: ");
+        rt_cat(state->why, sizeof state->why, line);
+        return -1;
+    }
+    state->tree_len = (uint32_t)n;
+    return 0;
+}
+
 static void refuse_request(void)
 {
     explicit_bzero(image_key, sizeof image_key);
@@ -268,15 +326,14 @@ static void on_checkpoint(int sig, siginfo_t *si, void *uc)
     /* A restored job still carries the restorer's mappings (and its
        threads had run on them until they resumed): drop them. */
     munmap((void *)CAIRN_RESERVED_LO, CAIRN_RESERVED_HI - CAIRN_RESERVED_LO);
-    if (rt_capture(state, uc, control_fd) < 0) {
+    if (rt_capture(state, uc, control_fd) < 0 || rendezvous() < 0) {
         rt_threads_release();
         refuse_request();
         goto out;
     }
     errno = saved_errno; /* the image's main thread resumes with its own */
-    long pid = rt_arch_fork_writer();
-    if (pid == 0)
-        writer_start(gen);
+    request_gen = gen;
+    long pid = rt_tree_fork_writer(state->own_pidns, writer_entry);
     rt_threads_release();
     explicit_bzero(image_key, sizeof image_key);
     if (pid < 0)
@@ -363,11 +420,17 @@ __attribute__((constructor)) static void cairn_runtime_init(void)
     if (sigaltstack(&ss, NULL) < 0 || sigaction(CAIRN_CKPT_SIGNAL, &sa, NULL) < 0 ||
         rt_threads_init() < 0)
         return;
-    control_fd = fd;
+    /* Before rt_tree_init, which may replace the channel by one of this
+       process's own making: the peer of the one cairn made is cairn. */
     struct ucred peer;
     socklen_t peer_len = sizeof peer;
     state->own_pidns = getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &peer_len) == 0 &&
                        peer.pid == 0;
+    control_fd = fd;
+    if (rt_tree_init(&control_fd) < 0) {
+        control_fd = -1;
+        return;
+    }
     rt_signals_init(fd); /* SIGTERM/SIGINT: checkpoint, then stop (signals.c) */
     /* The checkpoint signal waits until the answer is read: its handler
        reads the channel too. */

@@ -1,0 +1,464 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * run_tree.c — a job of several processes (docs/TRANSPARENT.md, "Process
+ * trees"): every process of the job's pid namespace is checkpointed at the
+ * same moment, each into an image of its own, committed as one generation.
+ *
+ * Each process has its own channel, which its runtime registers on the
+ * registration socket (format/control.h). A checkpoint asks every live
+ * process, signals each, and waits until all are STOPPED; it then lists
+ * the namespace again, and if it holds exactly the processes it asked (no
+ * new one, none without cairn's runtime), says GO to all with the tree
+ * section (who is whose parent, zombies and their status), else ABORT. The
+ * generation is committed once every writer reported DONE: member files
+ * first, then the generation's own file (lib/store_members.c).
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "control.h"
+#include "run.h"
+
+/* ---- the namespace's processes, from /proc --------------------------------- */
+
+/* Fields of /proc/H/status: the innermost NSpid, PPid (cairn's view),
+   State; of /proc/H/stat: process group, session, exit code (cairn's
+   view); the name. */
+static int read_node(long host, struct run_node *n)
+{
+    char path[64], line[512];
+    memset(n, 0, sizeof *n);
+    n->host = host;
+    snprintf(path, sizeof path, "/proc/%ld/status", host);
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return -1;
+    while (fgets(line, sizeof line, f)) {
+        if (!strncmp(line, "NSpid:", 6)) {
+            char *last = strrchr(line, '\t');
+            n->pid = last ? atol(last + 1) : 0;
+        } else if (!strncmp(line, "PPid:", 5)) {
+            n->host_ppid = atol(line + 5);
+        } else if (!strncmp(line, "State:", 6)) {
+            n->zombie = strchr(line + 6, 'Z') != NULL;
+        } else if (!strncmp(line, "Name:", 5)) {
+            snprintf(n->comm, sizeof n->comm, "%.31s", line + 6);
+            n->comm[strcspn(n->comm, "\n")] = 0;
+        }
+    }
+    fclose(f);
+    snprintf(path, sizeof path, "/proc/%ld/stat", host);
+    f = fopen(path, "re");
+    if (!f)
+        return -1;
+    char buf[1024];
+    size_t len = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[len] = 0;
+    char *p = strrchr(buf, ')'); /* the name may hold anything but not after ')' */
+    long v[60] = {0};
+    int k = 0;
+    for (p = p ? p + 2 : NULL; p && *p && k < 60; k++) {
+        if (k == 0) /* state */
+            p += 2;
+        else
+            v[k] = strtol(p, &p, 10), p += *p == ' ';
+    }
+    n->host_pgid = v[2];
+    n->host_sid = v[3];
+    n->wstatus = k > 49 ? (int)v[49] : 0;
+    return n->pid > 0 ? 0 : -1;
+}
+
+/* Appends host's children (of every thread) to the list. */
+static void add_children(long host, long *list, size_t *n, size_t max)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%ld/task", host);
+    DIR *d = opendir(path);
+    for (struct dirent *e; d && (e = readdir(d));) {
+        if (e->d_name[0] == '.')
+            continue;
+        char kids[320];
+        snprintf(kids, sizeof kids, "/proc/%ld/task/%s/children", host, e->d_name);
+        FILE *f = fopen(kids, "re");
+        long c;
+        while (f && *n < max && fscanf(f, "%ld", &c) == 1)
+            list[(*n)++] = c;
+        if (f)
+            fclose(f);
+    }
+    if (d)
+        closedir(d);
+}
+
+static pid_t inner(const struct run_node *nodes, size_t n, long host)
+{
+    for (size_t i = 0; i < n; i++)
+        if (nodes[i].host == host)
+            return nodes[i].pid;
+    return 0;
+}
+
+int run_tree_list(const struct run_ctx *r, struct run_node *nodes, size_t max, size_t *count)
+{
+    long hosts[CAIRN_PROC_MAX_MEMBERS * 4];
+    size_t nh = 0, n = 0;
+    *count = 0;
+    add_children((long)r->job, hosts, &nh, sizeof hosts / sizeof hosts[0]);
+    for (size_t i = 0; i < nh; i++) {
+        struct run_node node;
+        if (read_node(hosts[i], &node) < 0)
+            continue; /* gone meanwhile */
+        /* The init's zombie children are writers it has yet to reap. */
+        if (node.host_ppid == (long)r->job && node.zombie)
+            continue;
+        if (n == max)
+            return -1;
+        /* The job's first process first. */
+        if (node.pid == r->root_pid && n > 0) {
+            nodes[n] = nodes[0];
+            nodes[0] = node;
+        } else {
+            nodes[n] = node;
+        }
+        n++;
+        if (!node.zombie)
+            add_children(node.host, hosts, &nh, sizeof hosts / sizeof hosts[0]);
+    }
+    for (size_t i = 0; i < n; i++) {
+        nodes[i].ppid = nodes[i].host_ppid == (long)r->job ? 1 : inner(nodes, n, nodes[i].host_ppid);
+        nodes[i].pgid = inner(nodes, n, nodes[i].host_pgid);
+        nodes[i].sid = inner(nodes, n, nodes[i].host_sid);
+    }
+    *count = n;
+    return 0;
+}
+
+/* ---- members: the processes besides the first one -------------------------- */
+
+struct run_member *run_tree_member(struct run_ctx *r, pid_t pid)
+{
+    for (size_t i = 0; i < r->nmembers; i++)
+        if (r->members[i].pid == pid)
+            return &r->members[i];
+    return NULL;
+}
+
+static void drop_member(struct run_ctx *r, struct run_member *m)
+{
+    if (m->ctl >= 0)
+        close(m->ctl);
+    if (m->tmp.fd >= 0)
+        cairn__store_abort(&r->store, &m->tmp);
+    *m = r->members[--r->nmembers];
+}
+
+/* "NEW <pid>" with the new channel (SCM_RIGHTS), on the registration socket. */
+void run_tree_accept(struct run_ctx *r)
+{
+    char buf[64];
+    union {
+        char b[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } u;
+    struct iovec iov = {.iov_base = buf, .iov_len = sizeof buf - 1};
+    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.b,
+                        .msg_controllen = sizeof u.b};
+    ssize_t n = recvmsg(r->reg, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+    if (n <= 0) {
+        if (n == 0) {
+            close(r->reg);
+            r->reg = -1;
+        }
+        return;
+    }
+    buf[n] = 0;
+    struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+    int fd = -1;
+    if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
+        cm->cmsg_len == CMSG_LEN(sizeof(int)))
+        memcpy(&fd, CMSG_DATA(cm), sizeof fd);
+    pid_t pid = strncmp(buf, "NEW ", 4) == 0 ? (pid_t)atol(buf + 4) : 0;
+    if (fd < 0 || pid <= 1 || pid == r->root_pid) {
+        if (fd >= 0)
+            close(fd);
+        return;
+    }
+    struct run_member *old = run_tree_member(r, pid);
+    if (old) /* the pid was used again */
+        drop_member(r, old);
+    if (r->nmembers == CAIRN_PROC_MAX_MEMBERS) {
+        close(fd);
+        return;
+    }
+    struct ucred peer;
+    socklen_t len = sizeof peer;
+    struct run_member *m = &r->members[r->nmembers++];
+    memset(m, 0, sizeof *m);
+    m->pid = pid;
+    m->ctl = fd;
+    m->tmp.fd = -1;
+    m->host = getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &len) == 0 ? peer.pid : 0;
+}
+
+int run_tree_pollfds(const struct run_ctx *r, struct pollfd *p, size_t max)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < r->nmembers && n < max; i++)
+        p[n++] = (struct pollfd){r->members[i].ctl, POLLIN, 0};
+    return (int)n;
+}
+
+/* ---- the round ------------------------------------------------------------ */
+
+static void say(int fd, const char *text)
+{
+    send(fd, text, strlen(text), MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
+/* Every process of the round that waits for GO is told to give up. */
+static void abort_stopped(struct run_ctx *r)
+{
+    char line[600];
+    snprintf(line, sizeof line, "ABORT %s\n", r->round_why);
+    if (r->root_phase == RUN_PH_STOPPED) {
+        say(r->ctl, line);
+        r->root_phase = RUN_PH_RELEASED;
+    }
+    for (size_t i = 0; i < r->nmembers; i++)
+        if (r->members[i].phase == RUN_PH_STOPPED) {
+            say(r->members[i].ctl, line);
+            r->members[i].phase = RUN_PH_RELEASED;
+        }
+}
+
+void run_tree_fail(struct run_ctx *r, const char *why, const char *how)
+{
+    if (!r->round_failed) {
+        r->round_failed = 1;
+        snprintf(r->round_why, sizeof r->round_why, "%.511s", why);
+        r->round_how = how;
+    }
+}
+
+/* The job's processes, checked for what a checkpoint needs; 0 or -1 with
+   why. For each live one, the checkpoint signal must be caught (it has
+   cairn's runtime) and it must have registered its channel. */
+static int check_nodes(struct run_ctx *r, const struct run_node *nodes, size_t n, char *why,
+                       size_t len)
+{
+    for (size_t i = 0; i < n; i++) {
+        const struct run_node *x = &nodes[i];
+        const struct run_node *parent = NULL;
+        for (size_t k = 0; k < n; k++)
+            if (nodes[k].pid == x->ppid)
+                parent = &nodes[k];
+        pid_t ppgid = parent ? parent->pgid : 0, psid = parent ? parent->sid : 0;
+        if (x->zombie)
+            continue;
+        if (i > 0 && !run_tree_member(r, x->pid)) {
+            snprintf(why, len, "process %d (%s) of the job has no channel to cairn: it runs "
+                               "without cairn's runtime (a static binary, a cleared "
+                               "environment, or closed descriptors), or has just started",
+                     (int)x->pid, x->comm);
+            return -1;
+        }
+        if ((x->pgid != ppgid && x->pgid != x->pid) || (x->sid != psid && x->sid != x->pid)) {
+            snprintf(why, len, "process %d (%s) is in the process group or session of "
+                               "another process than its parent: not restorable yet",
+                     (int)x->pid, x->comm);
+            return -1;
+        }
+        char what[400];
+        if (i > 0 && run_precheck(x->host, RUN_JOB_CONTROL_FD, 1, what, sizeof what) < 0) {
+            snprintf(why, len, "process %d (%s): %s", (int)x->pid, x->comm, what);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int run_tree_request(struct run_ctx *r, ssize_t (*send_fd)(int, const void *, size_t, int),
+                     char *why, size_t len)
+{
+    r->round_failed = 0;
+    r->round_bytes = 0;
+    r->root_phase = RUN_PH_ASKED;
+    if (run_ns_status_fd() < 0) { /* no namespace: one process, as before */
+        r->nnodes = 0;
+        return 0;
+    }
+    if (run_tree_list(r, r->nodes, CAIRN_PROC_MAX_MEMBERS, &r->nnodes) < 0) {
+        snprintf(why, len, "the job has more than %u processes", CAIRN_PROC_MAX_MEMBERS);
+        return -1;
+    }
+    if (check_nodes(r, r->nodes, r->nnodes, why, len) < 0)
+        return -1;
+    for (size_t i = 0; i < r->nmembers; i++)
+        r->members[i].phase = RUN_PH_IDLE;
+    for (size_t i = 1; i < r->nnodes; i++) {
+        struct run_member *m = r->nodes[i].zombie ? NULL : run_tree_member(r, r->nodes[i].pid);
+        if (!m)
+            continue;
+        int rc = cairn__store_begin_member(&r->store, r->tmp.generation, (uint64_t)m->pid,
+                                           &m->tmp);
+        char line[128];
+        int n = snprintf(line, sizeof line, "CKPT %" PRIu64 " %s\n", r->tmp.generation,
+                         m->tmp.tmpname);
+        m->phase = RUN_PH_ASKED;
+        if (rc < 0 || send_fd(m->ctl, line, (size_t)n, m->tmp.fd) != (ssize_t)n ||
+            run_ns_kill_pid(m->pid, CAIRN_CKPT_SIGNAL) < 0) {
+            m->phase = RUN_PH_ANSWERED;
+            run_tree_fail(r, "cannot ask a process of the job for its checkpoint", CAIRN_EV_FAILED);
+        }
+    }
+    return 0;
+}
+
+/* All asked processes stopped: the same processes still, then GO. */
+static void all_stopped(struct run_ctx *r)
+{
+    struct run_node now[CAIRN_PROC_MAX_MEMBERS];
+    size_t n = 0;
+    char why[512];
+    if (r->nnodes && (run_tree_list(r, now, CAIRN_PROC_MAX_MEMBERS, &n) < 0 || n != r->nnodes ||
+                      memcmp(now, r->nodes, n * sizeof now[0]) != 0)) {
+        snprintf(why, sizeof why, "the job's processes changed while it stopped (a process "
+                                  "started or ended): the next checkpoint will take them");
+        run_tree_fail(r, why, CAIRN_EV_REFUSED);
+        abort_stopped(r);
+        return;
+    }
+    unsigned char table[sizeof(struct cairn_proc_tree) +
+                        CAIRN_PROC_MAX_MEMBERS * sizeof(struct cairn_proc_member)];
+    size_t len = 0;
+    if (r->nnodes > 1) {
+        struct cairn_proc_tree t = {.nmembers = r->nnodes, .generation = r->tmp.generation};
+        if (getrandom(t.nonce, sizeof t.nonce, 0) != (ssize_t)sizeof t.nonce)
+            memset(t.nonce, 0, sizeof t.nonce);
+        memcpy(table, &t, sizeof t);
+        len = sizeof t;
+        for (size_t i = 0; i < r->nnodes; i++) {
+            const struct run_node *x = &r->nodes[i];
+            struct cairn_proc_member m = {.pid = (uint64_t)x->pid, .ppid = (uint64_t)x->ppid,
+                                          .pgid = (uint64_t)x->pgid, .sid = (uint64_t)x->sid,
+                                          .state = x->zombie ? CAIRN_PROC_MEMBER_ZOMBIE
+                                                             : CAIRN_PROC_MEMBER_IMAGE,
+                                          .wstatus = x->zombie ? x->wstatus : 0};
+            memcpy(table + len, &m, sizeof m);
+            len += sizeof m;
+        }
+    }
+    char head[32];
+    int hn = snprintf(head, sizeof head, "GO %zu\n", len);
+    struct iovec iov[2] = {{head, (size_t)hn}, {table, len}};
+    struct msghdr mh = {.msg_iov = iov, .msg_iovlen = 2};
+    sendmsg(r->ctl, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+    r->root_phase = RUN_PH_RELEASED;
+    for (size_t i = 0; i < r->nmembers; i++)
+        if (r->members[i].phase == RUN_PH_STOPPED) {
+            sendmsg(r->members[i].ctl, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+            r->members[i].phase = RUN_PH_RELEASED;
+        }
+}
+
+/* After each answer: GO or ABORT once all stopped; 1 once all answered. */
+int run_tree_progress(struct run_ctx *r)
+{
+    int waiting = r->root_phase == RUN_PH_ASKED, stopped = r->root_phase == RUN_PH_STOPPED;
+    int open = r->root_phase != RUN_PH_ANSWERED;
+    for (size_t i = 0; i < r->nmembers; i++) {
+        enum run_phase ph = r->members[i].phase;
+        waiting |= ph == RUN_PH_ASKED;
+        stopped |= ph == RUN_PH_STOPPED;
+        open |= ph == RUN_PH_ASKED || ph == RUN_PH_STOPPED || ph == RUN_PH_RELEASED;
+    }
+    if (r->round_failed)
+        abort_stopped(r);
+    else if (!waiting && stopped)
+        all_stopped(r);
+    return !open;
+}
+
+/* One line from member m; a checkpoint in flight is told (run_tree_progress). */
+static void member_line(struct run_ctx *r, struct run_member *m, const char *line)
+{
+    if (!strncmp(line, "HELLO ", 6)) {
+        run_send_identity(r, m->ctl); /* a program this process exec'd */
+    } else if (!strcmp(line, "STOPPED") && m->phase == RUN_PH_ASKED) {
+        m->phase = RUN_PH_STOPPED;
+    } else if (!strncmp(line, "PAUSE ", 6)) {
+        uint64_t ns = strtoull(line + 6, NULL, 10);
+        r->pause_ns = ns > r->pause_ns ? ns : r->pause_ns;
+    } else if (!strncmp(line, "DONE ", 5) && m->phase == RUN_PH_RELEASED) {
+        m->phase = RUN_PH_ANSWERED;
+        r->round_bytes += strtoull(line + 5, NULL, 10);
+    } else if ((!strncmp(line, "FAIL ", 5) || !strncmp(line, "REFUSE ", 7)) &&
+               m->phase != RUN_PH_IDLE && m->phase != RUN_PH_ANSWERED) {
+        m->phase = RUN_PH_ANSWERED;
+        char why[600];
+        snprintf(why, sizeof why, "process %d: %s", (int)m->pid, strchr(line, ' ') + 1);
+        run_tree_fail(r, why, line[0] == 'F' ? CAIRN_EV_FAILED : CAIRN_EV_REFUSED);
+    }
+}
+
+int run_tree_read(struct run_ctx *r, size_t i)
+{
+    struct run_member *m = &r->members[i];
+    ssize_t n = read(m->ctl, m->line + m->len, sizeof m->line - 1 - m->len);
+    if (n <= 0 && !(n < 0 && errno == EINTR)) { /* the process exited (or exec'd anew) */
+        if (m->phase != RUN_PH_IDLE && m->phase != RUN_PH_ANSWERED) {
+            char why[128];
+            snprintf(why, sizeof why, "process %d ended during the checkpoint", (int)m->pid);
+            run_tree_fail(r, why, CAIRN_EV_FAILED);
+        }
+        drop_member(r, m);
+        return 1;
+    }
+    if (n <= 0)
+        return 0;
+    m->len += (size_t)n;
+    m->line[m->len] = 0;
+    char *nl;
+    while ((nl = strchr(m->line, '\n'))) {
+        *nl = 0;
+        member_line(r, m, m->line);
+        size_t used = (size_t)(nl + 1 - m->line);
+        memmove(m->line, nl + 1, m->len - used + 1);
+        m->len -= used;
+    }
+    if (m->len == sizeof m->line - 1)
+        m->len = 0;
+    return 0;
+}
+
+int run_tree_commit(struct run_ctx *r)
+{
+    struct cairn__pending tmps[CAIRN_PROC_MAX_MEMBERS];
+    uint64_t pids[CAIRN_PROC_MAX_MEMBERS];
+    size_t n = 0;
+    for (size_t i = 0; i < r->nmembers; i++)
+        if (r->members[i].tmp.fd >= 0) {
+            tmps[n] = r->members[i].tmp;
+            pids[n++] = (uint64_t)r->members[i].pid;
+            r->members[i].tmp.fd = -1;
+        }
+    return cairn__store_commit_members(&r->store, tmps, pids, n);
+}
+
+void run_tree_abort(struct run_ctx *r)
+{
+    for (size_t i = 0; i < r->nmembers; i++)
+        if (r->members[i].tmp.fd >= 0)
+            cairn__store_abort(&r->store, &r->members[i].tmp);
+}

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tree.h — restoring a job of several processes (tree.c).
+ */
+#ifndef CAIRN_RESTORE_TREE_H
+#define CAIRN_RESTORE_TREE_H
+
+/* The page the job's restorers share, in cairn's window, below the
+   restorer (and away from where the vDSO is parked during the rebuild,
+   memory.c); ident.c must leave it shared. */
+#define R_TREE_PAGE (CAIRN_RESERVED_LO + 0x80000000ull)
+
+/* The arguments after NAME: REGISTER_FD and PID FD pairs. 0, or -1. */
+int r_tree_args(int argc, char **argv);
+/* Reads the tree section of the loaded image of process pid (none: a job
+   of one process). 0, -1 unusable or -2 corrupt (said why). */
+int r_tree_load(long pid);
+/* Forks the job's other processes; each child returns from here as the
+   restorer of its own image, loaded and checked. */
+void r_tree_spawn(long root_fd);
+/* Waits until every process of the job is there (0: all checked, 1: all
+   rebuilt); ends this one if another failed. */
+void r_tree_barrier(int which);
+/* The job's registration socket (-1: none), and where it was moved. */
+long r_tree_register_fd(void);
+void r_tree_set_register_fd(long fd);
+
+#endif
