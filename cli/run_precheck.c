@@ -46,12 +46,12 @@ static long first_child(long pid)
 }
 
 /* Why the descriptor fd, whose target is link, cannot be checkpointed, or 0. */
-static int refuse_fd(int fd, const char *link, char *why, size_t len)
+static int refuse_fd(int fd, const char *link, int in_tree, char *why, size_t len)
 {
     size_t n = strlen(link);
     if (!strncmp(link, "socket:", 7))
         snprintf(why, len, "fd %d is a socket: %s", fd, link);
-    else if (!strncmp(link, "pipe:", 5) && fd > 2)
+    else if (!strncmp(link, "pipe:", 5) && fd > 2 && !in_tree)
         snprintf(why, len, "fd %d is a pipe (only stdin/stdout/stderr may be pipes): %s", fd,
                  link);
     else if (!strncmp(link, "anon_inode:", 11))
@@ -64,7 +64,7 @@ static int refuse_fd(int fd, const char *link, char *why, size_t len)
 }
 
 /* The first descriptor of pid cairn knows it cannot checkpoint, said in why. */
-static int refused_fd(long pid, int control_fd, char *why, size_t len)
+static int refused_fd(long pid, int control_fd, int in_tree, char *why, size_t len)
 {
     char path[64];
     snprintf(path, sizeof path, "/proc/%ld/fd", pid);
@@ -80,7 +80,7 @@ static int refused_fd(long pid, int control_fd, char *why, size_t len)
         if (n < 0 || fd == control_fd || fd == RUN_JOB_REGISTER_FD)
             continue;
         link[n] = 0;
-        found = refuse_fd(fd, link, why, len);
+        found = refuse_fd(fd, link, in_tree, why, len);
     }
     if (d)
         closedir(d);
@@ -111,5 +111,5 @@ int run_precheck(long pid, int control_fd, int in_tree, char *why, size_t len)
         snprintf(why, len, "the job has a child process (pid %ld)", inner_pid(child));
         return -1;
     }
-    return refused_fd(pid, control_fd, why, len) ? -1 : 0;
+    return refused_fd(pid, control_fd, in_tree, why, len) ? -1 : 0;
 }

@@ -51,7 +51,8 @@ static int check_identity(struct run_ctx *r, cairn_image_t *img, char *why, size
 /* A process tree's section: the whole section bytes, or none (len 0). */
 struct tree_copy {
     unsigned char bytes[sizeof(struct cairn_proc_tree) +
-                        CAIRN_PROC_MAX_MEMBERS * sizeof(struct cairn_proc_member)];
+                        CAIRN_PROC_MAX_MEMBERS * sizeof(struct cairn_proc_member) +
+                        CAIRN_PROC_MAX_PIPES * sizeof(struct cairn_proc_pipe)];
     size_t len;
 };
 
@@ -67,8 +68,10 @@ static int read_tree(cairn_image_t *img, struct tree_copy *t, char *why, size_t 
     const struct cairn_proc_tree *h = (const void *)t->bytes;
     int rc = size < sizeof *h || size > sizeof t->bytes ? CAIRN_ECORRUPT
              : cairn_image_read(img, (unsigned)i, t->bytes, (size_t)size);
-    if (rc == 0 && (h->nmembers < 2 || h->nmembers > CAIRN_PROC_MAX_MEMBERS ||
-                    size != sizeof *h + h->nmembers * sizeof(struct cairn_proc_member)))
+    if (rc == 0 && (h->nmembers < 1 || h->nmembers > CAIRN_PROC_MAX_MEMBERS ||
+                    h->npipes > CAIRN_PROC_MAX_PIPES ||
+                    size != sizeof *h + h->nmembers * sizeof(struct cairn_proc_member) +
+                                h->npipes * sizeof(struct cairn_proc_pipe)))
         rc = CAIRN_ECORRUPT;
     if (rc < 0) {
         snprintf(why, why_len, "its process tree section is unreadable or malformed");

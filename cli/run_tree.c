@@ -16,6 +16,7 @@
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -141,6 +142,113 @@ int run_tree_list(const struct run_ctx *r, struct run_node *nodes, size_t max, s
         nodes[i].sid = inner(nodes, n, nodes[i].host_sid);
     }
     *count = n;
+    return 0;
+}
+
+/* ---- pipes ------------------------------------------------------------------ */
+
+struct pipes {
+    struct cairn_proc_pipe rec[CAIRN_PROC_MAX_PIPES];
+    size_t n;
+    unsigned char *data; /* the bytes in flight, the records' order */
+    size_t len;
+    uint64_t stdio[3];
+};
+
+/* The pipe inode of an fd (cairn's own or a job's, by /proc link), or 0. */
+static uint64_t pipe_ino(const char *link)
+{
+    unsigned long long ino = 0;
+    return sscanf(link, "pipe:[%llu]", &ino) == 1 ? ino : 0;
+}
+
+/* A copy of the bytes in the pipe that `path` (a /proc fd link of the job)
+   is an end of, left where they are: a read end of our own on that pipe,
+   and tee(2) into a pipe of ours as large. */
+static int peek_pipe(const char *path, struct cairn_proc_pipe *rec, struct pipes *ps)
+{
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    int cap = fcntl(fd, F_GETPIPE_SZ), p[2] = {-1, -1}, rc = -1;
+    rec->capacity = cap > 0 ? (uint32_t)cap : 65536;
+    if (pipe2(p, O_CLOEXEC | O_NONBLOCK) == 0 && fcntl(p[1], F_SETPIPE_SZ, cap) >= cap) {
+        ssize_t n = tee(fd, p[1], (size_t)cap, SPLICE_F_NONBLOCK);
+        if (n < 0 && errno == EAGAIN)
+            n = 0; /* empty */
+        rc = n < 0 || ps->len + (size_t)n > CAIRN_PROC_MAX_PIPE_DATA ? -1 : 0;
+        for (size_t got = 0; rc == 0 && got < (size_t)n;) {
+            ssize_t r = read(p[0], ps->data + ps->len + got, (size_t)n - got);
+            if (r <= 0)
+                rc = -1;
+            else
+                got += (size_t)r;
+        }
+        if (rc == 0) {
+            rec->nbytes = (uint32_t)n;
+            ps->len += (size_t)n;
+        }
+    }
+    close(fd);
+    if (p[0] >= 0)
+        close(p[0]), close(p[1]);
+    return rc;
+}
+
+static struct cairn_proc_pipe *find_pipe(struct pipes *ps, uint64_t ino)
+{
+    for (size_t i = 0; i < ps->n; i++)
+        if (ps->rec[i].ino == ino)
+            return &ps->rec[i];
+    return NULL;
+}
+
+/* Every pipe of the stopped processes (cairn's own stdio excepted), with
+   the bytes in flight in those that one of them can read. */
+static int collect_pipes(const struct run_node *nodes, size_t n, struct pipes *ps, char *why,
+                         size_t len)
+{
+    for (int k = 0; k < 3; k++) {
+        char self[32], link[64];
+        snprintf(self, sizeof self, "/proc/self/fd/%d", k);
+        ssize_t l = readlink(self, link, sizeof link - 1);
+        link[l > 0 ? l : 0] = 0;
+        ps->stdio[k] = pipe_ino(link);
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (nodes[i].zombie)
+            continue;
+        char dir[64];
+        snprintf(dir, sizeof dir, "/proc/%ld/fd", nodes[i].host);
+        DIR *d = opendir(dir);
+        for (struct dirent *e; d && (e = readdir(d));) {
+            char path[320], link[64], info[320];
+            snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+            ssize_t l = readlink(path, link, sizeof link - 1);
+            link[l > 0 ? l : 0] = 0;
+            uint64_t ino = pipe_ino(link);
+            if (!ino || ino == ps->stdio[0] || ino == ps->stdio[1] || ino == ps->stdio[2] ||
+                find_pipe(ps, ino))
+                continue;
+            if (ps->n == CAIRN_PROC_MAX_PIPES) {
+                snprintf(why, len, "the job has more than %u pipes", CAIRN_PROC_MAX_PIPES);
+                closedir(d);
+                return -1;
+            }
+            struct cairn_proc_pipe *rec = &ps->rec[ps->n++];
+            *rec = (struct cairn_proc_pipe){.ino = ino};
+            snprintf(info, sizeof info, "/proc/%ld/fd/%s", nodes[i].host, e->d_name);
+            if (peek_pipe(info, rec, ps) < 0) {
+                snprintf(why, len, "cannot read the bytes in flight in pipe:[%" PRIu64
+                                   "] of process %d (or more than %u MiB in all pipes)",
+                         ino, (int)nodes[i].pid, CAIRN_PROC_MAX_PIPE_DATA >> 20);
+                closedir(d);
+                return -1;
+            }
+        }
+        if (d)
+            closedir(d);
+    }
     return 0;
 }
 
@@ -325,10 +433,64 @@ int run_tree_request(struct run_ctx *r, ssize_t (*send_fd)(int, const void *, si
     return 0;
 }
 
+/* The tree section: header, members, pipes; its length. */
+static size_t make_table(const struct run_ctx *r, const struct pipes *ps, unsigned char *table)
+{
+    struct cairn_proc_tree t = {.nmembers = r->nnodes, .generation = r->tmp.generation,
+                                .npipes = ps->n};
+    memcpy(t.stdio_ino, ps->stdio, sizeof t.stdio_ino);
+    if (getrandom(t.nonce, sizeof t.nonce, 0) != (ssize_t)sizeof t.nonce)
+        memset(t.nonce, 0, sizeof t.nonce);
+    memcpy(table, &t, sizeof t);
+    size_t len = sizeof t;
+    for (size_t i = 0; i < r->nnodes; i++) {
+        const struct run_node *x = &r->nodes[i];
+        struct cairn_proc_member m = {.pid = (uint64_t)x->pid, .ppid = (uint64_t)x->ppid,
+                                      .pgid = (uint64_t)x->pgid, .sid = (uint64_t)x->sid,
+                                      .state = x->zombie ? CAIRN_PROC_MEMBER_ZOMBIE
+                                                         : CAIRN_PROC_MEMBER_IMAGE,
+                                      .wstatus = x->zombie ? x->wstatus : 0};
+        memcpy(table + len, &m, sizeof m);
+        len += sizeof m;
+    }
+    memcpy(table + len, ps->rec, ps->n * sizeof ps->rec[0]);
+    return len + ps->n * sizeof ps->rec[0];
+}
+
+/* "GO <n> <m>", the table and m bytes of pipe data; blocking: the process
+   reads it all while it waits (runtime.c rendezvous). */
+static void send_go(int fd, const unsigned char *table, size_t n, const unsigned char *data,
+                    size_t m)
+{
+    char head[48];
+    int hn = snprintf(head, sizeof head, "GO %zu %zu\n", n, m);
+    struct iovec iov[3] = {{head, (size_t)hn}, {(void *)table, n}, {(void *)data, m}};
+    size_t total = (size_t)hn + n + m, sent = 0;
+    while (sent < total) {
+        struct msghdr mh = {.msg_iov = iov, .msg_iovlen = 3};
+        ssize_t k = sendmsg(fd, &mh, MSG_NOSIGNAL);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            return;
+        sent += (size_t)k;
+        for (int i = 0; i < 3; i++) { /* skip what went */
+            size_t d = (size_t)k < iov[i].iov_len ? (size_t)k : iov[i].iov_len;
+            iov[i].iov_base = (char *)iov[i].iov_base + d;
+            iov[i].iov_len -= d;
+            k -= (ssize_t)d;
+        }
+    }
+}
+
 /* All asked processes stopped: the same processes still, then GO. */
 static void all_stopped(struct run_ctx *r)
 {
-    struct run_node now[CAIRN_PROC_MAX_MEMBERS];
+    static struct run_node now[CAIRN_PROC_MAX_MEMBERS];
+    static struct pipes ps;
+    static unsigned char table[sizeof(struct cairn_proc_tree) +
+                               CAIRN_PROC_MAX_MEMBERS * sizeof(struct cairn_proc_member) +
+                               CAIRN_PROC_MAX_PIPES * sizeof(struct cairn_proc_pipe)];
     size_t n = 0;
     char why[512];
     if (r->nnodes && (run_tree_list(r, now, CAIRN_PROC_MAX_MEMBERS, &n) < 0 || n != r->nnodes ||
@@ -339,35 +501,24 @@ static void all_stopped(struct run_ctx *r)
         abort_stopped(r);
         return;
     }
-    unsigned char table[sizeof(struct cairn_proc_tree) +
-                        CAIRN_PROC_MAX_MEMBERS * sizeof(struct cairn_proc_member)];
-    size_t len = 0;
-    if (r->nnodes > 1) {
-        struct cairn_proc_tree t = {.nmembers = r->nnodes, .generation = r->tmp.generation};
-        if (getrandom(t.nonce, sizeof t.nonce, 0) != (ssize_t)sizeof t.nonce)
-            memset(t.nonce, 0, sizeof t.nonce);
-        memcpy(table, &t, sizeof t);
-        len = sizeof t;
-        for (size_t i = 0; i < r->nnodes; i++) {
-            const struct run_node *x = &r->nodes[i];
-            struct cairn_proc_member m = {.pid = (uint64_t)x->pid, .ppid = (uint64_t)x->ppid,
-                                          .pgid = (uint64_t)x->pgid, .sid = (uint64_t)x->sid,
-                                          .state = x->zombie ? CAIRN_PROC_MEMBER_ZOMBIE
-                                                             : CAIRN_PROC_MEMBER_IMAGE,
-                                          .wstatus = x->zombie ? x->wstatus : 0};
-            memcpy(table + len, &m, sizeof m);
-            len += sizeof m;
-        }
+    ps.n = ps.len = 0;
+    if (!ps.data && !(ps.data = malloc(CAIRN_PROC_MAX_PIPE_DATA))) {
+        run_tree_fail(r, "out of memory", CAIRN_EV_FAILED);
+        abort_stopped(r);
+        return;
     }
-    char head[32];
-    int hn = snprintf(head, sizeof head, "GO %zu\n", len);
-    struct iovec iov[2] = {{head, (size_t)hn}, {table, len}};
-    struct msghdr mh = {.msg_iov = iov, .msg_iovlen = 2};
-    sendmsg(r->ctl, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (r->nnodes && collect_pipes(r->nodes, r->nnodes, &ps, why, sizeof why) < 0) {
+        run_tree_fail(r, why, CAIRN_EV_REFUSED);
+        abort_stopped(r);
+        return;
+    }
+    /* One process without pipes of its own: an image as before, no tree. */
+    size_t len = r->nnodes > 1 || ps.n ? make_table(r, &ps, table) : 0;
+    send_go(r->ctl, table, len, ps.data, len ? ps.len : 0);
     r->root_phase = RUN_PH_RELEASED;
     for (size_t i = 0; i < r->nmembers; i++)
         if (r->members[i].phase == RUN_PH_STOPPED) {
-            sendmsg(r->members[i].ctl, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+            send_go(r->members[i].ctl, table, len, NULL, 0);
             r->members[i].phase = RUN_PH_RELEASED;
         }
 }

@@ -445,7 +445,7 @@ static int check_file(int sec, const struct proc_records *p, const struct cairn_
                    CAIRN_PROC_MAX_FD - 1, p->core.control_fd);
     if (file_of(p, f->fd) != f)
         return bad(why, len, sec, t, "fd %d: listed twice", f->fd);
-    if (f->kind > CAIRN_FD_DEVICE || f->flags & ~CAIRN_FILEF_APPENDING)
+    if (f->kind > CAIRN_FD_PIPE || f->flags & ~CAIRN_FILEF_APPENDING)
         return bad(why, len, sec, t, "fd %d: unknown kind %u or flags 0x%x", f->fd, f->kind,
                    f->flags);
     if (!terminated(f->path, sizeof f->path))
@@ -457,6 +457,8 @@ static int check_file(int sec, const struct proc_records *p, const struct cairn_
                    "(/dev/null, /dev/zero, /dev/random, /dev/urandom)", f->fd, f->path);
     if (f->kind == CAIRN_FD_INHERIT && f->fd > 2)
         return bad(why, len, sec, t, "fd %d: only fds 0-2 are inherited from cairn", f->fd);
+    if (f->kind == CAIRN_FD_PIPE && (f->open_flags & 3) != 0 && (f->open_flags & 3) != 1)
+        return bad(why, len, sec, t, "fd %d: a pipe end neither read nor write", f->fd);
     if (f->kind == CAIRN_FD_DUP) {
         const struct cairn_proc_file *g = file_of(p, f->dup_of);
         if (!g || g->kind == CAIRN_FD_DUP || g == f)

@@ -29,7 +29,8 @@
 #define CAIRN_SEC_PROC_TSIGQ 0x109u  /* struct cairn_proc_tsig[n]: other threads' own signals */
 #define CAIRN_SEC_PROC_TIMERS 0x10au /* struct cairn_proc_timer[n]: POSIX timers (timer_create) */
 #define CAIRN_SEC_PROC_EXTENTS 0x10bu /* struct cairn_proc_extent[n]: a sparse mapping's saved pages; arg = its index */
-#define CAIRN_SEC_PROC_TREE 0x10cu   /* struct cairn_proc_tree, then cairn_proc_member[n]: the job's processes */
+#define CAIRN_SEC_PROC_TREE 0x10cu   /* struct cairn_proc_tree, cairn_proc_member[n], cairn_proc_pipe[m] */
+#define CAIRN_SEC_PROC_PIPEDATA 0x10du /* the bytes in the tree's pipes, one after another (first process only) */
 
 #define CAIRN_PROC_MAGIC 0x636f7270u /* "proc" */
 #define CAIRN_PROC_VERSION 1u
@@ -135,7 +136,10 @@ enum {
     CAIRN_FD_FILE = 0,       /* regular file: reopened by path, offset set */
     CAIRN_FD_DUP = 1,        /* shares fd `dup_of`'s open file */
     CAIRN_FD_INHERIT = 2,    /* stdio pipe/tty: the restoring cairn's fd */
-    CAIRN_FD_DEVICE = 3      /* /dev/null, /dev/zero, /dev/urandom: reopened */
+    CAIRN_FD_DEVICE = 3,     /* /dev/null, /dev/zero, /dev/urandom: reopened */
+    CAIRN_FD_PIPE = 4        /* a pipe of the job's (process trees): `offset` is its
+                                inode, the tree section's pipe of that inode; the
+                                end is open_flags' access mode */
 };
 
 /* File flags. */
@@ -254,12 +258,24 @@ struct cairn_proc_extent {
    member files. Ids are as the job saw them, 0 for one outside its
    namespace (cairn run's own process group and session). */
 #define CAIRN_PROC_MAX_MEMBERS 64u
+#define CAIRN_PROC_MAX_PIPES 256u
+#define CAIRN_PROC_MAX_PIPE_DATA (16u << 20) /* bytes in flight in all pipes */
 #define CAIRN_PROC_MEMBER_IMAGE 0u  /* a live process: it has an image */
 #define CAIRN_PROC_MEMBER_ZOMBIE 1u /* exited, not yet reaped by its parent */
 struct cairn_proc_tree {
-    uint64_t nmembers;              /* records that follow, the first process first */
+    uint64_t nmembers;              /* member records that follow, the first process first */
     uint64_t generation;
     uint8_t nonce[16];              /* the checkpoint's: equal in all its images */
+    uint64_t npipes;                /* pipe records after the members */
+    uint64_t stdio_ino[3];          /* cairn run's fds 0-2 if pipes (0: not): a job's
+                                       pipe of that inode on that fd is CAIRN_FD_INHERIT */
+};
+/* A pipe the job's processes hold, and the bytes in flight in it (in the
+   first process's CAIRN_SEC_PROC_PIPEDATA, in the order of the records). */
+struct cairn_proc_pipe {
+    uint64_t ino;
+    uint32_t capacity;              /* F_GETPIPE_SZ */
+    uint32_t nbytes;                /* bytes in flight */
 };
 struct cairn_proc_member {
     uint64_t pid, ppid, pgid, sid;
@@ -268,7 +284,8 @@ struct cairn_proc_member {
     uint64_t reserved;              /* 0 */
 };
 
-_Static_assert(sizeof(struct cairn_proc_tree) == 32, "layout");
+_Static_assert(sizeof(struct cairn_proc_tree) == 64, "layout");
+_Static_assert(sizeof(struct cairn_proc_pipe) == 16, "layout");
 _Static_assert(sizeof(struct cairn_proc_member) == 48, "layout");
 _Static_assert(sizeof(struct cairn_proc_extent) == 16, "layout");
 _Static_assert(sizeof(struct cairn_proc_timer) == 48, "layout");

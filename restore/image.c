@@ -47,6 +47,8 @@ static struct r_record *record_for(unsigned type)
         return &img.rec_timers;
     case CAIRN_SEC_PROC_TREE:
         return &img.rec_tree;
+    case CAIRN_SEC_PROC_PIPEDATA:
+        return &img.rec_pipedata;
     default:
         return 0;
     }

@@ -32,7 +32,7 @@ struct r_image {
     struct cairn_proc_fileid fileid[CAIRN_PROC_MAX_FILES];
     int have_fileid;                /* the optional file-id section was read */
     struct r_record rec_core, rec_maps, rec_files, rec_task, rec_sigq, rec_fileid;
-    struct r_record rec_threads, rec_tsigq, rec_timers, rec_tree;
+    struct r_record rec_threads, rec_tsigq, rec_timers, rec_tree, rec_pipedata;
 };
 
 extern struct r_image img;

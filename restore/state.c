@@ -45,36 +45,44 @@ struct kstat { /* x86_64 struct stat */
     uint64_t times[6], reserved[3];
 };
 
-/* Moves our two descriptors above every number the job uses, then closes
-   everything else but the stdio streams the job inherits from us. */
+/* Moves the descriptors the restorer keeps (the image, cairn's channel,
+   the registration socket and the tree's pipes) above every number the job
+   uses, then closes everything else but the stdio streams the job inherits
+   from us. */
 static void clear_fd_table(void)
 {
     long top = (long)img.core.control_fd;
     for (uint64_t i = 0; i < img.core.nfiles; i++)
         if (img.files[i].fd > top)
             top = img.files[i].fd;
-    long fd = sys3(NR_fcntl, img.fd, F_DUPFD, top + 1);
-    long ctl = fd < 0 ? fd : sys3(NR_fcntl, img.control_fd, F_DUPFD, fd + 1);
-    if (fd < 0 || ctl < 0)
-        r_fail("cannot move the restorer's descriptors", fd < 0 ? fd : ctl);
-    long reg = r_tree_register_fd();
-    if (reg >= 0 && (reg = sys3(NR_fcntl, reg, F_DUPFD, ctl + 1)) < 0)
-        r_fail("cannot move the registration socket", reg);
-    r_tree_set_register_fd(reg);
+    if (top < CAIRN_REGISTER_FD_NUMBER)
+        top = CAIRN_REGISTER_FD_NUMBER;
+    long image = img.fd, ctl = img.control_fd;
+    long *keep[3 + 2 * CAIRN_PROC_MAX_PIPES] = {&image, &ctl};
+    int n = 2 + r_tree_kept(keep + 2, (int)(sizeof keep / sizeof keep[0]) - 2);
+    /* Each F_DUPFD takes the lowest free number above top, and the ones
+       taken before stay open: the new numbers rise. */
+    for (int i = 0; i < n; i++) {
+        long moved = sys3(NR_fcntl, *keep[i], F_DUPFD, top + 1);
+        if (moved < 0)
+            r_fail("cannot move the restorer's descriptors", moved);
+        *keep[i] = moved;
+    }
     for (int std = 0; std <= 2; std++) {
-        int keep = 0;
+        int inherit = 0;
         for (uint64_t i = 0; i < img.core.nfiles; i++)
-            keep |= img.files[i].fd == std && img.files[i].kind == CAIRN_FD_INHERIT;
-        if (!keep)
+            inherit |= img.files[i].fd == std && img.files[i].kind == CAIRN_FD_INHERIT;
+        if (!inherit)
             sys1(NR_close, std);
     }
-    /* fd < ctl < reg: every other descriptor goes, the originals too. */
-    sys3(NR_close_range, 3, fd - 1, 0);
-    sys3(NR_close_range, fd + 1, ctl - 1, 0);
-    if (reg >= 0)
-        sys3(NR_close_range, ctl + 1, reg - 1, 0);
-    sys3(NR_close_range, (reg >= 0 ? reg : ctl) + 1, ~0u, 0);
-    img.fd = (int)fd;
+    long last = 2; /* every other descriptor goes, the originals too */
+    for (int i = 0; i < n; i++) {
+        if (*keep[i] > last + 1)
+            sys3(NR_close_range, last + 1, *keep[i] - 1, 0);
+        last = *keep[i];
+    }
+    sys3(NR_close_range, last + 1, ~0u, 0);
+    img.fd = (int)image;
     img.control_fd = (int)ctl;
 }
 
@@ -224,6 +232,16 @@ static void reopen(const struct cairn_proc_file *f, uint64_t i)
         sys3(NR_lseek, f->fd, f->offset, 0);
 }
 
+/* A pipe end of the tree's at the record's number, with its flags. */
+static void place_pipe(const struct cairn_proc_file *f)
+{
+    long end = r_tree_pipe_end(f->offset, (f->open_flags & 3) != 0 /* O_RDONLY */);
+    long rc = end < 0 ? -9 : sys2(NR_dup2, end, f->fd);
+    if (rc < 0)
+        r_fail("cannot give back a pipe of the job", rc);
+    sys3(NR_fcntl, f->fd, F_SETFL, f->open_flags & 04000 /* O_NONBLOCK */);
+}
+
 /* The job's registration socket back at its number (format/control.h),
    unless the job's own files have it (an image of an older cairn). */
 static void place_register_fd(void)
@@ -245,6 +263,9 @@ void r_restore_files(void)
         if (img.files[i].kind == CAIRN_FD_FILE || img.files[i].kind == CAIRN_FD_DEVICE)
             reopen(&img.files[i], i);
     for (uint64_t i = 0; i < img.core.nfiles; i++)
+        if (img.files[i].kind == CAIRN_FD_PIPE)
+            place_pipe(&img.files[i]);
+    for (uint64_t i = 0; i < img.core.nfiles; i++)
         if (img.files[i].kind == CAIRN_FD_DUP)
             sys2(NR_dup2, img.files[i].dup_of, img.files[i].fd);
     for (uint64_t i = 0; i < img.core.nfiles; i++)
@@ -256,6 +277,7 @@ void r_restore_files(void)
     sys1(NR_close, img.control_fd);
     img.control_fd = (int)img.core.control_fd;
     place_register_fd();
+    r_tree_close_pipes();
 }
 
 struct prctl_mm_map {

@@ -32,6 +32,8 @@
 #define NR_setpgid 109
 #define NR_futex 202
 #define NR_kill 62
+#define NR_pipe2 293
+#define F_SETPIPE_SZ 1031
 #define CLONE_PARENT 0x00008000ull
 #define SIGCHLD 17
 #define FUTEX_WAIT 0
@@ -55,6 +57,12 @@ static long member_pid[CAIRN_PROC_MAX_MEMBERS], member_fd[CAIRN_PROC_MAX_MEMBERS
 static int nfds;
 static long register_fd = -1;
 static struct barrier *shared;
+/* The tree's pipes, made by the first restorer before it forks, so that
+   every process inherits both ends (and keeps those it had). */
+static const struct cairn_proc_pipe *pipes;
+static uint64_t npipes;
+static long pipe_fd[CAIRN_PROC_MAX_PIPES][2];
+static unsigned char pipe_data[CAIRN_PROC_MAX_PIPE_DATA];
 
 struct clone_args_v1 {
     uint64_t flags, pidfd, child_tid, parent_tid, exit_signal;
@@ -108,6 +116,44 @@ static int read_tree(uint64_t *len, unsigned char *dst)
     return rc;
 }
 
+/* The pipes, each with the bytes it held (from the first process's
+   image); 0, or -1/-2 (said why). */
+static int make_pipes(void)
+{
+    uint64_t total = 0;
+    for (uint64_t i = 0; i < npipes; i++)
+        total += pipes[i].nbytes;
+    if (total != (img.rec_pipedata.present ? img.rec_pipedata.len : 0)) {
+        r_say("the bytes in the job's pipes do not match its tree", (char *)0);
+        return -2;
+    }
+    int rc = total ? r_read_record("pipe data", &img.rec_pipedata, pipe_data, sizeof pipe_data) : 0;
+    if (rc < 0)
+        return rc;
+    const unsigned char *p = pipe_data;
+    for (uint64_t i = 0; i < npipes; i++) {
+        int fds[2];
+        long e = sys2(NR_pipe2, fds, 0);
+        if (e < 0) {
+            r_say("cannot make the job's pipes", (char *)0);
+            return -1;
+        }
+        pipe_fd[i][0] = fds[0], pipe_fd[i][1] = fds[1];
+        if (pipes[i].capacity > 4096 && pipes[i].nbytes > 0)
+            sys3(NR_fcntl, fds[1], F_SETPIPE_SZ, pipes[i].capacity);
+        for (uint64_t done = 0; done < pipes[i].nbytes;) {
+            long n = sys3(NR_write, fds[1], p + done, pipes[i].nbytes - done);
+            if (n <= 0) {
+                r_say("cannot put the bytes back in the job's pipes", (char *)0);
+                return -1;
+            }
+            done += (uint64_t)n;
+        }
+        p += pipes[i].nbytes;
+    }
+    return 0;
+}
+
 int r_tree_load(long pid)
 {
     int rc = read_tree(&tree_len, tree_bytes);
@@ -116,11 +162,16 @@ int r_tree_load(long pid)
     const struct cairn_proc_tree *t = (const void *)tree_bytes;
     members = (const void *)(tree_bytes + sizeof *t);
     nmembers = t->nmembers;
-    if (nmembers < 2 || nmembers > CAIRN_PROC_MAX_MEMBERS ||
-        tree_len != sizeof *t + nmembers * sizeof members[0] || (long)members[0].pid != pid) {
+    npipes = t->npipes;
+    if (nmembers < 1 || nmembers > CAIRN_PROC_MAX_MEMBERS || npipes > CAIRN_PROC_MAX_PIPES ||
+        tree_len != sizeof *t + nmembers * sizeof members[0] + npipes * sizeof(struct cairn_proc_pipe) ||
+        (long)members[0].pid != pid) {
         r_say("the image's process tree does not fit its process", (char *)0);
         return -2;
     }
+    pipes = (const void *)(tree_bytes + sizeof *t + nmembers * sizeof members[0]);
+    if ((rc = make_pipes()) < 0)
+        return rc;
     for (uint64_t i = 1; i < nmembers; i++)
         if (members[i].state == CAIRN_PROC_MEMBER_IMAGE && fd_of(members[i].pid) < 0) {
             r_say("cairn run gave no image for a process of the job", (char *)0);
@@ -222,6 +273,8 @@ static void become(uint64_t i, long root_fd)
 
 void r_tree_spawn(long root_fd)
 {
+    if (!nmembers)
+        return;
     uint64_t self = members[0].pid;
     int root = 1;
     for (uint64_t i = 1; i < nmembers; i++) {
@@ -265,7 +318,30 @@ long r_tree_register_fd(void)
     return register_fd;
 }
 
-void r_tree_set_register_fd(long fd)
+int r_tree_kept(long **fds, int max)
 {
-    register_fd = fd;
+    int n = 0;
+    if (register_fd >= 0 && n < max)
+        fds[n++] = &register_fd;
+    for (uint64_t i = 0; i < npipes && n + 2 <= max; i++) {
+        fds[n++] = &pipe_fd[i][0];
+        fds[n++] = &pipe_fd[i][1];
+    }
+    return n;
+}
+
+long r_tree_pipe_end(uint64_t ino, int write_end)
+{
+    for (uint64_t i = 0; i < npipes; i++)
+        if (pipes[i].ino == ino)
+            return pipe_fd[i][write_end ? 1 : 0];
+    return -1;
+}
+
+void r_tree_close_pipes(void)
+{
+    for (uint64_t i = 0; i < npipes; i++) {
+        sys1(NR_close, pipe_fd[i][0]);
+        sys1(NR_close, pipe_fd[i][1]);
+    }
 }

@@ -21,8 +21,15 @@ void r_tree_spawn(long root_fd);
 /* Waits until every process of the job is there (0: all checked, 1: all
    rebuilt); ends this one if another failed. */
 void r_tree_barrier(int which);
-/* The job's registration socket (-1: none), and where it was moved. */
+/* The job's registration socket (-1: none). */
 long r_tree_register_fd(void);
-void r_tree_set_register_fd(long fd);
+
+/* Pointers to the descriptors the restorer keeps for the tree (the
+   registration socket, the pipes' ends), for state.c to move; how many. */
+int r_tree_kept(long **fds, int max);
+/* The end of the tree's pipe ino to give a CAIRN_FD_PIPE record; -1. */
+long r_tree_pipe_end(uint64_t ino, int write_end);
+/* Once every process has its ends in place. */
+void r_tree_close_pipes(void);
 
 #endif

@@ -232,6 +232,13 @@ static int classify_fd(struct rt_state *st, struct cairn_proc_file *f, int fd)
         return 0;
     }
     int tty = S_ISCHR(sb.st_mode) && is_tty(fd);
+    if (S_ISFIFO(sb.st_mode) && st->own_pidns && rt_startswith(f->path, "pipe:")) {
+        /* A pipe, inside the job or cairn's stdio: decided once cairn has
+           seen the whole tree (rt_tree_files). */
+        f->kind = CAIRN_FD_PIPE;
+        f->offset = (uint64_t)sb.st_ino;
+        return 0;
+    }
     if ((tty || S_ISFIFO(sb.st_mode)) && fd <= 2) {
         f->kind = CAIRN_FD_INHERIT;
         return 0;

@@ -48,8 +48,13 @@ struct rt_state {
     /* The job's processes, as cairn sent them with GO (tree.c): the
        image's tree section; tree_len 0 for a job of one process. */
     unsigned char tree[sizeof(struct cairn_proc_tree) +
-                       CAIRN_PROC_MAX_MEMBERS * sizeof(struct cairn_proc_member)];
+                       CAIRN_PROC_MAX_MEMBERS * sizeof(struct cairn_proc_member) +
+                       CAIRN_PROC_MAX_PIPES * sizeof(struct cairn_proc_pipe)];
     uint32_t tree_len;
+    /* The bytes in the tree's pipes (the first process only; mapped by
+       the constructor, untouched until used). */
+    unsigned char *pipe_data;
+    uint32_t pipe_data_len;
     /* The job's POSIX timers (timers.c). */
     struct cairn_proc_timer timers[CAIRN_PROC_MAX_TIMERS];
     uint32_t ntimers;

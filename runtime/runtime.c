@@ -280,14 +280,17 @@ static int rendezvous(void)
     }
     const char *q = line + 3;
     uint64_t n = rt_startswith(line, "GO ") ? rt_parse_dec(&q) : sizeof state->tree + 1;
-    if (n > sizeof state->tree || read_exact(state->tree, (size_t)n) < 0) {
+    uint64_t m = *q == ' ' ? (q++, rt_parse_dec(&q)) : 0;
+    if (n > sizeof state->tree || m > CAIRN_PROC_MAX_PIPE_DATA || (m && !state->pipe_data) ||
+        read_exact(state->tree, (size_t)n) < 0 || read_exact(state->pipe_data, (size_t)m) < 0) {
         state->why[0] = 0;
         rt_cat(state->why, sizeof state->why, "cairn run's answer is not understood: ");
         rt_cat(state->why, sizeof state->why, line);
         return -1;
     }
     state->tree_len = (uint32_t)n;
-    return 0;
+    state->pipe_data_len = (uint32_t)m;
+    return rt_tree_files(state);
 }
 
 static void refuse_request(void)
@@ -336,6 +339,8 @@ static void on_checkpoint(int sig, siginfo_t *si, void *uc)
     long pid = rt_tree_fork_writer(state->own_pidns, writer_entry);
     rt_threads_release();
     explicit_bzero(image_key, sizeof image_key);
+    if (state->pipe_data_len) /* the writer has its copy */
+        madvise(state->pipe_data, state->pipe_data_len, MADV_DONTNEED);
     if (pid < 0)
         send_line("FAIL cannot fork the writer", "");
     else
@@ -399,8 +404,12 @@ __attribute__((constructor)) static void cairn_runtime_init(void)
     if (sodium_init() < 0)
         return;
     state = map_anon(sizeof *state);
-    if (state)
+    if (state) {
         state->image_fd = -1;
+        void *pd = mmap(NULL, CAIRN_PROC_MAX_PIPE_DATA, PROT_READ | PROT_WRITE,
+                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        state->pipe_data = pd == MAP_FAILED ? NULL : pd;
+    }
     /* The alternate stack between two guard pages, so that it is a mapping
        of its own (writer.c substitutes its copy for it). */
     unsigned char *guarded = map_anon(ALTSTACK_SIZE + 2 * 4096);
@@ -422,16 +431,23 @@ __attribute__((constructor)) static void cairn_runtime_init(void)
         return;
     /* Before rt_tree_init, which may replace the channel by one of this
        process's own making: the peer of the one cairn made is cairn. */
+    /* The job runs in cairn's namespace if cairn, the peer of a socket
+       cairn made, shows as pid 0: the registration socket (a channel may
+       be one a process of the job made, tree.c), else the channel. */
+    const char *reg = getenv(CAIRN_REGISTER_ENV);
+    int reg_fd = reg ? atoi(reg) : -1;
     struct ucred peer;
     socklen_t peer_len = sizeof peer;
-    state->own_pidns = getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &peer_len) == 0 &&
+    int probe = reg_fd > 2 && fcntl(reg_fd, F_GETFD) >= 0 ? reg_fd : fd;
+    state->own_pidns = getsockopt(probe, SOL_SOCKET, SO_PEERCRED, &peer, &peer_len) == 0 &&
                        peer.pid == 0;
     control_fd = fd;
     if (rt_tree_init(&control_fd) < 0) {
         control_fd = -1;
         return;
     }
-    rt_signals_init(fd); /* SIGTERM/SIGINT: checkpoint, then stop (signals.c) */
+    /* SIGTERM/SIGINT: checkpoint, then stop (signals.c) */
+    rt_signals_init(control_fd, state->own_pidns);
     /* The checkpoint signal waits until the answer is read: its handler
        reads the channel too. */
     uint64_t ckpt = 1ull << (CAIRN_CKPT_SIGNAL - 1), old = 0;

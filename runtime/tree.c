@@ -97,7 +97,10 @@ int rt_tree_register_fd(void)
 /* ---- the writer of a process whose parent is in the job ------------------ */
 
 static char middle_stack[16384] __attribute__((aligned(16)));
-static long writer_result;
+/* Written by the middle process, in this memory: volatile, since glibc
+   declares clone() a leaf, which GCC takes to mean that it calls nothing
+   of ours back. */
+static volatile long writer_result;
 
 /* Runs in the job's memory (CLONE_VM) while the process waits (CLONE_VFORK):
    forks the writer, which becomes the namespace init's child when this
@@ -136,4 +139,39 @@ long rt_tree_fork_writer(int own_pidns, void (*writer)(void))
     while (syscall(SYS_wait4, mid, &st, __WCLONE, NULL) < 0 && errno == EINTR)
         ;
     return writer_result;
+}
+
+/* ---- pipes, once cairn sent the tree --------------------------------------- */
+
+static int pipe_known(const struct rt_state *st, uint64_t ino)
+{
+    if (st->tree_len < sizeof(struct cairn_proc_tree))
+        return 0;
+    const struct cairn_proc_tree *t = (const void *)st->tree;
+    const struct cairn_proc_pipe *p =
+        (const void *)(st->tree + sizeof *t + t->nmembers * sizeof(struct cairn_proc_member));
+    for (uint64_t i = 0; i < t->npipes; i++)
+        if (p[i].ino == ino)
+            return 1;
+    return 0;
+}
+
+int rt_tree_files(struct rt_state *st)
+{
+    const struct cairn_proc_tree *t =
+        st->tree_len >= sizeof(struct cairn_proc_tree) ? (const void *)st->tree : NULL;
+    for (uint64_t i = 0; i < st->core.nfiles; i++) {
+        struct cairn_proc_file *f = &st->files[i];
+        if (f->kind != CAIRN_FD_PIPE)
+            continue;
+        int stdio = f->fd >= 0 && f->fd <= 2;
+        if (stdio && (!t || t->stdio_ino[f->fd] == f->offset)) {
+            f->kind = CAIRN_FD_INHERIT; /* cairn run's own: the restoring one's */
+            continue;
+        }
+        if (!pipe_known(st, f->offset))
+            return rt_refuse_num(st, "fd ", (uint64_t)f->fd,
+                                 " is a pipe to a process outside the job");
+    }
+    return 0;
 }

@@ -15,4 +15,9 @@ int rt_tree_register_fd(void);
    pid or a positive number in the process, -1 if it could not be made. */
 long rt_tree_fork_writer(int own_pidns, void (*writer)(void));
 
+struct rt_state;
+/* After GO: each pipe the process holds is cairn's stdio (inherited on
+   restore) or one of the tree's; 0, or -1 with st->why (a pipe outside). */
+int rt_tree_files(struct rt_state *st);
+
 #endif

@@ -106,7 +106,7 @@ void rt_arch_exit(int status)
     abort();
 }
 
-int rt_signals_init(int fd)
+int rt_signals_init(int fd, int in_tree)
 {
     abort();
 }
