@@ -8,7 +8,7 @@
 # gate (CAIRN_TEST_GATE, as progress.h's finish_gate) and the total.
 #   tree_pool.sh CHUNKS
 # The job is python3 itself (exec).
-exec python3 -c '
+exec /usr/bin/python3 -c '
 import multiprocessing, os, sys, time
 
 def work(k):

@@ -17,7 +17,7 @@ set -u
 counter=$1 n=$2 rounds=$3
 CAIRN_TEST_GATE= "$counter" "$n"
 echo "wrapper: counter exited $?"
-python3 -c '
+/usr/bin/python3 -c '
 import os, sys, time
 rounds = int(sys.argv[1])
 s = 0
