@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: MIT */
+/* tree_mq.c — two processes exchanging work over POSIX message queues.
+   Usage: tree_mq N (N work items, ~50 ms of the child's work each).
+
+   The parent opens two queues (mq_open O_CREAT|O_EXCL under a random name,
+   unlinked at once: only the two processes' descriptors keep them) and
+   forks. It sends work items (number, seed) on the first queue, keeping
+   DEPTH of them in flight, and receives the results on the second; the
+   child receives each item, works on it, and sends back (number, result).
+   Both queues hold messages at most moments, at a checkpoint too. The
+   parent alone prints: "mq: item K result R", in item order, folding each
+   into its total; after the last item it sends a stop message, reaps the
+   child (exit 5), and prints the total after finish_gate() (progress.h).
+   Exits 3 if a result comes out of order, 4 if the child's status is
+   wrong. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <mqueue.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "progress.h"
+
+#define DEPTH 4
+
+struct msg {
+    int64_t k; /* item number; 0 means stop */
+    uint64_t v;
+};
+
+static mqd_t open_queue(char *name, size_t len)
+{
+    struct mq_attr a = {.mq_maxmsg = 8, .mq_msgsize = sizeof(struct msg)};
+    for (int tries = 0; tries < 100; tries++) {
+        uint32_t r;
+        if (getrandom(&r, sizeof r, 0) != sizeof r)
+            break;
+        snprintf(name, len, "/cairn-tree-mq-%08x", r);
+        mqd_t q = mq_open(name, O_RDWR | O_CREAT | O_EXCL, 0600, &a);
+        if (q != (mqd_t)-1)
+            return q;
+        if (errno != EEXIST)
+            break;
+    }
+    perror("tree_mq: mq_open");
+    exit(2);
+}
+
+static void put(mqd_t q, int64_t k, uint64_t v)
+{
+    struct msg m = {k, v};
+    while (mq_send(q, (const char *)&m, sizeof m, 0) < 0)
+        if (errno != EINTR) {
+            perror("tree_mq: mq_send");
+            exit(2);
+        }
+}
+
+static struct msg get(mqd_t q)
+{
+    struct msg m;
+    ssize_t n;
+    while ((n = mq_receive(q, (char *)&m, sizeof m, NULL)) < 0)
+        if (errno != EINTR) {
+            perror("tree_mq: mq_receive");
+            exit(2);
+        }
+    if (n != sizeof m)
+        exit(2);
+    return m;
+}
+
+static int child(mqd_t work, mqd_t results)
+{
+    for (;;) {
+        struct msg m = get(work);
+        if (m.k == 0)
+            return 5;
+        uint64_t x = m.v;
+        for (long j = 0; j < 50000000; j++)
+            x = x * 6364136223846793005ull + 1442695040888963407ull + (uint64_t)j;
+        put(results, m.k, x ^ (x >> 29));
+    }
+}
+
+int main(int argc, char **argv)
+{
+    long n = argc > 1 ? atol(argv[1]) : 100;
+    char name[2][64];
+    mqd_t work = open_queue(name[0], sizeof name[0]);
+    mqd_t results = open_queue(name[1], sizeof name[1]);
+    mq_unlink(name[0]);
+    mq_unlink(name[1]);
+    fflush(stdout);
+    pid_t kid = fork();
+    if (kid < 0)
+        return 2;
+    if (kid == 0)
+        _exit(child(work, results));
+    uint64_t total = 0;
+    long sent = 0;
+    for (long k = 1; k <= n; k++) {
+        while (sent < n && sent < k - 1 + DEPTH) {
+            sent++;
+            put(work, sent, (uint64_t)sent * 0x9e3779b97f4a7c15ull);
+        }
+        struct msg m = get(results);
+        if (m.k != k) {
+            printf("mq: got item %" PRId64 ", expected %ld\n", m.k, k);
+            return 3;
+        }
+        total = total * 1000003 + m.v;
+        printf("mq: item %ld result %" PRIu64 "\n", k, m.v);
+        fflush(stdout);
+    }
+    put(work, 0, 0);
+    int st;
+    while (waitpid(kid, &st, 0) < 0)
+        if (errno != EINTR)
+            return 2;
+    finish_gate();
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 5) {
+        printf("mq: child status 0x%x\n", st);
+        return 4;
+    }
+    printf("mq: %ld items, child exited %d, total %" PRIu64 "\n", n, WEXITSTATUS(st), total);
+    return 0;
+}

@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: MIT */
+/* tree_shm.c — a parent and its child counting in turn through a
+   MAP_SHARED|MAP_ANONYMOUS page.
+   Usage: tree_shm posix|sysv N (N turns each, ~40 ms of work per turn).
+
+   The page holds the shared value and the turn number; the two processes
+   take turns through two semaphores: process-shared POSIX semaphores in
+   the page itself (sem_init pshared=1), or a SysV set of two (semget,
+   semop). On its turn a process reads the value, works on it, writes it
+   back, prints "shm: parent|child turn T value V" and posts the other's
+   semaphore, so the lines alternate in one order in every run, and both
+   the page and the semaphores carry the state at a checkpoint (one of
+   the two waits on its semaphore, the other works). The parent reaps
+   the child (exit 9), prints the final value after finish_gate()
+   (progress.h), and removes the SysV set. Exits 3 if the page is not as
+   its owner left it. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <inttypes.h>
+#include <semaphore.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/sem.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "progress.h"
+
+struct page {
+    sem_t sem[2]; /* posix: sem[i] says it is process i's turn */
+    uint64_t value;
+    long turn;
+};
+
+static struct page *pg;
+static int sysv = -1; /* the SysV set, or -1 */
+
+static void wait_turn(int who)
+{
+    if (sysv < 0) {
+        while (sem_wait(&pg->sem[who]) < 0)
+            if (errno != EINTR) {
+                perror("tree_shm: sem_wait");
+                exit(2);
+            }
+        return;
+    }
+    struct sembuf op = {(unsigned short)who, -1, 0};
+    while (semop(sysv, &op, 1) < 0)
+        if (errno != EINTR) {
+            perror("tree_shm: semop");
+            exit(2);
+        }
+}
+
+static void give_turn(int to)
+{
+    if (sysv < 0) {
+        if (sem_post(&pg->sem[to]) < 0) {
+            perror("tree_shm: sem_post");
+            exit(2);
+        }
+        return;
+    }
+    struct sembuf op = {(unsigned short)to, 1, 0};
+    if (semop(sysv, &op, 1) < 0) {
+        perror("tree_shm: semop");
+        exit(2);
+    }
+}
+
+/* Process WHO (0 parent, 1 child) takes its N turns. */
+static void play(int who, long n)
+{
+    static const char *const name[] = {"parent", "child"};
+    for (long t = 0; t < n; t++) {
+        wait_turn(who);
+        if (pg->turn != 2 * t + who) {
+            printf("shm: %s found turn %ld, not %ld\n", name[who], pg->turn, 2 * t + who);
+            exit(3);
+        }
+        uint64_t x = pg->value;
+        for (long j = 0; j < 40000000; j++)
+            x = x * 6364136223846793005ull + 1442695040888963407ull + (uint64_t)j + (uint64_t)who;
+        pg->value = x;
+        pg->turn++;
+        printf("shm: %s turn %ld value %" PRIu64 "\n", name[who], pg->turn, x);
+        fflush(stdout);
+        give_turn(1 - who);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 3 || (strcmp(argv[1], "posix") != 0 && strcmp(argv[1], "sysv") != 0)) {
+        fprintf(stderr, "usage: tree_shm posix|sysv N\n");
+        return 2;
+    }
+    long n = atol(argv[2]);
+    pg = mmap(NULL, sizeof *pg, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (pg == MAP_FAILED)
+        return 2;
+    pg->value = 1;
+    if (argv[1][0] == 's') {
+        sysv = semget(IPC_PRIVATE, 2, IPC_CREAT | 0600);
+        unsigned short init[2] = {1, 0};
+        if (sysv < 0 || semctl(sysv, 0, SETALL, init) < 0) {
+            perror("tree_shm: semget");
+            return 2;
+        }
+    } else if (sem_init(&pg->sem[0], 1, 1) < 0 || sem_init(&pg->sem[1], 1, 0) < 0) {
+        perror("tree_shm: sem_init");
+        return 2;
+    }
+    fflush(stdout);
+    pid_t kid = fork();
+    if (kid < 0)
+        return 2;
+    if (kid == 0) {
+        play(1, n);
+        _exit(9);
+    }
+    play(0, n);
+    int st;
+    while (waitpid(kid, &st, 0) < 0)
+        if (errno != EINTR)
+            return 2;
+    if (sysv >= 0)
+        semctl(sysv, 0, IPC_RMID);
+    finish_gate();
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 9 || pg->turn != 2 * n) {
+        printf("shm: child status 0x%x, turn %ld\n", st, pg->turn);
+        return 3;
+    }
+    printf("shm (%s): %ld turns, child exited %d, value %" PRIu64 "\n", argv[1], pg->turn,
+           WEXITSTATUS(st), pg->value);
+    return 0;
+}

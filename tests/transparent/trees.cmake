@@ -1,0 +1,70 @@
+# SPDX-License-Identifier: MIT
+# tests/transparent/trees.cmake — acceptance tests of process trees (issue
+# 11): every process of a job checkpointed together and restored with the
+# same pids, parents, zombies, pipes with data in flight, MAP_SHARED memory,
+# SysV semaphores and POSIX message queues. Included at the end of
+# CMakeLists.txt (it uses transparent_test()'s variables: _cycle, _cairn,
+# _bin).
+#
+# The jobs are built always; tree_refuse_same.sh (registered always) runs
+# them under cairn run and checks they end as without cairn, checkpointed
+# or refused. The cycle tests (cycle.sh: 3 checkpoints, SIGKILLs and
+# restores, output compared with an uninterrupted run's) need the feature,
+# so they are registered only with -DCAIRN_TREE_TESTS=ON; label "tree" too.
+#
+#   transparent_tree_wrapper    bash (no exec) running progs/counter, then
+#                               python3, printing each exit status
+#   transparent_tree_pipeline   sh -c '(GEN | gzip -n -9 > out.gz) 2>&1':
+#                               a full pipe at each checkpoint; out.gz compared
+#   transparent_tree_forkwait   fork + waitpid with a zombie at every moment,
+#                               exit and signal statuses checked and printed
+#   transparent_tree_popen      popen() of a child writing far ahead of the
+#                               reader
+#   transparent_tree_shm_posix  parent and child taking turns on a
+#                               MAP_SHARED|MAP_ANONYMOUS page, through
+#                               sem_init(pshared=1) semaphores in the page
+#   transparent_tree_shm_sysv   the same through a SysV semaphore set
+#   transparent_tree_mq         work and results over two POSIX message queues
+#   transparent_tree_epoll      an epoll loop over pipes from 3 children
+#   transparent_tree_pool       python3 multiprocessing.Pool(2), imap in order
+#   transparent_tree_xz         xz -T1 -c of a 20 MB file (a real program:
+#                               NOGATE=1, as real.sh)
+option(CAIRN_TREE_TESTS "Register the process-tree cycle tests (issue 11)" OFF)
+
+foreach(p tree_pipeline tree_forkwait tree_popen tree_shm tree_mq tree_epoll)
+  add_executable(transparent_${p} progs/${p}.c)
+  set_target_properties(transparent_${p} PROPERTIES
+    OUTPUT_NAME ${p} RUNTIME_OUTPUT_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR}/progs)
+  target_compile_options(transparent_${p} PRIVATE -O2)
+endforeach()
+target_compile_options(transparent_tree_shm PRIVATE -pthread)
+target_link_options(transparent_tree_shm PRIVATE -pthread)
+
+set(_trees ${CMAKE_CURRENT_SOURCE_DIR})
+set(_tree_pipeline "(${_bin}/tree_pipeline 48 | gzip -n -9 > out.gz) 2>&1")
+
+add_test(NAME transparent_tree_refuse_same
+         COMMAND ${_trees}/tree_refuse_same.sh ${_cairn} ${_bin} ${_trees})
+set_tests_properties(transparent_tree_refuse_same PROPERTIES
+  LABELS "transparent;no-asan" TIMEOUT 900 SKIP_RETURN_CODE 77)
+
+if(CAIRN_TREE_TESTS)
+  function(tree_test name files)
+    add_test(NAME transparent_tree_${name} COMMAND ${_cycle} ${_cairn} 3 "${files}" ${ARGN})
+    set_tests_properties(transparent_tree_${name} PROPERTIES
+      LABELS "transparent;no-asan;tree" TIMEOUT 600)
+  endfunction()
+  tree_test(wrapper "" /bin/bash ${_trees}/tree_wrapper.sh ${_bin}/counter 12000 60)
+  tree_test(pipeline "out.gz" /bin/sh -c ${_tree_pipeline})
+  tree_test(forkwait "" ${_bin}/tree_forkwait 100)
+  tree_test(popen "" ${_bin}/tree_popen 20000)
+  tree_test(shm_posix "" ${_bin}/tree_shm posix 50)
+  tree_test(shm_sysv "" ${_bin}/tree_shm sysv 50)
+  tree_test(mq "" ${_bin}/tree_mq 80)
+  tree_test(epoll "" ${_bin}/tree_epoll 100)
+  tree_test(pool "" /bin/sh ${_trees}/tree_pool.sh 60)
+  add_test(NAME transparent_tree_xz
+           COMMAND env NOGATE=1 "SETUP=seq 1 2600000 > big" ${_cycle} ${_cairn} 3 "" xz -T1 -c big)
+  set_tests_properties(transparent_tree_xz PROPERTIES
+    LABELS "transparent;no-asan;tree" TIMEOUT 600)
+endif()
