@@ -242,6 +242,7 @@ static void become(uint64_t i, long root_fd)
         __atomic_add_fetch(&shared->arrived[1], 1, __ATOMIC_SEQ_CST);
         sys6(NR_futex, (long)&shared->arrived[1], FUTEX_WAKE, 1 << 30, 0, 0, 0);
         int st = m->wstatus;
+        r_exit_hook = 0; /* its status is the job's, not a failure */
         if ((st & 0x7f) == 0)
             r_exit((st >> 8) & 0xff);
         struct { uint64_t handler, flags, restorer, mask; } dfl = {0, 0, 0, 0};
@@ -251,10 +252,9 @@ static void become(uint64_t i, long root_fd)
         sys2(NR_kill, m->pid, st & 0x7f);
         r_exit(R_EXIT_FAILED);
     }
+    /* The other members' images stay open for this one's own children
+       (r_restore_files closes them); the first process's channel is its. */
     sys1(NR_close, root_fd);
-    for (int k = 0; k < nfds; k++)
-        if ((uint64_t)member_pid[k] != m->pid)
-            sys1(NR_close, member_fd[k]);
     sys1(NR_close, img.control_fd);
     long fd = fd_of(m->pid);
     memset(&img, 0, sizeof img);
