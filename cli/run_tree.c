@@ -150,6 +150,8 @@ int run_tree_list(const struct run_ctx *r, struct run_node *nodes, size_t max, s
 struct pipes {
     struct cairn_proc_pipe rec[CAIRN_PROC_MAX_PIPES];
     size_t n;
+    struct cairn_proc_shm shm[CAIRN_PROC_MAX_SHM]; /* and the shared memory */
+    size_t nshm;
     unsigned char *data; /* the bytes in flight, the records' order */
     size_t len;
     uint64_t stdio[3];
@@ -248,6 +250,65 @@ static int collect_pipes(const struct run_node *nodes, size_t n, struct pipes *p
         }
         if (d)
             closedir(d);
+    }
+    return 0;
+}
+
+/* ---- shared memory ------------------------------------------------------------ */
+
+/* As runtime/capture.c's shmem_name: memory only the job's processes hold. */
+static int shmem_name(const char *name)
+{
+    size_t len = strlen(name), dl = strlen(" (deleted)");
+    if (!strncmp(name, "/SYSV", 5) || len < dl || strcmp(name + len - dl, " (deleted)") != 0)
+        return 0;
+    return !strncmp(name, "/dev/zero", 9) || !strncmp(name, "/memfd:", 7) ||
+           !strncmp(name, "/dev/shm/", 9);
+}
+
+/* One line of /proc/H/maps: a writable shared mapping of such memory is
+   added to (or grows) its object's record. */
+static int add_shm(struct pipes *ps, const char *line, char *why, size_t len)
+{
+    unsigned long long start, end, off, ino;
+    unsigned major, minor;
+    char perm[8], name[512] = "";
+    if (sscanf(line, "%llx-%llx %7s %llx %x:%x %llu %511[^\n]", &start, &end, perm, &off,
+               &major, &minor, &ino, name) < 7 ||
+        perm[1] != 'w' || perm[3] != 's' || !shmem_name(name))
+        return 0;
+    uint64_t dev = (uint64_t)major << 32 | minor, top = off + (end - start);
+    for (size_t i = 0; i < ps->nshm; i++)
+        if (ps->shm[i].dev == dev && ps->shm[i].ino == ino) {
+            if (top > ps->shm[i].size)
+                ps->shm[i].size = top;
+            return 0;
+        }
+    if (ps->nshm == CAIRN_PROC_MAX_SHM) {
+        snprintf(why, len, "the job shares more than %u memory objects", CAIRN_PROC_MAX_SHM);
+        return -1;
+    }
+    ps->shm[ps->nshm++] = (struct cairn_proc_shm){.dev = dev, .ino = ino, .size = top};
+    return 0;
+}
+
+static int collect_shm(const struct run_node *nodes, size_t n, struct pipes *ps, char *why,
+                       size_t len)
+{
+    ps->nshm = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (nodes[i].zombie)
+            continue;
+        char path[64], line[1024];
+        snprintf(path, sizeof path, "/proc/%ld/maps", nodes[i].host);
+        FILE *f = fopen(path, "re");
+        int rc = 0;
+        while (f && rc == 0 && fgets(line, sizeof line, f))
+            rc = add_shm(ps, line, why, len);
+        if (f)
+            fclose(f);
+        if (rc < 0)
+            return -1;
     }
     return 0;
 }
@@ -437,7 +498,7 @@ int run_tree_request(struct run_ctx *r, ssize_t (*send_fd)(int, const void *, si
 static size_t make_table(const struct run_ctx *r, const struct pipes *ps, unsigned char *table)
 {
     struct cairn_proc_tree t = {.nmembers = r->nnodes, .generation = r->tmp.generation,
-                                .npipes = ps->n};
+                                .npipes = ps->n, .nshm = ps->nshm};
     memcpy(t.stdio_ino, ps->stdio, sizeof t.stdio_ino);
     if (getrandom(t.nonce, sizeof t.nonce, 0) != (ssize_t)sizeof t.nonce)
         memset(t.nonce, 0, sizeof t.nonce);
@@ -454,7 +515,9 @@ static size_t make_table(const struct run_ctx *r, const struct pipes *ps, unsign
         len += sizeof m;
     }
     memcpy(table + len, ps->rec, ps->n * sizeof ps->rec[0]);
-    return len + ps->n * sizeof ps->rec[0];
+    len += ps->n * sizeof ps->rec[0];
+    memcpy(table + len, ps->shm, ps->nshm * sizeof ps->shm[0]);
+    return len + ps->nshm * sizeof ps->shm[0];
 }
 
 /* "GO <n> <m>", the table and m bytes of pipe data; blocking: the process
@@ -490,7 +553,8 @@ static void all_stopped(struct run_ctx *r)
     static struct pipes ps;
     static unsigned char table[sizeof(struct cairn_proc_tree) +
                                CAIRN_PROC_MAX_MEMBERS * sizeof(struct cairn_proc_member) +
-                               CAIRN_PROC_MAX_PIPES * sizeof(struct cairn_proc_pipe)];
+                               CAIRN_PROC_MAX_PIPES * sizeof(struct cairn_proc_pipe) +
+                               CAIRN_PROC_MAX_SHM * sizeof(struct cairn_proc_shm)];
     size_t n = 0;
     char why[512];
     if (r->nnodes && (run_tree_list(r, now, CAIRN_PROC_MAX_MEMBERS, &n) < 0 || n != r->nnodes ||
@@ -507,13 +571,14 @@ static void all_stopped(struct run_ctx *r)
         abort_stopped(r);
         return;
     }
-    if (r->nnodes && collect_pipes(r->nodes, r->nnodes, &ps, why, sizeof why) < 0) {
+    if (r->nnodes && (collect_pipes(r->nodes, r->nnodes, &ps, why, sizeof why) < 0 ||
+                      collect_shm(r->nodes, r->nnodes, &ps, why, sizeof why) < 0)) {
         run_tree_fail(r, why, CAIRN_EV_REFUSED);
         abort_stopped(r);
         return;
     }
     /* One process without pipes of its own: an image as before, no tree. */
-    size_t len = r->nnodes > 1 || ps.n ? make_table(r, &ps, table) : 0;
+    size_t len = r->nnodes > 1 || ps.n || ps.nshm ? make_table(r, &ps, table) : 0;
     send_go(r->ctl, table, len, ps.data, len ? ps.len : 0);
     r->root_phase = RUN_PH_RELEASED;
     for (size_t i = 0; i < r->nmembers; i++)

@@ -26,14 +26,14 @@
 
 const char *proc_map_kind_name(uint32_t kind)
 {
-    static const char *const names[] = {"anon", "file", "stack", "special"};
-    return kind < 4 ? names[kind] : "unknown";
+    static const char *const names[] = {"anon", "file", "stack", "special", "shared"};
+    return kind < 5 ? names[kind] : "unknown";
 }
 
 const char *proc_fd_kind_name(uint32_t kind)
 {
-    static const char *const names[] = {"file", "dup", "inherit", "device"};
-    return kind < 4 ? names[kind] : "unknown";
+    static const char *const names[] = {"file", "dup", "inherit", "device", "pipe"};
+    return kind < 5 ? names[kind] : "unknown";
 }
 
 static const char *sec_name(unsigned type)
@@ -239,7 +239,7 @@ static int check_map(int sec, const struct cairn_proc_map *m, uint64_t i, uint64
     if (m->end > CAIRN_RESERVED_LO && m->start < CAIRN_RESERVED_HI)
         return bad(why, len, sec, t, "%s: inside the window [0x%llx-0x%llx) reserved for "
                    "cairn's restorer", what, CAIRN_RESERVED_LO, CAIRN_RESERVED_HI);
-    if (m->prot & ~7u || m->kind > CAIRN_MAP_SPECIAL ||
+    if (m->prot & ~7u || m->kind > CAIRN_MAP_SHARED ||
         m->flags & ~(CAIRN_MAPF_DATA | CAIRN_MAPF_SPARSE))
         return bad(why, len, sec, t, "%s: unknown protection 0x%x, kind %u or flags 0x%x",
                    what, m->prot, m->kind, m->flags);

@@ -113,7 +113,11 @@ enum {
     CAIRN_MAP_ANON = 0,      /* private anonymous, incl. [heap] */
     CAIRN_MAP_FILE = 1,      /* private file mapping: contents embedded */
     CAIRN_MAP_STACK = 2,     /* [stack]: restored MAP_GROWSDOWN */
-    CAIRN_MAP_SPECIAL = 3    /* [vdso], [vvar], ...: moved, not stored */
+    CAIRN_MAP_SPECIAL = 3,   /* [vdso], [vvar], ...: moved, not stored */
+    CAIRN_MAP_SHARED = 4     /* MAP_SHARED memory of the job's processes (anonymous,
+                                memfd, unlinked /dev/shm): `reserved` is the tree
+                                section's object, `offset` the offset in it; the bytes
+                                as this process sees them */
 };
 
 /* Mapping flags. */
@@ -267,6 +271,7 @@ struct cairn_proc_tree {
     uint64_t generation;
     uint8_t nonce[16];              /* the checkpoint's: equal in all its images */
     uint64_t npipes;                /* pipe records after the members */
+    uint64_t nshm;                  /* shared memory records after the pipes */
     uint64_t stdio_ino[3];          /* cairn run's fds 0-2 if pipes (0: not): a job's
                                        pipe of that inode on that fd is CAIRN_FD_INHERIT */
 };
@@ -284,7 +289,16 @@ struct cairn_proc_member {
     uint64_t reserved;              /* 0 */
 };
 
-_Static_assert(sizeof(struct cairn_proc_tree) == 64, "layout");
+/* A shared memory object mapped by the job's processes: recreated as a
+   memfd of that size, which each maps again where it had it. */
+#define CAIRN_PROC_MAX_SHM 64u
+struct cairn_proc_shm {
+    uint64_t dev, ino;              /* as /proc/PID/maps showed them (dev: major << 32 | minor) */
+    uint64_t size;                  /* the largest offset + length mapped */
+};
+
+_Static_assert(sizeof(struct cairn_proc_tree) == 72, "layout");
+_Static_assert(sizeof(struct cairn_proc_shm) == 24, "layout");
 _Static_assert(sizeof(struct cairn_proc_pipe) == 16, "layout");
 _Static_assert(sizeof(struct cairn_proc_member) == 48, "layout");
 _Static_assert(sizeof(struct cairn_proc_extent) == 16, "layout");

@@ -33,6 +33,7 @@
 #define NR_futex 202
 #define NR_kill 62
 #define NR_pipe2 293
+#define NR_memfd_create 319
 #define F_SETPIPE_SZ 1031
 #define CLONE_PARENT 0x00008000ull
 #define SIGCHLD 17
@@ -63,6 +64,10 @@ static const struct cairn_proc_pipe *pipes;
 static uint64_t npipes;
 static long pipe_fd[CAIRN_PROC_MAX_PIPES][2];
 static unsigned char pipe_data[CAIRN_PROC_MAX_PIPE_DATA];
+/* The memory the processes share, as memfds made before the forks. */
+static const struct cairn_proc_shm *shm;
+static uint64_t nshm;
+static long shm_fd[CAIRN_PROC_MAX_SHM];
 
 struct clone_args_v1 {
     uint64_t flags, pidfd, child_tid, parent_tid, exit_signal;
@@ -154,6 +159,20 @@ static int make_pipes(void)
     return 0;
 }
 
+static int make_shm(void)
+{
+    for (uint64_t i = 0; i < nshm; i++) {
+        long fd = sys2(NR_memfd_create, "cairn-shared", 0);
+        long rc = fd < 0 ? fd : sys2(NR_ftruncate, fd, shm[i].size);
+        if (rc < 0 || shm[i].size > CAIRN_PROC_TASK_TOP) {
+            r_say("cannot make the job's shared memory", (char *)0);
+            return -1;
+        }
+        shm_fd[i] = fd;
+    }
+    return 0;
+}
+
 int r_tree_load(long pid)
 {
     int rc = read_tree(&tree_len, tree_bytes);
@@ -163,14 +182,18 @@ int r_tree_load(long pid)
     members = (const void *)(tree_bytes + sizeof *t);
     nmembers = t->nmembers;
     npipes = t->npipes;
+    nshm = t->nshm;
     if (nmembers < 1 || nmembers > CAIRN_PROC_MAX_MEMBERS || npipes > CAIRN_PROC_MAX_PIPES ||
-        tree_len != sizeof *t + nmembers * sizeof members[0] + npipes * sizeof(struct cairn_proc_pipe) ||
+        nshm > CAIRN_PROC_MAX_SHM ||
+        tree_len != sizeof *t + nmembers * sizeof members[0] +
+                        npipes * sizeof(struct cairn_proc_pipe) + nshm * sizeof(struct cairn_proc_shm) ||
         (long)members[0].pid != pid) {
         r_say("the image's process tree does not fit its process", (char *)0);
         return -2;
     }
     pipes = (const void *)(tree_bytes + sizeof *t + nmembers * sizeof members[0]);
-    if ((rc = make_pipes()) < 0)
+    shm = (const void *)(pipes + npipes);
+    if ((rc = make_pipes()) < 0 || (rc = make_shm()) < 0)
         return rc;
     for (uint64_t i = 1; i < nmembers; i++)
         if (members[i].state == CAIRN_PROC_MEMBER_IMAGE && fd_of(members[i].pid) < 0) {
@@ -327,7 +350,16 @@ int r_tree_kept(long **fds, int max)
         fds[n++] = &pipe_fd[i][0];
         fds[n++] = &pipe_fd[i][1];
     }
+    for (uint64_t i = 0; i < nshm && n < max; i++)
+        fds[n++] = &shm_fd[i];
     return n;
+}
+
+long r_tree_shm_fd(uint64_t index, uint64_t offset, uint64_t len)
+{
+    if (index >= nshm || offset > shm[index].size || len > shm[index].size - offset)
+        return -1;
+    return shm_fd[index];
 }
 
 long r_tree_pipe_end(uint64_t ino, int write_end)
@@ -344,4 +376,6 @@ void r_tree_close_pipes(void)
         sys1(NR_close, pipe_fd[i][0]);
         sys1(NR_close, pipe_fd[i][1]);
     }
+    for (uint64_t i = 0; i < nshm; i++)
+        sys1(NR_close, shm_fd[i]);
 }

@@ -29,7 +29,10 @@ long r_tree_register_fd(void);
 int r_tree_kept(long **fds, int max);
 /* The end of the tree's pipe ino to give a CAIRN_FD_PIPE record; -1. */
 long r_tree_pipe_end(uint64_t ino, int write_end);
-/* Once every process has its ends in place. */
+/* The memfd of the tree's shared object index for a mapping of len
+   bytes at offset, -1 if it does not fit. */
+long r_tree_shm_fd(uint64_t index, uint64_t offset, uint64_t len);
+/* Once every process has its ends in place (and its memory mapped). */
 void r_tree_close_pipes(void);
 
 #endif

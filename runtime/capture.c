@@ -94,6 +94,20 @@ static void copy_name(char *dst, size_t cap, const char *src, const char *end)
     dst[n] = 0;
 }
 
+/* Memory the job's processes share that no file outside holds: anonymous
+   MAP_SHARED ("/dev/zero (deleted)"), a memfd, an unlinked POSIX shm
+   object or semaphore (/dev/shm). Not SysV segments (their ids and keys
+   would not come back). */
+static int shmem_name(const char *name, size_t len)
+{
+    static const char deleted[] = " (deleted)";
+    size_t dl = sizeof deleted - 1;
+    if (rt_startswith(name, "/SYSV") || len < dl || !rt_streq(name + len - dl, deleted))
+        return 0;
+    return rt_startswith(name, "/dev/zero") || rt_startswith(name, "/memfd:") ||
+           rt_startswith(name, "/dev/shm/");
+}
+
 static int classify_map(struct rt_state *st, struct cairn_proc_map *m, const char *name,
                         const char *end, char shared)
 {
@@ -102,6 +116,11 @@ static int classify_map(struct rt_state *st, struct cairn_proc_map *m, const cha
     /* A read-only shared file mapping (glibc maps gconv-modules.cache so)
        behaves as a private one unless the file changes: its contents are
        embedded like any file mapping's. A writable one is refused. */
+    if (shared == 's' && (m->prot & PROT_WRITE) && st->own_pidns && shmem_name(m->name, len)) {
+        m->kind = CAIRN_MAP_SHARED; /* its object: rt_tree_maps, once cairn sent the tree */
+        m->flags |= CAIRN_MAPF_DATA;
+        return 0;
+    }
     if (shared == 's' && (m->prot & PROT_WRITE)) {
         char addr[24] = "";
         rt_cat_hex(addr, sizeof addr, m->start);
@@ -135,12 +154,16 @@ static int parse_map(struct rt_state *st, const char *p, const char *eol,
     char shared = p[3];
     p += 5;
     m->offset = rt_parse_hex(&p);
-    for (int field = 0; field < 2 && p < eol; field++) { /* dev, inode */
-        while (p < eol && *p == ' ')
-            p++;
-        while (p < eol && *p != ' ')
-            p++;
-    }
+    while (p < eol && *p == ' ')
+        p++;
+    uint64_t major = rt_parse_hex(&p);
+    p += *p == ':';
+    uint64_t minor = rt_parse_hex(&p);
+    while (p < eol && *p == ' ')
+        p++;
+    uint64_t ino = rt_parse_dec(&p);
+    st->map_obj[st->core.nmaps].dev = major << 32 | minor;
+    st->map_obj[st->core.nmaps].ino = ino;
     while (p < eol && *p == ' ')
         p++;
     if (m->start >= 0xffffffffff600000ull) /* [vsyscall]: fixed, not ours */

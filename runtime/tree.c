@@ -156,6 +156,27 @@ static int pipe_known(const struct rt_state *st, uint64_t ino)
     return 0;
 }
 
+/* After GO: each shared mapping names its object in the tree. */
+static int tree_maps(struct rt_state *st, const struct cairn_proc_tree *t)
+{
+    const struct cairn_proc_shm *o =
+        t ? (const void *)(st->tree + sizeof *t + t->nmembers * sizeof(struct cairn_proc_member) +
+                           t->npipes * sizeof(struct cairn_proc_pipe))
+          : NULL;
+    for (uint64_t i = 0; i < st->core.nmaps; i++) {
+        struct cairn_proc_map *m = &st->maps[i];
+        if (m->kind != CAIRN_MAP_SHARED)
+            continue;
+        uint64_t k = 0;
+        while (t && k < t->nshm && (o[k].dev != st->map_obj[i].dev || o[k].ino != st->map_obj[i].ino))
+            k++;
+        if (!t || k == t->nshm)
+            return rt_refuse_num(st, "shared memory mapping ", i, " is not among the job's");
+        m->reserved = (uint32_t)k;
+    }
+    return 0;
+}
+
 int rt_tree_files(struct rt_state *st)
 {
     const struct cairn_proc_tree *t =
@@ -173,5 +194,5 @@ int rt_tree_files(struct rt_state *st)
             return rt_refuse_num(st, "fd ", (uint64_t)f->fd,
                                  " is a pipe to a process outside the job");
     }
-    return 0;
+    return tree_maps(st, t);
 }
