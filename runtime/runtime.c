@@ -37,6 +37,7 @@
 #include "cairn_time.h"
 #include "capture.h"
 #include "control.h"
+#include "eintr.h"
 #include "signals.h"
 #include "threads.h"
 #include "tree.h"
@@ -313,6 +314,7 @@ static void on_checkpoint(int sig, siginfo_t *si, void *uc)
     if (syscall(SYS_gettid) != getpid() || read_request(&gen, &state->image_fd) < 0)
         goto out; /* not from cairn: ignore */
     rt_signals_before_capture(); /* a pending SIGTERM is reported, not saved */
+    rt_eintr_note(uc); /* before its memory is saved: a restore repeats the wait too */
     if (rt_threads_stop(state, uc) < 0) {
         refuse_request();
         goto out;
