@@ -120,8 +120,9 @@ int run_tree_list(const struct run_ctx *r, struct run_node *nodes, size_t max, s
         struct run_node node;
         if (read_node(hosts[i], &node) < 0)
             continue; /* gone meanwhile */
-        /* The init's zombie children are writers it has yet to reap. */
-        if (node.host_ppid == (long)r->job && node.zombie)
+        /* The init's zombie children are writers it has yet to reap; live
+           ones are writers still ending, or orphans of the job. */
+        if (node.host_ppid == (long)r->job && (node.zombie || !strcmp(node.comm, RT_WRITER_NAME)))
             continue;
         if (n == max)
             return -1;

@@ -50,6 +50,9 @@
  */
 #define CAIRN_REGISTER_ENV "CAIRN_REGISTER_FD"
 #define CAIRN_REGISTER_FD_NUMBER 4
+/* The name (comm) of the runtime's writer children, the namespace init's
+   children that are not the job's processes. */
+#define RT_WRITER_NAME "cairn-writer"
 /* The checkpoint signal: a real-time signal glibc does not reserve
    (glibc keeps 32 and 33; SIGRTMAX is 64). */
 #define CAIRN_CKPT_SIGNAL 62
