@@ -169,6 +169,9 @@ int run_can_signal(const struct run_ctx *r, char *why, size_t len);
    beyond 0-2, ... */
 int run_precheck(long pid, int control_fd, int in_tree, char *why, size_t len);
 
+/* run_job.c: a process of the job got sig from outside at its default
+   action ("TERM <sig>"): the whole job is checkpointed, then stopped. */
+void run_term_reported(struct run_ctx *r, int sig);
 /* run_job.c: the answer to a runtime's HELLO on channel fd. */
 void run_send_identity(struct run_ctx *r, int fd);
 

@@ -227,6 +227,14 @@ static void stop_signal(struct run_ctx *r, int sig)
     request(r, RUN_STOP);
 }
 
+void run_term_reported(struct run_ctx *r, int sig)
+{
+    if (sig == SIGTERM || sig == SIGINT || sig == r->exit_signal) {
+        run_log_signal(r, sig, "sent to the job: checkpoint, then stop");
+        stop_signal(r, sig);
+    }
+}
+
 /* The answer to every HELLO (a program the job execs says it again): who
    the job is, which the runtime saves in its images (format/control.h). */
 void run_send_identity(struct run_ctx *r, int fd)
@@ -271,11 +279,7 @@ static int handle_line(struct run_ctx *r, char *line)
             request(r, w);
         }
     } else if (!strncmp(line, "TERM ", 5)) {
-        int sig = atoi(line + 5);
-        if (sig == SIGTERM || sig == SIGINT || sig == r->exit_signal) {
-            run_log_signal(r, sig, "sent to the job: checkpoint, then stop");
-            stop_signal(r, sig);
-        }
+        run_term_reported(r, atoi(line + 5));
     } else if (!strncmp(line, "PAUSE ", 6)) {
         uint64_t ns = strtoull(line + 6, NULL, 10);
         r->pause_ns = ns > r->pause_ns ? ns : r->pause_ns;

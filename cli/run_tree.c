@@ -612,6 +612,8 @@ static void member_line(struct run_ctx *r, struct run_member *m, const char *lin
 {
     if (!strncmp(line, "HELLO ", 6)) {
         run_send_identity(r, m->ctl); /* a program this process exec'd */
+    } else if (!strncmp(line, "TERM ", 5)) {
+        run_term_reported(r, atoi(line + 5)); /* the scheduler's, to this one too */
     } else if (!strcmp(line, "STOPPED") && m->phase == RUN_PH_ASKED) {
         m->phase = RUN_PH_STOPPED;
     } else if (!strncmp(line, "PAUSE ", 6)) {
