@@ -31,6 +31,7 @@
 #define CAIRN_SEC_PROC_EXTENTS 0x10bu /* struct cairn_proc_extent[n]: a sparse mapping's saved pages; arg = its index */
 #define CAIRN_SEC_PROC_TREE 0x10cu   /* struct cairn_proc_tree, cairn_proc_member[n], cairn_proc_pipe[m] */
 #define CAIRN_SEC_PROC_PIPEDATA 0x10du /* the bytes in the tree's pipes, one after another (first process only) */
+#define CAIRN_SEC_PROC_EPOLL 0x10eu  /* struct cairn_proc_epoll[n]: what the process's epoll fds watch */
 
 #define CAIRN_PROC_MAGIC 0x636f7270u /* "proc" */
 #define CAIRN_PROC_VERSION 1u
@@ -141,9 +142,11 @@ enum {
     CAIRN_FD_DUP = 1,        /* shares fd `dup_of`'s open file */
     CAIRN_FD_INHERIT = 2,    /* stdio pipe/tty: the restoring cairn's fd */
     CAIRN_FD_DEVICE = 3,     /* /dev/null, /dev/zero, /dev/urandom: reopened */
-    CAIRN_FD_PIPE = 4        /* a pipe of the job's (process trees): `offset` is its
+    CAIRN_FD_PIPE = 4,       /* a pipe of the job's (process trees): `offset` is its
                                 inode, the tree section's pipe of that inode; the
                                 end is open_flags' access mode */
+    CAIRN_FD_EPOLL = 5       /* an epoll instance: made again with the entries of
+                                the epoll section whose epfd is this fd */
 };
 
 /* File flags. */
@@ -297,6 +300,17 @@ struct cairn_proc_shm {
     uint64_t size;                  /* the largest offset + length mapped */
 };
 
+/* One fd an epoll instance of the process watches (/proc/self/fdinfo). */
+#define CAIRN_PROC_MAX_EPOLL 1024u
+struct cairn_proc_epoll {
+    int32_t epfd;                   /* the epoll fd (a CAIRN_FD_EPOLL file) */
+    int32_t tfd;                    /* the fd it watches, as registered */
+    uint32_t events;                /* EPOLLIN ... EPOLLET, EPOLLONESHOT */
+    uint32_t reserved;              /* 0 */
+    uint64_t data;                  /* epoll_data, as the job gave it */
+};
+
+_Static_assert(sizeof(struct cairn_proc_epoll) == 24, "layout");
 _Static_assert(sizeof(struct cairn_proc_tree) == 72, "layout");
 _Static_assert(sizeof(struct cairn_proc_shm) == 24, "layout");
 _Static_assert(sizeof(struct cairn_proc_pipe) == 16, "layout");

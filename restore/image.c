@@ -49,6 +49,8 @@ static struct r_record *record_for(unsigned type)
         return &img.rec_tree;
     case CAIRN_SEC_PROC_PIPEDATA:
         return &img.rec_pipedata;
+    case CAIRN_SEC_PROC_EPOLL:
+        return &img.rec_epoll;
     default:
         return 0;
     }

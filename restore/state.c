@@ -269,6 +269,9 @@ void r_restore_files(void)
         if (img.files[i].kind == CAIRN_FD_DUP)
             sys2(NR_dup2, img.files[i].dup_of, img.files[i].fd);
     for (uint64_t i = 0; i < img.core.nfiles; i++)
+        if (img.files[i].kind == CAIRN_FD_EPOLL)
+            r_epoll_restore(&img.files[i]);
+    for (uint64_t i = 0; i < img.core.nfiles; i++)
         sys3(NR_fcntl, img.files[i].fd, F_SETFD, img.files[i].fd_flags);
     long rc = sys2(NR_dup2, img.control_fd, img.core.control_fd);
     if (rc < 0)

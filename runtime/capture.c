@@ -223,6 +223,43 @@ static int find_dup(struct rt_state *st, unsigned n, const struct stat *sb,
     return -1;
 }
 
+/* The fds epoll instance fd watches, from its /proc/self/fdinfo lines
+   "tfd: N events: HEX data: HEX ...". */
+static int capture_epoll(struct rt_state *st, int fd)
+{
+    char path[64] = "/proc/self/fdinfo/", num[16] = "fd ";
+    rt_cat_u64(path, sizeof path, (uint64_t)fd);
+    rt_cat_u64(num, sizeof num, (uint64_t)fd);
+    if (rt_read_file(path, st->text, sizeof st->text) < 0)
+        return refuse(st, num, ": cannot read its epoll entries", "");
+    for (const char *p = st->text; (p = strstr(p, "tfd:"));) {
+        if (st->nepoll == CAIRN_PROC_MAX_EPOLL)
+            return refuse(st, num, ": more epoll entries than cairn keeps", "");
+        struct cairn_proc_epoll *e = &st->epoll[st->nepoll++];
+        *e = (struct cairn_proc_epoll){.epfd = fd};
+        p += 4;
+        while (*p == ' ')
+            p++;
+        e->tfd = (int32_t)rt_parse_dec(&p);
+        const char *q = strstr(p, "events:");
+        if (!q)
+            break;
+        q += 7;
+        while (*q == ' ')
+            q++;
+        e->events = (uint32_t)rt_parse_hex(&q);
+        q = strstr(q, "data:");
+        if (!q)
+            break;
+        q += 5;
+        while (*q == ' ')
+            q++;
+        e->data = rt_parse_hex(&q);
+        p = q;
+    }
+    return 0;
+}
+
 static int classify_fd(struct rt_state *st, struct cairn_proc_file *f, int fd)
 {
     struct stat sb;
@@ -266,6 +303,10 @@ static int classify_fd(struct rt_state *st, struct cairn_proc_file *f, int fd)
         f->kind = CAIRN_FD_INHERIT;
         return 0;
     }
+    if (rt_streq(f->path, "anon_inode:[eventpoll]")) {
+        f->kind = CAIRN_FD_EPOLL;
+        return capture_epoll(st, fd);
+    }
     if (S_ISSOCK(sb.st_mode))
         return refuse(st, num, " is a socket: ", f->path);
     if (S_ISFIFO(sb.st_mode))
@@ -304,7 +345,19 @@ static int capture_fds(struct rt_state *st)
 {
     char buf[4096];
     st->core.nfiles = 0;
-    return each_dirent("/proc/self/fd", buf, sizeof buf, capture_fd, st);
+    st->nepoll = 0;
+    if (each_dirent("/proc/self/fd", buf, sizeof buf, capture_fd, st) < 0)
+        return -1;
+    /* Every fd an epoll instance watches must be one restored with it. */
+    for (uint32_t i = 0; i < st->nepoll; i++) {
+        int found = 0;
+        for (uint64_t k = 0; k < st->core.nfiles && !found; k++)
+            found = st->files[k].fd == st->epoll[i].tfd && st->files[k].kind != CAIRN_FD_EPOLL;
+        if (!found)
+            return rt_refuse_num(st, "an epoll instance watches fd ", (uint64_t)st->epoll[i].tfd,
+                                 ", which is closed since or not one cairn restores");
+    }
+    return 0;
 }
 
 /* ---- the rest -------------------------------------------------------------- */

@@ -56,6 +56,9 @@ struct rt_state {
        the constructor, untouched until used). */
     unsigned char *pipe_data;
     uint32_t pipe_data_len;
+    /* What the epoll fds watch (capture.c). */
+    struct cairn_proc_epoll epoll[CAIRN_PROC_MAX_EPOLL];
+    uint32_t nepoll;
     /* Each mapping's device and inode, as /proc/self/maps shows them. */
     struct { uint64_t dev, ino; } map_obj[CAIRN_PROC_MAX_MAPS];
     /* The job's POSIX timers (timers.c). */
