@@ -43,6 +43,10 @@ void proc_release(struct proc_records *p);
    0 or CAIRN_ECORRUPT with why naming the section and the record. */
 int proc_check(cairn_image_t *img, const struct proc_records *p, char *why, size_t len);
 
+/* proc_tree_check.c, part of proc_check: the process tree's records and
+   what files and mappings take from them, and the epoll entries. */
+int proc_check_tree(cairn_image_t *img, const struct proc_records *p, char *why, size_t len);
+
 /* proc_load + proc_check. 0 also for an image that is not a process image. */
 int proc_check_image(cairn_image_t *img, char *why, size_t len);
 
