@@ -108,6 +108,11 @@ void run_exec_job(struct run_ctx *r, const char *image)
     int fd = RUN_JOB_CONTROL_FD, img = -1;
     if (image && (img = fcntl(r->image_fd, F_DUPFD_CLOEXEC, 10)) < 0)
         _exit(125);
+    /* Committed output: the job's stdout/stderr are pipes to cairn run
+       (run_output.c); a restored job takes the restorer's fds 1/2 over.
+       First, before fds 3 and 4 are given their own. */
+    if (run_output_child(r) < 0)
+        _exit(125);
     if (r->job_ctl == fd)
         fcntl(fd, F_SETFD, 0);
     else if (dup2(r->job_ctl, fd) < 0)

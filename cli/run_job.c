@@ -104,12 +104,14 @@ static void request(struct run_ctx *r, enum run_reason why)
     r->pending = why;
     r->t_request = cairn__now_ns(CLOCK_MONOTONIC);
     r->pause_ns = 0;
+    run_output_request(r); /* the output boundary: stop reading until PAUSE */
     if (send_with_fd(r->ctl, line, (size_t)n, r->tmp.fd) != n ||
         run_ns_kill(r->job, CAIRN_CKPT_SIGNAL) < 0) {
         fprintf(stderr, "cairn: cannot ask the job for a checkpoint: %s\n", strerror(errno));
         run_log_reason(r, CAIRN_EV_FAILED, "cannot ask the job for a checkpoint");
         cairn__store_abort(&r->store, &r->tmp);
         r->pending = RUN_NONE;
+        run_output_unpause(r);
         request_failed(r, why);
     }
 }
@@ -139,6 +141,11 @@ static int checkpoint_done(struct run_ctx *r, int ok, const char *detail, const 
 {
     enum run_reason why = r->pending;
     r->pending = RUN_NONE;
+    if (ok && run_output_precommit(r, r->tmp.generation) < 0) {
+        ok = 0; /* the output it covers would not survive a crash */
+        detail = "the job's output could not be made durable";
+        how = CAIRN_EV_FAILED;
+    }
     if (ok) {
         int rc = cairn__store_commit(&r->store, &r->tmp, cli_env()->keep);
         if (rc < 0) {
@@ -155,12 +162,14 @@ static int checkpoint_done(struct run_ctx *r, int ok, const char *detail, const 
             if (r->pause_ns > r->max_pause_ns)
                 r->max_pause_ns = r->pause_ns;
             log_commit(r, detail);
+            run_output_committed(r); /* appends the output it covers */
             if (r->verbose)
                 fprintf(stderr, "cairn: checkpoint %" PRIu64 " committed (%s bytes): job paused "
                                 "%.3f ms, durable after %.3f ms\n", r->tmp.generation, detail,
                         r->pause_ns / 1e6, r->last_durable_ns / 1e6);
         }
     } else {
+        run_output_unpause(r);
         r->n_failed++;
         fprintf(stderr, "cairn: checkpoint not taken: %s\n", detail);
         if (how)
@@ -228,7 +237,9 @@ static int handle_line(struct run_ctx *r, char *line)
 {
     if (!strncmp(line, "HELLO ", 6))
         send_identity(r);
-    if (!strncmp(line, "HELLO ", 6) || !strcmp(line, "RESTORED")) {
+    if (!strncmp(line, "RESTORED", 8))
+        run_output_restored(r, strtoull(line + 8, NULL, 10));
+    if (!strncmp(line, "HELLO ", 6) || !strncmp(line, "RESTORED", 8)) {
         if (line[0] == 'R' && cli_env()->verbose >= 0)
             fprintf(stderr, "cairn: job restored from generation %" PRIu64 "\n", r->image_gen);
         if (line[0] == 'R') {
@@ -250,6 +261,7 @@ static int handle_line(struct run_ctx *r, char *line)
         }
     } else if (!strncmp(line, "PAUSE ", 6)) {
         r->pause_ns = strtoull(line + 6, NULL, 10);
+        run_output_pause(r, line + 6);
     } else if (r->pending && !strncmp(line, "DONE ", 5)) {
         return checkpoint_done(r, 1, line + 5, NULL);
     } else if (r->pending && (!strncmp(line, "FAIL ", 5) || !strncmp(line, "REFUSE ", 7))) {
@@ -304,11 +316,14 @@ static int job_ended(struct run_ctx *r, int st)
         fprintf(stderr, "cairn: the restore failed; the store is kept as it is\n");
         return CLI_EXIT_ERROR;
     }
+    run_output_job_ended(r, 0); /* all it wrote goes out, before the finish */
     if (WIFSIGNALED(st))
         return 128 + WTERMSIG(st);
     int rc = cairn__store_finish(&r->store, "cairn run: the job exited");
-    if (rc == 0)
+    if (rc == 0) {
         run_log_reason(r, CAIRN_EV_FINISHED, "the job exited");
+        run_output_job_ended(r, 1); /* nothing is held any more */
+    }
     if (rc < 0)
         fprintf(stderr, "cairn: cannot mark the store finished: %s\n", cairn_strerror(rc));
     return WEXITSTATUS(st);
@@ -375,12 +390,15 @@ int run_supervise(struct run_ctx *r)
     int tfd = make_timer(r);
     int status = -1;
     while (status < 0 && r->job > 0) {
-        struct pollfd p[4] = {{sfd, POLLIN, 0}, {r->ctl, POLLIN, 0}, {tfd, POLLIN, 0},
+        struct pollfd p[6] = {{sfd, POLLIN, 0}, {r->ctl, POLLIN, 0}, {tfd, POLLIN, 0},
                               {run_ns_status_fd(), POLLIN, 0}};
-        if (poll(p, 4, -1) < 0 && errno != EINTR)
+        unsigned n = 4 + run_output_pollfds(r, p + 4); /* the job's stdout/stderr */
+        if (poll(p, n, -1) < 0 && errno != EINTR)
             break;
         if (p[1].revents)
             status = read_control(r);
+        if (status < 0)
+            run_output_read(r, p + 4);
         if (status < 0 && p[0].revents)
             status = on_signal(r, sfd);
         if (status < 0 && p[3].revents)
@@ -402,6 +420,7 @@ int run_supervise(struct run_ctx *r)
         close(tfd);
     if (r->ctl >= 0)
         close(r->ctl);
+    run_output_close(r);
     status = status < 0 ? CLI_EXIT_ERROR : status;
     if (status != RUN_RETRY_OLDER) {
         struct cairn__event e = CAIRN_EVENT_INIT(CAIRN_EV_EXIT, NULL);

@@ -139,6 +139,8 @@ int run_spawn(struct run_ctx *r, const char *image)
     r->ctl = sv[0];
     r->job_ctl = sv[1];
     r->restoring = image != NULL;
+    if (run_output_begin(r) < 0) /* a restore first appends what it covers */
+        return CLI_EXIT_ERROR;
     fflush(NULL);
     r->job = run_ns_fork(r, image); /* the job, or its namespace's init */
     if (r->job < 0) {
@@ -149,6 +151,7 @@ int run_spawn(struct run_ctx *r, const char *image)
         run_exec_job(r, image);
     close(r->job_ctl);
     r->job_ctl = -1;
+    run_output_parent(r);
     return 0;
 }
 
@@ -283,6 +286,7 @@ int run_main(struct run_ctx *r)
     if (r->fresh)
         set_all_aside(r);
     cairn__store_set_holder(&r->store, SIGUSR1); /* what cairn checkpoint sends */
+    run_output_open(r);
     run_log_start(r);
     rc = start(r);
     unlinkat(r->store.dirfd, RUN_PID_FILE, 0);

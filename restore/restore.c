@@ -33,10 +33,17 @@ static void block_all_signals(void)
     sys4(NR_rt_sigprocmask, 0 /* SIG_BLOCK */, &all, 0, 8);
 }
 
+/* "RESTORED <n>": n bytes of messages on fd 2 came from the restorer, not
+   the job (cairn run relays the job's stderr: cli/run_output.c). */
 static void tell_cairn(void)
 {
-    static const char msg[] = "RESTORED\n";
-    sys3(NR_write, img.control_fd, msg, sizeof msg - 1);
+    char msg[48] = "RESTORED ", num[24];
+    size_t n = strlen(msg);
+    const char *d = r_dec(num, r_said_bytes);
+    memcpy(msg + n, d, strlen(d));
+    n += strlen(d);
+    msg[n++] = '\n';
+    sys3(NR_write, img.control_fd, msg, n);
 }
 
 static void set_thread_bases(void)

@@ -346,6 +346,22 @@ static void capture_misc(struct rt_state *st)
 }
 
 /* Every other thread is parked (threads.c); uc is the main thread's. */
+/* cairn run stops reading the job's stdout/stderr pipes from its request
+   until the PAUSE report, so what the kernel still holds in them now is
+   exactly what the job wrote before this point and cairn has not read: the
+   boundary of the job's output that this checkpoint covers (cli/run_output.c). */
+void rt_capture_unread(struct rt_state *st)
+{
+    for (int fd = 1; fd <= 2; fd++) {
+        struct stat sb;
+        int n = 0;
+        st->unread[fd - 1] = 0;
+        if (syscall(SYS_fstat, fd, &sb) == 0 && S_ISFIFO(sb.st_mode) &&
+            ioctl(fd, FIONREAD, &n) == 0 && n > 0)
+            st->unread[fd - 1] = (uint64_t)n;
+    }
+}
+
 int rt_capture(struct rt_state *st, void *uc, int control_fd)
 {
     struct cairn_proc_core *c = &st->core;

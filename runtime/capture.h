@@ -48,11 +48,17 @@ struct rt_state {
     /* The job's POSIX timers (timers.c). */
     struct cairn_proc_timer timers[CAIRN_PROC_MAX_TIMERS];
     uint32_t ntimers;
+    /* Bytes in the pipe on fds 1 and 2 at the pause that cairn run has not
+       read yet (FIONREAD; 0 if not a pipe): its output boundary. */
+    uint64_t unread[2];
 };
 
 /* Records the whole process state into st; uc is the handler's ucontext.
    Returns 0, or -1 with st->why naming the resource that cannot be saved. */
 int rt_capture(struct rt_state *st, void *uc, int control_fd);
+
+/* Fills st->unread while the job is stopped (async-signal-safe). */
+void rt_capture_unread(struct rt_state *st);
 
 /* Writes the image of st to the open file fd (the writer child). Returns 0
    or -1 with st->why set. *bytes receives the image size. */
