@@ -104,6 +104,7 @@ struct run_ctx {
     char line[8192];
     size_t line_len;
     struct run_output out;      /* the job's stdout/stderr (run_output.c) */
+    char keep_fds[256];         /* restore: appended files not to cut back */
 };
 
 /* run_start.c */
@@ -224,6 +225,11 @@ int run_output_intent_done(struct run_stream *s, const char *chunk, size_t len);
 /* cairn run ends: a restore that failed before the job ran has its
    restorer's messages passed on; the rest is released. */
 void run_output_close(struct run_ctx *r);
+
+/* run_shared.c: before a restore, the job's fds (fd >= 3, "5,7") of the
+   files it was appending to that another process is writing now, which
+   the restorer does not cut back (it warns). */
+void run_shared_files(struct run_ctx *r, char *keep, size_t len);
 
 /* run_job.c: supervises the job until the end; returns cairn's status. */
 int run_supervise(struct run_ctx *r);

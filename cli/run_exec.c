@@ -125,7 +125,8 @@ void run_exec_job(struct run_ctx *r, const char *image)
     snprintf(imgstr, sizeof imgstr, "%d", IMAGE_FD);
     if (image) {
         companion("CAIRN_RESTORER", "cairn-restore", path, sizeof path);
-        execl(path, "cairn-restore", imgstr, fdstr, image, (char *)NULL);
+        execl(path, "cairn-restore", imgstr, fdstr, image,
+              r->keep_fds[0] ? r->keep_fds : (char *)NULL, (char *)NULL);
         fprintf(stderr, "cairn run: cannot execute the restorer %s: %s\n", path, strerror(errno));
         _exit(125);
     }

@@ -79,7 +79,12 @@ int run_output_open(struct run_ctx *r)
         return 0;
     pid_t me = getpid();
     /* >out 2>&1: one open file, one pipe, so the job's order is kept. */
-    int same = syscall(SYS_kcmp, me, me, KCMP_FILE, 1, 2) == 0;
+    int same = syscall(SYS_kcmp, me, me, KCMP_FILE, 1, 2);
+    struct stat a, b;
+    if (same < 0) /* no kcmp (seccomp, CONFIG_KCMP): the same file will do */
+        same = fstat(1, &a) == 0 && fstat(2, &b) == 0 && a.st_dev == b.st_dev &&
+               a.st_ino == b.st_ino ? 0 : 1;
+    same = same == 0;
     for (int fd = 1; fd <= 2; fd++) {
         if (!is_file(fd) || (fd == 2 && same))
             continue;
@@ -151,8 +156,10 @@ static size_t fetch(const struct run_stream *s, size_t n)
     return n;
 }
 
-/* Once all the spool is out, it is emptied; memory drops what is out. */
-static void compact(struct run_stream *s)
+/* Once all the spool is out, it is emptied; memory drops what is out.
+   The state saying so is durable first: a spool emptied under a state
+   file that still points into it would look like lost output. */
+static void compact(struct run_ctx *r, struct run_stream *s)
 {
     if (s->appended < s->spool_end)
         return;
@@ -163,34 +170,43 @@ static void compact(struct run_stream *s)
         memmove(s->mem, s->mem + gone, s->mem_len - gone);
         s->mem_len -= gone;
     }
-    if (s->spool_end > s->spool_base && s->spool >= 0)
+    if (s->spool_end > s->spool_base && s->spool >= 0 && run_output_state_save(r, 1) == 0)
         ftruncate(s->spool, 0);
+    else if (s->spool_end > s->spool_base)
+        return;
     s->spool_base = s->spool_end = s->appended;
 }
 
 /* Appends [appended, upto) to the real file, a chunk per write(), each
-   announced in the state file first (run_output_intent_done). */
+   announced in the state file first, durably, and made durable itself
+   before the next record counts it in: after any crash, a chunk recorded
+   as appended is in the file, and one announced but not recorded is
+   looked for there (run_output_intent_done) before it is written again. */
 static void append_upto(struct run_ctx *r, struct run_stream *s, uint64_t upto)
 {
+    struct stat sb;
+    int regular = fstat(s->real, &sb) == 0 && S_ISREG(sb.st_mode);
     while (s->appended < upto) {
         uint64_t want = upto - s->appended;
         size_t n = fetch(s, want > CHUNK ? CHUNK : (size_t)want);
-        struct stat sb;
         if (n == 0)
             break;
         s->intent_to = s->appended + n;
         s->intent_size = fstat(s->real, &sb) == 0 ? (uint64_t)sb.st_size : 0;
-        run_output_state_save(r, 0);
+        run_output_state_save(r, 1);
         if (write_all(s->real, chunk_buf, n) < 0) {
             fprintf(stderr, "cairn: cannot write the job's output to fd %d: %s\n", s->real,
                     strerror(errno));
             break;
         }
+        if (regular)
+            fdatasync(s->real);
         s->appended += n;
         s->intent_to = 0;
     }
     s->intent_to = 0;
-    compact(s);
+    run_output_state_save(r, 1);
+    compact(r, s);
     run_output_state_save(r, 0);
 }
 
@@ -237,6 +253,8 @@ unsigned run_output_pollfds(const struct run_ctx *r, struct pollfd *p)
 
 void run_output_read(struct run_ctx *r, const struct pollfd *p)
 {
+    if (r->out.paused) /* a request went out since the poll: the boundary */
+        return;
     for (unsigned i = 0; i < r->out.n; i++) {
         struct run_stream *s = &r->out.s[i];
         if (p[i].fd < 0 || !p[i].revents)

@@ -141,6 +141,9 @@ int run_spawn(struct run_ctx *r, const char *image)
     r->restoring = image != NULL;
     if (run_output_begin(r) < 0) /* a restore first appends what it covers */
         return CLI_EXIT_ERROR;
+    r->keep_fds[0] = 0;
+    if (image) /* outside the job's pid namespace: every process is seen */
+        run_shared_files(r, r->keep_fds, sizeof r->keep_fds);
     fflush(NULL);
     r->job = run_ns_fork(r, image); /* the job, or its namespace's init */
     if (r->job < 0) {

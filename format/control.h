@@ -17,10 +17,20 @@
  *                                              MAC; the key is wiped from the
  *                                              job's memory before it is saved)
  *   runtime -> cairn  "REFUSE <why>"            nothing written, job goes on
- *                     "PAUSE <ns>"              the job ran again after ns
+ *                     "PAUSE <ns> <u1> <u2>"    the job ran again after ns;
+ *                                              u1, u2: bytes still unread in
+ *                                              its fd 1 and 2 pipes while it
+ *                                              stood still (FIONREAD, 0 if not
+ *                                              a pipe): cairn stops reading
+ *                                              them from the request to this
+ *                                              line, which makes its output
+ *                                              boundary (cli/run_output.c).
+ *                                              Older runtimes send "PAUSE <ns>"
  *                     "DONE <bytes>"            the writer made it durable
  *                     "FAIL <why>"              the writer failed
- *   restorer -> cairn "RESTORED"                about to resume the job
+ *   restorer -> cairn "RESTORED <n>"            about to resume the job; it
+ *                                              wrote n bytes of messages on fd
+ *                                              2 first (older: "RESTORED")
  *   runtime -> cairn  "TERM <signo>"            the job got SIGTERM/SIGINT at
  *                                              its default action (signals.c):
  *                                              cairn acts as if it had got it

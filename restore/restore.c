@@ -59,11 +59,14 @@ void restore_main(uint64_t *sp)
     long argc = (long)sp[0];
     char **argv = (char **)(sp + 1);
     block_all_signals();
-    if ((argc != 3 && argc != 4) || (argc == 4 && strlen(argv[3]) >= sizeof image_name)) {
-        r_say("usage: cairn-restore IMAGE_FD CONTROL_FD [NAME] (run by 'cairn run')", (char *)0);
+    if (argc < 3 || argc > 5 || (argc >= 4 && strlen(argv[3]) >= sizeof image_name)) {
+        r_say("usage: cairn-restore IMAGE_FD CONTROL_FD [NAME [KEEP_FDS]] (run by 'cairn run')",
+              (char *)0);
         r_exit(R_EXIT_FAILED);
     }
-    const char *name = argc == 4 ? argv[3] : "the image";
+    const char *name = argc >= 4 ? argv[3] : "the image";
+    if (argc == 5)
+        r_keep_fds(argv[4]);
     memcpy(image_name, name, strlen(name) + 1);
     long image_fd = r_parse_dec(argv[1]);
     img.control_fd = (int)r_parse_dec(argv[2]);
