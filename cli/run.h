@@ -49,6 +49,7 @@ struct run_stream {
     uint64_t read_pos, committed, appended;
     uint64_t boundary;         /* of the checkpoint in flight (have_boundary) */
     int have_boundary;
+    int lost;                  /* said that memory ran out */
     char *mem;
     size_t mem_len, mem_cap;
     int spool;

@@ -132,8 +132,13 @@ static void hold(struct run_stream *s, const char *buf, size_t n)
         while (cap < s->mem_len + n)
             cap *= 2;
         char *m = realloc(s->mem, cap);
-        if (!m)
-            return; /* lost; said nowhere better than here */
+        if (!m) { /* the bytes are lost: say so, once per stream */
+            if (!s->lost)
+                fprintf(stderr, "cairn: out of memory holding the job's output for fd %d: "
+                                "some of it is lost\n", s->real);
+            s->lost = 1;
+            return;
+        }
         s->mem = m;
         s->mem_cap = cap;
     }

@@ -97,7 +97,6 @@ void run_shared_files(struct run_ctx *r, char *keep, size_t len)
     for (size_t i = 0; i < n; i++) {
         const struct cairn_proc_file *f = &files[i];
         struct stat sb;
-        f = &files[i];
         /* fds 0-2 as files: --output direct, rolled back as before */
         if (f->kind != CAIRN_FD_FILE || !(f->flags & CAIRN_FILEF_APPENDING) || f->fd < 3 ||
             memchr(f->path, 0, sizeof f->path) == NULL || stat(f->path, &sb) < 0 ||
