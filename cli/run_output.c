@@ -36,7 +36,7 @@
 
 #define PIPE_SIZE (1 << 20) /* the job rarely waits for cairn */
 #define MEM_MAX (1u << 20)  /* held in memory, beyond that on the spool */
-#define CHUNK (1u << 20)    /* one write() to the real file */
+#define CHUNK (8u << 20)    /* one write() to the real file */
 #define KCMP_FILE 0
 
 static char chunk_buf[CHUNK];

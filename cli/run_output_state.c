@@ -171,7 +171,7 @@ int run_output_intent_done(struct run_stream *s, const char *chunk, size_t len)
     if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && (uint64_t)sb.st_size > s->intent_size) {
         size_t tail = (size_t)((uint64_t)sb.st_size - s->intent_size);
         if (tail > (64u << 20))
-            tail = 64u << 20; /* a chunk is 1 MiB: it is near the old end */
+            tail = 64u << 20; /* a chunk is 8 MiB at most: it is near the old end */
         char *buf = malloc(tail);
         ssize_t got = buf ? pread(fd, buf, tail, (off_t)s->intent_size) : -1;
         found = got >= (ssize_t)len && memmem(buf, (size_t)got, chunk, len) != NULL;
