@@ -41,6 +41,17 @@
 
 static char chunk_buf[CHUNK];
 
+/* A test hook (tests/transparent/output.sh): CAIRN_TEST_OUTPUT_CRASH=commit
+   ends cairn run at once after a commit, before it appends what the new
+   generation covers; =append just after an append's write(), before it is
+   recorded. Both leave what a crash there leaves, for the recovery. */
+static void crash_point(const char *where)
+{
+    const char *at = getenv("CAIRN_TEST_OUTPUT_CRASH");
+    if (at && !strcmp(at, where))
+        _exit(99);
+}
+
 static int write_all(int fd, const char *p, size_t n)
 {
     while (n > 0) {
@@ -204,6 +215,7 @@ static void append_upto(struct run_ctx *r, struct run_stream *s, uint64_t upto)
                     strerror(errno));
             break;
         }
+        crash_point("append");
         if (regular)
             fdatasync(s->real);
         s->appended += n;
@@ -363,6 +375,8 @@ int run_output_precommit(struct run_ctx *r, uint64_t gen)
 
 void run_output_committed(struct run_ctx *r)
 {
+    if (r->out.n)
+        crash_point("commit");
     for (unsigned i = 0; i < r->out.n; i++) {
         struct run_stream *s = &r->out.s[i];
         s->committed = s->boundary;

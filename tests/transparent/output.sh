@@ -13,6 +13,10 @@
 #    process holding the log open and writing to it, a restore keeps the
 #    foreign lines and warns; without one, the log is rolled back and equals
 #    an uninterrupted run's.
+# 3. cairn run dies (CAIRN_TEST_OUTPUT_CRASH, run_output.c) right after a
+#    commit, before appending what it covers, and just after an append's
+#    write(), before recording it: the rerun restores the generation and the
+#    file still ends as an uninterrupted run's, nothing lost or doubled.
 # No sleep synchronises anything: the appender's pause only paces it.
 set -eu
 CAIRN=$1; COUNTER=$2; APPLOG=$3
@@ -140,3 +144,29 @@ grep -q 'log.txt holds .* another process is writing it: kept' "$W/errbyes" ||
     fail "applog shared: no warning about the foreign bytes kept"
 cmp "$W/aref/out.txt" "$W/shared/out.txt" || fail "applog shared: stdout differs"
 echo "ok: a log the job opens itself: rolled back alone; with a foreign writer kept, warned"
+
+# ---- 3. crashes of cairn run itself -----------------------------------------
+# crash_run DIR WHERE: the first commit ends cairn run at WHERE; then a rerun.
+crash_run() {
+    mkdir "$1"; cd "$1"; rm -f "$W/gate"
+    cycle=c$2
+    CAIRN_TEST_OUTPUT_CRASH=$2 "$CAIRN" run --store st -v -- "$COUNTER" 6000 \
+        >>out.txt 2>>"$W/err$cycle" </dev/null &
+    CPID=$!
+    poll_until 60 "cairn run writing its pid file" owns_store_or_ended st "$CPID"
+    "$CAIRN" checkpoint --store st >/dev/null || fail "$2: cairn checkpoint"
+    rc=0; wait "$CPID" || rc=$?; CPID=
+    [ $rc -eq 99 ] || fail "$2: cairn run exited $rc, not at the crash point (99)"
+    [ -n "$(newest st)" ] || fail "$2: no generation committed before the crash"
+    before=$(job_lines out.txt)
+    : >"$W/gate"
+    cycle=d$2
+    "$CAIRN" run --store st -v -- "$COUNTER" 6000 >>out.txt 2>>"$W/err$cycle" </dev/null ||
+        fail "$2: the rerun failed"
+    has_text "$W/err$cycle" 'job restored' || fail "$2: the rerun did not restore"
+    cmp "$W/ref/out.txt" out.txt || fail "$2: the output differs from an uninterrupted run's"
+    echo "ok: cairn run killed at '$2' ($before job lines in the file then): output exact"
+    cd "$W"
+}
+crash_run "$W/crash-commit" commit
+crash_run "$W/crash-append" append
