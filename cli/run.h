@@ -63,7 +63,7 @@ struct run_output {
     enum run_output_mode mode;
     unsigned n;                /* relayed streams */
     struct run_stream s[2];
-    int paused;                /* not reading: from the request to PAUSE */
+    int paused;                /* not reading: from the request to UNREAD */
     int state_fd;              /* the store's output.state, -1: none */
     uint64_t seq;              /* of the state file's last record */
 };
@@ -194,10 +194,10 @@ unsigned run_output_pollfds(const struct run_ctx *r, struct pollfd *p);
 void run_output_read(struct run_ctx *r, const struct pollfd *p);
 /* The checkpoint request is about to be sent: stop reading. */
 void run_output_request(struct run_ctx *r);
-/* "PAUSE <ns> <unread1> <unread2>" (after "PAUSE "): the boundary; reading
-   goes on. An older runtime's "PAUSE <ns>" gives none: nothing is covered. */
-void run_output_pause(struct run_ctx *r, const char *args);
-/* No pause came (REFUSE, FAIL, the job ended): reading goes on. */
+/* "UNREAD <u1> <u2>" (after "UNREAD "): the boundary; reading goes on.
+   Without it (an older runtime) what cairn had read is the boundary. */
+void run_output_unread(struct run_ctx *r, const char *args);
+/* No boundary came (REFUSE, FAIL, the job ended): reading goes on. */
 void run_output_unpause(struct run_ctx *r);
 /* "RESTORED <n>": the restorer wrote n bytes of messages on fd 2 first. */
 void run_output_restored(struct run_ctx *r, uint64_t n);

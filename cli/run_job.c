@@ -261,7 +261,8 @@ static int handle_line(struct run_ctx *r, char *line)
         }
     } else if (!strncmp(line, "PAUSE ", 6)) {
         r->pause_ns = strtoull(line + 6, NULL, 10);
-        run_output_pause(r, line + 6);
+    } else if (r->pending && !strncmp(line, "UNREAD ", 7)) {
+        run_output_unread(r, line + 7); /* the output boundary; reading goes on */
     } else if (r->pending && !strncmp(line, "DONE ", 5)) {
         return checkpoint_done(r, 1, line + 5, NULL);
     } else if (r->pending && (!strncmp(line, "FAIL ", 5) || !strncmp(line, "REFUSE ", 7))) {

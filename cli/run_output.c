@@ -8,10 +8,11 @@
  * never written the first time.
  *
  * The boundary of a checkpoint: from the moment cairn sends the request
- * until the runtime reports "PAUSE <ns> <unread1> <unread2>", cairn does not
+ * until the runtime reports "UNREAD <u1> <u2>" (or refuses), cairn does not
  * read the pipes; the runtime, with the job stopped, counts what is still
- * in them (FIONREAD). What cairn had read plus that count is exactly what
- * the job wrote before the point the image resumes from.
+ * in them (FIONREAD) and says so before it forks the writer, so the line
+ * comes before the writer's DONE. What cairn had read plus that count is
+ * exactly what the job wrote before the point the image resumes from.
  *
  * Positions count the job's bytes since it first started, across restores.
  * Per stream: read_pos (read from the pipe), committed (covered by the
@@ -298,10 +299,9 @@ void run_output_unpause(struct run_ctx *r)
         r->out.s[i].have_boundary = 0;
 }
 
-void run_output_pause(struct run_ctx *r, const char *args)
+void run_output_unread(struct run_ctx *r, const char *args)
 {
-    char *end;
-    strtoull(args, &end, 10); /* the pause itself */
+    char *end = (char *)args;
     uint64_t unread[2];
     int have = 1;
     for (int i = 0; i < 2; i++) {

@@ -17,15 +17,16 @@
  *                                              MAC; the key is wiped from the
  *                                              job's memory before it is saved)
  *   runtime -> cairn  "REFUSE <why>"            nothing written, job goes on
- *                     "PAUSE <ns> <u1> <u2>"    the job ran again after ns;
- *                                              u1, u2: bytes still unread in
- *                                              its fd 1 and 2 pipes while it
- *                                              stood still (FIONREAD, 0 if not
- *                                              a pipe): cairn stops reading
+ *                     "UNREAD <u1> <u2>"        while the job stands still,
+ *                                              before the writer is forked:
+ *                                              bytes still unread in its fd 1
+ *                                              and 2 pipes (FIONREAD, 0 if not
+ *                                              a pipe). cairn does not read
  *                                              them from the request to this
- *                                              line, which makes its output
- *                                              boundary (cli/run_output.c).
- *                                              Older runtimes send "PAUSE <ns>"
+ *                                              line (or REFUSE/FAIL): what it
+ *                                              read plus these is its output
+ *                                              boundary (cli/run_output.c)
+ *                     "PAUSE <ns>"              the job ran again after ns
  *                     "DONE <bytes>"            the writer made it durable
  *                     "FAIL <why>"              the writer failed
  *   restorer -> cairn "RESTORED <n>"            about to resume the job; it

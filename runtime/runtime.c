@@ -232,18 +232,17 @@ static void writer_start(uint64_t gen)
     rt_arch_call_on_stack((char *)stack + WRITER_STACK_SIZE, writer_child, NULL);
 }
 
-/* "PAUSE <ns> <unread1> <unread2>": the pause, and the job's output still
-   in its stdout/stderr pipes (rt_capture_unread); older cairn reads only
-   the first number. */
-static void send_pause(uint64_t ns)
+/* "UNREAD <u1> <u2>": the job's output still in its stdout/stderr pipes
+   (rt_capture_unread), sent while the job is stopped and before the writer
+   exists, so that it reaches cairn before the writer's DONE (cairn's output
+   boundary, cli/run_output.c). An older cairn ignores the line. */
+static void send_unread(void)
 {
-    char num[72] = "";
-    rt_cat_u64(num, sizeof num, ns);
-    for (int i = 0; i < 2; i++) {
-        rt_cat(num, sizeof num, " ");
-        rt_cat_u64(num, sizeof num, state->unread[i]);
-    }
-    send_line("PAUSE ", num);
+    char num[48] = "";
+    rt_cat_u64(num, sizeof num, state->unread[0]);
+    rt_cat(num, sizeof num, " ");
+    rt_cat_u64(num, sizeof num, state->unread[1]);
+    send_line("UNREAD ", num);
 }
 
 static void refuse_request(void)
@@ -288,6 +287,7 @@ static void on_checkpoint(int sig, siginfo_t *si, void *uc)
         goto out;
     }
     rt_capture_unread(state); /* the output boundary, while the job is stopped */
+    send_unread();
     errno = saved_errno; /* the image's main thread resumes with its own */
     long pid = rt_arch_fork_writer();
     if (pid == 0)
@@ -297,7 +297,7 @@ static void on_checkpoint(int sig, siginfo_t *si, void *uc)
     if (pid < 0)
         send_line("FAIL cannot fork the writer", "");
     else
-        send_pause(cairn__now_ns(CLOCK_MONOTONIC) - t0);
+        send_number("PAUSE ", cairn__now_ns(CLOCK_MONOTONIC) - t0);
 out:
     if (state->image_fd >= 0) /* the writer has its own copy */
         close(state->image_fd);

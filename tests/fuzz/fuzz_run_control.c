@@ -263,7 +263,7 @@ void run_output_unpause(struct run_ctx *rc)
 {
     rc->out.paused = 0;
 }
-void run_output_pause(struct run_ctx *rc, const char *args)
+void run_output_unread(struct run_ctx *rc, const char *args)
 {
     (void)args;
     rc->out.paused = 0;

@@ -146,26 +146,35 @@ cmp "$W/aref/out.txt" "$W/shared/out.txt" || fail "applog shared: stdout differs
 echo "ok: a log the job opens itself: rolled back alone; with a foreign writer kept, warned"
 
 # ---- 3. crashes of cairn run itself -----------------------------------------
-# crash_run DIR WHERE: the first commit ends cairn run at WHERE; then a rerun.
+# crash_run DIR WHERE: once applog has printed 10 lines (its log.txt, a file
+# it writes itself, shows how far it is), checkpoints until cairn run ends
+# at WHERE (a commit covering output, or the first append); then a rerun.
 crash_run() {
     mkdir "$1"; cd "$1"; rm -f "$W/gate"
     cycle=c$2
-    CAIRN_TEST_OUTPUT_CRASH=$2 "$CAIRN" run --store st -v -- "$COUNTER" 6000 \
+    CAIRN_TEST_OUTPUT_CRASH=$2 "$CAIRN" run --store st -v -- "$APPLOG" 3000 \
         >>out.txt 2>>"$W/err$cycle" </dev/null &
     CPID=$!
-    poll_until 60 "cairn run writing its pid file" owns_store_or_ended st "$CPID"
-    "$CAIRN" checkpoint --store st >/dev/null || fail "$2: cairn checkpoint"
+    poll_until 120 "$2: applog's tenth line" has_applog log.txt 10
+    n=0
+    while running "$CPID"; do
+        n=$((n + 1))
+        [ $n -le 1000 ] || fail "$2: cairn run did not reach its crash point"
+        poll_until 60 "cairn run writing its pid file" owns_store_or_ended st "$CPID"
+        "$CAIRN" checkpoint --wait --store st >/dev/null 2>&1 || true
+    done
     rc=0; wait "$CPID" || rc=$?; CPID=
     [ $rc -eq 99 ] || fail "$2: cairn run exited $rc, not at the crash point (99)"
     [ -n "$(newest st)" ] || fail "$2: no generation committed before the crash"
-    before=$(job_lines out.txt)
+    before=$(grep -c '^applog' out.txt || true)
     : >"$W/gate"
     cycle=d$2
-    "$CAIRN" run --store st -v -- "$COUNTER" 6000 >>out.txt 2>>"$W/err$cycle" </dev/null ||
+    "$CAIRN" run --store st -v -- "$APPLOG" 3000 >>out.txt 2>>"$W/err$cycle" </dev/null ||
         fail "$2: the rerun failed"
     has_text "$W/err$cycle" 'job restored' || fail "$2: the rerun did not restore"
-    cmp "$W/ref/out.txt" out.txt || fail "$2: the output differs from an uninterrupted run's"
-    echo "ok: cairn run killed at '$2' ($before job lines in the file then): output exact"
+    cmp "$W/aref/out.txt" out.txt || fail "$2: the output differs from an uninterrupted run's"
+    cmp "$W/aref/log.txt" log.txt || fail "$2: log.txt differs from an uninterrupted run's"
+    echo "ok: cairn run killed at '$2' ($before of its lines in the file then): output exact"
     cd "$W"
 }
 crash_run "$W/crash-commit" commit
