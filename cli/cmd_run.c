@@ -39,7 +39,8 @@
 
 static const char usage_text[] =
     "usage: cairn run [--store DIR] [--interval SECONDS] [--exit-code N]\n"
-    "                 [--signal SIG] [--key FILE] [--fresh] [--verbose] -- PROG [ARGS...]\n"
+    "                 [--signal SIG] [--key FILE] [--fresh] [--output committed|direct]\n"
+    "                 [--verbose] -- PROG [ARGS...]\n"
     "\n"
     "Runs PROG with transparent checkpointing, or, when the store holds a\n"
     "valid image, restores the job from the newest one. Default store:\n"
@@ -50,6 +51,11 @@ static const char usage_text[] =
     "An image records its command line and the program's (and script's)\n"
     "contents: a rerun with another command or an edited program refuses to\n"
     "resume it; --fresh renames the store's images *.old and starts afresh.\n"
+    "Where stdout or stderr is a regular file, the job writes to a pipe and\n"
+    "cairn appends only output that a committed checkpoint covers, the rest\n"
+    "at the next commit or the job's end (a restore never cuts the file back);\n"
+    "--output direct (or CAIRN_OUTPUT=direct): the job writes the file itself,\n"
+    "and a restore rolls it back to its size at the checkpoint.\n"
     "\n"
     "A checkpoint every --interval (default 300 s, as libcairn's); like\n"
     "libcairn, cairn run reads CAIRN_INTERVAL, CAIRN_EXIT_CODE, CAIRN_VERBOSE,\n"
@@ -65,7 +71,7 @@ static const char usage_text[] =
 static const struct cli_opt opts[] = {
     {"store", 's', 1}, {"interval", 'i', 1}, {"exit-code", 'e', 1},
     {"signal", 0, 1},  {"verbose", 'v', 0},  {"help", 'h', 0}, {"key", 0, 1},
-    {"fresh", 0, 0},
+    {"fresh", 0, 0},   {"output", 0, 1},
     {NULL, 0, 0}};
 
 /* libcairn's signal names; cairn run keeps SIGUSR1 (cairn checkpoint),
@@ -110,6 +116,13 @@ static int parse_args(struct run_ctx *r, int argc, char **argv)
             r->verbose = 1;
         } else if (!strcmp(name, "fresh")) {
             r->fresh = 1;
+        } else if (!strcmp(name, "output")) {
+            if (!strcmp(val, "direct"))
+                r->out.mode = RUN_OUTPUT_DIRECT;
+            else if (!strcmp(val, "committed"))
+                r->out.mode = RUN_OUTPUT_COMMITTED;
+            else
+                return cli_usage_error("run", "--output wants committed or direct, not '%s'", val);
         }
     }
     /* The program and its arguments: everything from the first positional. */

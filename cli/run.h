@@ -51,6 +51,46 @@ struct run_member {
     size_t len;
 };
 
+/* --output (CAIRN_OUTPUT): committed (the default where cairn run's stdout
+   or stderr is a regular file) or direct (the job writes it itself). */
+enum run_output_mode { RUN_OUTPUT_AUTO, RUN_OUTPUT_COMMITTED, RUN_OUTPUT_DIRECT };
+
+/* Generations whose output boundary the state file remembers. */
+#define RUN_OUTPUT_GENS 8
+
+/* One relayed stream (run_output.c): the job's fd 1 and/or 2 is a pipe to
+   cairn run, which appends to its own fd `real` only the bytes a committed
+   generation covers. Positions count the job's bytes since it started,
+   across restores: [appended, read_pos) is held, on the spool file from
+   spool_base to spool_end and in memory after that. */
+struct run_stream {
+    int real;                  /* cairn run's fd 1 or 2: the real file */
+    unsigned job_fds;          /* bit n set: the job's fd n is this pipe */
+    int rd, wr;                /* our end; the job's end until the fork */
+    uint64_t skip;             /* the restorer's messages at the pipe's start */
+    uint64_t pipe_read;        /* bytes read from this pipe in this run */
+    uint64_t read_pos, committed, appended;
+    uint64_t boundary;         /* of the checkpoint in flight (have_boundary) */
+    int have_boundary;
+    int lost;                  /* said that memory ran out */
+    char *mem;
+    size_t mem_len, mem_cap;
+    int spool;
+    uint64_t spool_base, spool_end;
+    uint64_t intent_to, intent_size; /* an append under way: [appended, intent_to)
+                                        after the real file's intent_size bytes */
+    uint64_t gens[RUN_OUTPUT_GENS], bounds[RUN_OUTPUT_GENS]; /* gen -> boundary */
+};
+
+struct run_output {
+    enum run_output_mode mode;
+    unsigned n;                /* relayed streams */
+    struct run_stream s[2];
+    int paused;                /* not reading: from the request to UNREAD */
+    int state_fd;              /* the store's output.state, -1: none */
+    uint64_t seq;              /* of the state file's last record */
+};
+
 struct run_ctx {
     /* options */
     const char *store_dir;
@@ -103,6 +143,8 @@ struct run_ctx {
     int member_fd[CAIRN_PROC_MAX_MEMBERS];
     pid_t member_pid[CAIRN_PROC_MAX_MEMBERS];
     size_t nmember_fds;
+    struct run_output out;      /* the job's stdout/stderr (run_output.c) */
+    char keep_fds[256];         /* restore: appended files not to cut back */
 };
 
 /* run_start.c */
@@ -205,6 +247,71 @@ void run_log_reason(const struct run_ctx *r, const char *event, const char *reas
 void run_log_start(const struct run_ctx *r);
 /* "signal": sig received, and what it makes cairn run do. */
 void run_log_signal(const struct run_ctx *r, int sig, const char *what);
+
+/* run_output.c: the job's stdout/stderr, appended to cairn run's own
+   files only once a committed generation covers them (docs/TRANSPARENT.md,
+   "Committed output"). */
+/* Decides what is relayed (regular files on fds 1/2, unless direct) and
+   opens the store's state file; 0 or -1 (said why). */
+int run_output_open(struct run_ctx *r);
+/* Before the job starts: a restore of r->image_gen appends what that
+   generation covers and is not in the files yet; a fresh start forgets
+   the held output. Then makes the job's pipes (1 MiB). 0 or -1. */
+int run_output_begin(struct run_ctx *r);
+/* In the job's process: the pipes become its fds 1/2. 0 or -1. */
+int run_output_child(struct run_ctx *r);
+/* In cairn run after the fork: closes the job's ends. */
+void run_output_parent(struct run_ctx *r);
+/* The pipes to poll (fd -1 while not reading); returns how many entries. */
+unsigned run_output_pollfds(const struct run_ctx *r, struct pollfd *p);
+/* Reads what poll found (p as filled by run_output_pollfds). */
+void run_output_read(struct run_ctx *r, const struct pollfd *p);
+/* The checkpoint request is about to be sent: stop reading. */
+void run_output_request(struct run_ctx *r);
+/* "UNREAD <u1> <u2>" (after "UNREAD "): the boundary; reading goes on.
+   Without it (an older runtime) what cairn had read is the boundary. */
+void run_output_unread(struct run_ctx *r, const char *args);
+/* Every process of the job is stopped (run_tree.c, before GO): the output
+   boundary is what cairn read plus what the pipes still hold (FIONREAD on
+   its own ends; the job's processes, all stopped, add nothing). Reading
+   goes on. */
+void run_output_stopped(struct run_ctx *r);
+/* The inode of the pipe the job has as fd (1 or 2) to cairn, 0 if none. */
+uint64_t run_output_pipe_ino(const struct run_ctx *r, int fd);
+/* No boundary came (REFUSE, FAIL, the job ended): reading goes on. */
+void run_output_unpause(struct run_ctx *r);
+/* "RESTORED <n>": the restorer wrote n bytes of messages on fd 2 first. */
+void run_output_restored(struct run_ctx *r, uint64_t n);
+/* Before the generation's commit: its output on the spool, fsynced, and
+   the boundary in the state file. 0 or -1 (the checkpoint must fail). */
+int run_output_precommit(struct run_ctx *r, uint64_t gen);
+/* After the commit: appends what it covers. */
+void run_output_committed(struct run_ctx *r);
+/* The job ended on its own: everything it wrote goes out; the state is
+   removed once the store is finished (finished != 0). */
+void run_output_job_ended(struct run_ctx *r, int finished);
+/* run_output_state.c, for run_output.c: the state file (two checksummed
+   records) and the spools, in the store. */
+int run_output_state_open(struct run_ctx *r);
+/* Saves the streams' positions (fsynced if durable); 0 or -1. */
+int run_output_state_save(struct run_ctx *r, int durable);
+/* Loads the last valid record into streams (n of them): 1, 0 none. */
+int run_output_state_load(struct run_ctx *r, struct run_stream *s, unsigned *n);
+/* Opens stream s's spool (created empty if truncate); 0 or -1. */
+int run_output_spool_open(struct run_ctx *r, struct run_stream *s, int truncate);
+/* Removes the state file and the spools (the job finished). */
+void run_output_state_remove(struct run_ctx *r);
+/* An append whose end is not recorded: 1 if the real file holds it. */
+int run_output_intent_done(struct run_stream *s, const char *chunk, size_t len);
+
+/* cairn run ends: a restore that failed before the job ran has its
+   restorer's messages passed on; the rest is released. */
+void run_output_close(struct run_ctx *r);
+
+/* run_shared.c: before a restore, the job's fds (fd >= 3, "5,7") of the
+   files it was appending to that another process is writing now, which
+   the restorer does not cut back (it warns). */
+void run_shared_files(struct run_ctx *r, char *keep, size_t len);
 
 /* run_job.c: supervises the job until the end; returns cairn's status. */
 int run_supervise(struct run_ctx *r);

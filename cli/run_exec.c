@@ -113,6 +113,11 @@ void run_exec_job(struct run_ctx *r, const char *image)
     for (size_t i = 0; image && i < r->nmember_fds; i++)
         if ((high[i] = fcntl(r->member_fd[i], F_DUPFD_CLOEXEC, 10)) < 0)
             _exit(125);
+    /* Committed output: the job's stdout/stderr are pipes to cairn run
+       (run_output.c); a restored job takes the restorer's fds 1/2 over.
+       First, before fds 3 and 4 are given their own. */
+    if (run_output_child(r) < 0)
+        _exit(125);
     if (dup2(ctl, fd) < 0 || dup2(reg, RUN_JOB_REGISTER_FD) < 0)
         _exit(125);
     if (image && dup2(img, IMAGE_FD) < 0)
@@ -128,13 +133,14 @@ void run_exec_job(struct run_ctx *r, const char *image)
     snprintf(regstr, sizeof regstr, "%d", RUN_JOB_REGISTER_FD);
     if (image) {
         companion("CAIRN_RESTORER", "cairn-restore", path, sizeof path);
-        char *args[6 + 2 * CAIRN_PROC_MAX_MEMBERS];
+        char *args[7 + 2 * CAIRN_PROC_MAX_MEMBERS];
         static char nums[2 * CAIRN_PROC_MAX_MEMBERS][16];
         size_t a = 0;
         args[a++] = "cairn-restore";
         args[a++] = imgstr;
         args[a++] = fdstr;
         args[a++] = (char *)image;
+        args[a++] = r->keep_fds[0] ? r->keep_fds : "-";
         args[a++] = regstr;
         for (size_t i = 0; i < nm; i++) {
             snprintf(nums[2 * i], sizeof nums[0], "%d", (int)r->member_pid[i]);

@@ -113,6 +113,7 @@ static void request(struct run_ctx *r, enum run_reason why)
     r->pending = why;
     r->t_request = cairn__now_ns(CLOCK_MONOTONIC);
     r->pause_ns = 0;
+    run_output_request(r); /* the output boundary: stop reading until PAUSE */
     if (send_with_fd(r->ctl, line, (size_t)n, r->tmp.fd) != n ||
         run_ns_kill(r->job, CAIRN_CKPT_SIGNAL) < 0) {
         fprintf(stderr, "cairn: cannot ask the job for a checkpoint: %s\n", strerror(errno));
@@ -123,6 +124,7 @@ static void request(struct run_ctx *r, enum run_reason why)
         run_tree_progress(r); /* the others give up */
         run_tree_abort(r);
         r->pending = RUN_NONE;
+        run_output_unpause(r);
         request_failed(r, why);
     }
 }
@@ -152,6 +154,11 @@ static int checkpoint_done(struct run_ctx *r, int ok, const char *detail, const 
 {
     enum run_reason why = r->pending;
     r->pending = RUN_NONE;
+    if (ok && run_output_precommit(r, r->tmp.generation) < 0) {
+        ok = 0; /* the output it covers would not survive a crash */
+        detail = "the job's output could not be made durable";
+        how = CAIRN_EV_FAILED;
+    }
     if (ok) {
         int rc = run_tree_commit(r); /* the other processes' images first */
         if (rc == 0)
@@ -170,12 +177,14 @@ static int checkpoint_done(struct run_ctx *r, int ok, const char *detail, const 
             if (r->pause_ns > r->max_pause_ns)
                 r->max_pause_ns = r->pause_ns;
             log_commit(r, detail);
+            run_output_committed(r); /* appends the output it covers */
             if (r->verbose)
                 fprintf(stderr, "cairn: checkpoint %" PRIu64 " committed (%s bytes): job paused "
                                 "%.3f ms, durable after %.3f ms\n", r->tmp.generation, detail,
                         r->pause_ns / 1e6, r->last_durable_ns / 1e6);
         }
     } else {
+        run_output_unpause(r);
         r->n_failed++;
         fprintf(stderr, "cairn: checkpoint not taken: %s\n", detail);
         if (how)
@@ -264,7 +273,9 @@ static int handle_line(struct run_ctx *r, char *line)
 {
     if (!strncmp(line, "HELLO ", 6))
         run_send_identity(r, r->ctl);
-    if (!strncmp(line, "HELLO ", 6) || !strcmp(line, "RESTORED")) {
+    if (!strncmp(line, "RESTORED", 8))
+        run_output_restored(r, strtoull(line + 8, NULL, 10));
+    if (!strncmp(line, "HELLO ", 6) || !strncmp(line, "RESTORED", 8)) {
         if (line[0] == 'R' && cli_env()->verbose >= 0)
             fprintf(stderr, "cairn: job restored from generation %" PRIu64 "\n", r->image_gen);
         if (line[0] == 'R') {
@@ -348,11 +359,14 @@ static int job_ended(struct run_ctx *r, int st)
         fprintf(stderr, "cairn: the restore failed; the store is kept as it is\n");
         return CLI_EXIT_ERROR;
     }
+    run_output_job_ended(r, 0); /* all it wrote goes out, before the finish */
     if (WIFSIGNALED(st))
         return 128 + WTERMSIG(st);
     int rc = cairn__store_finish(&r->store, "cairn run: the job exited");
-    if (rc == 0)
+    if (rc == 0) {
         run_log_reason(r, CAIRN_EV_FINISHED, "the job exited");
+        run_output_job_ended(r, 1); /* nothing is held any more */
+    }
     if (rc < 0)
         fprintf(stderr, "cairn: cannot mark the store finished: %s\n", cairn_strerror(rc));
     return WEXITSTATUS(st);
@@ -419,21 +433,25 @@ int run_supervise(struct run_ctx *r)
     int tfd = make_timer(r);
     int status = -1;
     while (status < 0 && r->job > 0) {
-        struct pollfd p[5 + CAIRN_PROC_MAX_MEMBERS] = {
+        struct pollfd p[7 + CAIRN_PROC_MAX_MEMBERS] = {
             {sfd, POLLIN, 0}, {r->ctl, POLLIN, 0}, {tfd, POLLIN, 0},
             {run_ns_status_fd(), POLLIN, 0}, {r->reg, POLLIN, 0}};
-        int nm = run_tree_pollfds(r, p + 5, CAIRN_PROC_MAX_MEMBERS);
-        if (poll(p, 5 + (nfds_t)nm, -1) < 0 && errno != EINTR)
+        unsigned no = run_output_pollfds(r, p + 5); /* the job's stdout/stderr */
+        struct pollfd *pm = p + 5 + no;             /* the job's other processes */
+        int nm = run_tree_pollfds(r, pm, CAIRN_PROC_MAX_MEMBERS);
+        if (poll(p, 5 + no + (nfds_t)nm, -1) < 0 && errno != EINTR)
             break;
         for (int i = nm - 1; status < 0 && i >= 0; i--)
-            if (p[5 + i].revents && run_tree_read(r, (size_t)i) == 0 && r->pending)
+            if (pm[i].revents && run_tree_read(r, (size_t)i) == 0 && r->pending)
                 status = round_moved(r);
-            else if (p[5 + i].revents && r->pending) /* it ended */
+            else if (pm[i].revents && r->pending) /* it ended */
                 status = round_moved(r);
         if (status < 0 && p[4].revents)
             run_tree_accept(r);
         if (status < 0 && p[1].revents)
             status = read_control(r);
+        if (status < 0)
+            run_output_read(r, p + 5);
         if (status < 0 && p[0].revents)
             status = on_signal(r, sfd);
         if (status < 0 && p[3].revents)
@@ -458,6 +476,7 @@ int run_supervise(struct run_ctx *r)
     if (r->reg >= 0)
         close(r->reg);
     r->reg = -1;
+    run_output_close(r);
     status = status < 0 ? CLI_EXIT_ERROR : status;
     if (status != RUN_RETRY_OLDER) {
         struct cairn__event e = CAIRN_EVENT_INIT(CAIRN_EV_EXIT, NULL);

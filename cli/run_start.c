@@ -234,6 +234,11 @@ int run_spawn(struct run_ctx *r, const char *image)
     while (r->nmembers) /* a previous attempt's */
         close(r->members[--r->nmembers].ctl);
     r->restoring = image != NULL;
+    if (run_output_begin(r) < 0) /* a restore first appends what it covers */
+        return CLI_EXIT_ERROR;
+    r->keep_fds[0] = 0;
+    if (image) /* outside the job's pid namespace: every process is seen */
+        run_shared_files(r, r->keep_fds, sizeof r->keep_fds);
     fflush(NULL);
     r->job = run_ns_fork(r, image); /* the job, or its namespace's init */
     if (r->job < 0) {
@@ -245,6 +250,7 @@ int run_spawn(struct run_ctx *r, const char *image)
     close(r->job_ctl);
     close(r->job_reg);
     r->job_ctl = r->job_reg = -1;
+    run_output_parent(r);
     return 0;
 }
 
@@ -379,6 +385,7 @@ int run_main(struct run_ctx *r)
     if (r->fresh)
         set_all_aside(r);
     cairn__store_set_holder(&r->store, SIGUSR1); /* what cairn checkpoint sends */
+    run_output_open(r);
     run_log_start(r);
     rc = start(r);
     unlinkat(r->store.dirfd, RUN_PID_FILE, 0);

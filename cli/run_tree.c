@@ -208,15 +208,18 @@ static struct cairn_proc_pipe *find_pipe(struct pipes *ps, uint64_t ino)
 
 /* Every pipe of the stopped processes (cairn's own stdio excepted), with
    the bytes in flight in those that one of them can read. */
-static int collect_pipes(const struct run_node *nodes, size_t n, struct pipes *ps, char *why,
-                         size_t len)
+static int collect_pipes(const struct run_ctx *r, const struct run_node *nodes, size_t n,
+                         struct pipes *ps, char *why, size_t len)
 {
+    /* What the job's fds 0-2 are from cairn: its own, or the pipes of
+       committed output (run_output.c); both are inherited on restore. */
     for (int k = 0; k < 3; k++) {
         char self[32], link[64];
         snprintf(self, sizeof self, "/proc/self/fd/%d", k);
         ssize_t l = readlink(self, link, sizeof link - 1);
         link[l > 0 ? l : 0] = 0;
-        ps->stdio[k] = pipe_ino(link);
+        uint64_t relay = k ? run_output_pipe_ino(r, k) : 0;
+        ps->stdio[k] = relay ? relay : pipe_ino(link);
     }
     for (size_t i = 0; i < n; i++) {
         if (nodes[i].zombie)
@@ -572,12 +575,13 @@ static void all_stopped(struct run_ctx *r)
         abort_stopped(r);
         return;
     }
-    if (r->nnodes && (collect_pipes(r->nodes, r->nnodes, &ps, why, sizeof why) < 0 ||
+    if (r->nnodes && (collect_pipes(r, r->nodes, r->nnodes, &ps, why, sizeof why) < 0 ||
                       collect_shm(r->nodes, r->nnodes, &ps, why, sizeof why) < 0)) {
         run_tree_fail(r, why, CAIRN_EV_REFUSED);
         abort_stopped(r);
         return;
     }
+    run_output_stopped(r); /* the output boundary (run_output.c) */
     /* One process without pipes of its own: an image as before, no tree. */
     size_t len = r->nnodes > 1 || ps.n || ps.nshm ? make_table(r, &ps, table) : 0;
     send_go(r->ctl, table, len, ps.data, len ? ps.len : 0);

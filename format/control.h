@@ -17,10 +17,18 @@
  *                                              MAC; the key is wiped from the
  *                                              job's memory before it is saved)
  *   runtime -> cairn  "REFUSE <why>"            nothing written, job goes on
+ *                     "UNREAD <u1> <u2>"        while the job stands still,
+ *                                              before the writer is forked:
+ *                                              bytes still unread in its fd 1
+ *                                              and 2 pipes (FIONREAD, 0 if not
+ *                                              a pipe). cairn does not read
+ *                                              them from the request to this
+ *                                              line (or REFUSE/FAIL): what it
+ *                                              read plus these is its output
+ *                                              boundary (cli/run_output.c)
  *                     "PAUSE <ns>"              the job ran again after ns
  *                     "DONE <bytes>"            the writer made it durable
  *                     "FAIL <why>"              the writer failed
- *   restorer -> cairn "RESTORED"                about to resume the job
  *   runtime -> cairn  "STOPPED"                 the process is stopped and its
  *                                              state taken (process trees:
  *                                              cairn waits for all of them)
@@ -30,6 +38,9 @@
  *                                              writer is forked, the job resumes
  *                     "ABORT <why>"             another process refused: the
  *                                              runtime answers REFUSE <why>
+ *   restorer -> cairn "RESTORED <n>"            about to resume the job; it
+ *                                              wrote n bytes of messages on fd
+ *                                              2 first (older: "RESTORED")
  *   runtime -> cairn  "TERM <signo>"            the job got SIGTERM/SIGINT at
  *                                              its default action (signals.c):
  *                                              cairn acts as if it had got it

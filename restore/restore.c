@@ -34,10 +34,17 @@ static void block_all_signals(void)
     sys4(NR_rt_sigprocmask, 0 /* SIG_BLOCK */, &all, 0, 8);
 }
 
+/* "RESTORED <n>": n bytes of messages on fd 2 came from the restorer, not
+   the job (cairn run relays the job's stderr: cli/run_output.c). */
 static void tell_cairn(void)
 {
-    static const char msg[] = "RESTORED\n";
-    sys3(NR_write, img.control_fd, msg, sizeof msg - 1);
+    char msg[48] = "RESTORED ", num[24];
+    size_t n = strlen(msg);
+    const char *d = r_dec(num, r_said_bytes);
+    memcpy(msg + n, d, strlen(d));
+    n += strlen(d);
+    msg[n++] = '\n';
+    sys3(NR_write, img.control_fd, msg, n);
 }
 
 static void set_thread_bases(void)
@@ -55,11 +62,13 @@ void restore_main(uint64_t *sp)
     block_all_signals();
     if (argc < 3 || (argc >= 4 && strlen(argv[3]) >= sizeof image_name) ||
         r_tree_args(argc, argv) < 0) {
-        r_say("usage: cairn-restore IMAGE_FD CONTROL_FD [NAME [REGISTER_FD [PID FD]...]] (run "
-              "by 'cairn run')", (char *)0);
+        r_say("usage: cairn-restore IMAGE_FD CONTROL_FD [NAME [KEEP_FDS [REGISTER_FD [PID FD]...]]] "
+              "(run by 'cairn run'; KEEP_FDS - for none)", (char *)0);
         r_exit(R_EXIT_FAILED);
     }
-    const char *name = argc == 4 ? argv[3] : "the image";
+    const char *name = argc >= 4 ? argv[3] : "the image";
+    if (argc >= 5 && !r_streq(argv[4], "-"))
+        r_keep_fds(argv[4]);
     memcpy(image_name, name, strlen(name) + 1);
     long image_fd = r_parse_dec(argv[1]);
     img.control_fd = (int)r_parse_dec(argv[2]);

@@ -54,6 +54,8 @@ void r_rebuild_memory(void);
    r_check_files runs before anything changes: each file the job had open
    can be reopened safely (0), or the restore is refused (-1, said why). */
 int r_check_files(void);
+/* "5,7": appended files not to cut back (another process writes them). */
+void r_keep_fds(const char *list);
 void r_restore_files(void);
 void r_restore_process(void);
 

@@ -64,6 +64,10 @@ static size_t append(char *buf, size_t n, size_t cap, const char *s)
     return n;
 }
 
+/* Bytes r_say wrote on fd 2: where that is cairn run's pipe, they come
+   before the job's own output, and cairn passes them on (RESTORED <n>). */
+uint64_t r_said_bytes;
+
 void r_say(const char *first, ...)
 {
     char buf[1024];
@@ -74,7 +78,9 @@ void r_say(const char *first, ...)
         n = append(buf, n, sizeof buf - 1, s);
     va_end(ap);
     buf[n++] = '\n';
-    sys3(NR_write, 2, buf, n);
+    long w = sys3(NR_write, 2, buf, n);
+    if (w > 0)
+        r_said_bytes += (uint64_t)w;
 }
 
 const char *r_dec(char *buf, uint64_t v)

@@ -18,6 +18,7 @@ int r_startswith(const char *s, const char *prefix);
 
 /* "cairn-restore: " + parts + "\n" on fd 2; the list ends with NULL. */
 void r_say(const char *first, ...);
+extern uint64_t r_said_bytes; /* what r_say wrote on fd 2 */
 /* A number as text in buf (at least 24 bytes): decimal or 0x-hex. */
 const char *r_dec(char *buf, uint64_t v);
 const char *r_hex(char *buf, uint64_t v);

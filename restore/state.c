@@ -200,8 +200,33 @@ int r_check_files(void)
     return 0;
 }
 
+/* Appended files another process is writing (cairn run's run_shared.c
+   found them): not cut back. A bitmap of fds below 1024. */
+static uint64_t keep_fds[16];
+
+void r_keep_fds(const char *list)
+{
+    while (*list) {
+        uint64_t fd = 0;
+        for (; *list >= '0' && *list <= '9'; list++)
+            fd = fd * 10 + (uint64_t)(*list - '0');
+        if (fd < 1024)
+            keep_fds[fd / 64] |= 1ull << (fd % 64);
+        while (*list && *list != ',')
+            list++;
+        if (*list == ',')
+            list++;
+    }
+}
+
+static int kept(int32_t fd)
+{
+    return fd >= 0 && fd < 1024 && (keep_fds[fd / 64] >> (fd % 64) & 1);
+}
+
 /* Reopens a regular file or device, rolling back a file the job was
-   appending to, and warning about one that is now shorter. */
+   appending to (unless another process writes it too), and warning about
+   one that is now shorter. */
 static void reopen(const struct cairn_proc_file *f, uint64_t i)
 {
     char a[24], b[24];
@@ -219,6 +244,12 @@ static void reopen(const struct cairn_proc_file *f, uint64_t i)
             r_say("warning: ", path, " is shorter (", r_dec(a, (uint64_t)sb.size),
                   " bytes) than at the checkpoint (", r_dec(b, f->size),
                   " bytes): it was truncated or re-created since", (char *)0);
+        else if ((uint64_t)sb.size > f->size && (f->flags & CAIRN_FILEF_APPENDING) &&
+                 kept(f->fd))
+            r_say("warning: ", path, " holds ", r_dec(a, (uint64_t)sb.size - f->size),
+                  " bytes more than at the checkpoint and another process is writing it: "
+                  "kept, not cut back (what the job wrote after the checkpoint may appear "
+                  "twice in it)", (char *)0);
         else if ((uint64_t)sb.size > f->size && (f->flags & CAIRN_FILEF_APPENDING))
             sys2(NR_ftruncate, fd, f->size);
     }

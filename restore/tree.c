@@ -3,7 +3,7 @@
  * tree.c — restoring a job of several processes (docs/TRANSPARENT.md,
  * "Process trees").
  *
- *   cairn-restore IMAGE_FD CONTROL_FD NAME REGISTER_FD [PID FD]...
+ *   cairn-restore IMAGE_FD CONTROL_FD NAME KEEP_FDS REGISTER_FD [PID FD]...
  *
  * The restorer started by the namespace init restores the job's first
  * process; its image's tree section lists the others, whose checked
@@ -85,10 +85,10 @@ static void on_exit_status(int status)
 
 int r_tree_args(int argc, char **argv)
 {
-    if (argc < 5)
+    if (argc < 6)
         return 0;
-    register_fd = r_parse_dec(argv[4]);
-    for (int i = 5; i + 1 < argc && nfds < (int)CAIRN_PROC_MAX_MEMBERS; i += 2, nfds++) {
+    register_fd = r_parse_dec(argv[5]);
+    for (int i = 6; i + 1 < argc && nfds < (int)CAIRN_PROC_MAX_MEMBERS; i += 2, nfds++) {
         member_pid[nfds] = r_parse_dec(argv[i]);
         member_fd[nfds] = r_parse_dec(argv[i + 1]);
         if (member_pid[nfds] <= 1 || member_fd[nfds] < 0)

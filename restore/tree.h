@@ -10,7 +10,7 @@
    memory.c); ident.c must leave it shared. */
 #define R_TREE_PAGE (CAIRN_RESERVED_LO + 0x80000000ull)
 
-/* The arguments after NAME: REGISTER_FD and PID FD pairs. 0, or -1. */
+/* The arguments after KEEP_FDS: REGISTER_FD and PID FD pairs. 0, or -1. */
 int r_tree_args(int argc, char **argv);
 /* Reads the tree section of the loaded image of process pid (none: a job
    of one process). 0, -1 unusable or -2 corrupt (said why). */

@@ -18,6 +18,10 @@
 # it is killed; no step waits for a guessed time (events.sh).
 #   process.sh CAIRN FORGE COUNTER
 set -eu
+# The job's stdout lines are watched as it writes them: direct output
+# (committed output, which reaches the file at commits, has its own tests:
+# tests/transparent/output.sh and cycle.sh with OUTPUT=committed).
+export CAIRN_OUTPUT=direct
 CAIRN=$1; FORGE=$2; COUNTER=$3
 . "$(cd "$(dirname "$0")" && pwd)/../transparent/events.sh"
 N=9000

@@ -12,6 +12,9 @@
 # each restore runs from a copy of the store in a new directory. NOGATE=1
 # says that PROG is a real program (real.sh), without the gate below.
 # MAX_IMAGE_BYTES, if set, bounds the size of every image taken.
+# OUTPUT is cairn run's --output: direct by default (the job writes its
+# stdout file itself, and progress shows in it at once), or committed
+# (docs/TRANSPARENT.md: the job's lines reach the file only at commits).
 #
 # Every moment comes from what the job has done, not from the clock, so the
 # test behaves the same on a fast, slow, idle or busy machine:
@@ -22,7 +25,10 @@
 #    k-th of MIN+1 equal parts of the reference run's output: the kills are
 #    spread over the work, and the last fifth or more is left after them.
 #  - `cairn checkpoint`, then SIGKILL as soon as the new generation is in the
-#    store (committed: it appears by an atomic rename).
+#    store (committed: it appears by an atomic rename). With OUTPUT=committed
+#    the lines appear only at commits: `cairn checkpoint --wait` is asked
+#    again and again until the file holds T_k lines, and the kill follows
+#    the commit that brought them.
 #  - The next run must say "job restored"; it is started again from there.
 #  - A job of progs/ cannot end before its MIN-th restore: it waits before
 #    its last output until $CAIRN_TEST_GATE exists, and this script creates
@@ -30,10 +36,12 @@
 #    should it end before a kill lands (all its remaining output came at
 #    once), the attempt is made again from the start, up to 3 times.
 #  - Resumed, not redone: stdout is appended and a restore rolls it back to
-#    its length at the checkpoint, so a job that started over instead of
-#    resuming would print its lines twice and differ from the reference.
+#    its length at the checkpoint (direct), or the file only ever receives
+#    what a commit covered (committed), so a job that started over instead
+#    of resuming would print its lines twice and differ from the reference.
 set -eu
 CAIRN=$1; MIN=$2; FILES=$3; shift 3
+OUTPUT=${OUTPUT:-direct}
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/events.sh"
 W=$(mktemp -d "${TMPDIR:-/tmp}/cairn-transparent.XXXXXX")
@@ -62,6 +70,17 @@ run_ended() { ended "$CPID"; }
 progressed() { has_lines "$W/job/out.txt" "$1" || run_ended; }
 restored() { has_text "$W/err$cycle" 'job restored' || run_ended; }
 committed() { newer_than "$STORE" "$1" || run_ended; }
+# commit_until N: committed output, checkpoints until N lines are out.
+commit_until() {
+    _n=0
+    until has_lines "$W/job/out.txt" "$1"; do
+        _n=$((_n + 1))
+        [ $_n -le 10000 ] || fail "cycle $cycle: no line $1 after $_n checkpoints"
+        poll_until 60 "cairn run writing its pid file" owns_store_or_ended "$STORE" "$CPID"
+        running "$CPID" || return 1
+        "$CAIRN" checkpoint --wait --store "$STORE" >/dev/null 2>&1 || { running "$CPID" || return 1; }
+    done
+}
 # early_end: what to do when cairn run exited before kill k landed.
 early_end() {
     rc=0; wait "$CPID" || rc=$?; CPID=
@@ -86,7 +105,8 @@ while :; do
         before=$(newest "$STORE")
         [ -n "$before" ] && restores=$((restores + 1))
         [ $restores -lt "$MIN" ] || : >"$W/gate" # the last run may finish
-        (cd "$W/job" && exec "$CAIRN" run --store "$STORE" -v -- "$@" >>out.txt 2>>"$W/err$cycle" </dev/null) &
+        (cd "$W/job" && exec "$CAIRN" run --store "$STORE" --output "$OUTPUT" -v -- "$@" \
+            >>out.txt 2>>"$W/err$cycle" </dev/null) &
         CPID=$!
         if [ -n "$before" ]; then
             poll_until 120 "cycle $cycle: the restore" restored
@@ -98,10 +118,14 @@ while :; do
             break
         fi
         t=$(target $((restores + 1)))
-        poll_until 300 "cycle $cycle: line $t of the job's output" progressed "$t"
-        run_ended && { early_end; break; }
-        checkpoint_now "$STORE" "$CPID" || { early_end; break; }
-        poll_until 120 "cycle $cycle: a new generation" committed "$before"
+        if [ "$OUTPUT" = committed ]; then
+            commit_until "$t" || { early_end; break; }
+        else
+            poll_until 300 "cycle $cycle: line $t of the job's output" progressed "$t"
+            run_ended && { early_end; break; }
+            checkpoint_now "$STORE" "$CPID" || { early_end; break; }
+            poll_until 120 "cycle $cycle: a new generation" committed "$before"
+        fi
         newer_than "$STORE" "$before" || { early_end; break; }
         if [ -n "${MAX_IMAGE_BYTES:-}" ]; then
             size=$(wc -c <"$STORE/$(newest "$STORE")")

@@ -10,6 +10,10 @@
 #     one exit; `cairn log --json` is a JSON array of the same events.
 #   log.sh CAIRN COUNTER
 set -eu
+# The job's stdout lines are watched as it writes them: direct output
+# (committed output, which reaches the file at commits, has its own tests:
+# tests/transparent/output.sh and cycle.sh with OUTPUT=committed).
+export CAIRN_OUTPUT=direct
 CAIRN=$1; COUNTER=$2
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/events.sh"

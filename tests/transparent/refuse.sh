@@ -25,6 +25,10 @@
 #      started unprotected; cairn run exits 4 naming the missing file.
 #   refuse.sh CAIRN STATIC BLOCKER PTIMER COUNTER MAINEXIT THREADED POLLCHILD
 set -eu
+# The job's stdout lines are watched as it writes them: direct output
+# (committed output, which reaches the file at commits, has its own tests:
+# tests/transparent/output.sh and cycle.sh with OUTPUT=committed).
+export CAIRN_OUTPUT=direct
 CAIRN=$1; STATIC=$2; BLOCKER=$3; PTIMER=$4; COUNTER=$5; MAINEXIT=$6; THREADED=$7; POLLCHILD=$8
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/events.sh"

@@ -6,6 +6,10 @@
 #   2. an image whose header names another uid is refused (exit 4).
 #   store.sh CAIRN PATCH_UID COUNTER
 set -eu
+# The job's stdout lines are watched as it writes them: direct output
+# (committed output, which reaches the file at commits, has its own tests:
+# tests/transparent/output.sh and cycle.sh with OUTPUT=committed).
+export CAIRN_OUTPUT=direct
 CAIRN=$1; PATCH=$2; COUNTER=$3
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/events.sh"

@@ -21,6 +21,10 @@
 # exists, so every signal below reaches it while it runs; each step waits
 # for an event (a line of output, a signal pending), never a guessed time.
 set -eu
+# The job's stdout lines are watched as it writes them: direct output
+# (committed output, which reaches the file at commits, has its own tests:
+# tests/transparent/output.sh and cycle.sh with OUTPUT=committed).
+export CAIRN_OUTPUT=direct
 CAIRN=$1
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/events.sh"
