@@ -226,6 +226,7 @@ static void send_identity(struct run_ctx *r)
 
 static int handle_line(struct run_ctx *r, char *line)
 {
+    run_progress_line(r, line);
     if (!strncmp(line, "HELLO ", 6))
         send_identity(r);
     if (!strncmp(line, "HELLO ", 6) || !strcmp(line, "RESTORED")) {

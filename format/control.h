@@ -20,7 +20,14 @@
  *                     "PAUSE <ns>"              the job ran again after ns
  *                     "DONE <bytes>"            the writer made it durable
  *                     "FAIL <why>"              the writer failed
- *   restorer -> cairn "RESTORED"                about to resume the job
+ *                     "PROGRESS <done> <total>" bytes of the image written
+ *                                              so far, of about total: the
+ *                                              writer's first write, then
+ *                                              at most every
+ *                                              CAIRN_PROGRESS_INTERVAL_NS
+ *   restorer -> cairn "PROGRESS <done> <total>" the same for the job's
+ *                                              memory while it is loaded
+ *                     "RESTORED"                about to resume the job
  *   runtime -> cairn  "TERM <signo>"            the job got SIGTERM/SIGINT at
  *                                              its default action (signals.c):
  *                                              cairn acts as if it had got it
@@ -37,5 +44,7 @@
    CAIRN_CKPT_SIGNAL to the main thread only (tgkill). */
 #define CAIRN_PARK_SIGNAL 63
 #define CAIRN_CONTROL_LINE_MAX 4200
+/* PROGRESS lines: at most four a second. */
+#define CAIRN_PROGRESS_INTERVAL_NS 250000000ull
 
 #endif
