@@ -195,6 +195,11 @@ void run_ident_command(const struct cairn_proc_job *j, char *buf, size_t len);
    naming the file. */
 int run_companions_ok(int restoring, char *why, size_t len);
 
+/* run_progress.c: every line from the job's control channel, first: shows
+   a long checkpoint's or restore's PROGRESS on a terminal, and erases it at
+   the operation's end. */
+void run_progress_line(const struct run_ctx *r, const char *line);
+
 /* The job's end of the control channel, as the job has it, and of the
    registration socket (format/control.h). */
 #define RUN_JOB_CONTROL_FD 3

@@ -271,6 +271,7 @@ static int round_moved(struct run_ctx *r)
 
 static int handle_line(struct run_ctx *r, char *line)
 {
+    run_progress_line(r, line);
     if (!strncmp(line, "HELLO ", 6))
         run_send_identity(r, r->ctl);
     if (!strncmp(line, "RESTORED", 8))

@@ -29,6 +29,13 @@
  *                     "PAUSE <ns>"              the job ran again after ns
  *                     "DONE <bytes>"            the writer made it durable
  *                     "FAIL <why>"              the writer failed
+ *                     "PROGRESS <done> <total>" bytes of the image written
+ *                                              so far, of about total: the
+ *                                              writer's first write, then
+ *                                              at most every
+ *                                              CAIRN_PROGRESS_INTERVAL_NS
+ *   restorer -> cairn "PROGRESS <done> <total>" the same for the job's
+ *                                              memory while it is loaded
  *   runtime -> cairn  "STOPPED"                 the process is stopped and its
  *                                              state taken (process trees:
  *                                              cairn waits for all of them)
@@ -72,5 +79,7 @@
    CAIRN_CKPT_SIGNAL to the main thread only (tgkill). */
 #define CAIRN_PARK_SIGNAL 63
 #define CAIRN_CONTROL_LINE_MAX 4200
+/* PROGRESS lines: at most four a second. */
+#define CAIRN_PROGRESS_INTERVAL_NS 250000000ull
 
 #endif

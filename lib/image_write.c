@@ -57,6 +57,8 @@ static int write_at_end(struct cairn__writer *w, const void *buf, size_t len)
         return rc;
     w->off += len;
     stream_writeback(w);
+    if (w->progress)
+        w->progress(w->progress_ctx, w->off);
     return 0;
 }
 
@@ -76,6 +78,8 @@ int cairn__writer_begin(struct cairn__writer *w, int fd, uint32_t flags,
     fresh.zbuf = w->zbuf;
     fresh.zbuf_len = w->zbuf_len;
     fresh.mac = w->mac;
+    fresh.progress = w->progress;
+    fresh.progress_ctx = w->progress_ctx;
     *w = fresh;
     if (w->mac)
         flags |= CAIRN_IMG_MAC;

@@ -10,9 +10,9 @@
 # unpacked: cairn finds its runtime and restorer from its own path
 # (../libexec/cairn/, or beside it), cairn.pc and cairn-fortran.pc are
 # rewritten relative to ${pcfiledir}, and the CMake package is relocatable.
-# The C library must be as new as the build machine's (glibc 2.36 on
-# Debian 12). tests/packaging/bundle.sh runs it where the three libraries
-# are hidden.
+# cairn is static; the runtime and libcairn.so need glibc 2.28 or later
+# (docs/TRANSPARENT.md, "glibc versions"). tests/packaging/bundle.sh checks
+# that and runs it where the three libraries are hidden.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=$(mkdir -p "${1:-build-dist}" && cd "${1:-build-dist}" && pwd)

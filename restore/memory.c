@@ -199,6 +199,7 @@ static void fill(uint64_t i, uint64_t len)
         if (rc < 0)
             r_fail("cannot read a region from the image", rc);
         r_hash_update(p + done, n);
+        r_progress(n);
         done += n;
     }
     if (r_hash_digest() != img.mem_sum[i])
@@ -233,6 +234,7 @@ static void fill_sparse(uint64_t i)
             if (rc < 0)
                 r_fail("cannot read a region from the image", rc);
             r_hash_update(p, c);
+            r_progress(c);
             done += c;
             total += c;
         }

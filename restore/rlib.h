@@ -28,6 +28,9 @@ long r_parse_dec(const char *s);
 /* pread of exactly len bytes, or a negative errno. */
 long r_pread_all(int fd, void *buf, uint64_t len, uint64_t off);
 
+/* progress.c: bytes more of the job's memory were read into place. */
+void r_progress(uint64_t bytes);
+
 /* Exit statuses: the restore failed before the job could run (125); the
    image does not match its checksums (124: `cairn run` quarantines it and
    restores the previous generation). */

@@ -22,6 +22,7 @@
 #include "capture.h"
 #include "cairn_writer.h"
 #include "identity.h"
+#include "progress.h"
 #include "sparse.h"
 
 #define PAGE 4096ull
@@ -184,6 +185,7 @@ int rt_write_image(struct rt_state *st, int fd, uint64_t generation, uint64_t *b
     if (make_plan(st, &plan) < 0 || check_space(st, fd, plan.bytes) < 0)
         return -1;
     struct cairn__writer w = {.mac = st->mac};
+    rt_progress_start(&w, (int)st->core.control_fd, plan.bytes);
     int rc = cairn__writer_begin(&w, fd, CAIRN_IMG_PROCESS, generation);
     if (rc == 0)
         rc = section(&w, CAIRN_SEC_PROC_CORE, 0, &st->core, sizeof st->core);

@@ -32,6 +32,10 @@ struct cairn__writer {
     size_t zbuf_len;
     struct cairn__mac *mac;  /* set by the caller before begin to
                                 authenticate the image; not owned */
+    /* Set by the caller (before begin, which keeps it) to hear of each
+       write: called with progress_ctx and the new off. May be NULL. */
+    void (*progress)(void *ctx, uint64_t off);
+    void *progress_ctx;
 };
 
 struct cairn__section {

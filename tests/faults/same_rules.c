@@ -129,6 +129,29 @@ static int reader_accepts(const char *path, char *why, size_t len)
     return 1;
 }
 
+/* Reads the restorer's control lines until RESTORED (1) or EOF, when it
+   exits (0); PROGRESS lines come before (format/control.h). */
+static int said_restored(int fd)
+{
+    char buf[256];
+    size_t len = 0;
+    ssize_t n;
+    while ((n = read(fd, buf + len, sizeof buf - 1 - len)) > 0) {
+        len += (size_t)n;
+        buf[len] = 0;
+        char *nl;
+        while ((nl = strchr(buf, '\n'))) {
+            if (strncmp(buf, "RESTORED\n", 9) == 0)
+                return 1;
+            len -= (size_t)(nl + 1 - buf);
+            memmove(buf, nl + 1, len + 1);
+        }
+        if (len == sizeof buf - 1)
+            len = 0; /* an overlong line: not RESTORED */
+    }
+    return 0;
+}
+
 /* Runs cairn-restore on path: 1 restored (the job is then killed), 0
    refused with 124 or 125, -1 anything else (said what). */
 static int restorer_accepts(const char *path)
@@ -147,10 +170,8 @@ static int restorer_accepts(const char *path)
         _exit(127);
     }
     close(p[1]);
-    char buf[64] = {0};
-    ssize_t n = read(p[0], buf, sizeof buf - 1); /* EOF when it exits */
+    int restored = said_restored(p[0]);
     close(p[0]);
-    int restored = n > 0 && strncmp(buf, "RESTORED", 8) == 0;
     if (restored)
         kill(pid, SIGKILL);
     int st;

@@ -78,6 +78,13 @@ void restore_sigreturn(uint64_t uc)
     abort();
 }
 
+/* memory.c's progress reports to cairn run (restore/progress.c): a hosted
+   run has no control channel, and reports nothing. */
+void r_progress(uint64_t bytes)
+{
+    (void)bytes;
+}
+
 void r_say(const char *first, ...)
 {
     char buf[sizeof cur_res->said];

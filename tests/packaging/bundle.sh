@@ -4,9 +4,10 @@
 # packaging_bundle, root only: it needs a mount namespace).
 #
 # Builds the bundle (packaging/dist.sh, in a scratch directory), unpacks it
-# somewhere else, builds a C program against its cairn.pc, and then, in a
-# mount namespace (unshare -m) where every libzstd, libxxhash and libsodium
-# shared object is hidden under an empty file:
+# somewhere else, checks that none of its ELF files needs more than
+# GLIBC_2.28 (tests/analysis/glibc-versions), builds a C program against its
+# cairn.pc, and then, in a mount namespace (unshare -m) where every libzstd,
+# libxxhash and libsodium shared object is hidden under an empty file:
 #  - shows the libraries are gone (python3's ctypes cannot load them);
 #  - bin/cairn runs from the unpacked bundle, and `cairn run` checkpoints a
 #    job, stops it (--exit-code 85) and restores it until it finishes;
@@ -29,6 +30,8 @@ tarball=$(ls "$work"/dist/cairn-*-linux-*.tar.gz)
 mkdir -p "$work/node/opt/elsewhere"
 tar -C "$work/node/opt/elsewhere" -xzf "$tarball"
 bundle=$(ls -d "$work"/node/opt/elsewhere/cairn-*)
+# What a pool's nodes need: glibc 2.28 (EL8) or later, for each ELF.
+"$src/tests/analysis/glibc-versions" "$bundle/bin/cairn" "$bundle"/libexec/cairn/* "$bundle"/lib/libcairn.so.*.*
 
 # Built outside the namespace (the compiler is not what is tested), run inside.
 cat >"$work/prog.c" <<'C'
