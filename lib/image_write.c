@@ -42,7 +42,7 @@ static void stream_writeback(struct cairn__writer *w)
     }
 }
 
-int cairn__writer_append(struct cairn__writer *w, const void *buf, size_t len)
+static int write_at_end(struct cairn__writer *w, const void *buf, size_t len)
 {
     int rc = cairn__pwrite_all(w->fd, buf, len, w->off);
     if (rc < 0)
@@ -52,11 +52,16 @@ int cairn__writer_append(struct cairn__writer *w, const void *buf, size_t len)
     return 0;
 }
 
+int cairn__writer_append(struct cairn__writer *w, const void *buf, size_t len)
+{
+    return write_at_end(w, buf, len);
+}
+
 static int pad_to(struct cairn__writer *w, uint64_t target)
 {
     static const unsigned char zeros[512]; /* > header + name + alignment */
     if (target > w->off)
-        return cairn__writer_append(w, zeros, (size_t)(target - w->off));
+        return write_at_end(w, zeros, (size_t)(target - w->off));
     return 0;
 }
 
@@ -94,7 +99,7 @@ int cairn__writer_begin(struct cairn__writer *w, int fd, uint32_t flags,
     w->chain = sum;
     if (w->mac)
         cairn__mac_header(w->mac, h, sizeof h);
-    return cairn__writer_append(w, h, sizeof h);
+    return write_at_end(w, h, sizeof h);
 }
 
 /* Raw payload: hash each chunk, then write it. */
@@ -106,7 +111,7 @@ static int put_raw(struct cairn__writer *w, const unsigned char *data, uint64_t 
         XXH3_64bits_update(st, data, n);
         if (w->mac)
             cairn__mac_section_data(w->mac, data, n);
-        int rc = cairn__writer_append(w, data, n);
+        int rc = write_at_end(w, data, n);
         if (rc < 0)
             return rc;
         data += n;
@@ -243,7 +248,7 @@ int cairn__writer_finish(struct cairn__writer *w)
     unsigned char t[CAIRN_TRAILER_SIZE];
     cairn_trailer_encode(t, &tr);
     cairn_trailer_seal(t, XXH3_64bits(t, CAIRN_TR_SUMMED));
-    int rc = cairn__writer_append(w, t, sizeof t);
+    int rc = write_at_end(w, t, sizeof t);
     if (rc < 0)
         return rc;
     if (fsync(w->fd) < 0)
