@@ -17,9 +17,16 @@
  *   restore             from starting `cairn run` on the store to cairn's
  *                       "job restored" (the job runs again), with the part
  *                       until cairn names the verified image; warm (image in
- *                       the page cache) and cold (image dropped first),
- *                       next to a plain read of the cold image
+ *                       the page cache) right after the job's memory was
+ *                       freed, warm after the memory sat idle for --idle
+ *                       seconds (these VMs give idle free memory back to
+ *                       the host, and getting it back costs), and cold
+ *                       (image dropped first), next to a plain read of the
+ *                       cold image
  *
+ * --size takes a list (256M,1G,4G): one table per size, a size skipped if
+ * the memory it needs is not available.
+
  * The job is this program run as `--job MIB BENCHPID`: xorshift contents
  * (incompressible), then it idles, touching one word per 10 ms.
  * Benchmarks only print; nothing here decides pass or fail of CI.
@@ -43,8 +50,11 @@ struct config {
     char dir[PATH_MAX];       /* run directory (fresh subdirectory) */
     char cairn[PATH_MAX];
     char self[PATH_MAX];
-    uint64_t size;
+    uint64_t sizes[8];
+    int nsizes;
+    uint64_t size;            /* the one being measured */
     int reps;
+    int idle;                 /* seconds of idle memory before a restore */
     int drop_caches;
     int verbose;
     struct bench_stream stream;
@@ -54,6 +64,8 @@ struct results {
     struct bench_refs ref;
     struct bench_runs pause, durable, pause_restored;
     struct bench_runs warm, warm_verify, cold, cold_verify, cold_read;
+    struct bench_runs idle, idle_verify, pause_idle;
+    struct bench_runs warm_cpu, idle_cpu, cold_cpu; /* CPU time of the restore */
     uint64_t image_bytes;
 };
 
@@ -61,8 +73,9 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: cairn-bench-transparent [options]\n"
-            "  --size SIZE     touched memory of the job (default 1G)\n"
+            "  --size LIST     touched memory of the job, e.g. 256M,1G,4G (default 1G)\n"
             "  --reps N        repetitions (default 3)\n"
+            "  --idle SECS     idle memory before the idle restore (default 10; 0: no row)\n"
             "  --dir DIR       directory for the store and the reference files (default\n"
             "                  $TMPDIR, else /tmp); a fresh subdirectory is made, removed\n"
             "  --drop-caches   cold restore: write 1 to /proc/sys/vm/drop_caches (root)\n"
@@ -72,6 +85,23 @@ static void usage(FILE *f)
             "  --verbose       echo cairn's messages\n");
 }
 
+/* "256M,1G,4G" into c->sizes: 0, or -1 if a size is bad or too small. */
+static int parse_sizes(struct config *c, const char *list)
+{
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", list);
+    c->nsizes = 0;
+    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok;
+         tok = strtok_r(NULL, ",", &save)) {
+        uint64_t v;
+        if (c->nsizes == (int)(sizeof c->sizes / sizeof c->sizes[0]) ||
+            bench_parse_size(tok, &v) < 0 || v < (1u << 20))
+            return -1;
+        c->sizes[c->nsizes++] = v;
+    }
+    return c->nsizes ? 0 : -1;
+}
+
 static int parse_args(struct config *c, int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -79,20 +109,24 @@ static int parse_args(struct config *c, int argc, char **argv)
         {"dir", required_argument, 0, 'd'},  {"drop-caches", no_argument, 0, 'D'},
         {"chunk", required_argument, 0, 'c'}, {"window", required_argument, 0, 'w'},
         {"cairn", required_argument, 0, 'C'}, {"verbose", no_argument, 0, 'v'},
-        {"help", no_argument, 0, 'h'},       {0, 0, 0, 0}};
+        {"idle", required_argument, 0, 'i'}, {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
     const char *t = getenv("TMPDIR");
     snprintf(c->dir, sizeof c->dir, "%s", t && *t ? t : "/tmp");
     bench_beside_me(c->cairn, sizeof c->cairn, "cairn");
     bench_beside_me(c->self, sizeof c->self, "cairn-bench-transparent");
-    c->size = 1ull << 30;
+    c->sizes[0] = 1ull << 30;
+    c->nsizes = 1;
     c->reps = 3;
+    c->idle = 10;
     c->stream = (struct bench_stream){.chunk = 512u << 10, .window = 64ull << 20};
     int o;
     while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         int bad = 0;
         switch (o) {
-        case 's': bad = bench_parse_size(optarg, &c->size) || c->size < (1u << 20); break;
+        case 's': bad = parse_sizes(c, optarg); break;
         case 'r': c->reps = atoi(optarg); bad = c->reps < 1 || c->reps > BENCH_MAX_REPS; break;
+        case 'i': c->idle = atoi(optarg); bad = c->idle < 0 || c->idle > 3600; break;
         case 'd': snprintf(c->dir, sizeof c->dir, "%s", optarg); break;
         case 'D': c->drop_caches = 1; break;
         case 'c': bad = bench_parse_size(optarg, &c->stream.chunk); break;
@@ -166,7 +200,27 @@ static double cold_read(const char *path, int drop_caches)
     return fd < 0 || n < 0 || io_drop_cache(path, drop_caches) < 0 ? -1 : t;
 }
 
-/* Restores: warm (then one checkpoint of the restored job), and cold. */
+/* A warm restore after the job's freed memory sat idle for c->idle seconds
+   (the image written by the last stop is in the page cache), then one
+   checkpoint of the restored job and SIGTERM. */
+static int idle_restore(const struct config *c, struct trun *t, struct results *r)
+{
+    double v, total;
+    struct tckpt k;
+    sleep((unsigned)c->idle);
+    if (trun_start_restore(t, &v, &total) < 0)
+        return -1;
+    bench_add(&r->idle, total);
+    bench_add(&r->idle_verify, v);
+    bench_add(&r->idle_cpu, t->restore_cpu);
+    if (trun_checkpoint(t, &k) < 0 || trun_stop(t, &k) < 0)
+        return -1;
+    bench_add(&r->pause_idle, k.pause);
+    return 0;
+}
+
+/* Restores: warm (then one checkpoint of the restored job), warm after idle
+   memory (the same), and cold. */
 static int restore_rows(const struct config *c, struct trun *t, struct results *r)
 {
     for (int i = 0; i < c->reps; i++) {
@@ -176,9 +230,12 @@ static int restore_rows(const struct config *c, struct trun *t, struct results *
             return -1;
         bench_add(&r->warm, total);
         bench_add(&r->warm_verify, v);
+        bench_add(&r->warm_cpu, t->restore_cpu);
         if (trun_checkpoint(t, &k) < 0 || trun_stop(t, &k) < 0)
             return -1;
         bench_add(&r->pause_restored, k.pause);
+        if (c->idle && idle_restore(c, t, r) < 0)
+            return -1;
         char image[PATH_MAX + 300];
         double read = newest_image(t->store, image, sizeof image) < 0
                           ? -1 : cold_read(image, c->drop_caches);
@@ -192,6 +249,7 @@ static int restore_rows(const struct config *c, struct trun *t, struct results *
             return -1;
         bench_add(&r->cold, total);
         bench_add(&r->cold_verify, v);
+        bench_add(&r->cold_cpu, t->restore_cpu);
         if (trun_stop(t, &k) < 0)
             return -1;
     }
@@ -229,9 +287,60 @@ static void table(const struct config *c, const struct results *r)
     row("durable (request->commit)", &r->durable, r, 1, "s ");
     row("restore warm: verified", &r->warm_verify, r, 1, "s ");
     row("restore warm: job running", &r->warm, r, 1, "s ");
+    row("restore warm: CPU of the job", &r->warm_cpu, r, 1, "s ");
+    char name[64];
+    if (c->idle) {
+        snprintf(name, sizeof name, "restore, %d s idle: verified", c->idle);
+        row(name, &r->idle_verify, r, 1, "s ");
+        snprintf(name, sizeof name, "restore, %d s idle: running", c->idle);
+        row(name, &r->idle, r, 1, "s ");
+        snprintf(name, sizeof name, "restore, %d s idle: CPU", c->idle);
+        row(name, &r->idle_cpu, r, 1, "s ");
+        row("job pause (idle-restored job)", &r->pause_idle, r, 1e3, "ms");
+    }
     row("read of the image, cold", &r->cold_read, r, 1, "s ");
     row("restore cold: verified", &r->cold_verify, r, 1, "s ");
     row("restore cold: job running", &r->cold, r, 1, "s ");
+    row("restore cold: CPU of the job", &r->cold_cpu, r, 1, "s ");
+    double gib = (double)r->image_bytes / (1u << 30);
+    printf("per GiB of image (median / min): restore warm %.3f / %.3f s", bench_median(&r->warm) / gib,
+           bench_min(&r->warm) / gib);
+    if (c->idle)
+        printf(", after %d s idle %.3f / %.3f s (CPU %.3f / %.3f s)", c->idle,
+               bench_median(&r->idle) / gib, bench_min(&r->idle) / gib,
+               bench_median(&r->idle_cpu) / gib, bench_min(&r->idle_cpu) / gib);
+    printf(" (target <= 0.15)\n");
+    printf("restore cold / cold read of the image: %.2fx / %.2fx (target <= 1.1x); "
+           "restore warm / memcpy %.2fx (min/min)\n",
+           bench_median(&r->cold) / bench_median(&r->cold_read),
+           bench_min(&r->cold) / bench_min(&r->cold_read),
+           bench_min(&r->warm) / bench_min(&r->ref.memcpy_));
+    fflush(stdout);
+}
+
+/* Every row for one size, in its own store; a size whose job, state and
+   memcpy target would not fit in the available memory is skipped. 0 or 1. */
+static int one_size(struct config *c, uint64_t size)
+{
+    char sz[32], store[PATH_MAX + 32];
+    uint64_t avail = bench_mem_available(), need = 3 * size + (512ull << 20);
+    if (avail && avail < need) {
+        printf("\n%s: skipped, needs %llu MiB of memory, %llu MiB available\n",
+               bench_size_str(size, sz, sizeof sz), (unsigned long long)(need >> 20),
+               (unsigned long long)(avail >> 20));
+        return 0;
+    }
+    c->size = size;
+    snprintf(store, sizeof store, "%s/store-%llu", c->dir, (unsigned long long)(size >> 20));
+    struct trun t = {.cairn = c->cairn, .self = c->self, .store = store,
+                     .mib = size >> 20, .verbose = c->verbose};
+    struct results *r = calloc(1, sizeof *r);
+    int rc = r && fresh_rows(c, &t, r) == 0 && restore_rows(c, &t, r) == 0 ? 0 : 1;
+    if (rc == 0)
+        table(c, r);
+    free(r);
+    bench_remove_dir(store);
+    return rc;
 }
 
 int main(int argc, char **argv)
@@ -251,15 +360,9 @@ int main(int argc, char **argv)
         return 1;
     }
     memcpy(c.dir, tmpl, sizeof c.dir);
-    char store[PATH_MAX + 16];
-    snprintf(store, sizeof store, "%s/store", c.dir);
-    struct trun t = {.cairn = c.cairn, .self = c.self, .store = store,
-                     .mib = c.size >> 20, .verbose = c.verbose};
-    struct results *r = calloc(1, sizeof *r);
-    int rc = r && fresh_rows(&c, &t, r) == 0 && restore_rows(&c, &t, r) == 0 ? 0 : 1;
-    if (rc == 0)
-        table(&c, r);
-    free(r);
+    int rc = 0;
+    for (int i = 0; rc == 0 && i < c.nsizes; i++)
+        rc = one_size(&c, c.sizes[i]);
     bench_remove_dir(c.dir);
     return rc;
 }
