@@ -60,12 +60,17 @@ struct config {
     struct bench_stream stream;
 };
 
+/* One kind of restore: until the job runs, until cairn named the verified
+   image, the job's CPU time then (the restorer's), and the pause of one
+   checkpoint of the restored job (not for cold restores). */
+struct restore_runs {
+    struct bench_runs total, verify, cpu, pause;
+};
+
 struct results {
     struct bench_refs ref;
-    struct bench_runs pause, durable, pause_restored;
-    struct bench_runs warm, warm_verify, cold, cold_verify, cold_read;
-    struct bench_runs idle, idle_verify, pause_idle;
-    struct bench_runs warm_cpu, idle_cpu, cold_cpu; /* CPU time of the restore */
+    struct bench_runs pause, durable, cold_read;
+    struct restore_runs warm, idle, cold;
     uint64_t image_bytes;
 };
 
@@ -200,42 +205,37 @@ static double cold_read(const char *path, int drop_caches)
     return fd < 0 || n < 0 || io_drop_cache(path, drop_caches) < 0 ? -1 : t;
 }
 
-/* A warm restore after the job's freed memory sat idle for c->idle seconds
-   (the image written by the last stop is in the page cache), then one
-   checkpoint of the restored job and SIGTERM. */
-static int idle_restore(const struct config *c, struct trun *t, struct results *r)
+/* A restore of the store into x, then, if checkpoint, one checkpoint of the
+   restored job; then SIGTERM (cairn checkpoints and stops the job). */
+static int restore_once(struct trun *t, struct restore_runs *x, int checkpoint)
 {
     double v, total;
     struct tckpt k;
-    sleep((unsigned)c->idle);
     if (trun_start_restore(t, &v, &total) < 0)
         return -1;
-    bench_add(&r->idle, total);
-    bench_add(&r->idle_verify, v);
-    bench_add(&r->idle_cpu, t->restore_cpu);
-    if (trun_checkpoint(t, &k) < 0 || trun_stop(t, &k) < 0)
+    bench_add(&x->total, total);
+    bench_add(&x->verify, v);
+    bench_add(&x->cpu, t->restore_cpu);
+    if (checkpoint && trun_checkpoint(t, &k) < 0)
         return -1;
-    bench_add(&r->pause_idle, k.pause);
-    return 0;
+    if (checkpoint)
+        bench_add(&x->pause, k.pause);
+    return trun_stop(t, &k);
 }
 
-/* Restores: warm (then one checkpoint of the restored job), warm after idle
-   memory (the same), and cold. */
+/* Restores: warm (then one checkpoint of the restored job), warm after the
+   job's freed memory sat idle for c->idle seconds (the same; the image
+   written by the last stop is still in the page cache), and cold. */
 static int restore_rows(const struct config *c, struct trun *t, struct results *r)
 {
     for (int i = 0; i < c->reps; i++) {
-        double v, total;
-        struct tckpt k;
-        if (trun_start_restore(t, &v, &total) < 0)
+        if (restore_once(t, &r->warm, 1) < 0)
             return -1;
-        bench_add(&r->warm, total);
-        bench_add(&r->warm_verify, v);
-        bench_add(&r->warm_cpu, t->restore_cpu);
-        if (trun_checkpoint(t, &k) < 0 || trun_stop(t, &k) < 0)
-            return -1;
-        bench_add(&r->pause_restored, k.pause);
-        if (c->idle && idle_restore(c, t, r) < 0)
-            return -1;
+        if (c->idle) {
+            sleep((unsigned)c->idle);
+            if (restore_once(t, &r->idle, 1) < 0)
+                return -1;
+        }
         char image[PATH_MAX + 300];
         double read = newest_image(t->store, image, sizeof image) < 0
                           ? -1 : cold_read(image, c->drop_caches);
@@ -245,12 +245,7 @@ static int restore_rows(const struct config *c, struct trun *t, struct results *
             return -1;
         }
         bench_add(&r->cold_read, read);
-        if (trun_start_restore(t, &v, &total) < 0)
-            return -1;
-        bench_add(&r->cold, total);
-        bench_add(&r->cold_verify, v);
-        bench_add(&r->cold_cpu, t->restore_cpu);
-        if (trun_stop(t, &k) < 0)
+        if (restore_once(t, &r->cold, 0) < 0)
             return -1;
     }
     return 0;
@@ -283,38 +278,38 @@ static void table(const struct config *c, const struct results *r)
     row("write+fsync streamed", &r->ref.streamed, r, 1, "s ");
     row("disk limit (best of both)", &r->ref.disk, r, 1, "s ");
     row("job pause (fresh job)", &r->pause, r, 1e3, "ms");
-    row("job pause (restored job)", &r->pause_restored, r, 1e3, "ms");
+    row("job pause (restored job)", &r->warm.pause, r, 1e3, "ms");
     row("durable (request->commit)", &r->durable, r, 1, "s ");
-    row("restore warm: verified", &r->warm_verify, r, 1, "s ");
-    row("restore warm: job running", &r->warm, r, 1, "s ");
-    row("restore warm: CPU of the job", &r->warm_cpu, r, 1, "s ");
+    row("restore warm: verified", &r->warm.verify, r, 1, "s ");
+    row("restore warm: job running", &r->warm.total, r, 1, "s ");
+    row("restore warm: CPU of the job", &r->warm.cpu, r, 1, "s ");
     char name[64];
     if (c->idle) {
         snprintf(name, sizeof name, "restore, %d s idle: verified", c->idle);
-        row(name, &r->idle_verify, r, 1, "s ");
+        row(name, &r->idle.verify, r, 1, "s ");
         snprintf(name, sizeof name, "restore, %d s idle: running", c->idle);
-        row(name, &r->idle, r, 1, "s ");
+        row(name, &r->idle.total, r, 1, "s ");
         snprintf(name, sizeof name, "restore, %d s idle: CPU", c->idle);
-        row(name, &r->idle_cpu, r, 1, "s ");
-        row("job pause (idle-restored job)", &r->pause_idle, r, 1e3, "ms");
+        row(name, &r->idle.cpu, r, 1, "s ");
+        row("job pause (idle-restored job)", &r->idle.pause, r, 1e3, "ms");
     }
     row("read of the image, cold", &r->cold_read, r, 1, "s ");
-    row("restore cold: verified", &r->cold_verify, r, 1, "s ");
-    row("restore cold: job running", &r->cold, r, 1, "s ");
-    row("restore cold: CPU of the job", &r->cold_cpu, r, 1, "s ");
+    row("restore cold: verified", &r->cold.verify, r, 1, "s ");
+    row("restore cold: job running", &r->cold.total, r, 1, "s ");
+    row("restore cold: CPU of the job", &r->cold.cpu, r, 1, "s ");
     double gib = (double)r->image_bytes / (1u << 30);
-    printf("per GiB of image (median / min): restore warm %.3f / %.3f s", bench_median(&r->warm) / gib,
-           bench_min(&r->warm) / gib);
+    printf("per GiB of image (median / min): restore warm %.3f / %.3f s",
+           bench_median(&r->warm.total) / gib, bench_min(&r->warm.total) / gib);
     if (c->idle)
         printf(", after %d s idle %.3f / %.3f s (CPU %.3f / %.3f s)", c->idle,
-               bench_median(&r->idle) / gib, bench_min(&r->idle) / gib,
-               bench_median(&r->idle_cpu) / gib, bench_min(&r->idle_cpu) / gib);
+               bench_median(&r->idle.total) / gib, bench_min(&r->idle.total) / gib,
+               bench_median(&r->idle.cpu) / gib, bench_min(&r->idle.cpu) / gib);
     printf(" (target <= 0.15)\n");
     printf("restore cold / cold read of the image: %.2fx / %.2fx (target <= 1.1x); "
            "restore warm / memcpy %.2fx (min/min)\n",
-           bench_median(&r->cold) / bench_median(&r->cold_read),
-           bench_min(&r->cold) / bench_min(&r->cold_read),
-           bench_min(&r->warm) / bench_min(&r->ref.memcpy_));
+           bench_median(&r->cold.total) / bench_median(&r->cold_read),
+           bench_min(&r->cold.total) / bench_min(&r->cold_read),
+           bench_min(&r->warm.total) / bench_min(&r->ref.memcpy_));
     fflush(stdout);
 }
 
