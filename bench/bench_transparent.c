@@ -168,21 +168,18 @@ static int newest_image(const char *store, char *out, size_t len)
 /* A fresh job: the references and one checkpoint per repetition. */
 static int fresh_rows(const struct config *c, struct trun *t, struct results *r)
 {
-    void *src = malloc(c->size), *dst = malloc(c->size);
-    int rc = src && dst ? trun_start_fresh(t) : -1;
-    if (src && dst)
-        io_fill_state(src, c->size), memset(dst, 1, c->size);
+    struct bench_ref_bufs b;
+    int rc = io_ref_bufs(&b, c->size) == 0 ? trun_start_fresh(t) : -1;
     for (int i = 0; rc == 0 && i < c->reps; i++) {
         struct tckpt k;
-        rc = io_references(c->dir, src, dst, c->size, &c->stream, &r->ref);
+        rc = io_references(c->dir, b.src, b.dst, c->size, &c->stream, &r->ref);
         if (rc == 0 && (rc = trun_checkpoint(t, &k)) == 0) {
             bench_add(&r->pause, k.pause);
             bench_add(&r->durable, k.durable);
             r->image_bytes = k.bytes;
         }
     }
-    free(src);
-    free(dst);
+    io_ref_bufs_free(&b);
     struct tckpt k;
     return rc == 0 ? trun_stop(t, &k) : (trun_kill(t), -1);
 }
