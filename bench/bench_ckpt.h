@@ -56,6 +56,14 @@ struct bench_refs {
    after saying why. */
 int io_references(const char *dir, const void *src, void *dst, uint64_t size,
                   const struct bench_stream *st, struct bench_refs *r);
+/* The two buffers io_references() works on: src holds the benchmark's
+   state (io_fill_state), dst is faulted in. */
+struct bench_ref_bufs {
+    void *src, *dst;
+};
+/* Allocates and fills them: 0, or -1 (nothing left allocated). */
+int io_ref_bufs(struct bench_ref_bufs *b, uint64_t size);
+void io_ref_bufs_free(struct bench_ref_bufs *b);
 /* Drops path's pages from the page cache (the file must be clean). */
 int io_drop_cache(const char *path, int drop_caches);
 /* Removes dir and everything in it (two levels deep at most). */

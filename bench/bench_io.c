@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -34,6 +35,26 @@ void io_fill_state(void *buf, uint64_t size)
         d[i] = (double)(float)v;
     }
     memset((char *)buf + n * sizeof *d, 0x5a, size - n * sizeof *d);
+}
+
+int io_ref_bufs(struct bench_ref_bufs *b, uint64_t size)
+{
+    b->src = malloc(size);
+    b->dst = malloc(size);
+    if (!b->src || !b->dst) {
+        io_ref_bufs_free(b);
+        return -1;
+    }
+    io_fill_state(b->src, size);
+    memset(b->dst, 1, size);
+    return 0;
+}
+
+void io_ref_bufs_free(struct bench_ref_bufs *b)
+{
+    free(b->src);
+    free(b->dst);
+    b->src = b->dst = NULL;
 }
 
 double io_memcpy(void *dst, const void *src, uint64_t size)

@@ -344,17 +344,14 @@ int main(int argc, char **argv)
     if (run_dir(&c) < 0)
         return 1;
     struct results *r = calloc(1, sizeof *r);
-    void *src = malloc(c.size), *dst = malloc(c.size);
-    int rc = r && src && dst ? 0 : 1;
+    struct bench_ref_bufs b = {0};
+    int rc = r && io_ref_bufs(&b, c.size) == 0 ? 0 : 1;
     if (rc == 0) {
-        io_fill_state(src, c.size);
-        memset(dst, 1, c.size);
         bench_loadavg(r->load_start, sizeof r->load_start);
-        run_rows(&c, r, src, dst);
+        run_rows(&c, r, b.src, b.dst);
         table(&c, r);
     }
-    free(src);
-    free(dst);
+    io_ref_bufs_free(&b);
     free(r);
     bench_remove_dir(c.dir);
     return rc;

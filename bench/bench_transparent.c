@@ -17,9 +17,16 @@
  *   restore             from starting `cairn run` on the store to cairn's
  *                       "job restored" (the job runs again), with the part
  *                       until cairn names the verified image; warm (image in
- *                       the page cache) and cold (image dropped first),
- *                       next to a plain read of the cold image
+ *                       the page cache) right after the job's memory was
+ *                       freed, warm after the memory sat idle for --idle
+ *                       seconds (these VMs give idle free memory back to
+ *                       the host, and getting it back costs), and cold
+ *                       (image dropped first), next to a plain read of the
+ *                       cold image
  *
+ * --size takes a list (256M,1G,4G): one table per size, a size skipped if
+ * the memory it needs is not available.
+
  * The job is this program run as `--job MIB BENCHPID`: xorshift contents
  * (incompressible), then it idles, touching one word per 10 ms.
  * Benchmarks only print; nothing here decides pass or fail of CI.
@@ -43,17 +50,27 @@ struct config {
     char dir[PATH_MAX];       /* run directory (fresh subdirectory) */
     char cairn[PATH_MAX];
     char self[PATH_MAX];
-    uint64_t size;
+    uint64_t sizes[8];
+    int nsizes;
+    uint64_t size;            /* the one being measured */
     int reps;
+    int idle;                 /* seconds of idle memory before a restore */
     int drop_caches;
     int verbose;
     struct bench_stream stream;
 };
 
+/* One kind of restore: until the job runs, until cairn named the verified
+   image, the job's CPU time then (the restorer's), and the pause of one
+   checkpoint of the restored job (not for cold restores). */
+struct restore_runs {
+    struct bench_runs total, verify, cpu, pause;
+};
+
 struct results {
     struct bench_refs ref;
-    struct bench_runs pause, durable, pause_restored;
-    struct bench_runs warm, warm_verify, cold, cold_verify, cold_read;
+    struct bench_runs pause, durable, cold_read;
+    struct restore_runs warm, idle, cold;
     uint64_t image_bytes;
 };
 
@@ -61,8 +78,9 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: cairn-bench-transparent [options]\n"
-            "  --size SIZE     touched memory of the job (default 1G)\n"
+            "  --size LIST     touched memory of the job, e.g. 256M,1G,4G (default 1G)\n"
             "  --reps N        repetitions (default 3)\n"
+            "  --idle SECS     idle memory before the idle restore (default 10; 0: no row)\n"
             "  --dir DIR       directory for the store and the reference files (default\n"
             "                  $TMPDIR, else /tmp); a fresh subdirectory is made, removed\n"
             "  --drop-caches   cold restore: write 1 to /proc/sys/vm/drop_caches (root)\n"
@@ -72,6 +90,23 @@ static void usage(FILE *f)
             "  --verbose       echo cairn's messages\n");
 }
 
+/* "256M,1G,4G" into c->sizes: 0, or -1 if a size is bad or too small. */
+static int parse_sizes(struct config *c, const char *list)
+{
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", list);
+    c->nsizes = 0;
+    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok;
+         tok = strtok_r(NULL, ",", &save)) {
+        uint64_t v;
+        if (c->nsizes == (int)(sizeof c->sizes / sizeof c->sizes[0]) ||
+            bench_parse_size(tok, &v) < 0 || v < (1u << 20))
+            return -1;
+        c->sizes[c->nsizes++] = v;
+    }
+    return c->nsizes ? 0 : -1;
+}
+
 static int parse_args(struct config *c, int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -79,20 +114,24 @@ static int parse_args(struct config *c, int argc, char **argv)
         {"dir", required_argument, 0, 'd'},  {"drop-caches", no_argument, 0, 'D'},
         {"chunk", required_argument, 0, 'c'}, {"window", required_argument, 0, 'w'},
         {"cairn", required_argument, 0, 'C'}, {"verbose", no_argument, 0, 'v'},
-        {"help", no_argument, 0, 'h'},       {0, 0, 0, 0}};
+        {"idle", required_argument, 0, 'i'}, {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
     const char *t = getenv("TMPDIR");
     snprintf(c->dir, sizeof c->dir, "%s", t && *t ? t : "/tmp");
     bench_beside_me(c->cairn, sizeof c->cairn, "cairn");
     bench_beside_me(c->self, sizeof c->self, "cairn-bench-transparent");
-    c->size = 1ull << 30;
+    c->sizes[0] = 1ull << 30;
+    c->nsizes = 1;
     c->reps = 3;
+    c->idle = 10;
     c->stream = (struct bench_stream){.chunk = 512u << 10, .window = 64ull << 20};
     int o;
     while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         int bad = 0;
         switch (o) {
-        case 's': bad = bench_parse_size(optarg, &c->size) || c->size < (1u << 20); break;
+        case 's': bad = parse_sizes(c, optarg); break;
         case 'r': c->reps = atoi(optarg); bad = c->reps < 1 || c->reps > BENCH_MAX_REPS; break;
+        case 'i': c->idle = atoi(optarg); bad = c->idle < 0 || c->idle > 3600; break;
         case 'd': snprintf(c->dir, sizeof c->dir, "%s", optarg); break;
         case 'D': c->drop_caches = 1; break;
         case 'c': bad = bench_parse_size(optarg, &c->stream.chunk); break;
@@ -129,21 +168,18 @@ static int newest_image(const char *store, char *out, size_t len)
 /* A fresh job: the references and one checkpoint per repetition. */
 static int fresh_rows(const struct config *c, struct trun *t, struct results *r)
 {
-    void *src = malloc(c->size), *dst = malloc(c->size);
-    int rc = src && dst ? trun_start_fresh(t) : -1;
-    if (src && dst)
-        io_fill_state(src, c->size), memset(dst, 1, c->size);
+    struct bench_ref_bufs b;
+    int rc = io_ref_bufs(&b, c->size) == 0 ? trun_start_fresh(t) : -1;
     for (int i = 0; rc == 0 && i < c->reps; i++) {
         struct tckpt k;
-        rc = io_references(c->dir, src, dst, c->size, &c->stream, &r->ref);
+        rc = io_references(c->dir, b.src, b.dst, c->size, &c->stream, &r->ref);
         if (rc == 0 && (rc = trun_checkpoint(t, &k)) == 0) {
             bench_add(&r->pause, k.pause);
             bench_add(&r->durable, k.durable);
             r->image_bytes = k.bytes;
         }
     }
-    free(src);
-    free(dst);
+    io_ref_bufs_free(&b);
     struct tckpt k;
     return rc == 0 ? trun_stop(t, &k) : (trun_kill(t), -1);
 }
@@ -166,19 +202,37 @@ static double cold_read(const char *path, int drop_caches)
     return fd < 0 || n < 0 || io_drop_cache(path, drop_caches) < 0 ? -1 : t;
 }
 
-/* Restores: warm (then one checkpoint of the restored job), and cold. */
+/* A restore of the store into x, then, if checkpoint, one checkpoint of the
+   restored job; then SIGTERM (cairn checkpoints and stops the job). */
+static int restore_once(struct trun *t, struct restore_runs *x, int checkpoint)
+{
+    double v, total;
+    struct tckpt k;
+    if (trun_start_restore(t, &v, &total) < 0)
+        return -1;
+    bench_add(&x->total, total);
+    bench_add(&x->verify, v);
+    bench_add(&x->cpu, t->restore_cpu);
+    if (checkpoint && trun_checkpoint(t, &k) < 0)
+        return -1;
+    if (checkpoint)
+        bench_add(&x->pause, k.pause);
+    return trun_stop(t, &k);
+}
+
+/* Restores: warm (then one checkpoint of the restored job), warm after the
+   job's freed memory sat idle for c->idle seconds (the same; the image
+   written by the last stop is still in the page cache), and cold. */
 static int restore_rows(const struct config *c, struct trun *t, struct results *r)
 {
     for (int i = 0; i < c->reps; i++) {
-        double v, total;
-        struct tckpt k;
-        if (trun_start_restore(t, &v, &total) < 0)
+        if (restore_once(t, &r->warm, 1) < 0)
             return -1;
-        bench_add(&r->warm, total);
-        bench_add(&r->warm_verify, v);
-        if (trun_checkpoint(t, &k) < 0 || trun_stop(t, &k) < 0)
-            return -1;
-        bench_add(&r->pause_restored, k.pause);
+        if (c->idle) {
+            sleep((unsigned)c->idle);
+            if (restore_once(t, &r->idle, 1) < 0)
+                return -1;
+        }
         char image[PATH_MAX + 300];
         double read = newest_image(t->store, image, sizeof image) < 0
                           ? -1 : cold_read(image, c->drop_caches);
@@ -188,11 +242,7 @@ static int restore_rows(const struct config *c, struct trun *t, struct results *
             return -1;
         }
         bench_add(&r->cold_read, read);
-        if (trun_start_restore(t, &v, &total) < 0)
-            return -1;
-        bench_add(&r->cold, total);
-        bench_add(&r->cold_verify, v);
-        if (trun_stop(t, &k) < 0)
+        if (restore_once(t, &r->cold, 0) < 0)
             return -1;
     }
     return 0;
@@ -225,13 +275,64 @@ static void table(const struct config *c, const struct results *r)
     row("write+fsync streamed", &r->ref.streamed, r, 1, "s ");
     row("disk limit (best of both)", &r->ref.disk, r, 1, "s ");
     row("job pause (fresh job)", &r->pause, r, 1e3, "ms");
-    row("job pause (restored job)", &r->pause_restored, r, 1e3, "ms");
+    row("job pause (restored job)", &r->warm.pause, r, 1e3, "ms");
     row("durable (request->commit)", &r->durable, r, 1, "s ");
-    row("restore warm: verified", &r->warm_verify, r, 1, "s ");
-    row("restore warm: job running", &r->warm, r, 1, "s ");
+    row("restore warm: verified", &r->warm.verify, r, 1, "s ");
+    row("restore warm: job running", &r->warm.total, r, 1, "s ");
+    row("restore warm: CPU of the job", &r->warm.cpu, r, 1, "s ");
+    char name[64];
+    if (c->idle) {
+        snprintf(name, sizeof name, "restore, %d s idle: verified", c->idle);
+        row(name, &r->idle.verify, r, 1, "s ");
+        snprintf(name, sizeof name, "restore, %d s idle: running", c->idle);
+        row(name, &r->idle.total, r, 1, "s ");
+        snprintf(name, sizeof name, "restore, %d s idle: CPU", c->idle);
+        row(name, &r->idle.cpu, r, 1, "s ");
+        row("job pause (idle-restored job)", &r->idle.pause, r, 1e3, "ms");
+    }
     row("read of the image, cold", &r->cold_read, r, 1, "s ");
-    row("restore cold: verified", &r->cold_verify, r, 1, "s ");
-    row("restore cold: job running", &r->cold, r, 1, "s ");
+    row("restore cold: verified", &r->cold.verify, r, 1, "s ");
+    row("restore cold: job running", &r->cold.total, r, 1, "s ");
+    row("restore cold: CPU of the job", &r->cold.cpu, r, 1, "s ");
+    double gib = (double)r->image_bytes / (1u << 30);
+    printf("per GiB of image (median / min): restore warm %.3f / %.3f s",
+           bench_median(&r->warm.total) / gib, bench_min(&r->warm.total) / gib);
+    if (c->idle)
+        printf(", after %d s idle %.3f / %.3f s (CPU %.3f / %.3f s)", c->idle,
+               bench_median(&r->idle.total) / gib, bench_min(&r->idle.total) / gib,
+               bench_median(&r->idle.cpu) / gib, bench_min(&r->idle.cpu) / gib);
+    printf(" (target <= 0.15)\n");
+    printf("restore cold / cold read of the image: %.2fx / %.2fx (target <= 1.1x); "
+           "restore warm / memcpy %.2fx (min/min)\n",
+           bench_median(&r->cold.total) / bench_median(&r->cold_read),
+           bench_min(&r->cold.total) / bench_min(&r->cold_read),
+           bench_min(&r->warm.total) / bench_min(&r->ref.memcpy_));
+    fflush(stdout);
+}
+
+/* Every row for one size, in its own store; a size whose job, state and
+   memcpy target would not fit in the available memory is skipped. 0 or 1. */
+static int one_size(struct config *c, uint64_t size)
+{
+    char sz[32], store[PATH_MAX + 32];
+    uint64_t avail = bench_mem_available(), need = 3 * size + (512ull << 20);
+    if (avail && avail < need) {
+        printf("\n%s: skipped, needs %llu MiB of memory, %llu MiB available\n",
+               bench_size_str(size, sz, sizeof sz), (unsigned long long)(need >> 20),
+               (unsigned long long)(avail >> 20));
+        return 0;
+    }
+    c->size = size;
+    snprintf(store, sizeof store, "%s/store-%llu", c->dir, (unsigned long long)(size >> 20));
+    struct trun t = {.cairn = c->cairn, .self = c->self, .store = store,
+                     .mib = size >> 20, .verbose = c->verbose};
+    struct results *r = calloc(1, sizeof *r);
+    int rc = r && fresh_rows(c, &t, r) == 0 && restore_rows(c, &t, r) == 0 ? 0 : 1;
+    if (rc == 0)
+        table(c, r);
+    free(r);
+    bench_remove_dir(store);
+    return rc;
 }
 
 int main(int argc, char **argv)
@@ -251,15 +352,9 @@ int main(int argc, char **argv)
         return 1;
     }
     memcpy(c.dir, tmpl, sizeof c.dir);
-    char store[PATH_MAX + 16];
-    snprintf(store, sizeof store, "%s/store", c.dir);
-    struct trun t = {.cairn = c.cairn, .self = c.self, .store = store,
-                     .mib = c.size >> 20, .verbose = c.verbose};
-    struct results *r = calloc(1, sizeof *r);
-    int rc = r && fresh_rows(&c, &t, r) == 0 && restore_rows(&c, &t, r) == 0 ? 0 : 1;
-    if (rc == 0)
-        table(&c, r);
-    free(r);
+    int rc = 0;
+    for (int i = 0; rc == 0 && i < c.nsizes; i++)
+        rc = one_size(&c, c.sizes[i]);
     bench_remove_dir(c.dir);
     return rc;
 }

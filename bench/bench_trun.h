@@ -22,6 +22,8 @@ struct trun {
     int refused;             /* the last checkpoint was not taken ... */
     char why[256];           /* ... and cairn said why */
     pid_t pid;               /* the running cairn, or 0 */
+    double restore_cpu;      /* CPU seconds of the restored job (the restorer
+                                became it) when cairn said it was restored */
     int err_fd, out_fd;      /* cairn's (and the job's) stderr, stdout */
     char buf[8192];          /* stderr bytes not yet consumed as lines */
     size_t len;

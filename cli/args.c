@@ -117,6 +117,32 @@ int cli_args_next(struct cli_args *a, const struct cli_opt *opts, const char **v
     return k;
 }
 
+int cli_args_flags_one(int argc, char **argv, const char *cmd, const struct cli_opt *opts,
+                       const char *usage, const char *what, const char *missing,
+                       const char **arg, unsigned *flags)
+{
+    const char *v;
+    struct cli_args a;
+    cli_args_init(&a, argc, argv);
+    *arg = NULL;
+    *flags = 0;
+    for (int k; (k = cli_args_next(&a, opts, &v)) != CLI_ARG_END;) {
+        if (k == CLI_ARG_ERROR)
+            return CLI_EXIT_USAGE;
+        if (k == CLI_ARG_POSITIONAL) {
+            if (*arg)
+                return cli_usage_error(cmd, "unexpected argument '%s': one %s only", v, what);
+            *arg = v;
+        } else if (!strcmp(opts[k].name, "help")) {
+            fputs(usage, stdout);
+            return CLI_EXIT_OK;
+        } else {
+            *flags |= 1u << k;
+        }
+    }
+    return *arg ? -1 : cli_usage_error(cmd, "%s", missing);
+}
+
 const cairn_options_t *cli_env(void)
 {
     static cairn_options_t o;

@@ -58,6 +58,17 @@ void cli_args_init(struct cli_args *a, int argc, char **argv);
  */
 int cli_args_next(struct cli_args *a, const struct cli_opt *opts, const char **val);
 
+/*
+ * The whole argument loop of a command that takes flags and one WHAT
+ * (inspect, verify, log): option k of opts (none takes a value) sets bit k
+ * of *flags, except "help", which prints usage; the one positional argument
+ * goes to *arg, a second one is refused, none is refused with `missing`.
+ * Returns -1 to go on, else the exit status for the command to return.
+ */
+int cli_args_flags_one(int argc, char **argv, const char *cmd, const struct cli_opt *opts,
+                       const char *usage, const char *what, const char *missing,
+                       const char **arg, unsigned *flags);
+
 /* Prints "cairn CMD: message (see 'cairn CMD --help')" and returns CLI_EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) CLI_PRINTF(2, 3);
 /* Prints "cairn CMD: message" on stderr. */

@@ -119,30 +119,15 @@ static int inspect_file(const char *path, const struct inspect_flags *fl)
 
 int cmd_inspect(int argc, char **argv)
 {
-    struct inspect_flags fl = {.verify = 1};
-    const char *path = NULL, *v;
-    struct cli_args a;
-    cli_args_init(&a, argc, argv);
-    for (int k; (k = cli_args_next(&a, opts, &v)) != CLI_ARG_END;) {
-        if (k == CLI_ARG_ERROR)
-            return CLI_EXIT_USAGE;
-        if (k == CLI_ARG_POSITIONAL) {
-            if (path)
-                return cli_usage_error("inspect", "unexpected argument '%s': one PATH only", v);
-            path = v;
-        } else if (k == 0) {
-            fl.json = 1;
-        } else if (k == 1) {
-            fl.verify = 0;
-        } else {
-            fputs(usage, stdout);
-            return CLI_EXIT_OK;
-        }
-    }
-    if (!path)
-        return cli_usage_error("inspect", "missing PATH (a store directory or an image file)");
+    const char *path;
+    unsigned f;
+    int rc = cli_args_flags_one(argc, argv, "inspect", opts, usage, "PATH",
+                                "missing PATH (a store directory or an image file)", &path, &f);
+    if (rc >= 0)
+        return rc;
+    struct inspect_flags fl = {.json = (f & 1) != 0, .verify = !(f & 2)}; /* --no-verify */
     struct stat sb;
-    int rc = cli_stat_path("inspect", path, &sb);
+    rc = cli_stat_path("inspect", path, &sb);
     if (rc)
         return rc;
     return S_ISDIR(sb.st_mode) ? inspect_store(path, &fl) : inspect_file(path, &fl);

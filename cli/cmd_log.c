@@ -158,33 +158,19 @@ static int show(const char *store, int json)
 
 int cmd_log(int argc, char **argv)
 {
-    const char *store = NULL, *v;
-    int json = 0;
-    struct cli_args a;
-    cli_args_init(&a, argc, argv);
-    for (int k; (k = cli_args_next(&a, opts, &v)) != CLI_ARG_END;) {
-        if (k == CLI_ARG_ERROR)
-            return CLI_EXIT_USAGE;
-        if (k == CLI_ARG_POSITIONAL) {
-            if (store)
-                return cli_usage_error("log", "unexpected argument '%s': one STORE only", v);
-            store = v;
-        } else if (k == 0) {
-            json = 1;
-        } else {
-            fputs(usage, stdout);
-            return CLI_EXIT_OK;
-        }
-    }
-    if (!store)
-        return cli_usage_error("log", "missing STORE (a store directory)");
+    const char *store;
+    unsigned f;
+    int rc = cli_args_flags_one(argc, argv, "log", opts, usage, "STORE",
+                                "missing STORE (a store directory)", &store, &f);
+    if (rc >= 0)
+        return rc;
     struct stat sb;
-    int rc = cli_stat_path("log", store, &sb);
+    rc = cli_stat_path("log", store, &sb);
     if (rc)
         return rc;
     if (!S_ISDIR(sb.st_mode)) {
         cli_error("log", "%s: not a directory (give the store)", store);
         return CLI_EXIT_NOIMAGE;
     }
-    return show(store, json);
+    return show(store, f & 1); /* --json */
 }

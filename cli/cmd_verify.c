@@ -186,30 +186,12 @@ static int verify_json(const char *path, struct verify_flags *fl)
 
 int cmd_verify(int argc, char **argv)
 {
-    struct verify_flags fl = {0};
-    int json = 0;
-    const char *path = NULL, *v;
-    struct cli_args a;
-    cli_args_init(&a, argc, argv);
-    for (int k; (k = cli_args_next(&a, opts, &v)) != CLI_ARG_END;) {
-        if (k == CLI_ARG_ERROR)
-            return CLI_EXIT_USAGE;
-        if (k == CLI_ARG_POSITIONAL) {
-            if (path)
-                return cli_usage_error("verify", "unexpected argument '%s': one PATH only", v);
-            path = v;
-        } else if (k == 0) {
-            fl.all = 1;
-        } else if (k == 1) {
-            fl.quiet = 1;
-        } else if (k == 3) {
-            json = 1;
-        } else {
-            fputs(usage, stdout);
-            return CLI_EXIT_OK;
-        }
-    }
-    if (!path)
-        return cli_usage_error("verify", "missing PATH (a store directory or an image file)");
-    return json ? verify_json(path, &fl) : verify_path(path, &fl);
+    const char *path;
+    unsigned f; /* bits: opts[] --all, --quiet, --help, --json */
+    int rc = cli_args_flags_one(argc, argv, "verify", opts, usage, "PATH",
+                                "missing PATH (a store directory or an image file)", &path, &f);
+    if (rc >= 0)
+        return rc;
+    struct verify_flags fl = {.all = (f & 1) != 0, .quiet = (f & 2) != 0};
+    return f & 8 ? verify_json(path, &fl) : verify_path(path, &fl);
 }

@@ -341,6 +341,7 @@ int cairn_restore(cairn_t *c)
 
 static int write_sections(cairn_t *c, int fd, uint64_t gen, uint64_t *bytes)
 {
+    c->w.zstd = &cairn__writer_zstd;
     int rc = cairn__writer_begin(&c->w, fd, 0, gen);
     struct cairn_job_meta j = {
         .steps = c->steps,

@@ -19,11 +19,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define XXH_STATIC_LINKING_ONLY
-#include <xxhash.h>
 #include <zstd.h>
 
 #include "cairn_mac.h"
+#include "cairn_xxh3.h"
 #include "cairn_image.h"
 #include "image_format.h"
 #include "internal.h"

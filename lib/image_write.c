@@ -20,20 +20,12 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-#define XXH_STATIC_LINKING_ONLY
-#include <xxhash.h>
-#include <zstd.h>
-
 #include "cairn_mac.h"
 #include "cairn.h"
 #include "cairn_writer.h"
 #include "internal.h"
 
-/* Hash-then-write granularity. Small enough that the chunk the hash has just
-   pulled in is still in the core's L2 when write() copies it (4 MiB chunks
-   were read from memory twice: 15% more CPU for hash + copy per GiB, see
-   docs/BENCHMARKS.md). */
-#define CHUNK (512u << 10)
+#define CHUNK CAIRN__WRITER_CHUNK
 #define SYNC_WINDOW (64ull << 20) /* writeback window */
 
 /* Starts writeback of what is written, and waits for the window before it,
@@ -62,6 +54,11 @@ static int write_at_end(struct cairn__writer *w, const void *buf, size_t len)
     return 0;
 }
 
+int cairn__writer_append(struct cairn__writer *w, const void *buf, size_t len)
+{
+    return write_at_end(w, buf, len);
+}
+
 static int pad_to(struct cairn__writer *w, uint64_t target)
 {
     static const unsigned char zeros[512]; /* > header + name + alignment */
@@ -74,6 +71,7 @@ int cairn__writer_begin(struct cairn__writer *w, int fd, uint32_t flags,
                         uint64_t generation)
 {
     struct cairn__writer fresh = {.fd = fd};
+    fresh.zstd = w->zstd;
     fresh.zc = w->zc; /* keep a compression context across images */
     fresh.zbuf = w->zbuf;
     fresh.zbuf_len = w->zbuf_len;
@@ -126,58 +124,6 @@ static int put_raw(struct cairn__writer *w, const unsigned char *data, uint64_t 
     return 0;
 }
 
-static int zstd_setup(struct cairn__writer *w, int level)
-{
-    if (!w->zc) {
-        w->zc = ZSTD_createCCtx();
-        if (!w->zc)
-            return -ENOMEM;
-    }
-    if (!w->zbuf) {
-        w->zbuf_len = ZSTD_CStreamOutSize() * 4;
-        w->zbuf = malloc(w->zbuf_len);
-        if (!w->zbuf)
-            return -ENOMEM;
-    }
-    ZSTD_CCtx_reset(w->zc, ZSTD_reset_session_and_parameters);
-    if (ZSTD_isError(ZSTD_CCtx_setParameter(w->zc, ZSTD_c_compressionLevel, level)))
-        return CAIRN_ECODEC;
-    return 0;
-}
-
-/* zstd payload: hash and compress each input chunk, write the output. */
-static int put_zstd(struct cairn__writer *w, const unsigned char *data, uint64_t size,
-                    int level, XXH3_state_t *st)
-{
-    int rc = zstd_setup(w, level);
-    if (rc < 0)
-        return rc;
-    ZSTD_CCtx_setPledgedSrcSize(w->zc, size);
-    uint64_t left = size;
-    for (;;) {
-        size_t n = left < CHUNK ? (size_t)left : CHUNK;
-        XXH3_64bits_update(st, data, n);
-        if (w->mac)
-            cairn__mac_section_data(w->mac, data, n);
-        ZSTD_inBuffer in = {data, n, 0};
-        ZSTD_EndDirective mode = (n == left) ? ZSTD_e_end : ZSTD_e_continue;
-        size_t pending;
-        do {
-            ZSTD_outBuffer out = {w->zbuf, w->zbuf_len, 0};
-            pending = ZSTD_compressStream2(w->zc, &out, &in, mode);
-            if (ZSTD_isError(pending))
-                return CAIRN_ECODEC;
-            rc = write_at_end(w, w->zbuf, out.pos);
-            if (rc < 0)
-                return rc;
-        } while (in.pos < in.size || (mode == ZSTD_e_end && pending > 0));
-        data += n;
-        left -= n;
-        if (mode == ZSTD_e_end)
-            return 0;
-    }
-}
-
 /* Leaves room for the section's header and name; the payload goes at
    *data_off. */
 static int open_section(struct cairn__writer *w, const struct cairn__section *s,
@@ -209,7 +155,9 @@ int cairn__writer_section(struct cairn__writer *w, const struct cairn__section *
     if (rc < 0)
         return rc;
     unsigned codec = s->level > 0 && size > 0 ? CAIRN_CODEC_ZSTD : CAIRN_CODEC_NONE;
-    rc = codec == CAIRN_CODEC_ZSTD ? put_zstd(w, data, size, s->level, &st)
+    if (codec == CAIRN_CODEC_ZSTD && !w->zstd)
+        return CAIRN_ECODEC; /* compression not linked in (cairn_writer.h) */
+    rc = codec == CAIRN_CODEC_ZSTD ? w->zstd->put(w, data, size, s->level, &st)
                                    : put_raw(w, data, size, &st);
     if (rc < 0)
         return rc;
@@ -314,7 +262,8 @@ int cairn__writer_finish(struct cairn__writer *w)
 
 void cairn__writer_release(struct cairn__writer *w)
 {
-    ZSTD_freeCCtx(w->zc);
+    if (w->zstd)
+        w->zstd->release(w);
     free(w->zbuf);
     w->zc = NULL;
     w->zbuf = NULL;

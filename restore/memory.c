@@ -19,11 +19,16 @@
  *    given its protection.
  *
  * Large regions are filled on transparent huge pages where the kernel's
- * policy is "madvise": 512 times fewer page faults (1 GiB: 0.6 s -> see
- * docs/TRANSPARENT.md), and the next checkpoint's fork copies 512 times
- * fewer page-table entries. Afterwards the regions are marked
- * MADV_NOHUGEPAGE, which under that policy behaves as the job's unmarked
- * regions did (no huge pages for later faults), keeping the ones made.
+ * policy is "madvise" and huge pages are cheap: 512 times fewer page faults
+ * (see docs/TRANSPARENT.md), and the next checkpoint's fork copies 512
+ * times fewer page-table entries. Where a huge page costs more than 512
+ * small ones (free memory that sat idle went back to the host), the block
+ * goes on small pages: page_policy() decides each 2 MiB block from the
+ * measured cost. Afterwards the regions are marked MADV_NOHUGEPAGE, which
+ * under that policy behaves as the job's unmarked regions did (no huge
+ * pages for later faults), keeping the ones made. The image's page cache
+ * is dropped behind the reads (drop_behind), so that its memory serves the
+ * next faults.
  */
 #include "hash.h"
 #include "restore.h"
@@ -50,6 +55,10 @@
 #define CHUNK (512ull << 10) /* read, then hash while in L2 */
 #define NR_fadvise64 221
 #define FADV_WILLNEED 3
+#define FADV_DONTNEED 4
+#define NR_clock_gettime 228
+#define CLOCK_MONOTONIC 1
+#define MADV_POPULATE_WRITE 23
 #define AHEAD (64ull << 20) /* asked of the disk ahead of the reads */
 
 struct special {
@@ -181,26 +190,104 @@ static __attribute__((noreturn)) void corrupt(const struct cairn_proc_map *m)
     r_exit(R_EXIT_CORRUPT);
 }
 
+/* Drop-behind: the image's page cache in [*from, to) of the file, already
+   copied into the job's memory, is given back at once (the kernel drops
+   only the cached folios wholly inside the range; one straddling `to` goes
+   with the next call, which starts at the huge page boundary below it).
+   The kernel then hands those just-freed, host-backed pages to the next
+   faults: on these VMs free memory that sat idle is returned to the host
+   and a huge page made from it costs 8-16 ms to fault in instead of 0.2 ms
+   (docs/TRANSPARENT.md, "Idle memory"). The image is read once per
+   restore, so its cache has no later use, and a restore then needs its
+   size in memory once instead of twice. */
+static void drop_behind(uint64_t *from, uint64_t to)
+{
+    if (to > *from)
+        sys4(NR_fadvise64, img.fd, *from, to - *from, FADV_DONTNEED);
+    *from = to & ~(HUGE - 1);
+}
+
+/* ---- page size, decided per 2 MiB block from what it costs -------------
+   A huge page costs 0.1-0.25 ms to fault in when the kernel has just-freed
+   memory at hand (the image's own page cache, given back by drop_behind,
+   when it was read into large folios), but 8-16 ms when it must come from
+   free memory that sat idle and went back to the host; 512 small pages
+   cost 0.5-4 ms in both cases (docs/TRANSPARENT.md, "Idle memory"). So each
+   2 MiB block of a large region is faulted in (MADV_POPULATE_WRITE, timed)
+   on the page size whose recent cost is lower, huge pages winning ties up
+   to 1.25x (they also make the next checkpoint's fork ~20 times cheaper);
+   the other size is tried again after 1 block, then after twice as many
+   as the previous try, up to PROBE_MAX (a try of the worse size costs one
+   block's difference). The state carries over from region to region. */
+#define PROBE_MAX 256
+
+static struct {
+    uint64_t ns[2];       /* recent cost of a block: [0] small pages, [1] huge */
+    int huge;             /* the size in use */
+    int marked;           /* the rest of the current region is MADV_HUGEPAGE */
+    unsigned left, every; /* blocks until the other size is tried; interval */
+    int off;              /* MADV_POPULATE_WRITE refused: leave it to the faults */
+} pp = {.huge = 1, .left = 1, .every = 1};
+
+static uint64_t now_ns(void)
+{
+    struct { long s, ns; } t = {0, 0};
+    sys2(NR_clock_gettime, CLOCK_MONOTONIC, (long)&t);
+    return (uint64_t)t.s * 1000000000ull + (uint64_t)t.ns;
+}
+
+/* Faults in the block at b, of a region ending at end that was marked
+   MADV_HUGEPAGE, on the page size chosen; called before its first read. */
+static void page_policy(uint64_t b, uint64_t end)
+{
+    if (pp.off || b % HUGE || end - b < HUGE)
+        return;
+    int probe = pp.left == 0, want = probe ? !pp.huge : pp.huge;
+    if (want != pp.marked) /* the rest of the region, so that VMAs split once */
+        sys3(NR_madvise, b, end - b, want ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
+    pp.marked = want;
+    uint64_t t0 = now_ns();
+    if (sys3(NR_madvise, b, HUGE, MADV_POPULATE_WRITE) < 0) {
+        pp.off = 1; /* before Linux 5.14 */
+        return;
+    }
+    uint64_t c = now_ns() - t0;
+    pp.ns[want] = pp.ns[want] ? (pp.ns[want] + c) / 2 : c;
+    int best = !pp.ns[0] || pp.ns[1] <= pp.ns[0] + pp.ns[0] / 4;
+    if (probe) {
+        pp.every = best == want ? 1 : pp.every * 2 > PROBE_MAX ? PROBE_MAX : pp.every * 2;
+        pp.left = pp.every;
+    } else if (pp.left) {
+        pp.left--;
+    }
+    pp.huge = best;
+}
+
 /* Reads mapping i's bytes into place, checking their checksum. */
 static void fill(uint64_t i, uint64_t len)
 {
+    uint64_t dropped = img.mem_off[i];
     const struct cairn_proc_map *m = &img.maps[i];
     unsigned char *p = (unsigned char *)m->start;
     int huge = len >= HUGE && thp_on_madvise();
     if (huge)
         sys3(NR_madvise, m->start, len, MADV_HUGEPAGE);
+    pp.marked = 1;
     r_hash_reset();
     for (uint64_t done = 0; done < len;) {
         uint64_t n = len - done < CHUNK ? len - done : CHUNK;
         if (done % AHEAD == 0) /* a cold image: keep the disk busy meanwhile */
             sys4(NR_fadvise64, img.fd, img.mem_off[i] + (done ? done + AHEAD : 0),
                  done ? AHEAD : 2 * AHEAD, FADV_WILLNEED);
+        if (huge)
+            page_policy(m->start + done, m->start + len);
         long rc = r_pread_all(img.fd, p + done, n, img.mem_off[i] + done);
         if (rc < 0)
             r_fail("cannot read a region from the image", rc);
         r_hash_update(p + done, n);
         r_progress(n);
         done += n;
+        drop_behind(&dropped, img.mem_off[i] + done);
     }
     if (r_hash_digest() != img.mem_sum[i])
         corrupt(m);
@@ -216,6 +303,7 @@ static void fill_sparse(uint64_t i)
     static struct cairn_proc_extent ext[CAIRN_PROC_MAX_EXTENTS];
     const struct cairn_proc_map *m = &img.maps[i];
     uint64_t n = img.ext_len[i] / sizeof ext[0], len = m->end - m->start, total = 0;
+    uint64_t dropped = img.mem_off[i];
     long rc = r_pread_all(img.fd, ext, img.ext_len[i], img.ext_off[i]);
     if (rc < 0)
         r_fail("cannot read a mapping's page list from the image", rc);
@@ -237,6 +325,7 @@ static void fill_sparse(uint64_t i)
             r_progress(c);
             done += c;
             total += c;
+            drop_behind(&dropped, img.mem_off[i] + total);
         }
     }
     if (total != img.mem_len[i] || r_hash_digest() != img.mem_sum[i])

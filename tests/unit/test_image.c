@@ -43,7 +43,7 @@ static uint64_t write_image(const char *path, struct sec *secs, size_t n, uint64
 {
     int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     assert_true(fd >= 0);
-    struct cairn__writer w = {0};
+    struct cairn__writer w = {.zstd = &cairn__writer_zstd};
     assert_int_equal(cairn__writer_begin(&w, fd, 0, gen), 0);
     for (size_t i = 0; i < n; i++) {
         struct cairn__section s = {
