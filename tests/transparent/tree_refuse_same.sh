@@ -64,7 +64,9 @@ same() {
     CASE=$1 files=$2 stay=$3; shift 3
     D=$W/$CASE
     mkdir -p "$D/ref" "$D/job"
-    if [ -n "${SETUP:-}" ]; then (cd "$D/ref" && sh -c "$SETUP") && (cd "$D/job" && sh -c "$SETUP"); fi
+    if [ -n "${SETUP:-}" ]; then
+        (cd "$D/ref" && sh -c "$SETUP") && (cd "$D/job" && sh -c "$SETUP")
+    fi
     ref_rc=0
     (cd "$D/ref" && env -u CAIRN_TEST_GATE "$@" >out 2>err </dev/null) || ref_rc=$?
     half=$(($(lines "$D/ref/out") / 2))
@@ -130,8 +132,8 @@ same() {
             fail "no refusal names the socket"
     fi
     first=$(grep -m 1 '^cairn: checkpoint not taken: ' "$D/job/err" | cut -c30- || true)
-    echo "ok $CASE: exit $rc, output identical ($(wc -c <"$D/job/out") bytes); $taken checkpoints," \
-         "$refused refused${first:+ (\"$first\")}"
+    echo "ok $CASE: exit $rc, output identical ($(wc -c <"$D/job/out") bytes);" \
+         "$taken checkpoints, $refused refused${first:+ (\"$first\")}"
 }
 
 same wrapper "" no /bin/bash "$T/tree_wrapper.sh" "$B/counter" 6000 30

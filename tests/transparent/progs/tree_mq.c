@@ -10,7 +10,8 @@
    Both queues hold messages at most moments, at a checkpoint too. The
    parent alone prints: "mq: item K result R", in item order, folding each
    into its total; after the last item it sends a stop message, reaps the
-   child (exit 5), and prints the total after finish_gate() (progress.h).
+   child (exit 5; 3 if its getppid() changed), and prints the total after
+   finish_gate() (progress.h).
    Exits 3 if a result comes out of order, 4 if the child's status is
    wrong. */
 #define _GNU_SOURCE
@@ -77,10 +78,12 @@ static struct msg get(mqd_t q)
     return m;
 }
 
-static int child(mqd_t work, mqd_t results)
+static int child(mqd_t work, mqd_t results, pid_t parent)
 {
     for (;;) {
         struct msg m = get(work);
+        if (getppid() != parent)
+            return 3; /* a restore must keep the parent */
         if (m.k == 0)
             return 5;
         uint64_t x = m.v;
@@ -99,11 +102,11 @@ int main(int argc, char **argv)
     mq_unlink(name[0]);
     mq_unlink(name[1]);
     fflush(stdout);
-    pid_t kid = fork();
+    pid_t parent = getpid(), kid = fork();
     if (kid < 0)
         return 2;
     if (kid == 0)
-        _exit(child(work, results));
+        _exit(child(work, results, parent));
     uint64_t total = 0;
     long sent = 0;
     for (long k = 1; k <= n; k++) {

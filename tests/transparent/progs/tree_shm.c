@@ -10,7 +10,9 @@
    back, prints "shm: parent|child turn T value V" and posts the other's
    semaphore, so the lines alternate in one order in every run, and both
    the page and the semaphores carry the state at a checkpoint (one of
-   the two waits on its semaphore, the other works). The parent reaps
+   the two waits on its semaphore, the other works). Each turn also checks
+   the two pids in the page against getpid() and the child's getppid():
+   a restore must keep both processes' pids and the parent. The parent reaps
    the child (exit 9), prints the final value after finish_gate()
    (progress.h), and removes the SysV set. Exits 3 if the page is not as
    its owner left it. */
@@ -33,10 +35,12 @@ struct page {
     sem_t sem[2]; /* posix: sem[i] says it is process i's turn */
     uint64_t value;
     long turn;
+    pid_t pid[2]; /* each process's pid, as it saw it at its start */
 };
 
 static struct page *pg;
 static int sysv = -1; /* the SysV set, or -1 */
+static pid_t kid;     /* in the parent: the child, as fork() returned it */
 
 static void wait_turn(int who)
 {
@@ -78,6 +82,12 @@ static void play(int who, long n)
     static const char *const name[] = {"parent", "child"};
     for (long t = 0; t < n; t++) {
         wait_turn(who);
+        pid_t other = who ? getppid() : kid;
+        if (pg->pid[who] != getpid() || pg->pid[1 - who] != other) {
+            printf("shm: %s: pid %d, parent %d, the page says %d and %d\n", name[who], getpid(),
+                   getppid(), pg->pid[0], pg->pid[1]);
+            exit(3);
+        }
         if (pg->turn != 2 * t + who) {
             printf("shm: %s found turn %ld, not %ld\n", name[who], pg->turn, 2 * t + who);
             exit(3);
@@ -115,14 +125,16 @@ int main(int argc, char **argv)
         perror("tree_shm: sem_init");
         return 2;
     }
+    pg->pid[0] = getpid();
     fflush(stdout);
-    pid_t kid = fork();
+    kid = fork();
     if (kid < 0)
         return 2;
-    if (kid == 0) {
+    if (kid == 0) { /* its first turn comes after the parent's, which wrote pid[1] */
         play(1, n);
         _exit(9);
     }
+    pg->pid[1] = kid;
     play(0, n);
     int st;
     while (waitpid(kid, &st, 0) < 0)
