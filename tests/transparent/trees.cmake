@@ -23,7 +23,9 @@
 #   transparent_tree_shm_posix  parent and child taking turns on a
 #                               MAP_SHARED|MAP_ANONYMOUS page, through
 #                               sem_init(pshared=1) semaphores in the page
-#   transparent_tree_shm_sysv   the same through a SysV semaphore set
+#   transparent_tree_shm_sysv   the same through a SysV semaphore set (a
+#                               run SIGKILLed mid-way leaves its set behind:
+#                               cairn run gives the job no IPC namespace)
 #   transparent_tree_mq         work and results over two POSIX message queues
 #   transparent_tree_epoll      an epoll loop over pipes from 3 children
 #   transparent_tree_pool       python3 multiprocessing.Pool(2), imap in order
@@ -48,12 +50,21 @@ add_test(NAME transparent_tree_refuse_same
 set_tests_properties(transparent_tree_refuse_same PROPERTIES
   LABELS "transparent;no-asan" TIMEOUT 900 SKIP_RETURN_CODE 77)
 
+# tree_test(NAME "FILES" PROG ARGS...): transparent_tree_NAME, cycle.sh as
+# transparent_test() runs it, with the label "tree" too. A test that passes
+# is enabled for every build by moving its line above the if().
+function(tree_test name files)
+  add_test(NAME transparent_tree_${name} COMMAND ${_cycle} ${_cairn} 3 "${files}" ${ARGN})
+  set_tests_properties(transparent_tree_${name} PROPERTIES
+    LABELS "transparent;no-asan;tree" TIMEOUT 600)
+endfunction()
+
+# Today each of these fails at its first checkpoint: cairn run refuses it
+# ("the job has a child process", for xz "fd 4 is a pipe"), cycle.sh waits
+# 120 s for a generation that never comes ("cycle 1: a new generation did
+# not happen in 120 s"; xz, which has no gate, ends before its kills three
+# times instead).
 if(CAIRN_TREE_TESTS)
-  function(tree_test name files)
-    add_test(NAME transparent_tree_${name} COMMAND ${_cycle} ${_cairn} 3 "${files}" ${ARGN})
-    set_tests_properties(transparent_tree_${name} PROPERTIES
-      LABELS "transparent;no-asan;tree" TIMEOUT 600)
-  endfunction()
   tree_test(wrapper "" /bin/bash ${_trees}/tree_wrapper.sh ${_bin}/counter 12000 60)
   tree_test(pipeline "out.gz" /bin/sh -c ${_tree_pipeline})
   tree_test(forkwait "" ${_bin}/tree_forkwait 100)
@@ -63,6 +74,9 @@ if(CAIRN_TREE_TESTS)
   tree_test(mq "" ${_bin}/tree_mq 80)
   tree_test(epoll "" ${_bin}/tree_epoll 100)
   tree_test(pool "" /bin/sh ${_trees}/tree_pool.sh 60)
+  # xz is one process, but keeps a pipe to itself (fd 4, for its signal
+  # handling), which cairn refuses today.
+  # NOGATE=1 and SETUP are cycle.sh's (real.sh), hence no tree_test().
   add_test(NAME transparent_tree_xz
            COMMAND env NOGATE=1 "SETUP=seq 1 2600000 > big" ${_cycle} ${_cairn} 3 "" xz -T1 -c big)
   set_tests_properties(transparent_tree_xz PROPERTIES
