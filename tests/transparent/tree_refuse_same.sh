@@ -35,7 +35,7 @@ for p in /usr/bin/python3 gzip; do
     command -v $p >/dev/null 2>&1 || { echo "skipped: $p is not installed"; exit 77; }
 done
 W=$(mktemp -d "${TMPDIR:-/tmp}/cairn-tree-refuse.XXXXXX")
-CPID= LPID=
+CPID='' LPID=''
 cleanup() {
     [ -n "$CPID" ] && kill_tree "$CPID"
     [ -n "$LPID" ] && kill "$LPID" 2>/dev/null
