@@ -13,7 +13,9 @@
    child (exit 5; 3 if its getppid() changed), and prints the total after
    finish_gate() (progress.h).
    Exits 3 if a result comes out of order, 4 if the child's status is
-   wrong. */
+   wrong or it ended before the stop (SIGCHLD handler; a child whose parent
+   ends gets SIGKILL: PR_SET_PDEATHSIG), so that a failure ends the job
+   instead of leaving one process waiting. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -22,7 +24,9 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -30,6 +34,17 @@
 #include "progress.h"
 
 #define DEPTH 4
+
+static volatile sig_atomic_t stopping; /* the parent has sent the stop */
+
+/* A failing child must not leave the parent waiting for ever in
+   mq_receive (nor the parent the child: PR_SET_PDEATHSIG). */
+static void on_sigchld(int sig)
+{
+    (void)sig;
+    if (!stopping)
+        _exit(4);
+}
 
 struct msg {
     int64_t k; /* item number; 0 means stop */
@@ -101,12 +116,19 @@ int main(int argc, char **argv)
     mqd_t results = open_queue(name[1], sizeof name[1]);
     mq_unlink(name[0]);
     mq_unlink(name[1]);
+    struct sigaction sa = {.sa_handler = on_sigchld, .sa_flags = SA_RESTART | SA_NOCLDSTOP};
+    sigaction(SIGCHLD, &sa, NULL);
     fflush(stdout);
     pid_t parent = getpid(), kid = fork();
     if (kid < 0)
         return 2;
-    if (kid == 0)
+    if (kid == 0) {
+        signal(SIGCHLD, SIG_DFL);
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent)
+            _exit(4); /* the parent is gone already */
         _exit(child(work, results, parent));
+    }
     uint64_t total = 0;
     long sent = 0;
     for (long k = 1; k <= n; k++) {
@@ -123,6 +145,7 @@ int main(int argc, char **argv)
         printf("mq: item %ld result %" PRIu64 "\n", k, m.v);
         fflush(stdout);
     }
+    stopping = 1;
     put(work, 0, 0);
     int st;
     while (waitpid(kid, &st, 0) < 0)

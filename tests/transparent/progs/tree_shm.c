@@ -15,7 +15,9 @@
    a restore must keep both processes' pids and the parent. The parent reaps
    the child (exit 9), prints the final value after finish_gate()
    (progress.h), and removes the SysV set. Exits 3 if the page is not as
-   its owner left it. */
+   its owner left it, 4 if the child ended before its last turn (SIGCHLD
+   handler; a child whose parent ends gets SIGKILL: PR_SET_PDEATHSIG), so
+   that a failure ends the job instead of leaving one process waiting. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <inttypes.h>
@@ -23,8 +25,10 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/sem.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -41,6 +45,16 @@ struct page {
 static struct page *pg;
 static int sysv = -1; /* the SysV set, or -1 */
 static pid_t kid;     /* in the parent: the child, as fork() returned it */
+static volatile sig_atomic_t last_turn; /* the parent has given its last turn */
+
+/* A failing child must not leave the parent waiting for ever on its
+   semaphore (nor the parent the child: PR_SET_PDEATHSIG). */
+static void on_sigchld(int sig)
+{
+    (void)sig;
+    if (!last_turn)
+        _exit(4);
+}
 
 static void wait_turn(int who)
 {
@@ -99,6 +113,8 @@ static void play(int who, long n)
         pg->turn++;
         printf("shm: %s turn %ld value %" PRIu64 "\n", name[who], pg->turn, x);
         fflush(stdout);
+        if (who == 0 && t == n - 1)
+            last_turn = 1; /* the child may end from now on */
         give_turn(1 - who);
     }
 }
@@ -126,11 +142,17 @@ int main(int argc, char **argv)
         return 2;
     }
     pg->pid[0] = getpid();
+    struct sigaction sa = {.sa_handler = on_sigchld, .sa_flags = SA_RESTART | SA_NOCLDSTOP};
+    sigaction(SIGCHLD, &sa, NULL);
     fflush(stdout);
     kid = fork();
     if (kid < 0)
         return 2;
     if (kid == 0) { /* its first turn comes after the parent's, which wrote pid[1] */
+        signal(SIGCHLD, SIG_DFL);
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != pg->pid[0])
+            _exit(4); /* the parent is gone already */
         play(1, n);
         _exit(9);
     }
