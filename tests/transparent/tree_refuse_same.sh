@@ -52,7 +52,7 @@ fail() {
 }
 
 # The words a refusal of these jobs may give (docs/TRANSPARENT.md, step 5).
-RESOURCE='child process|pipe|socket|shared memory|mapping|epoll|mqueue|message queue|semaphore|SysV|IPC|fd [0-9]* is'
+RESOURCE='child process|pipe|socket|shared memory|mapping|epoll|mqueue|message queue|semaphore|SysV|IPC|fd [0-9]*( is|:)|deleted'
 
 # same NAME "FILES" STAY_REFUSED PROG ARGS...: runs PROG ARGS without cairn,
 # then under cairn, in fresh directories, and compares (see above).
