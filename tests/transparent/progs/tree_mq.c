@@ -36,14 +36,20 @@
 #define DEPTH 4
 
 static volatile sig_atomic_t stopping; /* the parent has sent the stop */
+static pid_t kid;                      /* in the parent: the child */
 
 /* A failing child must not leave the parent waiting for ever in
    mq_receive (nor the parent the child: PR_SET_PDEATHSIG). */
 static void on_sigchld(int sig)
 {
+    siginfo_t si = {0};
+    int saved = errno;
     (void)sig;
-    if (!stopping)
+    /* Only the child's end counts (not a SIGCHLD from elsewhere). */
+    if (!stopping && waitid(P_PID, (id_t)kid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+        si.si_pid == kid)
         _exit(4);
+    errno = saved;
 }
 
 struct msg {
@@ -119,7 +125,8 @@ int main(int argc, char **argv)
     struct sigaction sa = {.sa_handler = on_sigchld, .sa_flags = SA_RESTART | SA_NOCLDSTOP};
     sigaction(SIGCHLD, &sa, NULL);
     fflush(stdout);
-    pid_t parent = getpid(), kid = fork();
+    pid_t parent = getpid();
+    kid = fork();
     if (kid < 0)
         return 2;
     if (kid == 0) {

@@ -51,9 +51,14 @@ static volatile sig_atomic_t last_turn; /* the parent has given its last turn */
    semaphore (nor the parent the child: PR_SET_PDEATHSIG). */
 static void on_sigchld(int sig)
 {
+    siginfo_t si = {0};
+    int saved = errno;
     (void)sig;
-    if (!last_turn)
+    /* Only the child's end counts (not a SIGCHLD from elsewhere). */
+    if (!last_turn && waitid(P_PID, (id_t)kid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+        si.si_pid == kid)
         _exit(4);
+    errno = saved;
 }
 
 static void wait_turn(int who)
