@@ -134,7 +134,7 @@ static void from_env(struct run_ctx *r)
 int cmd_run(int argc, char **argv)
 {
     struct run_ctx r = {.store_dir = "cairn.ckpt", .exit_code = -1, .exit_signal = SIGTERM,
-                        .image_fd = -1};
+                        .image_fd = -1, .reg = -1, .job_reg = -1};
     from_env(&r);
     int rc = parse_args(&r, argc, argv);
     if (rc)

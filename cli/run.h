@@ -8,11 +8,13 @@
 #define CAIRN_CLI_RUN_H
 
 #include <limits.h>
+#include <poll.h>
 #include <stdint.h>
 #include <sys/types.h>
 
 #include "cairn_events.h"
 #include "cairn_store.h"
+#include "control.h"
 #include "process_format.h"
 
 /* Exit statuses of `cairn run` besides the job's own. */
@@ -26,6 +28,28 @@
 #define RUN_RETRY_OLDER 1000
 
 enum run_reason { RUN_NONE, RUN_PERIODIC, RUN_USER, RUN_STOP };
+
+/* Where a process of the job is in a checkpoint (run_tree.c). */
+enum run_phase { RUN_PH_IDLE, RUN_PH_ASKED, RUN_PH_STOPPED, RUN_PH_RELEASED, RUN_PH_ANSWERED };
+
+/* A process of the job's namespace, from /proc (run_tree_list). */
+struct run_node {
+    long host, host_ppid, host_pgid, host_sid; /* as cairn sees them */
+    pid_t pid, ppid, pgid, sid;                /* in the namespace; 0: outside it */
+    int zombie, wstatus;
+    char comm[32];
+};
+
+/* A process of the job other than its first, with its own channel. */
+struct run_member {
+    pid_t pid;          /* in the job's namespace */
+    long host;          /* as cairn sees it */
+    int ctl;
+    enum run_phase phase;
+    struct cairn__pending tmp; /* its image in the checkpoint in flight */
+    char line[1024];
+    size_t len;
+};
 
 struct run_ctx {
     /* options */
@@ -63,6 +87,22 @@ struct run_ctx {
     uint64_t n_checkpoints, n_failed, bytes_written, max_pause_ns, last_durable_ns;
     char line[8192];
     size_t line_len;
+    /* the job's other processes (run_tree.c) */
+    pid_t root_pid;             /* the first process, in its namespace */
+    int reg, job_reg;           /* the registration socket: ours, the job's */
+    struct run_member members[CAIRN_PROC_MAX_MEMBERS];
+    size_t nmembers;
+    struct run_node nodes[CAIRN_PROC_MAX_MEMBERS]; /* as the checkpoint found them */
+    size_t nnodes;
+    enum run_phase root_phase;
+    int round_failed;
+    char round_why[512];
+    const char *round_how;
+    uint64_t round_bytes;
+    /* a restore of a tree: the members' images, checked (run_start.c) */
+    int member_fd[CAIRN_PROC_MAX_MEMBERS];
+    pid_t member_pid[CAIRN_PROC_MAX_MEMBERS];
+    size_t nmember_fds;
 };
 
 /* run_start.c */
@@ -90,6 +130,9 @@ int run_ns_job_status(int *st);
 /* Sends sig to the job: kill(), or through its namespace's init (which
    passes on only what cairn asks for, not the signals it gets itself). */
 int run_ns_kill(pid_t job, int sig);
+/* Sends sig to process pid of the namespace (its main thread for the
+   checkpoint signal), through the init. */
+int run_ns_kill_pid(pid_t pid, int sig);
 /* Lets the init exit, which ends whatever is left in the namespace. */
 void run_ns_close(void);
 
@@ -110,8 +153,10 @@ void run_ident_command(const struct cairn_proc_job *j, char *buf, size_t len);
    naming the file. */
 int run_companions_ok(int restoring, char *why, size_t len);
 
-/* The job's end of the control channel, as the job has it. */
+/* The job's end of the control channel, as the job has it, and of the
+   registration socket (format/control.h). */
 #define RUN_JOB_CONTROL_FD 3
+#define RUN_JOB_REGISTER_FD CAIRN_REGISTER_FD_NUMBER
 
 /* run_sig.c: 1 if the job can take the checkpoint signal now; 0 with why
    if its program has no runtime, blocks the signal, or holds what the
@@ -119,8 +164,38 @@ int run_companions_ok(int restoring, char *why, size_t len);
 int run_can_signal(const struct run_ctx *r, char *why, size_t len);
 
 /* run_precheck.c: 0, or -1 with why if /proc shows that pid (cairn's view)
-   cannot be checkpointed: a child, a socket, a pipe beyond 0-2, ... */
-int run_precheck(long pid, int control_fd, char *why, size_t len);
+   cannot be checkpointed: a child (unless in_tree: the job runs in its
+   namespace, where children are checkpointed with it), a socket, a pipe
+   beyond 0-2, ... */
+int run_precheck(long pid, int control_fd, int in_tree, char *why, size_t len);
+
+/* run_job.c: a process of the job got sig from outside at its default
+   action ("TERM <sig>"): the whole job is checkpointed, then stopped. */
+void run_term_reported(struct run_ctx *r, int sig);
+/* run_job.c: the answer to a runtime's HELLO on channel fd. */
+void run_send_identity(struct run_ctx *r, int fd);
+
+/* run_tree.c: the job's other processes (docs/TRANSPARENT.md). */
+/* The processes of the namespace, the first one first; -1 if more than max. */
+int run_tree_list(const struct run_ctx *r, struct run_node *nodes, size_t max, size_t *count);
+struct run_member *run_tree_member(struct run_ctx *r, pid_t pid);
+/* The registration socket is readable: a process sent its new channel. */
+void run_tree_accept(struct run_ctx *r);
+/* Fills p with the members' channels; returns how many. */
+int run_tree_pollfds(const struct run_ctx *r, struct pollfd *p, size_t max);
+/* Member i's channel is readable; 1 if it was dropped (it ended). */
+int run_tree_read(struct run_ctx *r, size_t i);
+/* After the first process was asked: lists and checks the job's processes
+   and asks every other live one. -1 with why: nothing asked. */
+int run_tree_request(struct run_ctx *r, ssize_t (*send_fd)(int, const void *, size_t, int),
+                     char *why, size_t len);
+/* The round fails (the first reason is kept; how: CAIRN_EV_*). */
+void run_tree_fail(struct run_ctx *r, const char *why, const char *how);
+/* Moves the round on after an answer; 1 once every process answered. */
+int run_tree_progress(struct run_ctx *r);
+/* The members' images: into place (before the generation), or removed. */
+int run_tree_commit(struct run_ctx *r);
+void run_tree_abort(struct run_ctx *r);
 
 /* run_log.c: events in the store's log (lib/internal/cairn_events.h). */
 void run_log(const struct run_ctx *r, struct cairn__event e);

@@ -87,8 +87,9 @@ int run_companions_ok(int restoring, char *why, size_t len)
     return 0;
 }
 
-/* The image the restorer reads, at IMAGE_FD. */
-#define IMAGE_FD 4
+/* The image the restorer reads, at IMAGE_FD, and those of the job's other
+   processes after it (a process tree, run_tree.c). */
+#define IMAGE_FD 5
 
 void run_exec_job(struct run_ctx *r, const char *image)
 {
@@ -105,22 +106,44 @@ void run_exec_job(struct run_ctx *r, const char *image)
        else: descriptors cairn inherited (pipes of a batch system...) would
        make the job impossible to checkpoint. The restorer also gets the
        checked image as fd 4: it reads that open file, not a path. */
-    int fd = RUN_JOB_CONTROL_FD, img = -1;
-    if (image && (img = fcntl(r->image_fd, F_DUPFD_CLOEXEC, 10)) < 0)
+    int fd = RUN_JOB_CONTROL_FD, img = -1, high[CAIRN_PROC_MAX_MEMBERS];
+    int ctl = fcntl(r->job_ctl, F_DUPFD_CLOEXEC, 10), reg = fcntl(r->job_reg, F_DUPFD_CLOEXEC, 10);
+    if (ctl < 0 || reg < 0 || (image && (img = fcntl(r->image_fd, F_DUPFD_CLOEXEC, 10)) < 0))
         _exit(125);
-    if (r->job_ctl == fd)
-        fcntl(fd, F_SETFD, 0);
-    else if (dup2(r->job_ctl, fd) < 0)
+    for (size_t i = 0; image && i < r->nmember_fds; i++)
+        if ((high[i] = fcntl(r->member_fd[i], F_DUPFD_CLOEXEC, 10)) < 0)
+            _exit(125);
+    if (dup2(ctl, fd) < 0 || dup2(reg, RUN_JOB_REGISTER_FD) < 0)
         _exit(125);
     if (image && dup2(img, IMAGE_FD) < 0)
         _exit(125);
-    close_range(image ? IMAGE_FD + 1 : 4, ~0u, 0);
-    char fdstr[16], imgstr[16], path[PATH_MAX];
+    size_t nm = image ? r->nmember_fds : 0;
+    for (size_t i = 0; i < nm; i++)
+        if (dup2(high[i], IMAGE_FD + 1 + (int)i) < 0)
+            _exit(125);
+    close_range(image ? IMAGE_FD + 1 + (unsigned)nm : RUN_JOB_REGISTER_FD + 1, ~0u, 0);
+    char fdstr[16], imgstr[16], regstr[16], path[PATH_MAX];
     snprintf(fdstr, sizeof fdstr, "%d", fd);
     snprintf(imgstr, sizeof imgstr, "%d", IMAGE_FD);
+    snprintf(regstr, sizeof regstr, "%d", RUN_JOB_REGISTER_FD);
     if (image) {
         companion("CAIRN_RESTORER", "cairn-restore", path, sizeof path);
-        execl(path, "cairn-restore", imgstr, fdstr, image, (char *)NULL);
+        char *args[6 + 2 * CAIRN_PROC_MAX_MEMBERS];
+        static char nums[2 * CAIRN_PROC_MAX_MEMBERS][16];
+        size_t a = 0;
+        args[a++] = "cairn-restore";
+        args[a++] = imgstr;
+        args[a++] = fdstr;
+        args[a++] = (char *)image;
+        args[a++] = regstr;
+        for (size_t i = 0; i < nm; i++) {
+            snprintf(nums[2 * i], sizeof nums[0], "%d", (int)r->member_pid[i]);
+            snprintf(nums[2 * i + 1], sizeof nums[0], "%d", IMAGE_FD + 1 + (int)i);
+            args[a++] = nums[2 * i];
+            args[a++] = nums[2 * i + 1];
+        }
+        args[a] = NULL;
+        execv(path, args);
         fprintf(stderr, "cairn run: cannot execute the restorer %s: %s\n", path, strerror(errno));
         _exit(125);
     }
@@ -130,6 +153,7 @@ void run_exec_job(struct run_ctx *r, const char *image)
     snprintf(preload, sizeof preload, "%s%s%s", path, old && *old ? ":" : "", old ? old : "");
     setenv("LD_PRELOAD", preload, 1);
     setenv(CAIRN_CONTROL_ENV, fdstr, 1);
+    setenv(CAIRN_REGISTER_ENV, regstr, 1);
     execvp(r->prog_argv[0], r->prog_argv);
     int e = errno;
     fprintf(stderr, "cairn run: cannot execute %s: %s\n", r->prog_argv[0], strerror(e));

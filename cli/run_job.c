@@ -101,6 +101,15 @@ static void request(struct run_ctx *r, enum run_reason why)
     }
     _Static_assert(6 + 20 + 1 + sizeof r->tmp.tmpname + 1 <= CAIRN_CONTROL_LINE_MAX,
                    "the request fits the runtime's line (format/control.h)");
+    /* The job's other processes first: all of them, or none, are asked. */
+    if (run_tree_request(r, send_with_fd, cannot, sizeof cannot) < 0) {
+        r->n_failed++;
+        fprintf(stderr, "cairn: checkpoint not taken: %s\n", cannot);
+        run_log_reason(r, CAIRN_EV_REFUSED, cannot);
+        cairn__store_abort(&r->store, &r->tmp);
+        request_failed(r, why);
+        return;
+    }
     r->pending = why;
     r->t_request = cairn__now_ns(CLOCK_MONOTONIC);
     r->pause_ns = 0;
@@ -109,6 +118,10 @@ static void request(struct run_ctx *r, enum run_reason why)
         fprintf(stderr, "cairn: cannot ask the job for a checkpoint: %s\n", strerror(errno));
         run_log_reason(r, CAIRN_EV_FAILED, "cannot ask the job for a checkpoint");
         cairn__store_abort(&r->store, &r->tmp);
+        r->root_phase = RUN_PH_ANSWERED;
+        run_tree_fail(r, "cannot ask the job for a checkpoint", CAIRN_EV_FAILED);
+        run_tree_progress(r); /* the others give up */
+        run_tree_abort(r);
         r->pending = RUN_NONE;
         request_failed(r, why);
     }
@@ -140,7 +153,9 @@ static int checkpoint_done(struct run_ctx *r, int ok, const char *detail, const 
     enum run_reason why = r->pending;
     r->pending = RUN_NONE;
     if (ok) {
-        int rc = cairn__store_commit(&r->store, &r->tmp, cli_env()->keep);
+        int rc = run_tree_commit(r); /* the other processes' images first */
+        if (rc == 0)
+            rc = cairn__store_commit(&r->store, &r->tmp, cli_env()->keep);
         if (rc < 0) {
             fprintf(stderr, "cairn: cannot commit the checkpoint: %s\n", cairn_strerror(rc));
             char what[160];
@@ -166,6 +181,7 @@ static int checkpoint_done(struct run_ctx *r, int ok, const char *detail, const 
         if (how)
             run_log_reason(r, how, detail);
         cairn__store_abort(&r->store, &r->tmp);
+        run_tree_abort(r);
     }
     if (why == RUN_STOP) {
         if (!ok) { /* cannot save it: let the signal do what it would have done */
@@ -211,9 +227,17 @@ static void stop_signal(struct run_ctx *r, int sig)
     request(r, RUN_STOP);
 }
 
+void run_term_reported(struct run_ctx *r, int sig)
+{
+    if (sig == SIGTERM || sig == SIGINT || sig == r->exit_signal) {
+        run_log_signal(r, sig, "sent to the job: checkpoint, then stop");
+        stop_signal(r, sig);
+    }
+}
+
 /* The answer to every HELLO (a program the job execs says it again): who
    the job is, which the runtime saves in its images (format/control.h). */
-static void send_identity(struct run_ctx *r)
+void run_send_identity(struct run_ctx *r, int fd)
 {
     char head[32];
     int n = snprintf(head, sizeof head, "JOB %zu\n", sizeof r->ident);
@@ -221,13 +245,25 @@ static void send_identity(struct run_ctx *r)
     struct msghdr mh = {.msg_iov = iov, .msg_iovlen = 2};
     /* Never blocks cairn: a job that says HELLO without reading the
        answers fills its socket, and only its images lack the record. */
-    sendmsg(r->ctl, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+    sendmsg(fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
+/* A process answered: once all have, the checkpoint ends (run_tree.c). */
+static int round_moved(struct run_ctx *r)
+{
+    if (!run_tree_progress(r))
+        return -1;
+    if (r->round_failed)
+        return checkpoint_done(r, 0, r->round_why, r->round_how);
+    char bytes[32];
+    snprintf(bytes, sizeof bytes, "%" PRIu64, r->round_bytes);
+    return checkpoint_done(r, 1, bytes, NULL);
 }
 
 static int handle_line(struct run_ctx *r, char *line)
 {
     if (!strncmp(line, "HELLO ", 6))
-        send_identity(r);
+        run_send_identity(r, r->ctl);
     if (!strncmp(line, "HELLO ", 6) || !strcmp(line, "RESTORED")) {
         if (line[0] == 'R' && cli_env()->verbose >= 0)
             fprintf(stderr, "cairn: job restored from generation %" PRIu64 "\n", r->image_gen);
@@ -243,18 +279,23 @@ static int handle_line(struct run_ctx *r, char *line)
             request(r, w);
         }
     } else if (!strncmp(line, "TERM ", 5)) {
-        int sig = atoi(line + 5);
-        if (sig == SIGTERM || sig == SIGINT || sig == r->exit_signal) {
-            run_log_signal(r, sig, "sent to the job: checkpoint, then stop");
-            stop_signal(r, sig);
-        }
+        run_term_reported(r, atoi(line + 5));
     } else if (!strncmp(line, "PAUSE ", 6)) {
-        r->pause_ns = strtoull(line + 6, NULL, 10);
-    } else if (r->pending && !strncmp(line, "DONE ", 5)) {
-        return checkpoint_done(r, 1, line + 5, NULL);
-    } else if (r->pending && (!strncmp(line, "FAIL ", 5) || !strncmp(line, "REFUSE ", 7))) {
-        return checkpoint_done(r, 0, strchr(line, ' ') + 1,
-                               line[0] == 'F' ? CAIRN_EV_FAILED : CAIRN_EV_REFUSED);
+        uint64_t ns = strtoull(line + 6, NULL, 10);
+        r->pause_ns = ns > r->pause_ns ? ns : r->pause_ns;
+    } else if (r->pending && !strcmp(line, "STOPPED") && r->root_phase == RUN_PH_ASKED) {
+        r->root_phase = RUN_PH_STOPPED;
+        return round_moved(r);
+    } else if (r->pending && !strncmp(line, "DONE ", 5) && r->root_phase != RUN_PH_ANSWERED) {
+        r->root_phase = RUN_PH_ANSWERED;
+        r->round_bytes += strtoull(line + 5, NULL, 10);
+        return round_moved(r);
+    } else if (r->pending && (!strncmp(line, "FAIL ", 5) || !strncmp(line, "REFUSE ", 7)) &&
+               r->root_phase != RUN_PH_ANSWERED) {
+        r->root_phase = RUN_PH_ANSWERED;
+        run_tree_fail(r, strchr(line, ' ') + 1,
+                      line[0] == 'F' ? CAIRN_EV_FAILED : CAIRN_EV_REFUSED);
+        return round_moved(r);
     }
     return -1;
 }
@@ -267,9 +308,12 @@ static int read_control(struct run_ctx *r)
         if (n == 0 || errno != EINTR) {
             close(r->ctl);
             r->ctl = -1;
-            if (r->pending)
-                return checkpoint_done(r, 0, "the job's writer ended without a report",
-                                       CAIRN_EV_FAILED);
+            if (r->pending) {
+                r->root_phase = RUN_PH_ANSWERED;
+                run_tree_fail(r, "the job's writer ended without a report", CAIRN_EV_FAILED);
+                run_tree_progress(r);
+                return checkpoint_done(r, 0, r->round_why, r->round_how);
+            }
         }
         return -1;
     }
@@ -375,11 +419,20 @@ int run_supervise(struct run_ctx *r)
     int tfd = make_timer(r);
     int status = -1;
     while (status < 0 && r->job > 0) {
-        struct pollfd p[4] = {{sfd, POLLIN, 0}, {r->ctl, POLLIN, 0}, {tfd, POLLIN, 0},
-                              {run_ns_status_fd(), POLLIN, 0}};
-        if (poll(p, 4, -1) < 0 && errno != EINTR)
+        struct pollfd p[5 + CAIRN_PROC_MAX_MEMBERS] = {
+            {sfd, POLLIN, 0}, {r->ctl, POLLIN, 0}, {tfd, POLLIN, 0},
+            {run_ns_status_fd(), POLLIN, 0}, {r->reg, POLLIN, 0}};
+        int nm = run_tree_pollfds(r, p + 5, CAIRN_PROC_MAX_MEMBERS);
+        if (poll(p, 5 + (nfds_t)nm, -1) < 0 && errno != EINTR)
             break;
-        if (p[1].revents)
+        for (int i = nm - 1; status < 0 && i >= 0; i--)
+            if (p[5 + i].revents && run_tree_read(r, (size_t)i) == 0 && r->pending)
+                status = round_moved(r);
+            else if (p[5 + i].revents && r->pending) /* it ended */
+                status = round_moved(r);
+        if (status < 0 && p[4].revents)
+            run_tree_accept(r);
+        if (status < 0 && p[1].revents)
             status = read_control(r);
         if (status < 0 && p[0].revents)
             status = on_signal(r, sfd);
@@ -402,6 +455,9 @@ int run_supervise(struct run_ctx *r)
         close(tfd);
     if (r->ctl >= 0)
         close(r->ctl);
+    if (r->reg >= 0)
+        close(r->reg);
+    r->reg = -1;
     status = status < 0 ? CLI_EXIT_ERROR : status;
     if (status != RUN_RETRY_OLDER) {
         struct cairn__event e = CAIRN_EVENT_INIT(CAIRN_EV_EXIT, NULL);

@@ -68,7 +68,8 @@ enum { MSG_READY = 1, MSG_FAILED, MSG_EXITED, MSG_SIGNAL /* cairn -> init */ };
 struct init_msg {
     int32_t kind;
     int32_t value;   /* READY: the job's pid inside; FAILED: errno; EXITED: wait
-                        status; SIGNAL: the signal to send the job */
+                        status; SIGNAL: the signal to send */
+    int32_t pid;     /* SIGNAL: to this process of the job (0: the job's first) */
 };
 
 static int status_fd = -1;   /* cairn's end of the init's socket */
@@ -85,7 +86,7 @@ static int signal_job(pid_t job, int sig)
 
 static void say(int fd, int kind, int value)
 {
-    struct init_msg m = {kind, value};
+    struct init_msg m = {kind, value, 0};
     ssize_t n;
     do
         n = send(fd, &m, sizeof m, MSG_NOSIGNAL);
@@ -225,7 +226,9 @@ __attribute__((noreturn)) static void init_main(struct run_ctx *r, const char *i
             ssize_t n = recv(fd, &m, sizeof m, MSG_DONTWAIT);
             if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
                 _exit(0); /* cairn closed its end, or is gone */
-            if (n == (ssize_t)sizeof m && m.kind == MSG_SIGNAL && job > 0)
+            if (n == (ssize_t)sizeof m && m.kind == MSG_SIGNAL && m.pid > 1)
+                signal_job(m.pid, m.value); /* another process of the job */
+            else if (n == (ssize_t)sizeof m && m.kind == MSG_SIGNAL && job > 0)
                 signal_job(job, m.value);
         }
         struct signalfd_siginfo si;
@@ -288,9 +291,10 @@ pid_t run_ns_fork(struct run_ctx *r, const char *image)
     }
     int err = errno;
     close(sv[1]);
-    struct init_msg m = {0, 0};
+    struct init_msg m = {0, 0, 0};
     if (pid > 0 && recv(sv[0], &m, sizeof m, 0) == (ssize_t)sizeof m && m.kind == MSG_READY) {
         status_fd = sv[0];
+        r->root_pid = m.value;
         if (r->verbose)
             fprintf(stderr, "cairn: the job runs as pid %d in its own pid namespace\n",
                     m.value);
@@ -308,7 +312,15 @@ int run_ns_kill(pid_t job, int sig)
 {
     if (status_fd < 0)
         return signal_job(job, sig);
-    struct init_msg m = {MSG_SIGNAL, sig};
+    struct init_msg m = {MSG_SIGNAL, sig, 0};
+    return send(status_fd, &m, sizeof m, MSG_NOSIGNAL) == (ssize_t)sizeof m ? 0 : -1;
+}
+
+int run_ns_kill_pid(pid_t pid, int sig)
+{
+    struct init_msg m = {MSG_SIGNAL, sig, pid};
+    if (status_fd < 0)
+        return -1;
     return send(status_fd, &m, sizeof m, MSG_NOSIGNAL) == (ssize_t)sizeof m ? 0 : -1;
 }
 

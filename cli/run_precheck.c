@@ -46,15 +46,15 @@ static long first_child(long pid)
 }
 
 /* Why the descriptor fd, whose target is link, cannot be checkpointed, or 0. */
-static int refuse_fd(int fd, const char *link, char *why, size_t len)
+static int refuse_fd(int fd, const char *link, int in_tree, char *why, size_t len)
 {
     size_t n = strlen(link);
     if (!strncmp(link, "socket:", 7))
         snprintf(why, len, "fd %d is a socket: %s", fd, link);
-    else if (!strncmp(link, "pipe:", 5) && fd > 2)
+    else if (!strncmp(link, "pipe:", 5) && fd > 2 && !in_tree)
         snprintf(why, len, "fd %d is a pipe (only stdin/stdout/stderr may be pipes): %s", fd,
                  link);
-    else if (!strncmp(link, "anon_inode:", 11))
+    else if (!strncmp(link, "anon_inode:", 11) && strcmp(link, "anon_inode:[eventpoll]") != 0)
         snprintf(why, len, "fd %d cannot be checkpointed: %s", fd, link);
     else if (link[0] == '/' && n > 10 && !strcmp(link + n - 10, " (deleted)"))
         snprintf(why, len, "fd %d: deleted or unnamed file %s", fd, link);
@@ -64,7 +64,7 @@ static int refuse_fd(int fd, const char *link, char *why, size_t len)
 }
 
 /* The first descriptor of pid cairn knows it cannot checkpoint, said in why. */
-static int refused_fd(long pid, int control_fd, char *why, size_t len)
+static int refused_fd(long pid, int control_fd, int in_tree, char *why, size_t len)
 {
     char path[64];
     snprintf(path, sizeof path, "/proc/%ld/fd", pid);
@@ -77,10 +77,10 @@ static int refused_fd(long pid, int control_fd, char *why, size_t len)
         char where[320], link[256];
         snprintf(where, sizeof where, "/proc/%ld/fd/%s", pid, e->d_name);
         ssize_t n = readlink(where, link, sizeof link - 1);
-        if (n < 0 || fd == control_fd)
+        if (n < 0 || fd == control_fd || fd == RUN_JOB_REGISTER_FD)
             continue;
         link[n] = 0;
-        found = refuse_fd(fd, link, why, len);
+        found = refuse_fd(fd, link, in_tree, why, len);
     }
     if (d)
         closedir(d);
@@ -104,12 +104,12 @@ static long inner_pid(long pid)
     return inner > 0 ? inner : pid;
 }
 
-int run_precheck(long pid, int control_fd, char *why, size_t len)
+int run_precheck(long pid, int control_fd, int in_tree, char *why, size_t len)
 {
-    long child = first_child(pid);
+    long child = in_tree ? 0 : first_child(pid);
     if (child > 0) {
         snprintf(why, len, "the job has a child process (pid %ld)", inner_pid(child));
         return -1;
     }
-    return refused_fd(pid, control_fd, why, len) ? -1 : 0;
+    return refused_fd(pid, control_fd, in_tree, why, len) ? -1 : 0;
 }

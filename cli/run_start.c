@@ -48,10 +48,97 @@ static int check_identity(struct run_ctx *r, cairn_image_t *img, char *why, size
  * is read once, and a mismatch makes it exit RUN_RESTORE_CORRUPT before
  * anything outside it has changed (start() then falls back).
  */
+/* A process tree's section: the whole section bytes, or none (len 0). */
+struct tree_copy {
+    unsigned char bytes[sizeof(struct cairn_proc_tree) +
+                        CAIRN_PROC_MAX_MEMBERS * sizeof(struct cairn_proc_member) +
+                        CAIRN_PROC_MAX_PIPES * sizeof(struct cairn_proc_pipe) +
+                        CAIRN_PROC_MAX_SHM * sizeof(struct cairn_proc_shm)];
+    size_t len;
+};
+
+static int read_tree(cairn_image_t *img, struct tree_copy *t, char *why, size_t why_len)
+{
+    uint64_t size = 0;
+    t->len = 0;
+    int i = cairn_image_find(img, CAIRN_SEC_PROC_TREE, NULL);
+    if (i < 0)
+        return 0;
+    const cairn_section_info_t *si = cairn_image_section(img, (unsigned)i);
+    size = si ? si->raw_size : 0;
+    const struct cairn_proc_tree *h = (const void *)t->bytes;
+    int rc = size < sizeof *h || size > sizeof t->bytes ? CAIRN_ECORRUPT
+             : cairn_image_read(img, (unsigned)i, t->bytes, (size_t)size);
+    if (rc == 0 && (h->nmembers < 1 || h->nmembers > CAIRN_PROC_MAX_MEMBERS ||
+                    h->npipes > CAIRN_PROC_MAX_PIPES || h->nshm > CAIRN_PROC_MAX_SHM ||
+                    size != sizeof *h + h->nmembers * sizeof(struct cairn_proc_member) +
+                                h->npipes * sizeof(struct cairn_proc_pipe) +
+                                h->nshm * sizeof(struct cairn_proc_shm)))
+        rc = CAIRN_ECORRUPT;
+    if (rc < 0) {
+        snprintf(why, why_len, "its process tree section is unreadable or malformed");
+        return CAIRN_ECORRUPT;
+    }
+    t->len = (size_t)size;
+    return 0;
+}
+
+static int check_process(struct run_ctx *r, int fd, struct tree_copy *tree, char *why,
+                         size_t why_len);
+
+static void drop_members(struct run_ctx *r)
+{
+    for (size_t i = 0; i < r->nmember_fds; i++)
+        close(r->member_fd[i]);
+    r->nmember_fds = 0;
+}
+
+/* The member images of generation gen's tree: each opened through the
+   store, checked as the first one was, and of the same checkpoint. */
+static int check_members(struct run_ctx *r, uint64_t gen, const struct tree_copy *tree,
+                         char *why, size_t why_len)
+{
+    static struct tree_copy theirs;
+    const struct cairn_proc_tree *h = (const void *)tree->bytes;
+    const struct cairn_proc_member *m = (const void *)(tree->bytes + sizeof *h);
+    drop_members(r);
+    for (uint64_t i = 1; i < h->nmembers; i++) {
+        if (m[i].state != CAIRN_PROC_MEMBER_IMAGE)
+            continue;
+        int fd = -1;
+        char what[400] = "";
+        int rc = cairn__store_open_member(&r->store, gen, m[i].pid, &fd, what, sizeof what);
+        if (rc == 0 && (rc = check_process(r, fd, &theirs, what, sizeof what)) == 0 &&
+            (theirs.len != tree->len || memcmp(theirs.bytes, tree->bytes, tree->len) != 0)) {
+            snprintf(what, sizeof what, "not of the same checkpoint");
+            rc = CAIRN_ECORRUPT;
+        }
+        if (rc < 0) {
+            if (fd >= 0)
+                close(fd);
+            drop_members(r);
+            snprintf(why, why_len, "the image of its process %" PRIu64 ": %s", m[i].pid, what);
+            return rc == CAIRN_EMISMATCH ? CAIRN_ECORRUPT : rc;
+        }
+        r->member_fd[r->nmember_fds] = fd;
+        r->member_pid[r->nmember_fds++] = (pid_t)m[i].pid;
+    }
+    return 0;
+}
+
 static int check_image(void *ctx, uint64_t gen, int fd, char *why, size_t why_len)
 {
+    static struct tree_copy tree;
     struct run_ctx *r = ctx;
-    (void)gen;
+    int rc = check_process(r, fd, &tree, why, why_len);
+    if (rc == 0 && tree.len)
+        rc = check_members(r, gen, &tree, why, why_len);
+    return rc;
+}
+
+static int check_process(struct run_ctx *r, int fd, struct tree_copy *tree, char *why,
+                         size_t why_len)
+{
     cairn_image_t *img = NULL;
     unsigned bad = 0;
     int rc = cairn_image_open_fd(&img, fd, why, why_len);
@@ -78,6 +165,8 @@ static int check_image(void *ctx, uint64_t gen, int fd, char *why, size_t why_le
         rc = CAIRN_ECORRUPT;
     if (rc == 0)
         rc = check_identity(r, img, why, why_len);
+    if (rc == 0)
+        rc = read_tree(img, tree, why, why_len);
     cairn_image_close(img);
     return rc;
 }
@@ -100,6 +189,7 @@ int run_pick_image(struct run_ctx *r)
 
 void run_drop_image(struct run_ctx *r)
 {
+    drop_members(r);
     if (r->image_fd >= 0)
         close(r->image_fd);
     r->image_fd = -1;
@@ -131,13 +221,18 @@ out:
 
 int run_spawn(struct run_ctx *r, const char *image)
 {
-    int sv[2];
-    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+    int sv[2], rv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0 ||
+        socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, rv) < 0) {
         cli_error("run", "socketpair: %s", strerror(errno));
         return CLI_EXIT_ERROR;
     }
     r->ctl = sv[0];
     r->job_ctl = sv[1];
+    r->reg = rv[0];
+    r->job_reg = rv[1];
+    while (r->nmembers) /* a previous attempt's */
+        close(r->members[--r->nmembers].ctl);
     r->restoring = image != NULL;
     fflush(NULL);
     r->job = run_ns_fork(r, image); /* the job, or its namespace's init */
@@ -148,7 +243,8 @@ int run_spawn(struct run_ctx *r, const char *image)
     if (r->job == 0)
         run_exec_job(r, image);
     close(r->job_ctl);
-    r->job_ctl = -1;
+    close(r->job_reg);
+    r->job_ctl = r->job_reg = -1;
     return 0;
 }
 

@@ -21,6 +21,15 @@
  *                     "DONE <bytes>"            the writer made it durable
  *                     "FAIL <why>"              the writer failed
  *   restorer -> cairn "RESTORED"                about to resume the job
+ *   runtime -> cairn  "STOPPED"                 the process is stopped and its
+ *                                              state taken (process trees:
+ *                                              cairn waits for all of them)
+ *   cairn -> runtime  "GO <n>"                  n bytes follow: the tree section
+ *                                              (cairn_proc_tree + members) for
+ *                                              the image, or n = 0; then the
+ *                                              writer is forked, the job resumes
+ *                     "ABORT <why>"             another process refused: the
+ *                                              runtime answers REFUSE <why>
  *   runtime -> cairn  "TERM <signo>"            the job got SIGTERM/SIGINT at
  *                                              its default action (signals.c):
  *                                              cairn acts as if it had got it
@@ -29,6 +38,21 @@
 #define CAIRN_RUNTIME_CONTROL_H
 
 #define CAIRN_CONTROL_ENV "CAIRN_CONTROL_FD"
+/*
+ * Every process of the job has a channel of its own at that fd number. A
+ * process that starts (fork; or exec without it, e.g. after posix_spawn)
+ * makes a new socketpair and sends one end to cairn on the registration
+ * socket $CAIRN_REGISTER_FD (SOCK_SEQPACKET, shared by the whole job):
+ *   "NEW <pid>" with the descriptor (SCM_RIGHTS), one record.
+ * A channel's owner is recorded with F_SETOWN, so that a program exec'd
+ * by another process of the job sees the channel it inherited is not its
+ * own (runtime/tree.c).
+ */
+#define CAIRN_REGISTER_ENV "CAIRN_REGISTER_FD"
+#define CAIRN_REGISTER_FD_NUMBER 4
+/* The name (comm) of the runtime's writer children, the namespace init's
+   children that are not the job's processes. */
+#define RT_WRITER_NAME "cairn-writer"
 /* The checkpoint signal: a real-time signal glibc does not reserve
    (glibc keeps 32 and 33; SIGRTMAX is 64). */
 #define CAIRN_CKPT_SIGNAL 62

@@ -26,14 +26,14 @@
 
 const char *proc_map_kind_name(uint32_t kind)
 {
-    static const char *const names[] = {"anon", "file", "stack", "special"};
-    return kind < 4 ? names[kind] : "unknown";
+    static const char *const names[] = {"anon", "file", "stack", "special", "shared"};
+    return kind < 5 ? names[kind] : "unknown";
 }
 
 const char *proc_fd_kind_name(uint32_t kind)
 {
-    static const char *const names[] = {"file", "dup", "inherit", "device"};
-    return kind < 4 ? names[kind] : "unknown";
+    static const char *const names[] = {"file", "dup", "inherit", "device", "pipe", "epoll"};
+    return kind < 6 ? names[kind] : "unknown";
 }
 
 static const char *sec_name(unsigned type)
@@ -239,7 +239,7 @@ static int check_map(int sec, const struct cairn_proc_map *m, uint64_t i, uint64
     if (m->end > CAIRN_RESERVED_LO && m->start < CAIRN_RESERVED_HI)
         return bad(why, len, sec, t, "%s: inside the window [0x%llx-0x%llx) reserved for "
                    "cairn's restorer", what, CAIRN_RESERVED_LO, CAIRN_RESERVED_HI);
-    if (m->prot & ~7u || m->kind > CAIRN_MAP_SPECIAL ||
+    if (m->prot & ~7u || m->kind > CAIRN_MAP_SHARED ||
         m->flags & ~(CAIRN_MAPF_DATA | CAIRN_MAPF_SPARSE))
         return bad(why, len, sec, t, "%s: unknown protection 0x%x, kind %u or flags 0x%x",
                    what, m->prot, m->kind, m->flags);
@@ -445,7 +445,7 @@ static int check_file(int sec, const struct proc_records *p, const struct cairn_
                    CAIRN_PROC_MAX_FD - 1, p->core.control_fd);
     if (file_of(p, f->fd) != f)
         return bad(why, len, sec, t, "fd %d: listed twice", f->fd);
-    if (f->kind > CAIRN_FD_DEVICE || f->flags & ~CAIRN_FILEF_APPENDING)
+    if (f->kind > CAIRN_FD_EPOLL || f->flags & ~CAIRN_FILEF_APPENDING)
         return bad(why, len, sec, t, "fd %d: unknown kind %u or flags 0x%x", f->fd, f->kind,
                    f->flags);
     if (!terminated(f->path, sizeof f->path))
@@ -457,6 +457,8 @@ static int check_file(int sec, const struct proc_records *p, const struct cairn_
                    "(/dev/null, /dev/zero, /dev/random, /dev/urandom)", f->fd, f->path);
     if (f->kind == CAIRN_FD_INHERIT && f->fd > 2)
         return bad(why, len, sec, t, "fd %d: only fds 0-2 are inherited from cairn", f->fd);
+    if (f->kind == CAIRN_FD_PIPE && (f->open_flags & 3) != 0 && (f->open_flags & 3) != 1)
+        return bad(why, len, sec, t, "fd %d: a pipe end neither read nor write", f->fd);
     if (f->kind == CAIRN_FD_DUP) {
         const struct cairn_proc_file *g = file_of(p, f->dup_of);
         if (!g || g->kind == CAIRN_FD_DUP || g == f)

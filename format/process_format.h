@@ -29,6 +29,9 @@
 #define CAIRN_SEC_PROC_TSIGQ 0x109u  /* struct cairn_proc_tsig[n]: other threads' own signals */
 #define CAIRN_SEC_PROC_TIMERS 0x10au /* struct cairn_proc_timer[n]: POSIX timers (timer_create) */
 #define CAIRN_SEC_PROC_EXTENTS 0x10bu /* struct cairn_proc_extent[n]: a sparse mapping's saved pages; arg = its index */
+#define CAIRN_SEC_PROC_TREE 0x10cu   /* struct cairn_proc_tree, cairn_proc_member[n], cairn_proc_pipe[m] */
+#define CAIRN_SEC_PROC_PIPEDATA 0x10du /* the bytes in the tree's pipes, one after another (first process only) */
+#define CAIRN_SEC_PROC_EPOLL 0x10eu  /* struct cairn_proc_epoll[n]: what the process's epoll fds watch */
 
 #define CAIRN_PROC_MAGIC 0x636f7270u /* "proc" */
 #define CAIRN_PROC_VERSION 1u
@@ -111,7 +114,11 @@ enum {
     CAIRN_MAP_ANON = 0,      /* private anonymous, incl. [heap] */
     CAIRN_MAP_FILE = 1,      /* private file mapping: contents embedded */
     CAIRN_MAP_STACK = 2,     /* [stack]: restored MAP_GROWSDOWN */
-    CAIRN_MAP_SPECIAL = 3    /* [vdso], [vvar], ...: moved, not stored */
+    CAIRN_MAP_SPECIAL = 3,   /* [vdso], [vvar], ...: moved, not stored */
+    CAIRN_MAP_SHARED = 4     /* MAP_SHARED memory of the job's processes (anonymous,
+                                memfd, unlinked /dev/shm): `reserved` is the tree
+                                section's object, `offset` the offset in it; the bytes
+                                as this process sees them */
 };
 
 /* Mapping flags. */
@@ -134,7 +141,12 @@ enum {
     CAIRN_FD_FILE = 0,       /* regular file: reopened by path, offset set */
     CAIRN_FD_DUP = 1,        /* shares fd `dup_of`'s open file */
     CAIRN_FD_INHERIT = 2,    /* stdio pipe/tty: the restoring cairn's fd */
-    CAIRN_FD_DEVICE = 3      /* /dev/null, /dev/zero, /dev/urandom: reopened */
+    CAIRN_FD_DEVICE = 3,     /* /dev/null, /dev/zero, /dev/urandom: reopened */
+    CAIRN_FD_PIPE = 4,       /* a pipe of the job's (process trees): `offset` is its
+                                inode, the tree section's pipe of that inode; the
+                                end is open_flags' access mode */
+    CAIRN_FD_EPOLL = 5       /* an epoll instance: made again with the entries of
+                                the epoll section whose epfd is this fd */
 };
 
 /* File flags. */
@@ -247,6 +259,62 @@ struct cairn_proc_extent {
     uint64_t length;
 };
 
+/* A job of several processes (docs/TRANSPARENT.md "Process trees"): every
+   process's image holds the same tree section, written at one checkpoint;
+   the first process's image is the generation's file, the others are its
+   member files. Ids are as the job saw them, 0 for one outside its
+   namespace (cairn run's own process group and session). */
+#define CAIRN_PROC_MAX_MEMBERS 64u
+#define CAIRN_PROC_MAX_PIPES 256u
+#define CAIRN_PROC_MAX_PIPE_DATA (16u << 20) /* bytes in flight in all pipes */
+#define CAIRN_PROC_MEMBER_IMAGE 0u  /* a live process: it has an image */
+#define CAIRN_PROC_MEMBER_ZOMBIE 1u /* exited, not yet reaped by its parent */
+struct cairn_proc_tree {
+    uint64_t nmembers;              /* member records that follow, the first process first */
+    uint64_t generation;
+    uint8_t nonce[16];              /* the checkpoint's: equal in all its images */
+    uint64_t npipes;                /* pipe records after the members */
+    uint64_t nshm;                  /* shared memory records after the pipes */
+    uint64_t stdio_ino[3];          /* cairn run's fds 0-2 if pipes (0: not): a job's
+                                       pipe of that inode on that fd is CAIRN_FD_INHERIT */
+};
+/* A pipe the job's processes hold, and the bytes in flight in it (in the
+   first process's CAIRN_SEC_PROC_PIPEDATA, in the order of the records). */
+struct cairn_proc_pipe {
+    uint64_t ino;
+    uint32_t capacity;              /* F_GETPIPE_SZ */
+    uint32_t nbytes;                /* bytes in flight */
+};
+struct cairn_proc_member {
+    uint64_t pid, ppid, pgid, sid;
+    uint32_t state;                 /* CAIRN_PROC_MEMBER_* */
+    int32_t wstatus;                /* a zombie's wait status */
+    uint64_t reserved;              /* 0 */
+};
+
+/* A shared memory object mapped by the job's processes: recreated as a
+   memfd of that size, which each maps again where it had it. */
+#define CAIRN_PROC_MAX_SHM 64u
+struct cairn_proc_shm {
+    uint64_t dev, ino;              /* as /proc/PID/maps showed them (dev: major << 32 | minor) */
+    uint64_t size;                  /* the largest offset + length mapped */
+};
+
+/* One fd an epoll instance of the process watches (/proc/self/fdinfo). */
+#define CAIRN_PROC_MAX_EPOLL 1024u
+struct cairn_proc_epoll {
+    int32_t epfd;                   /* the epoll fd (a CAIRN_FD_EPOLL file) */
+    int32_t tfd;                    /* the fd it watches, as registered */
+    uint32_t events;                /* EPOLLIN ... EPOLLET, EPOLLONESHOT */
+    uint32_t reserved;              /* 0 */
+    uint64_t data;                  /* epoll_data, as the job gave it */
+};
+
+_Static_assert(sizeof(struct cairn_proc_epoll) == 24, "layout");
+_Static_assert(sizeof(struct cairn_proc_tree) == 72, "layout");
+_Static_assert(sizeof(struct cairn_proc_shm) == 24, "layout");
+_Static_assert(sizeof(struct cairn_proc_pipe) == 16, "layout");
+_Static_assert(sizeof(struct cairn_proc_member) == 48, "layout");
 _Static_assert(sizeof(struct cairn_proc_extent) == 16, "layout");
 _Static_assert(sizeof(struct cairn_proc_timer) == 48, "layout");
 _Static_assert(sizeof(struct cairn_proc_thread) == 8 * 30 + 16, "layout");

@@ -179,6 +179,12 @@ int cairn__store_open_image(struct cairn__store *s, uint64_t gen, int *fd, char 
 {
     char name[64];
     cairn__store_name(gen, name, sizeof name);
+    return cairn__store_open_file(s, name, fd, why, why_len);
+}
+
+int cairn__store_open_file(struct cairn__store *s, const char *name, int *fd, char *why,
+                           size_t why_len)
+{
     /* O_NONBLOCK: a FIFO planted under an image's name must not hang us. */
     *fd = openat(s->dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
     if (*fd < 0) {
@@ -287,6 +293,7 @@ int cairn__store_open(struct cairn__store *s, const char *path, int verbosity)
         return rc;
     }
     remove_stale_temps(s);
+    cairn__store_remove_orphan_members(s);
     return 0;
 }
 
@@ -381,6 +388,8 @@ static void remove_old(struct cairn__store *s, const uint64_t *gens, size_t n, u
         if (unlinkat(s->dirfd, name, 0) < 0 && errno != ENOENT)
             cairn__log(s->verbosity, CAIRN_LOG_ERROR, "%s/%s: cannot remove old generation: %s",
                        s->path, name, strerror(errno));
+        else
+            cairn__store_remove_members(s, gens[i]);
     }
 }
 
@@ -494,6 +503,8 @@ int cairn__store_finish(struct cairn__store *s, const char *summary)
         cairn__store_name(gens[i], name, sizeof name);
         if (unlinkat(s->dirfd, name, 0) < 0 && errno != ENOENT)
             rc = -errno;
+        else
+            cairn__store_remove_members(s, gens[i]);
     }
     free(gens);
     if (rc == 0)

@@ -27,6 +27,7 @@
 #include "restore.h"
 #include "rlib.h"
 #include "sys_x86_64.h"
+#include "tree.h"
 
 #define NR_gettid 186
 #define NR_capset 126
@@ -123,7 +124,8 @@ void r_ident_detach_self(void)
         const char *name = p;
         while (name < eol && *name != '/')
             name++;
-        if (name < eol && start >= CAIRN_RESERVED_LO && end <= CAIRN_RESERVED_HI)
+        if (name < eol && start >= CAIRN_RESERVED_LO && end <= CAIRN_RESERVED_HI &&
+            start != R_TREE_PAGE)
             detach_one(start, end, prot);
         p = *eol ? eol + 1 : eol;
     }

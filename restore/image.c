@@ -45,6 +45,12 @@ static struct r_record *record_for(unsigned type)
         return &img.rec_tsigq;
     case CAIRN_SEC_PROC_TIMERS:
         return &img.rec_timers;
+    case CAIRN_SEC_PROC_TREE:
+        return &img.rec_tree;
+    case CAIRN_SEC_PROC_PIPEDATA:
+        return &img.rec_pipedata;
+    case CAIRN_SEC_PROC_EPOLL:
+        return &img.rec_epoll;
     default:
         return 0;
     }

@@ -29,6 +29,7 @@
 #include "restore.h"
 #include "rlib.h"
 #include "sys_x86_64.h"
+#include "tree.h"
 
 #define PAGE 4096ull
 #define TASK_TOP 0x7ffffffff000ull
@@ -63,6 +64,7 @@ static char maps_text[1 << 16];
 /* The special mappings of the restorer itself, from /proc/self/maps. */
 static int find_current_specials(void)
 {
+    ncur = 0; /* a forked restorer checks its own image again (tree.c) */
     long fd = sys3(NR_open, "/proc/self/maps", 0, 0);
     if (fd < 0)
         return -1;
@@ -245,13 +247,20 @@ static void map_one(uint64_t i)
     uint64_t len = m->end - m->start;
     int data = (m->flags & CAIRN_MAPF_DATA) != 0;
     int sparse = (m->flags & CAIRN_MAPF_SPARSE) != 0;
-    long flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED;
+    long flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, fd = -1, off = 0;
     if (m->kind == CAIRN_MAP_STACK)
         flags |= MAP_GROWSDOWN;
     if (!data || sparse) /* a sparse one may be a huge reservation */
         flags |= MAP_NORESERVE;
+    if (m->kind == CAIRN_MAP_SHARED) { /* the tree's memfd (tree.c) */
+        fd = r_tree_shm_fd(m->reserved, m->offset, len);
+        if (fd < 0)
+            r_fail("a shared mapping does not fit its object", -22);
+        flags = 0x01 /* MAP_SHARED */ | MAP_FIXED;
+        off = (long)m->offset;
+    }
     long rc = sys6(NR_mmap, (long)m->start, (long)len, data ? PROT_READ | PROT_WRITE : 0,
-                   flags, -1, 0);
+                   flags, fd, off);
     if (rc < 0)
         r_fail("cannot map a region of the job", rc);
     if (!data)

@@ -24,6 +24,7 @@
 #include "restore.h"
 #include "rlib.h"
 #include "sys_x86_64.h"
+#include "tree.h"
 
 static char image_name[4096];
 
@@ -52,8 +53,10 @@ void restore_main(uint64_t *sp)
     long argc = (long)sp[0];
     char **argv = (char **)(sp + 1);
     block_all_signals();
-    if ((argc != 3 && argc != 4) || (argc == 4 && strlen(argv[3]) >= sizeof image_name)) {
-        r_say("usage: cairn-restore IMAGE_FD CONTROL_FD [NAME] (run by 'cairn run')", (char *)0);
+    if (argc < 3 || (argc >= 4 && strlen(argv[3]) >= sizeof image_name) ||
+        r_tree_args(argc, argv) < 0) {
+        r_say("usage: cairn-restore IMAGE_FD CONTROL_FD [NAME [REGISTER_FD [PID FD]...]] (run "
+              "by 'cairn run')", (char *)0);
         r_exit(R_EXIT_FAILED);
     }
     const char *name = argc == 4 ? argv[3] : "the image";
@@ -64,11 +67,18 @@ void restore_main(uint64_t *sp)
     if (rc < 0 || r_check_layout() < 0 || r_check_files() < 0)
         r_exit(rc == -2 ? R_EXIT_CORRUPT : R_EXIT_FAILED);
     r_ident_load();
+    if ((rc = r_tree_load(r_ident_pid())) < 0)
+        r_exit(rc == -2 ? R_EXIT_CORRUPT : R_EXIT_FAILED);
+    r_tree_spawn(image_fd); /* a child returns as the restorer of its own image */
+    r_ident_load();
     rc = r_threads_load(r_ident_pid());
     if (rc == 0)
         rc = r_timers_load();
+    if (rc == 0)
+        rc = r_epoll_load();
     if (rc < 0)
         r_exit(rc == -2 ? R_EXIT_CORRUPT : R_EXIT_FAILED);
+    r_tree_barrier(0); /* every process of the job checked */
     r_ident_detach_self();
     /* From here on the restorer's own stack and arguments are gone. */
     r_rebuild_memory();
@@ -77,6 +87,7 @@ void restore_main(uint64_t *sp)
     r_threads_spawn(); /* needs the capability to choose tids */
     r_timers_restore();
     r_ident_drop_caps();
+    r_tree_barrier(1); /* every process rebuilt: none resumes before */
     tell_cairn();
     sys1(NR_close, img.fd);
     r_threads_go();

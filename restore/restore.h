@@ -32,7 +32,7 @@ struct r_image {
     struct cairn_proc_fileid fileid[CAIRN_PROC_MAX_FILES];
     int have_fileid;                /* the optional file-id section was read */
     struct r_record rec_core, rec_maps, rec_files, rec_task, rec_sigq, rec_fileid;
-    struct r_record rec_threads, rec_tsigq, rec_timers;
+    struct r_record rec_threads, rec_tsigq, rec_timers, rec_tree, rec_pipedata, rec_epoll;
 };
 
 extern struct r_image img;
@@ -73,6 +73,10 @@ int r_threads_load(long pid);
 /* timers.c: the job's POSIX timers; r_timers_load as r_threads_load,
    r_timers_restore after the threads exist. */
 int r_timers_load(void);
+/* epoll.c: the job's epoll instances; load as r_timers_load, restore one
+   (file record f) once the descriptors it watches are back. */
+int r_epoll_load(void);
+void r_epoll_restore(const struct cairn_proc_file *f);
 void r_timers_restore(void);
 void r_threads_spawn(void);
 void r_threads_go(void);

@@ -147,8 +147,14 @@ long r_pread_all(int fd, void *buf, uint64_t len, uint64_t off)
     return 0;
 }
 
+void (*r_exit_hook)(int status);
+
 void r_exit(int status)
 {
+    void (*hook)(int) = r_exit_hook;
+    r_exit_hook = 0;
+    if (hook)
+        hook(status);
     for (;;)
         sys1(NR_exit_group, status);
 }

@@ -34,6 +34,9 @@ long r_pread_all(int fd, void *buf, uint64_t len, uint64_t off);
 #define R_EXIT_CORRUPT 124
 
 __attribute__((noreturn)) void r_exit(int status);
+/* Called once by r_exit before the process ends (tree.c: tell the job's
+   other restorers). */
+extern void (*r_exit_hook)(int status);
 /* "restore failed: what (errno N)", then r_exit(R_EXIT_FAILED). */
 __attribute__((noreturn)) void r_fail(const char *what, long err);
 

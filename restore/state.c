@@ -11,9 +11,11 @@
  * inside the old directory, and the cwd, are taken in the restorer's
  * directory instead, which is that of `cairn run`.
  */
+#include "control.h"
 #include "restore.h"
 #include "rlib.h"
 #include "sys_x86_64.h"
+#include "tree.h"
 
 #define O_ACCMODE 03
 #define O_CREAT 0100
@@ -43,28 +45,44 @@ struct kstat { /* x86_64 struct stat */
     uint64_t times[6], reserved[3];
 };
 
-/* Moves our two descriptors above every number the job uses, then closes
-   everything else but the stdio streams the job inherits from us. */
+/* Moves the descriptors the restorer keeps (the image, cairn's channel,
+   the registration socket and the tree's pipes) above every number the job
+   uses, then closes everything else but the stdio streams the job inherits
+   from us. */
 static void clear_fd_table(void)
 {
     long top = (long)img.core.control_fd;
     for (uint64_t i = 0; i < img.core.nfiles; i++)
         if (img.files[i].fd > top)
             top = img.files[i].fd;
-    long fd = sys3(NR_fcntl, img.fd, F_DUPFD, top + 1);
-    long ctl = fd < 0 ? fd : sys3(NR_fcntl, img.control_fd, F_DUPFD, fd + 1);
-    if (fd < 0 || ctl < 0)
-        r_fail("cannot move the restorer's descriptors", fd < 0 ? fd : ctl);
+    if (top < CAIRN_REGISTER_FD_NUMBER)
+        top = CAIRN_REGISTER_FD_NUMBER;
+    long image = img.fd, ctl = img.control_fd;
+    long *keep[3 + 2 * CAIRN_PROC_MAX_PIPES] = {&image, &ctl};
+    int n = 2 + r_tree_kept(keep + 2, (int)(sizeof keep / sizeof keep[0]) - 2);
+    /* Each F_DUPFD takes the lowest free number above top, and the ones
+       taken before stay open: the new numbers rise. */
+    for (int i = 0; i < n; i++) {
+        long moved = sys3(NR_fcntl, *keep[i], F_DUPFD, top + 1);
+        if (moved < 0)
+            r_fail("cannot move the restorer's descriptors", moved);
+        *keep[i] = moved;
+    }
     for (int std = 0; std <= 2; std++) {
-        int keep = 0;
+        int inherit = 0;
         for (uint64_t i = 0; i < img.core.nfiles; i++)
-            keep |= img.files[i].fd == std && img.files[i].kind == CAIRN_FD_INHERIT;
-        if (!keep)
+            inherit |= img.files[i].fd == std && img.files[i].kind == CAIRN_FD_INHERIT;
+        if (!inherit)
             sys1(NR_close, std);
     }
-    sys3(NR_close_range, 3, fd - 1, 0);
-    sys3(NR_close_range, ctl + 1, ~0u, 0);
-    img.fd = (int)fd;
+    long last = 2; /* every other descriptor goes, the originals too */
+    for (int i = 0; i < n; i++) {
+        if (*keep[i] > last + 1)
+            sys3(NR_close_range, last + 1, *keep[i] - 1, 0);
+        last = *keep[i];
+    }
+    sys3(NR_close_range, last + 1, ~0u, 0);
+    img.fd = (int)image;
     img.control_fd = (int)ctl;
 }
 
@@ -214,6 +232,30 @@ static void reopen(const struct cairn_proc_file *f, uint64_t i)
         sys3(NR_lseek, f->fd, f->offset, 0);
 }
 
+/* A pipe end of the tree's at the record's number, with its flags. */
+static void place_pipe(const struct cairn_proc_file *f)
+{
+    long end = r_tree_pipe_end(f->offset, (f->open_flags & 3) != 0 /* O_RDONLY */);
+    long rc = end < 0 ? -9 : sys2(NR_dup2, end, f->fd);
+    if (rc < 0)
+        r_fail("cannot give back a pipe of the job", rc);
+    sys3(NR_fcntl, f->fd, F_SETFL, f->open_flags & 04000 /* O_NONBLOCK */);
+}
+
+/* The job's registration socket back at its number (format/control.h),
+   unless the job's own files have it (an image of an older cairn). */
+static void place_register_fd(void)
+{
+    long reg = r_tree_register_fd();
+    int taken = img.core.control_fd == CAIRN_REGISTER_FD_NUMBER;
+    for (uint64_t i = 0; i < img.core.nfiles; i++)
+        taken |= img.files[i].fd == CAIRN_REGISTER_FD_NUMBER;
+    if (reg >= 0 && !taken)
+        sys2(NR_dup2, reg, CAIRN_REGISTER_FD_NUMBER);
+    if (reg >= 0 && reg != CAIRN_REGISTER_FD_NUMBER)
+        sys1(NR_close, reg);
+}
+
 void r_restore_files(void)
 {
     clear_fd_table(); /* r_check_files decided on re-rooting, while stderr was open */
@@ -221,8 +263,14 @@ void r_restore_files(void)
         if (img.files[i].kind == CAIRN_FD_FILE || img.files[i].kind == CAIRN_FD_DEVICE)
             reopen(&img.files[i], i);
     for (uint64_t i = 0; i < img.core.nfiles; i++)
+        if (img.files[i].kind == CAIRN_FD_PIPE)
+            place_pipe(&img.files[i]);
+    for (uint64_t i = 0; i < img.core.nfiles; i++)
         if (img.files[i].kind == CAIRN_FD_DUP)
             sys2(NR_dup2, img.files[i].dup_of, img.files[i].fd);
+    for (uint64_t i = 0; i < img.core.nfiles; i++)
+        if (img.files[i].kind == CAIRN_FD_EPOLL)
+            r_epoll_restore(&img.files[i]);
     for (uint64_t i = 0; i < img.core.nfiles; i++)
         sys3(NR_fcntl, img.files[i].fd, F_SETFD, img.files[i].fd_flags);
     long rc = sys2(NR_dup2, img.control_fd, img.core.control_fd);
@@ -231,6 +279,8 @@ void r_restore_files(void)
     sys3(NR_fcntl, img.core.control_fd, F_SETFD, 0); /* as cairn run gave it */
     sys1(NR_close, img.control_fd);
     img.control_fd = (int)img.core.control_fd;
+    place_register_fd();
+    r_tree_close_pipes();
 }
 
 struct prctl_mm_map {

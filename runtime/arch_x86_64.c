@@ -66,11 +66,6 @@ void rt_arch_capture(struct cairn_proc_core *core)
     core->rseq_sig = t.rseq_sig;
 }
 
-long rt_arch_fork_writer(void)
-{
-    return syscall(SYS_clone, (unsigned long)(CLONE_PARENT | SIGCHLD), 0UL, 0UL, 0UL, 0UL);
-}
-
 void rt_arch_writer_detach(const struct cairn_proc_core *core)
 {
     /* The kernel keeps writing the cpu number into a registered rseq area;

@@ -17,9 +17,6 @@ void rt_arch_init(void);
 void rt_arch_capture(struct cairn_proc_core *core);
 /* The same of the calling thread, into its thread record. */
 void rt_arch_thread(struct cairn_proc_thread *t);
-/* A copy-on-write child whose parent is the job's parent (cairn), so the job
-   sees no child and no SIGCHLD. Returns as fork(). */
-long rt_arch_fork_writer(void);
 /* In the writer child: stops the kernel writing into its memory (rseq). */
 void rt_arch_writer_detach(const struct cairn_proc_core *core);
 /*

@@ -25,6 +25,7 @@
 
 #include "arch_x86_64.h"
 #include "capture.h"
+#include "tree.h"
 #include "identity.h"
 #include "timers.h"
 
@@ -62,9 +63,13 @@ static int each_dirent(const char *dir, char *buf, size_t cap,
     return rc;
 }
 
-/* A child of any thread (the children file is per thread). */
+/* A child of any thread (the children file is per thread), outside
+   cairn run's namespace; inside it, the children are processes of the job,
+   each checkpointed with it (tree.c; cairn run checks the whole tree). */
 static int check_children(struct rt_state *st)
 {
+    if (st->own_pidns)
+        return 0;
     for (uint32_t i = 0; i < st->core.nthreads; i++) {
         char path[64] = "/proc/self/task/", kids[64];
         rt_cat_u64(path, sizeof path, st->threads[i].tid);
@@ -89,6 +94,20 @@ static void copy_name(char *dst, size_t cap, const char *src, const char *end)
     dst[n] = 0;
 }
 
+/* Memory the job's processes share that no file outside holds: anonymous
+   MAP_SHARED ("/dev/zero (deleted)"), a memfd, an unlinked POSIX shm
+   object or semaphore (/dev/shm). Not SysV segments (their ids and keys
+   would not come back). */
+static int shmem_name(const char *name, size_t len)
+{
+    static const char deleted[] = " (deleted)";
+    size_t dl = sizeof deleted - 1;
+    if (rt_startswith(name, "/SYSV") || len < dl || !rt_streq(name + len - dl, deleted))
+        return 0;
+    return rt_startswith(name, "/dev/zero") || rt_startswith(name, "/memfd:") ||
+           rt_startswith(name, "/dev/shm/");
+}
+
 static int classify_map(struct rt_state *st, struct cairn_proc_map *m, const char *name,
                         const char *end, char shared)
 {
@@ -97,6 +116,11 @@ static int classify_map(struct rt_state *st, struct cairn_proc_map *m, const cha
     /* A read-only shared file mapping (glibc maps gconv-modules.cache so)
        behaves as a private one unless the file changes: its contents are
        embedded like any file mapping's. A writable one is refused. */
+    if (shared == 's' && (m->prot & PROT_WRITE) && st->own_pidns && shmem_name(m->name, len)) {
+        m->kind = CAIRN_MAP_SHARED; /* its object: rt_tree_maps, once cairn sent the tree */
+        m->flags |= CAIRN_MAPF_DATA;
+        return 0;
+    }
     if (shared == 's' && (m->prot & PROT_WRITE)) {
         char addr[24] = "";
         rt_cat_hex(addr, sizeof addr, m->start);
@@ -130,12 +154,16 @@ static int parse_map(struct rt_state *st, const char *p, const char *eol,
     char shared = p[3];
     p += 5;
     m->offset = rt_parse_hex(&p);
-    for (int field = 0; field < 2 && p < eol; field++) { /* dev, inode */
-        while (p < eol && *p == ' ')
-            p++;
-        while (p < eol && *p != ' ')
-            p++;
-    }
+    while (p < eol && *p == ' ')
+        p++;
+    uint64_t major = rt_parse_hex(&p);
+    p += *p == ':';
+    uint64_t minor = rt_parse_hex(&p);
+    while (p < eol && *p == ' ')
+        p++;
+    uint64_t ino = rt_parse_dec(&p);
+    st->map_obj[st->core.nmaps].dev = major << 32 | minor;
+    st->map_obj[st->core.nmaps].ino = ino;
     while (p < eol && *p == ' ')
         p++;
     if (m->start >= 0xffffffffff600000ull) /* [vsyscall]: fixed, not ours */
@@ -195,6 +223,43 @@ static int find_dup(struct rt_state *st, unsigned n, const struct stat *sb,
     return -1;
 }
 
+/* The fds epoll instance fd watches, from its /proc/self/fdinfo lines
+   "tfd: N events: HEX data: HEX ...". */
+static int capture_epoll(struct rt_state *st, int fd)
+{
+    char path[64] = "/proc/self/fdinfo/", num[16] = "fd ";
+    rt_cat_u64(path, sizeof path, (uint64_t)fd);
+    rt_cat_u64(num, sizeof num, (uint64_t)fd);
+    if (rt_read_file(path, st->text, sizeof st->text) < 0)
+        return refuse(st, num, ": cannot read its epoll entries", "");
+    for (const char *p = st->text; (p = strstr(p, "tfd:"));) {
+        if (st->nepoll == CAIRN_PROC_MAX_EPOLL)
+            return refuse(st, num, ": more epoll entries than cairn keeps", "");
+        struct cairn_proc_epoll *e = &st->epoll[st->nepoll++];
+        *e = (struct cairn_proc_epoll){.epfd = fd};
+        p += 4;
+        while (*p == ' ')
+            p++;
+        e->tfd = (int32_t)rt_parse_dec(&p);
+        const char *q = strstr(p, "events:");
+        if (!q)
+            break;
+        q += 7;
+        while (*q == ' ')
+            q++;
+        e->events = (uint32_t)rt_parse_hex(&q);
+        q = strstr(q, "data:");
+        if (!q)
+            break;
+        q += 5;
+        while (*q == ' ')
+            q++;
+        e->data = rt_parse_hex(&q);
+        p = q;
+    }
+    return 0;
+}
+
 static int classify_fd(struct rt_state *st, struct cairn_proc_file *f, int fd)
 {
     struct stat sb;
@@ -227,9 +292,20 @@ static int classify_fd(struct rt_state *st, struct cairn_proc_file *f, int fd)
         return 0;
     }
     int tty = S_ISCHR(sb.st_mode) && is_tty(fd);
+    if (S_ISFIFO(sb.st_mode) && st->own_pidns && rt_startswith(f->path, "pipe:")) {
+        /* A pipe, inside the job or cairn's stdio: decided once cairn has
+           seen the whole tree (rt_tree_files). */
+        f->kind = CAIRN_FD_PIPE;
+        f->offset = (uint64_t)sb.st_ino;
+        return 0;
+    }
     if ((tty || S_ISFIFO(sb.st_mode)) && fd <= 2) {
         f->kind = CAIRN_FD_INHERIT;
         return 0;
+    }
+    if (rt_streq(f->path, "anon_inode:[eventpoll]")) {
+        f->kind = CAIRN_FD_EPOLL;
+        return capture_epoll(st, fd);
     }
     if (S_ISSOCK(sb.st_mode))
         return refuse(st, num, " is a socket: ", f->path);
@@ -244,7 +320,7 @@ static int capture_fd(struct rt_state *st, const char *name)
 {
     const char *p = name;
     int fd = (int)rt_parse_dec(&p);
-    if (fd == (int)st->core.control_fd || fd == st->image_fd)
+    if (fd == (int)st->core.control_fd || fd == st->image_fd || fd == rt_tree_register_fd())
         return 0;
     char link[64] = "/proc/self/fd/";
     rt_cat(link, sizeof link, name);
@@ -269,7 +345,19 @@ static int capture_fds(struct rt_state *st)
 {
     char buf[4096];
     st->core.nfiles = 0;
-    return each_dirent("/proc/self/fd", buf, sizeof buf, capture_fd, st);
+    st->nepoll = 0;
+    if (each_dirent("/proc/self/fd", buf, sizeof buf, capture_fd, st) < 0)
+        return -1;
+    /* Every fd an epoll instance watches must be one restored with it. */
+    for (uint32_t i = 0; i < st->nepoll; i++) {
+        int found = 0;
+        for (uint64_t k = 0; k < st->core.nfiles && !found; k++)
+            found = st->files[k].fd == st->epoll[i].tfd && st->files[k].kind != CAIRN_FD_EPOLL;
+        if (!found)
+            return rt_refuse_num(st, "an epoll instance watches fd ", (uint64_t)st->epoll[i].tfd,
+                                 ", which is closed since or not one cairn restores");
+    }
+    return 0;
 }
 
 /* ---- the rest -------------------------------------------------------------- */

@@ -45,6 +45,22 @@ struct rt_state {
     /* The job runs in cairn run's pid namespace (cairn, the control
        socket's peer, is outside it): thread ids can be restored. */
     int own_pidns;
+    /* The job's processes, as cairn sent them with GO (tree.c): the
+       image's tree section; tree_len 0 for a job of one process. */
+    unsigned char tree[sizeof(struct cairn_proc_tree) +
+                       CAIRN_PROC_MAX_MEMBERS * sizeof(struct cairn_proc_member) +
+                       CAIRN_PROC_MAX_PIPES * sizeof(struct cairn_proc_pipe) +
+                       CAIRN_PROC_MAX_SHM * sizeof(struct cairn_proc_shm)];
+    uint32_t tree_len;
+    /* The bytes in the tree's pipes (the first process only; mapped by
+       the constructor, untouched until used). */
+    unsigned char *pipe_data;
+    uint32_t pipe_data_len;
+    /* What the epoll fds watch (capture.c). */
+    struct cairn_proc_epoll epoll[CAIRN_PROC_MAX_EPOLL];
+    uint32_t nepoll;
+    /* Each mapping's device and inode, as /proc/self/maps shows them. */
+    struct { uint64_t dev, ino; } map_obj[CAIRN_PROC_MAX_MAPS];
     /* The job's POSIX timers (timers.c). */
     struct cairn_proc_timer timers[CAIRN_PROC_MAX_TIMERS];
     uint32_t ntimers;

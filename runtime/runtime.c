@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -37,8 +38,10 @@
 #include "cairn_time.h"
 #include "capture.h"
 #include "control.h"
+#include "eintr.h"
 #include "signals.h"
 #include "threads.h"
+#include "tree.h"
 
 #define ALTSTACK_SIZE (256u << 10)
 #define WRITER_STACK_SIZE (256u << 10)
@@ -218,6 +221,10 @@ static int private_tls(void)
  */
 static void writer_start(uint64_t gen)
 {
+    /* Named, so that cairn run, listing the job's processes, knows it for
+       one of its writers (it may outlive its report for a moment). The
+       image took the job's name before. */
+    prctl(PR_SET_NAME, RT_WRITER_NAME, 0, 0, 0);
     void *stack = mmap(NULL, WRITER_STACK_SIZE, PROT_READ | PROT_WRITE,
                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
     if (stack == MAP_FAILED) {
@@ -230,6 +237,66 @@ static void writer_start(uint64_t gen)
     }
     writer_gen = gen;
     rt_arch_call_on_stack((char *)stack + WRITER_STACK_SIZE, writer_child, NULL);
+}
+
+static uint64_t request_gen;
+
+static void writer_entry(void)
+{
+    writer_start(request_gen);
+}
+
+/* One line from cairn, read without blocking for more than 60 s (cairn
+   gone or hung: the job must not stop for ever). */
+static int read_answer(char *line, size_t cap)
+{
+    struct pollfd p = {.fd = control_fd, .events = POLLIN};
+    size_t n = 0;
+    while (n + 1 < cap) {
+        int r = poll(&p, 1, 60000);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r != 1 || read(control_fd, line + n, 1) != 1)
+            return -1;
+        if (line[n] == '\n')
+            break;
+        n++;
+    }
+    line[n] = 0;
+    return 0;
+}
+
+/* The process is stopped and its state taken: cairn waits until every
+   process of the job is (control.h STOPPED), then says GO with the tree
+   section for the image, or ABORT because another one refused. */
+static int rendezvous(void)
+{
+    char line[600];
+    send_line("STOPPED", "");
+    state->tree_len = 0;
+    if (read_answer(line, sizeof line) < 0) {
+        state->why[0] = 0;
+        rt_cat(state->why, sizeof state->why, "no answer from cairn run while stopped");
+        return -1;
+    }
+    if (rt_startswith(line, "ABORT ")) {
+        state->why[0] = 0;
+        rt_cat(state->why, sizeof state->why, line + 6);
+        return -1;
+    }
+    const char *q = line + 3;
+    uint64_t n = rt_startswith(line, "GO ") ? rt_parse_dec(&q) : sizeof state->tree + 1;
+    uint64_t m = *q == ' ' ? (q++, rt_parse_dec(&q)) : 0;
+    if (n > sizeof state->tree || m > CAIRN_PROC_MAX_PIPE_DATA || (m && !state->pipe_data) ||
+        read_exact(state->tree, (size_t)n) < 0 || read_exact(state->pipe_data, (size_t)m) < 0) {
+        state->why[0] = 0;
+        rt_cat(state->why, sizeof state->why, "cairn run's answer is not understood: ");
+        rt_cat(state->why, sizeof state->why, line);
+        return -1;
+    }
+    state->tree_len = (uint32_t)n;
+    state->pipe_data_len = (uint32_t)m;
+    return rt_tree_files(state);
 }
 
 static void refuse_request(void)
@@ -252,6 +319,7 @@ static void on_checkpoint(int sig, siginfo_t *si, void *uc)
     if (syscall(SYS_gettid) != getpid() || read_request(&gen, &state->image_fd) < 0)
         goto out; /* not from cairn: ignore */
     rt_signals_before_capture(); /* a pending SIGTERM is reported, not saved */
+    rt_eintr_note(uc); /* before its memory is saved: a restore repeats the wait too */
     if (rt_threads_stop(state, uc) < 0) {
         refuse_request();
         goto out;
@@ -268,17 +336,18 @@ static void on_checkpoint(int sig, siginfo_t *si, void *uc)
     /* A restored job still carries the restorer's mappings (and its
        threads had run on them until they resumed): drop them. */
     munmap((void *)CAIRN_RESERVED_LO, CAIRN_RESERVED_HI - CAIRN_RESERVED_LO);
-    if (rt_capture(state, uc, control_fd) < 0) {
+    if (rt_capture(state, uc, control_fd) < 0 || rendezvous() < 0) {
         rt_threads_release();
         refuse_request();
         goto out;
     }
     errno = saved_errno; /* the image's main thread resumes with its own */
-    long pid = rt_arch_fork_writer();
-    if (pid == 0)
-        writer_start(gen);
+    request_gen = gen;
+    long pid = rt_tree_fork_writer(state->own_pidns, writer_entry);
     rt_threads_release();
     explicit_bzero(image_key, sizeof image_key);
+    if (state->pipe_data_len) /* the writer has its copy */
+        madvise(state->pipe_data, state->pipe_data_len, MADV_DONTNEED);
     if (pid < 0)
         send_line("FAIL cannot fork the writer", "");
     else
@@ -342,8 +411,12 @@ __attribute__((constructor)) static void cairn_runtime_init(void)
     if (sodium_init() < 0)
         return;
     state = map_anon(sizeof *state);
-    if (state)
+    if (state) {
         state->image_fd = -1;
+        void *pd = mmap(NULL, CAIRN_PROC_MAX_PIPE_DATA, PROT_READ | PROT_WRITE,
+                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        state->pipe_data = pd == MAP_FAILED ? NULL : pd;
+    }
     /* The alternate stack between two guard pages, so that it is a mapping
        of its own (writer.c substitutes its copy for it). */
     unsigned char *guarded = map_anon(ALTSTACK_SIZE + 2 * 4096);
@@ -363,12 +436,25 @@ __attribute__((constructor)) static void cairn_runtime_init(void)
     if (sigaltstack(&ss, NULL) < 0 || sigaction(CAIRN_CKPT_SIGNAL, &sa, NULL) < 0 ||
         rt_threads_init() < 0)
         return;
-    control_fd = fd;
+    /* Before rt_tree_init, which may replace the channel by one of this
+       process's own making: the peer of the one cairn made is cairn. */
+    /* The job runs in cairn's namespace if cairn, the peer of a socket
+       cairn made, shows as pid 0: the registration socket (a channel may
+       be one a process of the job made, tree.c), else the channel. */
+    const char *reg = getenv(CAIRN_REGISTER_ENV);
+    int reg_fd = reg ? atoi(reg) : -1;
     struct ucred peer;
     socklen_t peer_len = sizeof peer;
-    state->own_pidns = getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &peer_len) == 0 &&
+    int probe = reg_fd > 2 && fcntl(reg_fd, F_GETFD) >= 0 ? reg_fd : fd;
+    state->own_pidns = getsockopt(probe, SOL_SOCKET, SO_PEERCRED, &peer, &peer_len) == 0 &&
                        peer.pid == 0;
-    rt_signals_init(fd); /* SIGTERM/SIGINT: checkpoint, then stop (signals.c) */
+    control_fd = fd;
+    if (rt_tree_init(&control_fd) < 0) {
+        control_fd = -1;
+        return;
+    }
+    /* SIGTERM/SIGINT: checkpoint, then stop (signals.c) */
+    rt_signals_init(control_fd, state->own_pidns);
     /* The checkpoint signal waits until the answer is read: its handler
        reads the channel too. */
     uint64_t ckpt = 1ull << (CAIRN_CKPT_SIGNAL - 1), old = 0;

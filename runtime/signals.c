@@ -72,6 +72,7 @@ static const int term_signals[] = {SIGTERM, SIGINT};
 static struct sigaction virt[RT_NSIG];     /* the job's actions */
 static unsigned char virtual_sig[RT_NSIG]; /* 1: virt[] is authoritative */
 static unsigned char no_restart[RT_NSIG];  /* siginterrupt(sig, 1) */
+static int in_tree; /* the job runs in cairn run's namespace (tree.c) */
 static volatile sig_atomic_t active;       /* this process is the job */
 static volatile pid_t job_pid;
 static int ctl_fd = -1;
@@ -113,6 +114,10 @@ static int must_apply(const siginfo_t *si)
 {
     if (si->si_code != SI_USER && si->si_code != SI_QUEUE && si->si_code != SI_TKILL)
         return 0;
+    /* In cairn's namespace a sender outside it (a scheduler) shows as pid
+       0, and any process of the job (a parent killing its child) is real. */
+    if (in_tree)
+        return si->si_pid != 0;
     return si->si_pid != 0 && (si->si_pid == getpid() || si->si_pid == getppid());
 }
 
@@ -347,6 +352,10 @@ static void in_forked_child(void)
 {
     if (!active)
         return;
+    if (in_tree) { /* checkpointed with the job (tree.c): it keeps them */
+        job_pid = getpid();
+        return;
+    }
     active = 0;
     for (size_t i = 0; i < sizeof term_signals / sizeof term_signals[0]; i++)
         real.sigaction(term_signals[i], &virt[term_signals[i]], NULL);
@@ -366,10 +375,12 @@ static int started_by_cairn(int fd)
     return cr.pid == 0 ? parent == 1 : parent == cr.pid;
 }
 
-int rt_signals_init(int control_fd)
+int rt_signals_init(int control_fd, int tree)
 {
     resolve();
-    if (!real.sigaction || !started_by_cairn(control_fd))
+    in_tree = tree;
+    /* In cairn's namespace every process with a channel is the job's. */
+    if (!real.sigaction || (!in_tree && !started_by_cairn(control_fd)))
         return -1;
     if (pthread_atfork(NULL, NULL, in_forked_child) != 0)
         return -1;

@@ -18,7 +18,7 @@
 /* In the constructor, once the control channel is known: takes over the
    termination signals if this process is the job itself (not a process the
    job started). Returns 0, or -1 if it left them alone. */
-int rt_signals_init(int control_fd);
+int rt_signals_init(int control_fd, int in_tree);
 
 /* In the checkpoint handler (all signals blocked), before the capture: a
    termination signal pending at its default action is taken off the queue

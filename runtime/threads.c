@@ -49,6 +49,7 @@
 #include "arch_x86_64.h"
 #include "cairn_time.h"
 #include "control.h"
+#include "eintr.h"
 #include "identity.h"
 #include "threads.h"
 
@@ -113,6 +114,7 @@ static void on_park(int sig, siginfo_t *si, void *uc)
     if (si->si_code != SI_QUEUE || si->si_pid != getpid() || !(ph & 1) ||
         ph != atomic_load(&phase) || k == 0 || k >= CAIRN_PROC_MAX_THREADS)
         goto out; /* not the quiesce that is running */
+    rt_eintr_note(uc); /* before its memory is saved: a restore repeats the wait too */
     record_thread(&cur->threads[k], uc);
     if (rt_ident_thread_pending(cur) < 0)
         atomic_store(&overflow, 1);

@@ -202,6 +202,12 @@ int rt_write_image(struct rt_state *st, int fd, uint64_t generation, uint64_t *b
         rc = rt_ident_write(&w);
     if (rc == 0)
         rc = rt_ident_write_threads(&w, st);
+    if (rc == 0 && st->nepoll)
+        rc = section(&w, CAIRN_SEC_PROC_EPOLL, 0, st->epoll, st->nepoll * sizeof st->epoll[0]);
+    if (rc == 0 && st->tree_len)
+        rc = section(&w, CAIRN_SEC_PROC_TREE, 0, st->tree, st->tree_len);
+    if (rc == 0 && st->pipe_data_len)
+        rc = section(&w, CAIRN_SEC_PROC_PIPEDATA, 0, st->pipe_data, st->pipe_data_len);
     if (rc == 0 && st->ntimers)
         rc = section(&w, CAIRN_SEC_PROC_TIMERS, 0, st->timers,
                      st->ntimers * sizeof st->timers[0]);

@@ -59,6 +59,26 @@ typedef int (*cairn__pick_check)(void *ctx, uint64_t gen, int fd, char *why, siz
    image, or an error when images exist but none is usable (all kept). */
 int cairn__store_pick(struct cairn__store *s, cairn__pick_check check, void *ctx,
                       uint64_t *gen, int *fd);
+/* Opens the file `name` of the store as open_image does (no link, a
+   regular file of ours that nobody else may write). */
+int cairn__store_open_file(struct cairn__store *s, const char *name, int *fd, char *why,
+                           size_t why_len);
+
+/* ---- the other processes of a process tree's generation (store_members.c) */
+void cairn__store_member_name(uint64_t gen, uint64_t pid, char *buf, size_t len);
+/* A temp file for process pid's image in generation gen. */
+int cairn__store_begin_member(struct cairn__store *s, uint64_t gen, uint64_t pid,
+                              struct cairn__pending *p);
+/* Renames n finished member temps into place and syncs the directory;
+   their generation is committed after (cairn__store_commit). */
+int cairn__store_commit_members(struct cairn__store *s, struct cairn__pending *p,
+                                const uint64_t *pids, size_t n);
+void cairn__store_remove_members(struct cairn__store *s, uint64_t gen);
+/* Members whose generation is not in the store (a crash between renames). */
+void cairn__store_remove_orphan_members(struct cairn__store *s);
+int cairn__store_open_member(struct cairn__store *s, uint64_t gen, uint64_t pid, int *fd,
+                             char *why, size_t why_len);
+
 /* Moves a generation that failed verification aside, keeping it for study. */
 void cairn__store_quarantine(struct cairn__store *s, uint64_t gen, const char *why);
 /* Renames a generation to its name + suffix (".corrupt", ".old"): kept,

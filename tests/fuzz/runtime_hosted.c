@@ -71,9 +71,19 @@ int rt_write_image(struct rt_state *st, int fd, uint64_t generation, uint64_t *b
     abort();
 }
 
-long rt_arch_fork_writer(void)
+long rt_tree_fork_writer(int own_pidns, void (*writer)(void))
 {
     abort();
+}
+
+int rt_tree_init(int *channel)
+{
+    return 0;
+}
+
+int rt_tree_register_fd(void)
+{
+    return -1;
 }
 
 void rt_arch_call_on_stack(void *top, void (*fn)(void *), void *arg)
@@ -96,7 +106,7 @@ void rt_arch_exit(int status)
     abort();
 }
 
-int rt_signals_init(int fd)
+int rt_signals_init(int fd, int in_tree)
 {
     abort();
 }

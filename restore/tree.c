@@ -1,0 +1,381 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tree.c — restoring a job of several processes (docs/TRANSPARENT.md,
+ * "Process trees").
+ *
+ *   cairn-restore IMAGE_FD CONTROL_FD NAME REGISTER_FD [PID FD]...
+ *
+ * The restorer started by the namespace init restores the job's first
+ * process; its image's tree section lists the others, whose checked
+ * member images cairn run passes as open descriptors with their pids.
+ * Before anything changes, each restorer forks the processes whose parent
+ * it is, with clone3 at their own pids (orphans, whose parent was the
+ * init, are forked by the first with CLONE_PARENT, so the init is theirs
+ * again). A child makes itself a session or group leader if it was one,
+ * loads and checks its own image, and carries on as a restorer of that
+ * image. A zombie exits at once with its recorded status, for its parent
+ * to reap. Every process waits at two barriers in a page they all share:
+ * once all images are checked (before the point of no return) and once
+ * all are rebuilt (before any resumes); a restorer that fails marks the
+ * page, and all of them end with its status, so cairn falls back to an
+ * older generation as for a single process.
+ */
+#include "restore.h"
+#include "rlib.h"
+#include "sys_x86_64.h"
+#include "tree.h"
+
+#define NR_socketpair 53
+#define NR_sendmsg 46
+#define NR_clone3 435
+#define NR_setsid 112
+#define NR_setpgid 109
+#define NR_futex 202
+#define NR_kill 62
+#define NR_pipe2 293
+#define NR_memfd_create 319
+#define F_SETPIPE_SZ 1031
+#define CLONE_PARENT 0x00008000ull
+#define SIGCHLD 17
+#define FUTEX_WAIT 0
+#define FUTEX_WAKE 1
+#define MAP_SHARED_ANON 0x21 /* MAP_SHARED | MAP_ANONYMOUS */
+#define MAP_FIXED_NOREPLACE 0x100000
+#define F_SETOWN 8
+#define BARRIER_PAGE R_TREE_PAGE
+
+struct barrier {
+    volatile int arrived[2];
+    volatile int failed; /* the exit status of the first that failed; 0: none */
+};
+
+static unsigned char tree_bytes[sizeof(struct cairn_proc_tree) +
+                                CAIRN_PROC_MAX_MEMBERS * sizeof(struct cairn_proc_member)];
+static uint64_t tree_len;
+static const struct cairn_proc_member *members;
+static uint64_t nmembers;
+static long member_pid[CAIRN_PROC_MAX_MEMBERS], member_fd[CAIRN_PROC_MAX_MEMBERS];
+static int nfds;
+static long register_fd = -1;
+static struct barrier *shared;
+/* The tree's pipes, made by the first restorer before it forks, so that
+   every process inherits both ends (and keeps those it had). */
+static const struct cairn_proc_pipe *pipes;
+static uint64_t npipes;
+static long pipe_fd[CAIRN_PROC_MAX_PIPES][2];
+static unsigned char pipe_data[CAIRN_PROC_MAX_PIPE_DATA];
+/* The memory the processes share, as memfds made before the forks. */
+static const struct cairn_proc_shm *shm;
+static uint64_t nshm;
+static long shm_fd[CAIRN_PROC_MAX_SHM];
+
+struct clone_args_v1 {
+    uint64_t flags, pidfd, child_tid, parent_tid, exit_signal;
+    uint64_t stack, stack_size, tls, set_tid, set_tid_size;
+};
+
+static void on_exit_status(int status)
+{
+    if (shared && !shared->failed) {
+        shared->failed = status;
+        sys6(NR_futex, (long)&shared->arrived[0], FUTEX_WAKE, 1 << 30, 0, 0, 0);
+        sys6(NR_futex, (long)&shared->arrived[1], FUTEX_WAKE, 1 << 30, 0, 0, 0);
+    }
+}
+
+int r_tree_args(int argc, char **argv)
+{
+    if (argc < 5)
+        return 0;
+    register_fd = r_parse_dec(argv[4]);
+    for (int i = 5; i + 1 < argc && nfds < (int)CAIRN_PROC_MAX_MEMBERS; i += 2, nfds++) {
+        member_pid[nfds] = r_parse_dec(argv[i]);
+        member_fd[nfds] = r_parse_dec(argv[i + 1]);
+        if (member_pid[nfds] <= 1 || member_fd[nfds] < 0)
+            return -1;
+    }
+    return register_fd < 0 ? -1 : 0;
+}
+
+static long fd_of(uint64_t pid)
+{
+    for (int i = 0; i < nfds; i++)
+        if ((uint64_t)member_pid[i] == pid)
+            return member_fd[i];
+    return -1;
+}
+
+/* The image's tree section, if any (img loaded): 0, or -1/-2 (said why). */
+static int read_tree(uint64_t *len, unsigned char *dst)
+{
+    *len = 0;
+    if (!img.rec_tree.present)
+        return 0;
+    if (img.rec_tree.len < sizeof(struct cairn_proc_tree) || img.rec_tree.len > sizeof tree_bytes) {
+        r_say("the image's process tree section has a wrong size", (char *)0);
+        return -2;
+    }
+    int rc = r_read_record("process tree", &img.rec_tree, dst, sizeof tree_bytes);
+    if (rc == 0)
+        *len = img.rec_tree.len;
+    return rc;
+}
+
+/* The pipes, each with the bytes it held (from the first process's
+   image); 0, or -1/-2 (said why). */
+static int make_pipes(void)
+{
+    uint64_t total = 0;
+    for (uint64_t i = 0; i < npipes; i++)
+        total += pipes[i].nbytes;
+    if (total != (img.rec_pipedata.present ? img.rec_pipedata.len : 0)) {
+        r_say("the bytes in the job's pipes do not match its tree", (char *)0);
+        return -2;
+    }
+    int rc = total ? r_read_record("pipe data", &img.rec_pipedata, pipe_data, sizeof pipe_data) : 0;
+    if (rc < 0)
+        return rc;
+    const unsigned char *p = pipe_data;
+    for (uint64_t i = 0; i < npipes; i++) {
+        int fds[2];
+        long e = sys2(NR_pipe2, fds, 0);
+        if (e < 0) {
+            r_say("cannot make the job's pipes", (char *)0);
+            return -1;
+        }
+        pipe_fd[i][0] = fds[0], pipe_fd[i][1] = fds[1];
+        if (pipes[i].capacity > 4096 && pipes[i].nbytes > 0)
+            sys3(NR_fcntl, fds[1], F_SETPIPE_SZ, pipes[i].capacity);
+        for (uint64_t done = 0; done < pipes[i].nbytes;) {
+            long n = sys3(NR_write, fds[1], p + done, pipes[i].nbytes - done);
+            if (n <= 0) {
+                r_say("cannot put the bytes back in the job's pipes", (char *)0);
+                return -1;
+            }
+            done += (uint64_t)n;
+        }
+        p += pipes[i].nbytes;
+    }
+    return 0;
+}
+
+static int make_shm(void)
+{
+    for (uint64_t i = 0; i < nshm; i++) {
+        long fd = sys2(NR_memfd_create, "cairn-shared", 0);
+        long rc = fd < 0 ? fd : sys2(NR_ftruncate, fd, shm[i].size);
+        if (rc < 0 || shm[i].size > CAIRN_PROC_TASK_TOP) {
+            r_say("cannot make the job's shared memory", (char *)0);
+            return -1;
+        }
+        shm_fd[i] = fd;
+    }
+    return 0;
+}
+
+int r_tree_load(long pid)
+{
+    int rc = read_tree(&tree_len, tree_bytes);
+    if (rc < 0 || tree_len == 0)
+        return rc;
+    const struct cairn_proc_tree *t = (const void *)tree_bytes;
+    members = (const void *)(tree_bytes + sizeof *t);
+    nmembers = t->nmembers;
+    npipes = t->npipes;
+    nshm = t->nshm;
+    if (nmembers < 1 || nmembers > CAIRN_PROC_MAX_MEMBERS || npipes > CAIRN_PROC_MAX_PIPES ||
+        nshm > CAIRN_PROC_MAX_SHM ||
+        tree_len != sizeof *t + nmembers * sizeof members[0] +
+                        npipes * sizeof(struct cairn_proc_pipe) + nshm * sizeof(struct cairn_proc_shm) ||
+        (long)members[0].pid != pid) {
+        r_say("the image's process tree does not fit its process", (char *)0);
+        return -2;
+    }
+    pipes = (const void *)(tree_bytes + sizeof *t + nmembers * sizeof members[0]);
+    shm = (const void *)(pipes + npipes);
+    if ((rc = make_pipes()) < 0 || (rc = make_shm()) < 0)
+        return rc;
+    for (uint64_t i = 1; i < nmembers; i++)
+        if (members[i].state == CAIRN_PROC_MEMBER_IMAGE && fd_of(members[i].pid) < 0) {
+            r_say("cairn run gave no image for a process of the job", (char *)0);
+            return -1;
+        }
+    long p = sys6(NR_mmap, (long)BARRIER_PAGE, 4096, 3, MAP_SHARED_ANON | MAP_FIXED_NOREPLACE,
+                  -1, 0);
+    if (p != (long)BARRIER_PAGE) {
+        r_say("cannot map the processes' shared page", (char *)0);
+        return -1;
+    }
+    shared = (struct barrier *)BARRIER_PAGE;
+    r_exit_hook = on_exit_status;
+    return 0;
+}
+
+/* A new channel to cairn for this process, at img.control_fd. */
+static void register_channel(long pid)
+{
+    int sv[2];
+    long rc = sys4(NR_socketpair, 1 /* AF_UNIX */, 1 /* SOCK_STREAM */, 0, sv);
+    if (rc < 0)
+        r_fail("socketpair", rc);
+    char msg[32] = "NEW ", num[24];
+    const char *digits = r_dec(num, (uint64_t)pid);
+    memcpy(msg + 4, digits, strlen(digits) + 1);
+    struct {
+        uint64_t len;
+        int level, type;
+        int fd;
+        int pad;
+    } cm = {16 + sizeof(int), 1 /* SOL_SOCKET */, 1 /* SCM_RIGHTS */, sv[1], 0};
+    struct {
+        void *base;
+        uint64_t len;
+    } iov = {msg, strlen(msg)};
+    struct {
+        void *name;
+        uint32_t namelen, pad;
+        void *iov;
+        uint64_t iovlen;
+        void *control;
+        uint64_t controllen;
+        int flags, pad2;
+    } mh = {0, 0, 0, &iov, 1, &cm, sizeof cm, 0, 0};
+    rc = sys3(NR_sendmsg, register_fd, &mh, 0x4000 /* MSG_NOSIGNAL */);
+    if (rc < 0)
+        r_fail("cannot register with cairn run", rc);
+    sys1(NR_close, sv[1]);
+    img.control_fd = sv[0];
+    sys3(NR_fcntl, sv[0], F_SETOWN, pid);
+}
+
+/* This process becomes member i: leader of its group or session if it
+   was, its own image loaded and checked; a zombie exits now. */
+static void become(uint64_t i, long root_fd)
+{
+    const struct cairn_proc_member *m = &members[i];
+    if (m->sid == m->pid)
+        sys0(NR_setsid);
+    else if (m->pgid == m->pid)
+        sys2(NR_setpgid, 0, 0);
+    if (m->state == CAIRN_PROC_MEMBER_ZOMBIE) {
+        /* Exits once all are checked, most likely while its parent still
+           ignores SIGCHLD (before its signal actions are restored); counted
+           at the second barrier without waiting there. */
+        r_tree_barrier(0);
+        __atomic_add_fetch(&shared->arrived[1], 1, __ATOMIC_SEQ_CST);
+        sys6(NR_futex, (long)&shared->arrived[1], FUTEX_WAKE, 1 << 30, 0, 0, 0);
+        int st = m->wstatus;
+        r_exit_hook = 0; /* its status is the job's, not a failure */
+        if ((st & 0x7f) == 0)
+            r_exit((st >> 8) & 0xff);
+        struct { uint64_t handler, flags, restorer, mask; } dfl = {0, 0, 0, 0};
+        sys4(NR_rt_sigaction, st & 0x7f, &dfl, 0, 8);
+        uint64_t none = 0;
+        sys4(NR_rt_sigprocmask, 2 /* SIG_SETMASK */, &none, 0, 8);
+        sys2(NR_kill, m->pid, st & 0x7f);
+        r_exit(R_EXIT_FAILED);
+    }
+    /* The other members' images stay open for this one's own children
+       (r_restore_files closes them); the first process's channel is its. */
+    sys1(NR_close, root_fd);
+    sys1(NR_close, img.control_fd);
+    long fd = fd_of(m->pid);
+    memset(&img, 0, sizeof img);
+    register_channel((long)m->pid);
+    int rc = r_load_image((int)fd, "a member image of the job");
+    static unsigned char again[sizeof tree_bytes];
+    uint64_t len = 0;
+    if (rc == 0 && (rc = read_tree(&len, again)) == 0 &&
+        (len != tree_len || memcmp(again, tree_bytes, len) != 0)) {
+        r_say("a member image of the job is not of the same checkpoint", (char *)0);
+        rc = -2;
+    }
+    if (rc < 0 || r_check_layout() < 0 || r_check_files() < 0)
+        r_exit(rc == -2 ? R_EXIT_CORRUPT : R_EXIT_FAILED);
+}
+
+void r_tree_spawn(long root_fd)
+{
+    if (!nmembers)
+        return;
+    uint64_t self = members[0].pid;
+    int root = 1;
+    for (uint64_t i = 1; i < nmembers; i++) {
+        const struct cairn_proc_member *m = &members[i];
+        int orphan = root && m->ppid == 1;
+        if (m->ppid != self && !orphan)
+            continue;
+        uint64_t tid = m->pid;
+        struct clone_args_v1 a = {.flags = orphan ? CLONE_PARENT : 0, .exit_signal = SIGCHLD,
+                                  .set_tid = (uint64_t)&tid, .set_tid_size = 1};
+        long pid = sys2(NR_clone3, &a, sizeof a);
+        if (pid < 0)
+            r_fail("cannot create a process of the job at its pid", pid);
+        if (pid == 0) {
+            become(i, root_fd);
+            self = m->pid;
+            root = 0;
+            i = 0; /* now its children */
+        }
+    }
+}
+
+void r_tree_barrier(int which)
+{
+    if (!shared)
+        return;
+    __atomic_add_fetch(&shared->arrived[which], 1, __ATOMIC_SEQ_CST);
+    sys6(NR_futex, (long)&shared->arrived[which], FUTEX_WAKE, 1 << 30, 0, 0, 0);
+    for (;;) {
+        int now = shared->arrived[which];
+        if (shared->failed)
+            r_exit(shared->failed);
+        if ((uint64_t)now >= nmembers)
+            return;
+        sys6(NR_futex, (long)&shared->arrived[which], FUTEX_WAIT, now, 0, 0, 0);
+    }
+}
+
+long r_tree_register_fd(void)
+{
+    return register_fd;
+}
+
+int r_tree_kept(long **fds, int max)
+{
+    int n = 0;
+    if (register_fd >= 0 && n < max)
+        fds[n++] = &register_fd;
+    for (uint64_t i = 0; i < npipes && n + 2 <= max; i++) {
+        fds[n++] = &pipe_fd[i][0];
+        fds[n++] = &pipe_fd[i][1];
+    }
+    for (uint64_t i = 0; i < nshm && n < max; i++)
+        fds[n++] = &shm_fd[i];
+    return n;
+}
+
+long r_tree_shm_fd(uint64_t index, uint64_t offset, uint64_t len)
+{
+    if (index >= nshm || offset > shm[index].size || len > shm[index].size - offset)
+        return -1;
+    return shm_fd[index];
+}
+
+long r_tree_pipe_end(uint64_t ino, int write_end)
+{
+    for (uint64_t i = 0; i < npipes; i++)
+        if (pipes[i].ino == ino)
+            return pipe_fd[i][write_end ? 1 : 0];
+    return -1;
+}
+
+void r_tree_close_pipes(void)
+{
+    for (uint64_t i = 0; i < npipes; i++) {
+        sys1(NR_close, pipe_fd[i][0]);
+        sys1(NR_close, pipe_fd[i][1]);
+    }
+    for (uint64_t i = 0; i < nshm; i++)
+        sys1(NR_close, shm_fd[i]);
+}

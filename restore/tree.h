@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tree.h — restoring a job of several processes (tree.c).
+ */
+#ifndef CAIRN_RESTORE_TREE_H
+#define CAIRN_RESTORE_TREE_H
+
+/* The page the job's restorers share, in cairn's window, below the
+   restorer (and away from where the vDSO is parked during the rebuild,
+   memory.c); ident.c must leave it shared. */
+#define R_TREE_PAGE (CAIRN_RESERVED_LO + 0x80000000ull)
+
+/* The arguments after NAME: REGISTER_FD and PID FD pairs. 0, or -1. */
+int r_tree_args(int argc, char **argv);
+/* Reads the tree section of the loaded image of process pid (none: a job
+   of one process). 0, -1 unusable or -2 corrupt (said why). */
+int r_tree_load(long pid);
+/* Forks the job's other processes; each child returns from here as the
+   restorer of its own image, loaded and checked. */
+void r_tree_spawn(long root_fd);
+/* Waits until every process of the job is there (0: all checked, 1: all
+   rebuilt); ends this one if another failed. */
+void r_tree_barrier(int which);
+/* The job's registration socket (-1: none). */
+long r_tree_register_fd(void);
+
+/* Pointers to the descriptors the restorer keeps for the tree (the
+   registration socket, the pipes' ends), for state.c to move; how many. */
+int r_tree_kept(long **fds, int max);
+/* The end of the tree's pipe ino to give a CAIRN_FD_PIPE record; -1. */
+long r_tree_pipe_end(uint64_t ino, int write_end);
+/* The memfd of the tree's shared object index for a mapping of len
+   bytes at offset, -1 if it does not fit. */
+long r_tree_shm_fd(uint64_t index, uint64_t offset, uint64_t len);
+/* Once every process has its ends in place (and its memory mapped). */
+void r_tree_close_pipes(void);
+
+#endif

@@ -1,0 +1,12 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * eintr.h — waits a checkpoint does not end (eintr.c).
+ */
+#ifndef CAIRN_RUNTIME_EINTR_H
+#define CAIRN_RUNTIME_EINTR_H
+
+/* In cairn's handlers, with their ucontext, before the thread's memory
+   is taken: notes that the handler ended a system call of this thread. */
+void rt_eintr_note(void *uc);
+
+#endif

@@ -1,0 +1,198 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tree.c — the job as a tree of processes (docs/TRANSPARENT.md, "Process
+ * trees"): every process of the job has a control channel of its own to
+ * cairn run, at the same fd number, and the writer of a process whose
+ * parent is another process of the job is made so that the parent never
+ * sees it.
+ *
+ * A forked child makes its channel in the fork handler; a program that
+ * starts without one (exec after vfork or posix_spawn, which run no fork
+ * handlers) in the runtime's constructor, when the channel it inherited
+ * is owned (F_GETOWN) by another process.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "capture.h"
+#include "control.h"
+#include "tree.h"
+
+static int register_fd = -1;
+static int *channel; /* runtime.c's control_fd */
+
+/* A new channel for this process at fd `at`: one end of a socketpair, the
+   other sent to cairn on the registration socket. */
+static int new_channel(int at)
+{
+    int sv[2];
+    if (register_fd < 0 || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+        return -1;
+    char msg[32] = "NEW ";
+    rt_cat_u64(msg, sizeof msg, (uint64_t)getpid());
+    union {
+        char buf[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } u;
+    memset(&u, 0, sizeof u);
+    struct iovec iov = {.iov_base = msg, .iov_len = rt_strlen(msg)};
+    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+                        .msg_controllen = sizeof u.buf};
+    struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+    cm->cmsg_level = SOL_SOCKET;
+    cm->cmsg_type = SCM_RIGHTS;
+    cm->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(cm), &sv[1], sizeof(int));
+    ssize_t n;
+    do
+        n = sendmsg(register_fd, &mh, MSG_NOSIGNAL);
+    while (n < 0 && errno == EINTR);
+    close(sv[1]);
+    /* dup2 replaces the channel inherited from the parent, in this process
+       only, and leaves the copy open across exec, as cairn gave fd 3. */
+    int ok = n >= 0 && dup2(sv[0], at) == at;
+    close(sv[0]);
+    if (ok)
+        fcntl(at, F_SETOWN, getpid());
+    return ok ? 0 : -1;
+}
+
+static void child_after_fork(void)
+{
+    int saved = errno;
+    if (channel && *channel >= 0 && new_channel(*channel) < 0)
+        *channel = -1; /* no channel: cairn names this process and refuses */
+    errno = saved;
+}
+
+int rt_tree_init(int *control_fd)
+{
+    const char *env = getenv(CAIRN_REGISTER_ENV);
+    int fd = env ? atoi(env) : -1;
+    if (fd > 2 && fcntl(fd, F_GETFD) >= 0)
+        register_fd = fd;
+    channel = control_fd;
+    int owner = fcntl(*control_fd, F_GETOWN);
+    if (owner == 0) /* the job's first process: cairn's channel is its own */
+        fcntl(*control_fd, F_SETOWN, getpid());
+    else if (owner != getpid() && new_channel(*control_fd) < 0)
+        return -1;
+    return pthread_atfork(NULL, NULL, child_after_fork) == 0 ? 0 : -1;
+}
+
+int rt_tree_register_fd(void)
+{
+    return register_fd;
+}
+
+/* ---- the writer of a process whose parent is in the job ------------------ */
+
+static char middle_stack[16384] __attribute__((aligned(16)));
+/* Written by the middle process, in this memory: volatile, since glibc
+   declares clone() a leaf, which GCC takes to mean that it calls nothing
+   of ours back. */
+static volatile long writer_result;
+
+/* Runs in the job's memory (CLONE_VM) while the process waits (CLONE_VFORK):
+   forks the writer, which becomes the namespace init's child when this
+   middle process exits at once. */
+static int middle(void *arg)
+{
+    long pid = syscall(SYS_clone, (unsigned long)SIGCHLD, 0UL, 0UL, 0UL, 0UL);
+    if (pid == 0)
+        ((void (*)(void))arg)(); /* the writer: never returns */
+    writer_result = pid < 0 ? -1 : 1;
+    syscall(SYS_exit, 0);
+    return 0;
+}
+
+long rt_tree_fork_writer(int own_pidns, void (*writer)(void))
+{
+    if (!own_pidns || getppid() == 1) {
+        /* The parent is cairn's (the namespace init, or cairn run): it
+           reaps the writer, and the job sees no child. */
+        long pid = syscall(SYS_clone, (unsigned long)(CLONE_PARENT | SIGCHLD), 0UL, 0UL, 0UL, 0UL);
+        if (pid == 0)
+            writer();
+        return pid;
+    }
+    writer_result = -1;
+    /* A parent in the job would see a CLONE_PARENT child: the writer is
+       forked by a middle process instead, which exits at once, so that the
+       writer is reparented to the namespace init, which reaps it. The
+       middle process is a clone child (no exit signal), reaped here with
+       __WCLONE: nothing of the job's waits sees it. */
+    pid_t mid = clone(middle, middle_stack + sizeof middle_stack, CLONE_VM | CLONE_VFORK,
+                      (void *)writer);
+    if (mid < 0)
+        return -1;
+    int st;
+    while (syscall(SYS_wait4, mid, &st, __WCLONE, NULL) < 0 && errno == EINTR)
+        ;
+    return writer_result;
+}
+
+/* ---- pipes, once cairn sent the tree --------------------------------------- */
+
+static int pipe_known(const struct rt_state *st, uint64_t ino)
+{
+    if (st->tree_len < sizeof(struct cairn_proc_tree))
+        return 0;
+    const struct cairn_proc_tree *t = (const void *)st->tree;
+    const struct cairn_proc_pipe *p =
+        (const void *)(st->tree + sizeof *t + t->nmembers * sizeof(struct cairn_proc_member));
+    for (uint64_t i = 0; i < t->npipes; i++)
+        if (p[i].ino == ino)
+            return 1;
+    return 0;
+}
+
+/* After GO: each shared mapping names its object in the tree. */
+static int tree_maps(struct rt_state *st, const struct cairn_proc_tree *t)
+{
+    const struct cairn_proc_shm *o =
+        t ? (const void *)(st->tree + sizeof *t + t->nmembers * sizeof(struct cairn_proc_member) +
+                           t->npipes * sizeof(struct cairn_proc_pipe))
+          : NULL;
+    for (uint64_t i = 0; i < st->core.nmaps; i++) {
+        struct cairn_proc_map *m = &st->maps[i];
+        if (m->kind != CAIRN_MAP_SHARED)
+            continue;
+        uint64_t k = 0;
+        while (t && k < t->nshm && (o[k].dev != st->map_obj[i].dev || o[k].ino != st->map_obj[i].ino))
+            k++;
+        if (!t || k == t->nshm)
+            return rt_refuse_num(st, "shared memory mapping ", i, " is not among the job's");
+        m->reserved = (uint32_t)k;
+    }
+    return 0;
+}
+
+int rt_tree_files(struct rt_state *st)
+{
+    const struct cairn_proc_tree *t =
+        st->tree_len >= sizeof(struct cairn_proc_tree) ? (const void *)st->tree : NULL;
+    for (uint64_t i = 0; i < st->core.nfiles; i++) {
+        struct cairn_proc_file *f = &st->files[i];
+        if (f->kind != CAIRN_FD_PIPE)
+            continue;
+        int stdio = f->fd >= 0 && f->fd <= 2;
+        if (stdio && (!t || t->stdio_ino[f->fd] == f->offset)) {
+            f->kind = CAIRN_FD_INHERIT; /* cairn run's own: the restoring one's */
+            continue;
+        }
+        if (!pipe_known(st, f->offset))
+            return rt_refuse_num(st, "fd ", (uint64_t)f->fd,
+                                 " is a pipe to a process outside the job");
+    }
+    return tree_maps(st, t);
+}
