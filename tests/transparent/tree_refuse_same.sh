@@ -51,8 +51,10 @@ fail() {
     exit 1
 }
 
-# The words a refusal of these jobs may give (docs/TRANSPARENT.md, step 5).
-RESOURCE='child process|pipe|socket|shared memory|mapping|epoll|mqueue|message queue|semaphore|SysV|IPC|fd [0-9]*( is|:)|deleted'
+# The words a refusal of these jobs may give (docs/TRANSPARENT.md, step 5;
+# with process trees also "process N (name) of the job has no channel to
+# cairn ... or has just started", for a child forked a moment before).
+RESOURCE='child process|process [0-9]|pipe|socket|shared memory|mapping|epoll|mqueue|message queue|semaphore|SysV|IPC|fd [0-9]*( is|:)|deleted'
 
 # same NAME "FILES" STAY_REFUSED PROG ARGS...: runs PROG ARGS without cairn,
 # then under cairn, in fresh directories, and compares (see above).
