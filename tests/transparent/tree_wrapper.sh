@@ -15,7 +15,7 @@
 # statuses) is the same in every run.
 set -u
 counter=$1 n=$2 rounds=$3
-CAIRN_TEST_GATE= "$counter" "$n"
+CAIRN_TEST_GATE='' "$counter" "$n"
 echo "wrapper: counter exited $?"
 /usr/bin/python3 -c '
 import os, sys, time

@@ -23,7 +23,9 @@
 #   transparent_tree_shm_posix  parent and child taking turns on a
 #                               MAP_SHARED|MAP_ANONYMOUS page, through
 #                               sem_init(pshared=1) semaphores in the page
-#   transparent_tree_shm_sysv   the same through a SysV semaphore set
+#   transparent_tree_shm_sysv   the same through a SysV semaphore set (a
+#                               run SIGKILLed mid-way leaves its set behind:
+#                               cairn run gives the job no IPC namespace)
 #   transparent_tree_mq         work and results over two POSIX message queues
 #   transparent_tree_epoll      an epoll loop over pipes from 3 children
 #   transparent_tree_pool       python3 multiprocessing.Pool(2), imap in order
@@ -48,6 +50,8 @@ add_test(NAME transparent_tree_refuse_same
 set_tests_properties(transparent_tree_refuse_same PROPERTIES
   LABELS "transparent;no-asan" TIMEOUT 900 SKIP_RETURN_CODE 77)
 
+# tree_test(NAME "FILES" PROG ARGS...): transparent_tree_NAME, cycle.sh as
+# transparent_test() runs it, with the label "tree" too.
 function(tree_test name files)
   add_test(NAME transparent_tree_${name} COMMAND ${_cycle} ${_cairn} 3 "${files}" ${ARGN})
   set_tests_properties(transparent_tree_${name} PROPERTIES
@@ -60,13 +64,22 @@ tree_test(popen "" ${_bin}/tree_popen 20000)
 tree_test(shm_posix "" ${_bin}/tree_shm posix 50)
 tree_test(pool "" /bin/sh ${_trees}/tree_pool.sh 60)
 tree_test(epoll "" ${_bin}/tree_epoll 100)
+# xz is one process, but keeps a pipe to itself (fd 4, for its signal
+# handling). NOGATE=1 and SETUP are cycle.sh's (real.sh), hence no tree_test().
 add_test(NAME transparent_tree_xz
          COMMAND env NOGATE=1 "SETUP=seq 1 2600000 > big" ${_cycle} ${_cairn} 3 "" xz -T1 -c big)
 set_tests_properties(transparent_tree_xz PROPERTIES
   LABELS "transparent;no-asan;tree" TIMEOUT 600)
 
 # Not restorable yet (refused, the job running on as without cairn:
-# tree_refuse_same.sh): SysV semaphores, POSIX message queues.
+# tree_refuse_same.sh): SysV semaphores, POSIX message queues. A test that
+# passes is enabled for every build by moving its line above the if().
+# Note (16:40 UTC, main at 7badbc9): shm_sysv passed once here, but for the
+# wrong reason: cairn committed its checkpoints without refusing or saving
+# the semaphore set, and the set, outside the job (no IPC namespace),
+# survived each SIGKILL with its values of the moment of the kill, which
+# happened to match the checkpoint's. A kill after a semop following the
+# checkpoint, or a restore on another machine, would break it.
 if(CAIRN_TREE_TESTS)
   tree_test(shm_sysv "" ${_bin}/tree_shm sysv 50)
   tree_test(mq "" ${_bin}/tree_mq 80)

@@ -10,9 +10,9 @@
    "epoll: round R: A B C" as soon as round R is complete for all three,
    so its lines come in one order whatever the scheduling. On each pipe's
    end of file (EPOLLHUP) it removes it from the set; then it reaps the
-   children (exit 20 + i), prints their statuses after finish_gate()
-   (progress.h) and the total. Exits 3 if a record is out of order, 4 if a
-   status is wrong. */
+   children (exit 20 + i; 3 if its getppid() changed), prints their
+   statuses after finish_gate() (progress.h) and the total. Exits 3 if a
+   record is out of order, 4 if a status is wrong. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdint.h>
@@ -32,10 +32,12 @@ struct rec {
     uint64_t v;
 };
 
-static int child(int i, int fd, long rounds)
+static int child(int i, int fd, long rounds, pid_t parent)
 {
     uint64_t x = (uint64_t)(i + 1) * 0x9e3779b97f4a7c15ull;
     for (long r = 1; r <= rounds; r++) {
+        if (getppid() != parent)
+            return 3; /* a restore must keep the parent */
         for (long j = 0; j < 10000000L * (i + 1); j++)
             x = x * 6364136223846793005ull + 1442695040888963407ull + (uint64_t)j;
         struct rec m = {r, x ^ (x >> 31)};
@@ -58,6 +60,7 @@ int main(int argc, char **argv)
     if (ep < 0)
         return 2;
     fflush(stdout);
+    pid_t parent = getpid();
     for (int i = 0; i < NC; i++) {
         int p[2];
         val[i] = calloc((size_t)rounds + 1, sizeof *val[i]);
@@ -71,7 +74,7 @@ int main(int argc, char **argv)
             for (int j = 0; j < i; j++)
                 close(fds[j]);
             close(p[0]);
-            _exit(child(i, p[1], rounds));
+            _exit(child(i, p[1], rounds, parent));
         }
         close(p[1]);
         fds[i] = p[0];

@@ -10,9 +10,12 @@
    Both queues hold messages at most moments, at a checkpoint too. The
    parent alone prints: "mq: item K result R", in item order, folding each
    into its total; after the last item it sends a stop message, reaps the
-   child (exit 5), and prints the total after finish_gate() (progress.h).
+   child (exit 5; 3 if its getppid() changed), and prints the total after
+   finish_gate() (progress.h).
    Exits 3 if a result comes out of order, 4 if the child's status is
-   wrong. */
+   wrong or it ended before the stop (SIGCHLD handler; a child whose parent
+   ends gets SIGKILL: PR_SET_PDEATHSIG), so that a failure ends the job
+   instead of leaving one process waiting. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -21,7 +24,9 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -29,6 +34,23 @@
 #include "progress.h"
 
 #define DEPTH 4
+
+static volatile sig_atomic_t stopping; /* the parent has sent the stop */
+static pid_t kid;                      /* in the parent: the child */
+
+/* A failing child must not leave the parent waiting for ever in
+   mq_receive (nor the parent the child: PR_SET_PDEATHSIG). */
+static void on_sigchld(int sig)
+{
+    siginfo_t si = {0};
+    int saved = errno;
+    (void)sig;
+    /* Only the child's end counts (not a SIGCHLD from elsewhere). */
+    if (!stopping && waitid(P_PID, (id_t)kid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+        si.si_pid == kid)
+        _exit(4);
+    errno = saved;
+}
 
 struct msg {
     int64_t k; /* item number; 0 means stop */
@@ -77,10 +99,12 @@ static struct msg get(mqd_t q)
     return m;
 }
 
-static int child(mqd_t work, mqd_t results)
+static int child(mqd_t work, mqd_t results, pid_t parent)
 {
     for (;;) {
         struct msg m = get(work);
+        if (getppid() != parent)
+            return 3; /* a restore must keep the parent */
         if (m.k == 0)
             return 5;
         uint64_t x = m.v;
@@ -98,12 +122,20 @@ int main(int argc, char **argv)
     mqd_t results = open_queue(name[1], sizeof name[1]);
     mq_unlink(name[0]);
     mq_unlink(name[1]);
+    struct sigaction sa = {.sa_handler = on_sigchld, .sa_flags = SA_RESTART | SA_NOCLDSTOP};
+    sigaction(SIGCHLD, &sa, NULL);
     fflush(stdout);
-    pid_t kid = fork();
+    pid_t parent = getpid();
+    kid = fork();
     if (kid < 0)
         return 2;
-    if (kid == 0)
-        _exit(child(work, results));
+    if (kid == 0) {
+        signal(SIGCHLD, SIG_DFL);
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent)
+            _exit(4); /* the parent is gone already */
+        _exit(child(work, results, parent));
+    }
     uint64_t total = 0;
     long sent = 0;
     for (long k = 1; k <= n; k++) {
@@ -120,6 +152,7 @@ int main(int argc, char **argv)
         printf("mq: item %ld result %" PRIu64 "\n", k, m.v);
         fflush(stdout);
     }
+    stopping = 1;
     put(work, 0, 0);
     int st;
     while (waitpid(kid, &st, 0) < 0)

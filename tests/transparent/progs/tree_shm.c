@@ -10,10 +10,14 @@
    back, prints "shm: parent|child turn T value V" and posts the other's
    semaphore, so the lines alternate in one order in every run, and both
    the page and the semaphores carry the state at a checkpoint (one of
-   the two waits on its semaphore, the other works). The parent reaps
+   the two waits on its semaphore, the other works). Each turn also checks
+   the two pids in the page against getpid() and the child's getppid():
+   a restore must keep both processes' pids and the parent. The parent reaps
    the child (exit 9), prints the final value after finish_gate()
    (progress.h), and removes the SysV set. Exits 3 if the page is not as
-   its owner left it. */
+   its owner left it, 4 if the child ended before its last turn (SIGCHLD
+   handler; a child whose parent ends gets SIGKILL: PR_SET_PDEATHSIG), so
+   that a failure ends the job instead of leaving one process waiting. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <inttypes.h>
@@ -21,8 +25,10 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/sem.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -33,10 +39,27 @@ struct page {
     sem_t sem[2]; /* posix: sem[i] says it is process i's turn */
     uint64_t value;
     long turn;
+    pid_t pid[2]; /* each process's pid, as it saw it at its start */
 };
 
 static struct page *pg;
 static int sysv = -1; /* the SysV set, or -1 */
+static pid_t kid;     /* in the parent: the child, as fork() returned it */
+static volatile sig_atomic_t last_turn; /* the parent has given its last turn */
+
+/* A failing child must not leave the parent waiting for ever on its
+   semaphore (nor the parent the child: PR_SET_PDEATHSIG). */
+static void on_sigchld(int sig)
+{
+    siginfo_t si = {0};
+    int saved = errno;
+    (void)sig;
+    /* Only the child's end counts (not a SIGCHLD from elsewhere). */
+    if (!last_turn && waitid(P_PID, (id_t)kid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+        si.si_pid == kid)
+        _exit(4);
+    errno = saved;
+}
 
 static void wait_turn(int who)
 {
@@ -78,6 +101,12 @@ static void play(int who, long n)
     static const char *const name[] = {"parent", "child"};
     for (long t = 0; t < n; t++) {
         wait_turn(who);
+        pid_t other = who ? getppid() : kid;
+        if (pg->pid[who] != getpid() || pg->pid[1 - who] != other) {
+            printf("shm: %s: pid %d, parent %d, the page says %d and %d\n", name[who], getpid(),
+                   getppid(), pg->pid[0], pg->pid[1]);
+            exit(3);
+        }
         if (pg->turn != 2 * t + who) {
             printf("shm: %s found turn %ld, not %ld\n", name[who], pg->turn, 2 * t + who);
             exit(3);
@@ -89,6 +118,8 @@ static void play(int who, long n)
         pg->turn++;
         printf("shm: %s turn %ld value %" PRIu64 "\n", name[who], pg->turn, x);
         fflush(stdout);
+        if (who == 0 && t == n - 1)
+            last_turn = 1; /* the child may end from now on */
         give_turn(1 - who);
     }
 }
@@ -115,14 +146,22 @@ int main(int argc, char **argv)
         perror("tree_shm: sem_init");
         return 2;
     }
+    pg->pid[0] = getpid();
+    struct sigaction sa = {.sa_handler = on_sigchld, .sa_flags = SA_RESTART | SA_NOCLDSTOP};
+    sigaction(SIGCHLD, &sa, NULL);
     fflush(stdout);
-    pid_t kid = fork();
+    kid = fork();
     if (kid < 0)
         return 2;
-    if (kid == 0) {
+    if (kid == 0) { /* its first turn comes after the parent's, which wrote pid[1] */
+        signal(SIGCHLD, SIG_DFL);
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != pg->pid[0])
+            _exit(4); /* the parent is gone already */
         play(1, n);
         _exit(9);
     }
+    pg->pid[1] = kid;
     play(0, n);
     int st;
     while (waitpid(kid, &st, 0) < 0)
