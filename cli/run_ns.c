@@ -281,7 +281,10 @@ pid_t run_ns_fork(struct run_ctx *r, const char *image)
     uid_t uid = getuid();
     gid_t gid = getgid();
     int userns = geteuid() != 0;
-    unsigned long flags = CLONE_NEWPID | CLONE_NEWNS | SIGCHLD;
+    /* CLONE_NEWIPC: SysV objects and POSIX message queues the job makes are
+       its own (and end with it); the runtime refuses while it has any
+       (capture.c), since they are not restored yet. */
+    unsigned long flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | SIGCHLD;
     pid_t pid = (pid_t)syscall(SYS_clone, flags | (userns ? CLONE_NEWUSER : 0), 0, 0, 0, 0);
     if (pid < 0 && !userns && errno == EPERM) /* root without CAP_SYS_ADMIN */
         pid = (pid_t)syscall(SYS_clone, flags | CLONE_NEWUSER, 0, 0, 0, 0), userns = 1;

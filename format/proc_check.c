@@ -455,7 +455,7 @@ static int check_file(int sec, const struct proc_records *p, const struct cairn_
     if (f->kind == CAIRN_FD_DEVICE && !is_plain_device(f->path))
         return bad(why, len, sec, t, "fd %d: device %.200s is not one cairn reopens "
                    "(/dev/null, /dev/zero, /dev/random, /dev/urandom)", f->fd, f->path);
-    if (f->kind == CAIRN_FD_INHERIT && f->fd > 2)
+    if (f->kind == CAIRN_FD_INHERIT && (f->fd > 2 || f->dup_of > 2))
         return bad(why, len, sec, t, "fd %d: only fds 0-2 are inherited from cairn", f->fd);
     if (f->kind == CAIRN_FD_PIPE && (f->open_flags & 3) != 0 && (f->open_flags & 3) != 1)
         return bad(why, len, sec, t, "fd %d: a pipe end neither read nor write", f->fd);

@@ -68,6 +68,14 @@ static void clear_fd_table(void)
             r_fail("cannot move the restorer's descriptors", moved);
         *keep[i] = moved;
     }
+    /* The restoring cairn's fds 0-2 that the job takes over, each on
+       the number its record names (dup_of, or its own: a 2>&1 in the job). */
+    for (uint64_t i = 0; i < img.core.nfiles; i++) {
+        const struct cairn_proc_file *f = &img.files[i];
+        if (f->kind == CAIRN_FD_INHERIT && f->dup_of >= 0 && f->dup_of <= 2 &&
+            f->dup_of != f->fd)
+            sys2(NR_dup2, f->dup_of, f->fd); /* fd <= 2 (proc_check); */
+    }
     for (int std = 0; std <= 2; std++) {
         int inherit = 0;
         for (uint64_t i = 0; i < img.core.nfiles; i++)

@@ -186,8 +186,19 @@ int rt_tree_files(struct rt_state *st)
         if (f->kind != CAIRN_FD_PIPE)
             continue;
         int stdio = f->fd >= 0 && f->fd <= 2;
-        if (stdio && (!t || t->stdio_ino[f->fd] == f->offset)) {
+        if (stdio && !t) {
             f->kind = CAIRN_FD_INHERIT; /* cairn run's own: the restoring one's */
+            continue;
+        }
+        /* One of cairn's fds 0-2, maybe on another number (a 2>&1 inside
+           the job): on restore, the restoring cairn's fd of that number. */
+        int from = -1;
+        for (int k = 0; t && k < 3 && from < 0; k++)
+            if (t->stdio_ino[k] == f->offset && (k == f->fd || t->stdio_ino[f->fd] != f->offset))
+                from = k;
+        if (stdio && from >= 0) {
+            f->kind = CAIRN_FD_INHERIT;
+            f->dup_of = from == f->fd ? -1 : from;
             continue;
         }
         if (!pipe_known(st, f->offset))

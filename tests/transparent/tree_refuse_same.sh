@@ -29,6 +29,9 @@
 # scripts (tree_wrapper.sh, tree_pool.sh). Exits 77 without python3 or gzip.
 set -eu
 CAIRN=$1; B=$2; T=$3
+# It follows the jobs' output as they write it, also when every checkpoint
+# is refused: live output (committed output holds it until a commit).
+export CAIRN_OUTPUT=direct
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/events.sh"
 for p in /usr/bin/python3 gzip; do
