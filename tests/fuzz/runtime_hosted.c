@@ -86,6 +86,17 @@ int rt_tree_register_fd(void)
     return -1;
 }
 
+int rt_tree_files(struct rt_state *st)
+{
+    (void)st;
+    return 0;
+}
+
+void rt_eintr_note(void *uc)
+{
+    (void)uc;
+}
+
 void rt_arch_call_on_stack(void *top, void (*fn)(void *), void *arg)
 {
     abort();
