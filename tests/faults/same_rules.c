@@ -129,8 +129,8 @@ static int reader_accepts(const char *path, char *why, size_t len)
     return 1;
 }
 
-/* Reads the restorer's control lines until RESTORED (1) or EOF, when it
-   exits (0); PROGRESS lines come before (format/control.h). */
+/* Reads the restorer's control lines until RESTORED [n] (1) or EOF, when
+   it exits (0); PROGRESS lines come before (format/control.h). */
 static int said_restored(int fd)
 {
     char buf[256];
@@ -141,8 +141,8 @@ static int said_restored(int fd)
         buf[len] = 0;
         char *nl;
         while ((nl = strchr(buf, '\n'))) {
-            if (strncmp(buf, "RESTORED\n", 9) == 0)
-                return 1;
+            if (strncmp(buf, "RESTORED", 8) == 0 && (buf[8] == '\n' || buf[8] == ' '))
+                return 1; /* "RESTORED <n>" (n bytes of messages first), or older */
             len -= (size_t)(nl + 1 - buf);
             memmove(buf, nl + 1, len + 1);
         }
