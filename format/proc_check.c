@@ -90,7 +90,7 @@ static int bad(char *why, size_t len, int sec, unsigned type, const char *fmt, .
 }
 
 /* Index of the one section of this type, -1 if none, -2 if several. */
-static int only_section(cairn_image_t *img, unsigned type)
+int proc_only_section(cairn_image_t *img, unsigned type)
 {
     int found = -1;
     for (unsigned i = 0; i < cairn_image_info(img)->section_count; i++)
@@ -106,11 +106,11 @@ static int only_section(cairn_image_t *img, unsigned type)
 static int load_records(cairn_image_t *img, unsigned type, size_t size, uint64_t max,
                         void **out, uint64_t *n, char *why, size_t len)
 {
-    int idx = only_section(img, type);
+    int idx = proc_only_section(img, type);
     if (idx == -1)
         return bad(why, len, -1, type, "every process image has one");
     if (idx == -2)
-        return bad(why, len, only_section(img, type), type, "more than one section of this type");
+        return bad(why, len, proc_only_section(img, type), type, "more than one section of this type");
     const cairn_section_info_t *s = cairn_image_section(img, (unsigned)idx);
     if (s->raw_size % size != 0 || s->raw_size / size > max)
         return bad(why, len, idx, type, "%" PRIu64 " bytes: not a whole number of %zu-byte "
@@ -132,7 +132,7 @@ int proc_load(cairn_image_t *img, struct proc_records *p, char *why, size_t len)
     uint64_t ncore = 0;
     int rc = load_records(img, CAIRN_SEC_PROC_CORE, sizeof p->core, 1, &core, &ncore, why, len);
     if (rc == 0 && ncore != 1)
-        rc = bad(why, len, only_section(img, CAIRN_SEC_PROC_CORE), CAIRN_SEC_PROC_CORE,
+        rc = bad(why, len, proc_only_section(img, CAIRN_SEC_PROC_CORE), CAIRN_SEC_PROC_CORE,
                  "empty; the core record is %zu bytes", sizeof p->core);
     if (rc == 0)
         memcpy(&p->core, core, sizeof p->core);
@@ -143,7 +143,7 @@ int proc_load(cairn_image_t *img, struct proc_records *p, char *why, size_t len)
     if (rc == 0)
         rc = load_records(img, CAIRN_SEC_PROC_FILES, sizeof *p->files, CAIRN_PROC_MAX_FILES,
                           (void **)&p->files, &p->nfiles, why, len);
-    if (rc == 0 && only_section(img, CAIRN_SEC_PROC_THREADS) != -1)
+    if (rc == 0 && proc_only_section(img, CAIRN_SEC_PROC_THREADS) != -1)
         rc = load_records(img, CAIRN_SEC_PROC_THREADS, sizeof *p->threads,
                           CAIRN_PROC_MAX_THREADS, (void **)&p->threads, &p->nthreads, why, len);
     return rc;
@@ -180,7 +180,7 @@ static long saved_map_at(const struct proc_records *p, uint64_t addr, uint64_t s
 static int check_core(cairn_image_t *img, const struct proc_records *p, char *why, size_t len)
 {
     const struct cairn_proc_core *c = &p->core;
-    int sec = only_section(img, CAIRN_SEC_PROC_CORE);
+    int sec = proc_only_section(img, CAIRN_SEC_PROC_CORE);
     unsigned t = CAIRN_SEC_PROC_CORE;
     if (c->magic != CAIRN_PROC_MAGIC || c->version != CAIRN_PROC_VERSION)
         return bad(why, len, sec, t, "magic 0x%x version %u: not a core record this cairn "
@@ -256,7 +256,7 @@ static int check_map(int sec, const struct cairn_proc_map *m, uint64_t i, uint64
 
 static int check_maps(cairn_image_t *img, const struct proc_records *p, char *why, size_t len)
 {
-    int sec = only_section(img, CAIRN_SEC_PROC_MAPS);
+    int sec = proc_only_section(img, CAIRN_SEC_PROC_MAPS);
     uint64_t prev_end = 0, special = 0, stacks = 0;
     for (uint64_t i = 0; i < p->nmaps; i++) {
         const struct cairn_proc_map *m = &p->maps[i];
@@ -278,8 +278,8 @@ static int check_maps(cairn_image_t *img, const struct proc_records *p, char *wh
 static int check_memory(cairn_image_t *img, const struct proc_records *p, char *why, size_t len)
 {
     unsigned n = cairn_image_info(img)->section_count;
-    int last_record = only_section(img, CAIRN_SEC_PROC_FILES);
-    int core = only_section(img, CAIRN_SEC_PROC_CORE), maps = only_section(img, CAIRN_SEC_PROC_MAPS);
+    int last_record = proc_only_section(img, CAIRN_SEC_PROC_FILES);
+    int core = proc_only_section(img, CAIRN_SEC_PROC_CORE), maps = proc_only_section(img, CAIRN_SEC_PROC_MAPS);
     if (!(core < maps && maps < last_record))
         return bad(why, len, core, CAIRN_SEC_PROC_CORE, "core, maps and files sections out of "
                    "order (core %d, maps %d, files %d)", core, maps, last_record);
@@ -323,7 +323,7 @@ static int check_memory(cairn_image_t *img, const struct proc_records *p, char *
 /* The optional job identity: one record, its strings terminated. */
 static int check_job(cairn_image_t *img, char *why, size_t len)
 {
-    int i = only_section(img, CAIRN_SEC_PROC_JOB);
+    int i = proc_only_section(img, CAIRN_SEC_PROC_JOB);
     if (i == -2)
         return bad(why, len, -1, CAIRN_SEC_PROC_JOB, "more than one job section");
     if (i < 0)
@@ -346,7 +346,7 @@ static int check_job(cairn_image_t *img, char *why, size_t len)
 static int check_fileids(cairn_image_t *img, const struct proc_records *p, char *why,
                          size_t len)
 {
-    int i = only_section(img, CAIRN_SEC_PROC_FILEID);
+    int i = proc_only_section(img, CAIRN_SEC_PROC_FILEID);
     if (i == -2)
         return bad(why, len, -1, CAIRN_SEC_PROC_FILEID, "more than one file-id section");
     if (i < 0)
@@ -370,7 +370,7 @@ static int check_fileids(cairn_image_t *img, const struct proc_records *p, char 
    restorer's tables and consistent with each other. */
 static int check_task(cairn_image_t *img, char *why, size_t len)
 {
-    int ti = only_section(img, CAIRN_SEC_PROC_TASK), qi = only_section(img, CAIRN_SEC_PROC_SIGQ);
+    int ti = proc_only_section(img, CAIRN_SEC_PROC_TASK), qi = proc_only_section(img, CAIRN_SEC_PROC_SIGQ);
     if (ti == -2 || qi == -2)
         return bad(why, len, -1, CAIRN_SEC_PROC_TASK, "more than one task or signal-queue "
                    "section");
@@ -470,7 +470,7 @@ static int check_file(int sec, const struct proc_records *p, const struct cairn_
 
 static int check_files(cairn_image_t *img, const struct proc_records *p, char *why, size_t len)
 {
-    int sec = only_section(img, CAIRN_SEC_PROC_FILES);
+    int sec = proc_only_section(img, CAIRN_SEC_PROC_FILES);
     for (uint64_t i = 0; i < p->nfiles; i++) {
         int rc = check_file(sec, p, &p->files[i], why, len);
         if (rc < 0)
@@ -505,7 +505,7 @@ static int check_thread(int sec, const struct proc_records *p, const struct cair
 static int check_tsigq(cairn_image_t *img, const struct cairn_proc_thread *t, uint64_t n,
                        char *why, size_t len)
 {
-    int qi = only_section(img, CAIRN_SEC_PROC_TSIGQ);
+    int qi = proc_only_section(img, CAIRN_SEC_PROC_TSIGQ);
     if (qi == -2 || (qi >= 0 && n < 2))
         return bad(why, len, qi, CAIRN_SEC_PROC_TSIGQ, "more than one, or without threads");
     if (qi < 0)
@@ -536,7 +536,7 @@ static int check_tsigq(cairn_image_t *img, const struct cairn_proc_thread *t, ui
 static int check_threads(cairn_image_t *img, const struct proc_records *p, char *why,
                          size_t len)
 {
-    int sec = only_section(img, CAIRN_SEC_PROC_THREADS);
+    int sec = proc_only_section(img, CAIRN_SEC_PROC_THREADS);
     uint64_t n = p->core.nthreads;
     unsigned ty = CAIRN_SEC_PROC_THREADS;
     if (sec == -2 || (sec >= 0) != (n > 1))
@@ -554,7 +554,7 @@ static int check_threads(cairn_image_t *img, const struct proc_records *p, char 
        namespace, where it runs at the task record's pid (cli/run_ns.c
        image_pid) and checks that the first thread is that pid
        (restore/threads.c). check_task ran: a task record is whole. */
-    int ti = only_section(img, CAIRN_SEC_PROC_TASK);
+    int ti = proc_only_section(img, CAIRN_SEC_PROC_TASK);
     struct cairn_proc_task task;
     if (ti < 0 || cairn_image_read(img, (unsigned)ti, &task, sizeof task) < 0)
         return bad(why, len, sec, ty, "threads without a task record: the restorer needs the "
@@ -578,7 +578,7 @@ static int check_threads(cairn_image_t *img, const struct proc_records *p, char 
 /* The task record's pid (0: none). */
 static uint64_t task_pid(cairn_image_t *img)
 {
-    int i = only_section(img, CAIRN_SEC_PROC_TASK);
+    int i = proc_only_section(img, CAIRN_SEC_PROC_TASK);
     struct cairn_proc_task task;
     if (i < 0 || cairn_image_section(img, (unsigned)i)->raw_size != sizeof task ||
         cairn_image_read(img, (unsigned)i, &task, sizeof task) < 0)
@@ -622,7 +622,7 @@ static int timer_clock_ok(const struct proc_records *p, uint64_t pid, int32_t cl
    return of the restore). */
 static int check_timers(cairn_image_t *img, const struct proc_records *p, char *why, size_t len)
 {
-    int sec = only_section(img, CAIRN_SEC_PROC_TIMERS);
+    int sec = proc_only_section(img, CAIRN_SEC_PROC_TIMERS);
     unsigned ty = CAIRN_SEC_PROC_TIMERS;
     if (sec == -2)
         return bad(why, len, -1, ty, "more than one timers section");

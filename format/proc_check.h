@@ -43,6 +43,9 @@ void proc_release(struct proc_records *p);
    0 or CAIRN_ECORRUPT with why naming the section and the record. */
 int proc_check(cairn_image_t *img, const struct proc_records *p, char *why, size_t len);
 
+/* The index of the one section of type in img, -1 if none, -2 if more. */
+int proc_only_section(cairn_image_t *img, unsigned type);
+
 /* proc_tree_check.c, part of proc_check: the process tree's records and
    what files and mappings take from them, and the epoll entries. */
 int proc_check_tree(cairn_image_t *img, const struct proc_records *p, char *why, size_t len);

@@ -37,23 +37,10 @@ static int fail(char *why, size_t len, const char *fmt, ...)
     return CAIRN_ECORRUPT;
 }
 
-/* The one section of type, -1 none, -2 more than one. */
-static int one(cairn_image_t *img, unsigned type)
-{
-    int found = -1;
-    for (unsigned i = 0; i < cairn_image_info(img)->section_count; i++)
-        if (cairn_image_section(img, i)->type == type) {
-            if (found >= 0)
-                return -2;
-            found = (int)i;
-        }
-    return found;
-}
-
 static int read_tree(cairn_image_t *img, unsigned char *buf, struct tree *t, int *have, char *why,
                      size_t len)
 {
-    int sec = one(img, CAIRN_SEC_PROC_TREE);
+    int sec = proc_only_section(img, CAIRN_SEC_PROC_TREE);
     *have = sec >= 0;
     if (sec == -2)
         return fail(why, len, "more than one process tree section");
@@ -129,7 +116,7 @@ static int check_pipes(cairn_image_t *img, const struct tree *t, char *why, size
                 return fail(why, len, "process tree: pipe:[%" PRIu64 "] listed twice", p->ino);
         total += p->nbytes;
     }
-    int sec = one(img, CAIRN_SEC_PROC_PIPEDATA);
+    int sec = proc_only_section(img, CAIRN_SEC_PROC_PIPEDATA);
     if (sec == -2 || (sec >= 0 && cairn_image_section(img, (unsigned)sec)->raw_size != total) ||
         total > CAIRN_PROC_MAX_PIPE_DATA)
         return fail(why, len, "process tree: the pipe bytes section does not match its pipes "
@@ -167,7 +154,7 @@ static const struct cairn_proc_file *file(const struct proc_records *p, int32_t 
 
 static int check_epoll(cairn_image_t *img, const struct proc_records *p, char *why, size_t len)
 {
-    int sec = one(img, CAIRN_SEC_PROC_EPOLL);
+    int sec = proc_only_section(img, CAIRN_SEC_PROC_EPOLL);
     if (sec == -2)
         return fail(why, len, "more than one epoll section");
     if (sec < 0)
