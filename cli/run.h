@@ -45,6 +45,7 @@ struct run_member {
     pid_t pid;          /* in the job's namespace */
     long host;          /* as cairn sees it */
     int ctl;
+    uint64_t ctl_ino;   /* its inode: the process holds the other end */
     enum run_phase phase;
     struct cairn__pending tmp; /* its image in the checkpoint in flight */
     char line[1024];
@@ -136,6 +137,10 @@ struct run_ctx {
     size_t nnodes;
     enum run_phase root_phase;
     int round_failed;
+    int round_churn;            /* it failed because processes came or went */
+    unsigned churn_retries;     /* rounds retried since the last commit */
+    enum run_reason retry;      /* a round to start again soon (run_job.c) */
+    uint64_t retry_at;          /* not before this CLOCK_MONOTONIC time */
     char round_why[512];
     const char *round_how;
     uint64_t round_bytes;
@@ -214,7 +219,8 @@ int run_can_signal(const struct run_ctx *r, char *why, size_t len);
    cannot be checkpointed: a child (unless in_tree: the job runs in its
    namespace, where children are checkpointed with it), a socket, a pipe
    beyond 0-2, ... */
-int run_precheck(long pid, int control_fd, int in_tree, char *why, size_t len);
+int run_precheck(long pid, int control_fd, uint64_t sent_ino, int in_tree, char *why,
+                 size_t len);
 
 /* run_job.c: a process of the job got sig from outside at its default
    action ("TERM <sig>"): the whole job is checkpointed, then stopped. */
@@ -238,6 +244,10 @@ int run_tree_request(struct run_ctx *r, ssize_t (*send_fd)(int, const void *, si
                      char *why, size_t len);
 /* The round fails (the first reason is kept; how: CAIRN_EV_*). */
 void run_tree_fail(struct run_ctx *r, const char *why, const char *how);
+/* The same, because a process started, exec'd or ended meanwhile: cairn
+   starts the round again at once (run_job.c), saying nothing unless it
+   keeps failing. */
+void run_tree_churn(struct run_ctx *r, const char *why);
 /* Moves the round on after an answer; 1 once every process answered. */
 int run_tree_progress(struct run_ctx *r);
 /* The members' images: into place (before the generation), or removed. */

@@ -59,6 +59,26 @@ static void request_failed(struct run_ctx *r, enum run_reason why)
         run_ns_kill(r->job, r->stop_signal);
 }
 
+/* How often a round that processes starting, exec'ing or ending spoiled is
+   started again before cairn reports it (about a second, RETRY_MS apart):
+   a stop signal must not lose the job's work to a shell's short-lived
+   child. */
+#define CHURN_RETRIES 100
+#define RETRY_MS 10
+
+/* A round that failed because of churn: 1 if it is to be started again
+   (nothing is said about it), 0 if it is reported as failed. */
+static int retry_churn(struct run_ctx *r, enum run_reason why)
+{
+    if (!r->round_churn || r->churn_retries >= CHURN_RETRIES)
+        return 0;
+    r->round_churn = 0;
+    r->churn_retries++;
+    r->retry = why > r->retry ? why : r->retry;
+    r->retry_at = cairn__now_ns(CLOCK_MONOTONIC) + RETRY_MS * 1000000ull;
+    return 1;
+}
+
 /* Starts a checkpoint: temp file, request line, signal. */
 static void request(struct run_ctx *r, enum run_reason why)
 {
@@ -103,6 +123,10 @@ static void request(struct run_ctx *r, enum run_reason why)
                    "the request fits the runtime's line (format/control.h)");
     /* The job's other processes first: all of them, or none, are asked. */
     if (run_tree_request(r, send_with_fd, cannot, sizeof cannot) < 0) {
+        if (retry_churn(r, why)) {
+            cairn__store_abort(&r->store, &r->tmp);
+            return;
+        }
         r->n_failed++;
         fprintf(stderr, "cairn: checkpoint not taken: %s\n", cannot);
         run_log_reason(r, CAIRN_EV_REFUSED, cannot);
@@ -171,6 +195,7 @@ static int checkpoint_done(struct run_ctx *r, int ok, const char *detail, const 
             ok = 0;
             how = NULL;
         } else {
+            r->churn_retries = 0;
             r->n_checkpoints++;
             r->bytes_written += strtoull(detail, NULL, 10);
             r->last_durable_ns = cairn__now_ns(CLOCK_MONOTONIC) - r->t_request;
@@ -183,6 +208,11 @@ static int checkpoint_done(struct run_ctx *r, int ok, const char *detail, const 
                                 "%.3f ms, durable after %.3f ms\n", r->tmp.generation, detail,
                         r->pause_ns / 1e6, r->last_durable_ns / 1e6);
         }
+    } else if (retry_churn(r, why)) {
+        run_output_unpause(r);
+        cairn__store_abort(&r->store, &r->tmp);
+        run_tree_abort(r);
+        return -1; /* started again soon, whatever asked for it */
     } else {
         run_output_unpause(r);
         r->n_failed++;
@@ -272,8 +302,16 @@ static int round_moved(struct run_ctx *r)
 static int handle_line(struct run_ctx *r, char *line)
 {
     run_progress_line(r, line);
-    if (!strncmp(line, "HELLO ", 6))
+    if (!strncmp(line, "HELLO ", 6)) {
         run_send_identity(r, r->ctl);
+        if (r->pending && r->root_phase == RUN_PH_ASKED) {
+            /* The job exec'd a program: the old one never saw the request,
+               the new one skipped it (runtime.c, read_identity). */
+            r->root_phase = RUN_PH_ANSWERED;
+            run_tree_churn(r, "the job exec'd a program during the checkpoint");
+            return round_moved(r);
+        }
+    }
     if (!strncmp(line, "RESTORED", 8))
         run_output_restored(r, strtoull(line + 8, NULL, 10));
     if (!strncmp(line, "HELLO ", 6) || !strncmp(line, "RESTORED", 8)) {
@@ -440,7 +478,8 @@ int run_supervise(struct run_ctx *r)
         unsigned no = run_output_pollfds(r, p + 5); /* the job's stdout/stderr */
         struct pollfd *pm = p + 5 + no;             /* the job's other processes */
         int nm = run_tree_pollfds(r, pm, CAIRN_PROC_MAX_MEMBERS);
-        if (poll(p, 5 + no + (nfds_t)nm, -1) < 0 && errno != EINTR)
+        if (poll(p, 5 + no + (nfds_t)nm, r->retry && !r->pending ? RETRY_MS : -1) < 0 &&
+            errno != EINTR)
             break;
         for (int i = nm - 1; status < 0 && i >= 0; i--)
             if (pm[i].revents && run_tree_read(r, (size_t)i) == 0 && r->pending)
@@ -461,6 +500,12 @@ int run_supervise(struct run_ctx *r)
             uint64_t ticks;
             if (read(tfd, &ticks, sizeof ticks) > 0)
                 request(r, RUN_PERIODIC);
+        }
+        if (status < 0 && r->retry && !r->pending &&
+            cairn__now_ns(CLOCK_MONOTONIC) >= r->retry_at) {
+            enum run_reason w = r->retry;
+            r->retry = RUN_NONE;
+            request(r, w);
         }
     }
     if (r->job > 0) { /* cairn itself failed: do not leave the job behind */

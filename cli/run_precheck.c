@@ -15,6 +15,7 @@
  */
 #define _GNU_SOURCE
 #include <dirent.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,8 +65,12 @@ static int refuse_fd(int fd, const char *link, int in_tree, char *why, size_t le
 }
 
 /* The first descriptor of pid cairn knows it cannot checkpoint, said in why. */
-static int refused_fd(long pid, int control_fd, int in_tree, char *why, size_t len)
+static int refused_fd(long pid, int control_fd, uint64_t sent_ino, int in_tree, char *why,
+                      size_t len)
 {
+    char sent[40] = "";
+    if (sent_ino)
+        snprintf(sent, sizeof sent, "socket:[%llu]", (unsigned long long)sent_ino);
     char path[64];
     snprintf(path, sizeof path, "/proc/%ld/fd", pid);
     DIR *d = opendir(path);
@@ -80,7 +85,8 @@ static int refused_fd(long pid, int control_fd, int in_tree, char *why, size_t l
         if (n < 0 || fd == control_fd || fd == RUN_JOB_REGISTER_FD)
             continue;
         link[n] = 0;
-        found = refuse_fd(fd, link, in_tree, why, len);
+        if (!sent_ino || strcmp(link, sent) != 0)
+            found = refuse_fd(fd, link, in_tree, why, len);
     }
     if (d)
         closedir(d);
@@ -104,12 +110,13 @@ static long inner_pid(long pid)
     return inner > 0 ? inner : pid;
 }
 
-int run_precheck(long pid, int control_fd, int in_tree, char *why, size_t len)
+int run_precheck(long pid, int control_fd, uint64_t sent_ino, int in_tree, char *why,
+                 size_t len)
 {
     long child = in_tree ? 0 : first_child(pid);
     if (child > 0) {
         snprintf(why, len, "the job has a child process (pid %ld)", inner_pid(child));
         return -1;
     }
-    return refused_fd(pid, control_fd, in_tree, why, len) ? -1 : 0;
+    return refused_fd(pid, control_fd, sent_ino, in_tree, why, len) ? -1 : 0;
 }

@@ -96,5 +96,5 @@ int run_can_signal(const struct run_ctx *r, char *why, size_t len)
                            "(sigprocmask with a full set?)", CAIRN_CKPT_SIGNAL);
         return 0;
     }
-    return run_precheck(pid, RUN_JOB_CONTROL_FD, run_ns_status_fd() >= 0, why, len) == 0;
+    return run_precheck(pid, RUN_JOB_CONTROL_FD, 0, run_ns_status_fd() >= 0, why, len) == 0;
 }

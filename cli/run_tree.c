@@ -23,6 +23,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -382,6 +383,8 @@ void run_tree_accept(struct run_ctx *r)
     m->ctl = fd;
     m->tmp.fd = -1;
     m->host = getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &len) == 0 ? peer.pid : 0;
+    struct stat sb;
+    m->ctl_ino = fstat(fd, &sb) == 0 ? (uint64_t)sb.st_ino : 0;
 }
 
 int run_tree_pollfds(const struct run_ctx *r, struct pollfd *p, size_t max)
@@ -424,6 +427,13 @@ void run_tree_fail(struct run_ctx *r, const char *why, const char *how)
     }
 }
 
+void run_tree_churn(struct run_ctx *r, const char *why)
+{
+    if (!r->round_failed)
+        r->round_churn = 1;
+    run_tree_fail(r, why, CAIRN_EV_REFUSED);
+}
+
 /* The job's processes, checked for what a checkpoint needs; 0 or -1 with
    why. For each live one, the checkpoint signal must be caught (it has
    cairn's runtime) and it must have registered its channel. */
@@ -440,6 +450,7 @@ static int check_nodes(struct run_ctx *r, const struct run_node *nodes, size_t n
         if (x->zombie)
             continue;
         if (i > 0 && !run_tree_member(r, x->pid)) {
+            r->round_churn = 1; /* it may register in a moment */
             snprintf(why, len, "process %d (%s) of the job has no channel to cairn: it runs "
                                "without cairn's runtime (a static binary, a cleared "
                                "environment, or closed descriptors), or has just started",
@@ -453,7 +464,10 @@ static int check_nodes(struct run_ctx *r, const struct run_node *nodes, size_t n
             return -1;
         }
         char what[400];
-        if (i > 0 && run_precheck(x->host, RUN_JOB_CONTROL_FD, 1, what, sizeof what) < 0) {
+        /* The end of its new channel it sent cairn may still be open in it
+           for an instant (runtime/tree.c, new_channel): not a socket of its. */
+        uint64_t sent = i > 0 ? run_tree_member(r, x->pid)->ctl_ino : 0;
+        if (i > 0 && run_precheck(x->host, RUN_JOB_CONTROL_FD, sent, 1, what, sizeof what) < 0) {
             snprintf(why, len, "process %d (%s): %s", (int)x->pid, x->comm, what);
             return -1;
         }
@@ -465,6 +479,7 @@ int run_tree_request(struct run_ctx *r, ssize_t (*send_fd)(int, const void *, si
                      char *why, size_t len)
 {
     r->round_failed = 0;
+    r->round_churn = 0;
     r->round_bytes = 0;
     r->root_phase = RUN_PH_ASKED;
     if (run_ns_status_fd() < 0) { /* no namespace: one process, as before */
@@ -565,7 +580,7 @@ static void all_stopped(struct run_ctx *r)
                       memcmp(now, r->nodes, n * sizeof now[0]) != 0)) {
         snprintf(why, sizeof why, "the job's processes changed while it stopped (a process "
                                   "started or ended): the next checkpoint will take them");
-        run_tree_fail(r, why, CAIRN_EV_REFUSED);
+        run_tree_churn(r, why);
         abort_stopped(r);
         return;
     }
@@ -616,6 +631,13 @@ static void member_line(struct run_ctx *r, struct run_member *m, const char *lin
 {
     if (!strncmp(line, "HELLO ", 6)) {
         run_send_identity(r, m->ctl); /* a program this process exec'd */
+        if (m->phase == RUN_PH_ASKED) { /* the old program never saw the request */
+            m->phase = RUN_PH_ANSWERED;
+            char why[128];
+            snprintf(why, sizeof why, "process %d exec'd a program during the checkpoint",
+                     (int)m->pid);
+            run_tree_churn(r, why);
+        }
     } else if (!strncmp(line, "TERM ", 5)) {
         run_term_reported(r, atoi(line + 5)); /* the scheduler's, to this one too */
     } else if (!strcmp(line, "STOPPED") && m->phase == RUN_PH_ASKED) {
@@ -643,7 +665,7 @@ int run_tree_read(struct run_ctx *r, size_t i)
         if (m->phase != RUN_PH_IDLE && m->phase != RUN_PH_ANSWERED) {
             char why[128];
             snprintf(why, sizeof why, "process %d ended during the checkpoint", (int)m->pid);
-            run_tree_fail(r, why, CAIRN_EV_FAILED);
+            run_tree_churn(r, why);
         }
         drop_member(r, m);
         return 1;

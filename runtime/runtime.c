@@ -359,22 +359,40 @@ out:
     errno = saved_errno;
 }
 
-/* cairn run's answer to HELLO: "JOB <n>\n" and the job's identity record
-   (format/control.h). Waits at most a few seconds; without it the job runs
-   and its images just lack the record. */
-static void read_identity(void)
+/* One line from the channel into line (NUL for the newline), waiting at
+   most a few seconds for each byte; its length, or -1. */
+static ssize_t read_line(char *line, size_t max)
 {
     struct pollfd p = {.fd = control_fd, .events = POLLIN};
-    char line[32];
     size_t n = 0;
-    while (n + 1 < sizeof line) {
+    while (n + 1 < max) {
         if (poll(&p, 1, 10000) != 1 || read(control_fd, line + n, 1) != 1)
-            return;
+            return -1;
         if (line[n] == '\n')
             break;
         n++;
     }
     line[n] = 0;
+    return (ssize_t)n;
+}
+
+/* cairn run's answer to HELLO: "JOB <n>\n" and the job's identity record
+   (format/control.h). Waits at most a few seconds; without it the job runs
+   and its images just lack the record. A request cairn sent before this
+   program's exec may come first (exec.c kept its signal pending): it is
+   skipped, since cairn gives up that round when it sees HELLO. */
+static void read_identity(void)
+{
+    char line[CAIRN_CONTROL_LINE_MAX];
+    for (;;) {
+        if (read_line(line, sizeof line) < 0)
+            return;
+        if (rt_startswith(line, "CKPTK ") && read_exact(image_key, sizeof image_key) < 0)
+            return;
+        if (!rt_startswith(line, "CKPT"))
+            break;
+    }
+    explicit_bzero(image_key, sizeof image_key);
     const char *q = line + 4;
     if (!rt_startswith(line, "JOB ") || rt_parse_dec(&q) != sizeof state->job ||
         read_exact(&state->job, sizeof state->job) < 0)
@@ -461,5 +479,7 @@ __attribute__((constructor)) static void cairn_runtime_init(void)
     rt_sigmask_raw(SIG_BLOCK, &ckpt, &old);
     send_number("HELLO ", (uint64_t)getpid());
     read_identity();
+    /* Unblocked even if it came blocked: an exec blocks it (exec.c). */
+    old &= ~ckpt;
     rt_sigmask_raw(SIG_SETMASK, &old, NULL);
 }

@@ -25,6 +25,7 @@
 
 #include "capture.h"
 #include "control.h"
+#include "signals.h"
 #include "tree.h"
 
 static int register_fd = -1;
@@ -52,15 +53,19 @@ static int new_channel(int at)
     cm->cmsg_type = SCM_RIGHTS;
     cm->cmsg_len = CMSG_LEN(sizeof(int));
     memcpy(CMSG_DATA(cm), &sv[1], sizeof(int));
-    ssize_t n;
-    do
-        n = sendmsg(register_fd, &mh, MSG_NOSIGNAL);
-    while (n < 0 && errno == EINTR);
-    close(sv[1]);
     /* dup2 replaces the channel inherited from the parent, in this process
-       only, and leaves the copy open across exec, as cairn gave fd 3. */
-    int ok = n >= 0 && dup2(sv[0], at) == at;
+       only, and leaves the copy open across exec, as cairn gave fd 3. It
+       comes first, so that while cairn may look at this process's fds the
+       only extra one is the end it receives (cli/run_tree.c, check_nodes). */
+    int ok = dup2(sv[0], at) == at;
     close(sv[0]);
+    ssize_t n = -1;
+    if (ok)
+        do
+            n = sendmsg(register_fd, &mh, MSG_NOSIGNAL);
+        while (n < 0 && errno == EINTR);
+    close(sv[1]);
+    ok = ok && n >= 0;
     if (ok)
         fcntl(at, F_SETOWN, getpid());
     return ok ? 0 : -1;
@@ -69,8 +74,13 @@ static int new_channel(int at)
 static void child_after_fork(void)
 {
     int saved = errno;
+    /* Until fd 3 is this process's own channel, a checkpoint signal would
+       make its handler read the parent's channel (inherited): it waits. */
+    uint64_t ckpt = 1ull << (CAIRN_CKPT_SIGNAL - 1), old = 0;
+    rt_sigmask_raw(SIG_BLOCK, &ckpt, &old);
     if (channel && *channel >= 0 && new_channel(*channel) < 0)
         *channel = -1; /* no channel: cairn names this process and refuses */
+    rt_sigmask_raw(SIG_SETMASK, &old, NULL);
     errno = saved;
 }
 

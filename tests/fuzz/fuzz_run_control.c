@@ -170,7 +170,8 @@ void run_log_signal(const struct run_ctx *rc, int sig, const char *what)
 
 /* A job of one process: run_tree.c lists no namespace (run_ns_status_fd
    is -1), so these are not reached. */
-int run_precheck(long pid, int control_fd, int in_tree, char *why, size_t len)
+int run_precheck(long pid, int control_fd, uint64_t sent_ino, int in_tree, char *why,
+                 size_t len)
 {
     bug("run_precheck: no process tree here");
 }

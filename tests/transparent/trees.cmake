@@ -29,6 +29,9 @@
 #   transparent_tree_mq         work and results over two POSIX message queues
 #   transparent_tree_epoll      an epoll loop over pipes from 3 children
 #   transparent_tree_pool       python3 multiprocessing.Pool(2), imap in order
+#   transparent_tree_churn      bash running /bin/true again and again: a
+#                               process starting, exec'ing or ending at every
+#                               checkpoint (tree_churn.sh)
 #   transparent_tree_xz         xz -T1 -c of a 20 MB file (a real program:
 #                               NOGATE=1, as real.sh)
 option(CAIRN_TREE_TESTS "Register the process-tree cycle tests (issue 11)" OFF)
@@ -58,6 +61,7 @@ function(tree_test name files)
     LABELS "transparent;no-asan;tree" TIMEOUT 600)
 endfunction()
 tree_test(wrapper "" /bin/bash ${_trees}/tree_wrapper.sh ${_bin}/counter 12000 60)
+tree_test(churn "" /bin/bash ${_trees}/tree_churn.sh 2000)
 tree_test(pipeline "out.gz" /bin/sh -c ${_tree_pipeline})
 tree_test(forkwait "" ${_bin}/tree_forkwait 100)
 tree_test(popen "" ${_bin}/tree_popen 20000)
