@@ -9,6 +9,10 @@
  * as given and with its XXH3 checksums recomputed, because a forger without
  * the key can recompute them too: the checks behind the checksums are the
  * point. proc_check must never crash, and a failure must say why.
+ *
+ * Every input is also expanded as `cairn run` expands a compressed image
+ * for the restorer (cli/image_pack.c): an expansion that succeeds must be
+ * an image without compressed sections that verifies completely.
  */
 #define _GNU_SOURCE
 #include <stdlib.h>
@@ -18,6 +22,7 @@
 
 #include "cairn_image.h"
 #include "fuzz_util.h"
+#include "image_pack.h"
 #include "proc_check.h"
 
 static void check_records(cairn_image_t *img)
@@ -43,6 +48,25 @@ static void check_records(cairn_image_t *img)
     (void)proc_check_image(img, why, sizeof why);
 }
 
+static void check_expanded(int fd)
+{
+    char why[512] = "";
+    int out = -1;
+    int rc = image_expand(fd, &out, why, sizeof why);
+    if (rc < 0 && !why[0])
+        abort(); /* a refusal must say why */
+    if (rc != 1)
+        return;
+    cairn_image_t *img;
+    if (cairn_image_open_fd(&img, out, why, sizeof why) < 0 || cairn_image_verify(img, NULL) < 0)
+        abort(); /* expanded, it is whole */
+    for (unsigned i = 0; i < cairn_image_info(img)->section_count; i++)
+        if (cairn_image_section(img, i)->codec != 0)
+            abort();
+    cairn_image_close(img);
+    close(out);
+}
+
 static void run_one(const uint8_t *data, size_t size)
 {
     int fd = memfd_create("cairn-fuzz-process", MFD_CLOEXEC);
@@ -58,6 +82,7 @@ static void run_one(const uint8_t *data, size_t size)
     if (cairn_image_open_fd(&img, fd, NULL, 0) == 0) {
         check_records(img);
         cairn_image_close(img);
+        check_expanded(fd);
     }
     close(fd);
 }
