@@ -311,6 +311,7 @@ int image_pack(int in_fd, int out_fd, const struct pack_opts *po, struct pack_st
     if (rc < 0)
         return rc;
     const cairn_image_info_t *info = cairn_image_info(img);
+    const unsigned char *key = info->flags & CAIRN_IMG_MAC ? po->key : NULL;
     if ((info->flags & CAIRN_IMG_MAC) && !po->key) {
         cairn_image_close(img);
         return fail(why, len, CAIRN_EINVAL, "a keyed image, and no key");
@@ -323,7 +324,7 @@ int image_pack(int in_fd, int out_fd, const struct pack_opts *po, struct pack_st
     madvise(map, (size_t)sb.st_size, MADV_SEQUENTIAL);
     struct out o = {.fd = out_fd, .off = CAIRN_HEADER_SIZE};
     o.chain = cairn_get64((const unsigned char *)map + CAIRN_HDR_CHECKSUM);
-    rc = po->key && !(o.mac = cairn__mac_new(po->key)) ? -ENOMEM : 0;
+    rc = key && !(o.mac = cairn__mac_new(key)) ? -ENOMEM : 0;
     if (rc == 0 && o.mac)
         cairn__mac_header(o.mac, map, CAIRN_HEADER_SIZE);
     if (rc == 0)
@@ -343,8 +344,13 @@ int image_pack(int in_fd, int out_fd, const struct pack_opts *po, struct pack_st
 
 /* ---- expand ---------------------------------------------------------------- */
 
-/* Where each section's payload goes in the uncompressed form, and its size:
-   the layout lib/image_write.c gives an uncompressed image. */
+/* An image cannot hold more than the user address space (the raw sizes
+   of a hostile image are checked against its mappings by proc_check). */
+#define EXPANDED_MAX (1ull << 47)
+
+/* Where each section's payload goes in the uncompressed form, and its size
+   (0: over EXPANDED_MAX): the layout lib/image_write.c gives an
+   uncompressed image. */
 static uint64_t expanded_layout(cairn_image_t *img, uint64_t *data_off)
 {
     uint64_t off = CAIRN_HEADER_SIZE;
@@ -352,6 +358,8 @@ static uint64_t expanded_layout(cairn_image_t *img, uint64_t *data_off)
     for (unsigned i = 0; i < info->section_count; i++) {
         const cairn_section_info_t *s = cairn_image_section(img, i);
         data_off[i] = cairn_section_data_offset(off, (unsigned)strlen(s->name));
+        if (s->raw_size > EXPANDED_MAX || data_off[i] + s->raw_size > EXPANDED_MAX)
+            return 0;
         off = cairn_align_up(data_off[i] + s->raw_size, CAIRN_DATA_ALIGN);
     }
     return off + CAIRN_TRAILER_SIZE;
@@ -412,9 +420,12 @@ int image_expand(int fd, int *out, char *why, size_t len)
     unsigned n = cairn_image_info(img)->section_count;
     uint64_t *data_off = calloc(n ? n : 1, sizeof *data_off);
     uint64_t size = data_off ? expanded_layout(img, data_off) : 0;
-    int mfd = data_off ? memfd_create("cairn-image", MFD_CLOEXEC | MFD_ALLOW_SEALING) : -1;
+    int mfd = size ? memfd_create("cairn-image", MFD_CLOEXEC | MFD_ALLOW_SEALING) : -1;
     void *map = MAP_FAILED;
-    if (mfd < 0 || ftruncate(mfd, (off_t)size) < 0 ||
+    if (data_off && !size)
+        rc = fail(why, len, CAIRN_ECORRUPT, "its sections add up to more than %llu bytes",
+                  EXPANDED_MAX);
+    else if (mfd < 0 || ftruncate(mfd, (off_t)size) < 0 ||
         (map = mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0)) == MAP_FAILED)
         rc = fail(why, len, -ENOMEM, "no memory for the uncompressed image: %s",
                   strerror(errno));

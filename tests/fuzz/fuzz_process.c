@@ -10,9 +10,10 @@
  * the key can recompute them too: the checks behind the checksums are the
  * point. proc_check must never crash, and a failure must say why.
  *
- * Every input is also expanded as `cairn run` expands a compressed image
- * for the restorer (cli/image_pack.c): an expansion that succeeds must be
- * an image without compressed sections that verifies completely.
+ * Every input proc_check accepts is also expanded as `cairn run` expands a
+ * compressed image for the restorer (cli/image_pack.c): an expansion that
+ * succeeds must be an image without compressed sections that verifies
+ * completely.
  */
 #define _GNU_SOURCE
 #include <stdlib.h>
@@ -25,7 +26,7 @@
 #include "image_pack.h"
 #include "proc_check.h"
 
-static void check_records(cairn_image_t *img)
+static int check_records(cairn_image_t *img)
 {
     char why[512] = "";
     struct proc_records p;
@@ -45,7 +46,7 @@ static void check_records(cairn_image_t *img)
             abort();
     }
     proc_release(&p);
-    (void)proc_check_image(img, why, sizeof why);
+    return proc_check_image(img, why, sizeof why);
 }
 
 static void check_expanded(int fd)
@@ -80,9 +81,10 @@ static void run_one(const uint8_t *data, size_t size)
     }
     cairn_image_t *img;
     if (cairn_image_open_fd(&img, fd, NULL, 0) == 0) {
-        check_records(img);
+        int ok = check_records(img) == 0;
         cairn_image_close(img);
-        check_expanded(fd);
+        if (ok) /* as cairn run: an image it accepts is expanded */
+            check_expanded(fd);
     }
     close(fd);
 }
