@@ -24,6 +24,17 @@
  *                       (image dropped first), next to a plain read of the
  *                       cold image
  *
+ * With --compress SPEC (cairn run's --compress, e.g. zstd or zstd:3), a
+ * second job whose memory is half log-like text and half xorshift
+ * (CAIRN_BENCH_CONTENT=halftext) runs with compression, and more rows:
+ *   compressed: ratio   stored bytes / the writer's uncompressed bytes
+ *   compressed: cairn   cairn's compression of the image, fsync included
+ *                       (its "compressed: ... in T ms"): writer throughput
+ *   durable compressed  request to commit with compression
+ *   durable uncompressed  the same job and state without compression
+ *   restore warm compressed: job running
+ * next to memcpy and write+fsync of the same size, measured in the same run.
+ *
  * --size takes a list (256M,1G,4G): one table per size, a size skipped if
  * the memory it needs is not available.
 
@@ -57,6 +68,7 @@ struct config {
     int idle;                 /* seconds of idle memory before a restore */
     int drop_caches;
     int verbose;
+    const char *compress;     /* --compress SPEC: the compressed rows; NULL: none */
     struct bench_stream stream;
 };
 
@@ -67,8 +79,15 @@ struct restore_runs {
     struct bench_runs total, verify, cpu, pause;
 };
 
+/* The half-text job with and without --compress. */
+struct compressed_runs {
+    struct bench_runs pack, durable, plain_durable, restore;
+    uint64_t raw, stored, plain_bytes;
+};
+
 struct results {
     struct bench_refs ref;
+    struct compressed_runs z;
     struct bench_runs pause, durable, cold_read;
     struct restore_runs warm, idle, cold;
     uint64_t image_bytes;
@@ -87,6 +106,8 @@ static void usage(FILE *f)
             "                  instead of posix_fadvise(DONTNEED) on the image\n"
             "  --chunk SIZE, --window SIZE   streamed reference (default 512K, 64M)\n"
             "  --cairn PATH    the cairn program (default: next to this one)\n"
+            "  --compress SPEC also the rows of a half-text job under cairn run\n"
+            "                  --compress SPEC (zstd, zstd:LEVEL)\n"
             "  --verbose       echo cairn's messages\n");
 }
 
@@ -115,6 +136,7 @@ static int parse_args(struct config *c, int argc, char **argv)
         {"chunk", required_argument, 0, 'c'}, {"window", required_argument, 0, 'w'},
         {"cairn", required_argument, 0, 'C'}, {"verbose", no_argument, 0, 'v'},
         {"idle", required_argument, 0, 'i'}, {"help", no_argument, 0, 'h'},
+        {"compress", required_argument, 0, 'z'},
         {0, 0, 0, 0}};
     const char *t = getenv("TMPDIR");
     snprintf(c->dir, sizeof c->dir, "%s", t && *t ? t : "/tmp");
@@ -138,6 +160,7 @@ static int parse_args(struct config *c, int argc, char **argv)
         case 'w': bad = bench_parse_size(optarg, &c->stream.window); break;
         case 'C': snprintf(c->cairn, sizeof c->cairn, "%s", optarg); break;
         case 'v': c->verbose = 1; break;
+        case 'z': c->compress = optarg; break;
         case 'h': usage(stdout); exit(0);
         default: bad = 1; break;
         }
@@ -248,6 +271,43 @@ static int restore_rows(const struct config *c, struct trun *t, struct results *
     return 0;
 }
 
+/* The half-text job: reps checkpoints with compression (then a warm
+   restore of the last), and as many without, each in a store of its own. */
+static int compressed_rows(const struct config *c, struct results *r)
+{
+    char store[PATH_MAX + 32];
+    snprintf(store, sizeof store, "%s/store-z", c->dir);
+    setenv("CAIRN_BENCH_CONTENT", "halftext", 1);
+    int rc = 0;
+    for (int with = 0; rc == 0 && with < 2; with++) {
+        struct trun t = {.cairn = c->cairn, .self = c->self, .store = store,
+                         .mib = c->size >> 20, .verbose = c->verbose,
+                         .compress = with ? c->compress : NULL};
+        struct tckpt k;
+        rc = trun_start_fresh(&t);
+        for (int i = 0; rc == 0 && i < c->reps; i++)
+            if ((rc = trun_checkpoint(&t, &k)) == 0) {
+                bench_add(with ? &r->z.durable : &r->z.plain_durable, k.durable);
+                if (with)
+                    bench_add(&r->z.pack, k.pack), r->z.raw = k.raw, r->z.stored = k.stored;
+                else
+                    r->z.plain_bytes = k.bytes;
+            }
+        rc = rc == 0 ? trun_stop(&t, &k) : (trun_kill(&t), -1);
+        double v, total;
+        for (int i = 0; rc == 0 && with && i < c->reps; i++) {
+            rc = trun_start_restore(&t, &v, &total);
+            if (rc == 0) {
+                bench_add(&r->z.restore, total);
+                rc = trun_stop(&t, &k);
+            }
+        }
+        bench_remove_dir(store);
+    }
+    unsetenv("CAIRN_BENCH_CONTENT");
+    return rc;
+}
+
 static void row(const char *name, const struct bench_runs *x, const struct results *r,
                 double scale, const char *unit)
 {
@@ -295,6 +355,21 @@ static void table(const struct config *c, const struct results *r)
     row("restore cold: job running", &r->cold.total, r, 1, "s ");
     row("restore cold: CPU of the job", &r->cold.cpu, r, 1, "s ");
     double gib = (double)r->image_bytes / (1u << 30);
+    if (c->compress) {
+        const struct compressed_runs *z = &r->z;
+        printf("half-text job, cairn run --compress %s: %.3f GB uncompressed (%.3f GB without "
+               "--compress), %.3f GB stored\n", c->compress, z->raw / 1e9, z->plain_bytes / 1e9,
+               z->stored / 1e9);
+        row("compressed: cairn packs+fsync", &z->pack, r, 1, "s ");
+        row("durable compressed", &z->durable, r, 1, "s ");
+        row("durable uncompressed", &z->plain_durable, r, 1, "s ");
+        row("restore warm compressed", &z->restore, r, 1, "s ");
+        printf("compressed: ratio %.1f%% (target <= 60%%), writer throughput %.2f GB/s median, "
+               "%.2f GB/s best (target >= 1); memcpy %.2f GB/s, write+fsync %.2f GB/s (best)\n",
+               z->raw ? 100.0 * (double)z->stored / (double)z->raw : 0,
+               z->raw / bench_median(&z->pack) / 1e9, z->raw / bench_min(&z->pack) / 1e9,
+               c->size / bench_min(&r->ref.memcpy_) / 1e9, c->size / bench_min(&r->ref.disk) / 1e9);
+    }
     printf("per GiB of image (median / min): restore warm %.3f / %.3f s",
            bench_median(&r->warm.total) / gib, bench_min(&r->warm.total) / gib);
     if (c->idle)
@@ -327,7 +402,8 @@ static int one_size(struct config *c, uint64_t size)
     struct trun t = {.cairn = c->cairn, .self = c->self, .store = store,
                      .mib = size >> 20, .verbose = c->verbose};
     struct results *r = calloc(1, sizeof *r);
-    int rc = r && fresh_rows(c, &t, r) == 0 && restore_rows(c, &t, r) == 0 ? 0 : 1;
+    int rc = r && fresh_rows(c, &t, r) == 0 && restore_rows(c, &t, r) == 0 &&
+             (!c->compress || compressed_rows(c, r) == 0) ? 0 : 1;
     if (rc == 0)
         table(c, r);
     free(r);

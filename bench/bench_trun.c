@@ -45,8 +45,15 @@ static int spawn(struct trun *t)
     if (t->pid == 0) {
         dup2(out[1], 1);
         dup2(err[1], 2);
-        execl(t->cairn, "cairn", "run", "-v", "--store", t->store, "--", t->self, "--job", mib,
-              me, t->threads ? nthr : (char *)NULL, tick, (char *)NULL);
+        char *argv[16] = {"cairn", "run", "-v", "--store", (char *)t->store};
+        int n = 5;
+        if (t->compress)
+            argv[n++] = "--compress", argv[n++] = (char *)t->compress;
+        char *job[] = {"--", (char *)t->self, "--job", mib, me, nthr, tick, NULL};
+        for (int i = 0; job[i] && (i < 5 || t->threads); i++)
+            argv[n++] = job[i];
+        argv[n] = NULL;
+        execv(t->cairn, argv);
         fprintf(stderr, "%s: cannot run %s: %s\n", ME, t->cairn,
                 strerror(errno));
         _exit(127);
@@ -214,9 +221,30 @@ fail:
     return -1;
 }
 
+/* "cairn: checkpoint N compressed: RAW bytes to STORED (P%) in T ms ..." */
+static int compressed_line(struct trun *t, struct tckpt *c)
+{
+    char line[1024];
+    unsigned long long gen, raw, stored;
+    double pct, ms;
+    if (expect(t, " compressed: ", line, sizeof line) < 0)
+        return -1;
+    if (sscanf(line, "cairn: checkpoint %llu compressed: %llu bytes to %llu (%lf%%) in %lf ms",
+               &gen, &raw, &stored, &pct, &ms) != 5) {
+        fprintf(stderr, "%s: cannot read '%s'\n", ME, line);
+        return -1;
+    }
+    c->raw = raw;
+    c->stored = stored;
+    c->pack = ms / 1e3;
+    return 0;
+}
+
 static int checkpoint_line(struct trun *t, struct tckpt *c)
 {
     char line[1024];
+    if (t->compress && compressed_line(t, c) < 0)
+        return -1;
     if (expect(t, " committed (", line, sizeof line) < 0)
         return -1;
     unsigned long long gen, bytes;
@@ -339,10 +367,48 @@ static uint64_t slice_start(uint64_t n, int i, int threads)
     return n * (uint64_t)i / (uint64_t)threads & ~511ull;
 }
 
-/* xorshift64: incompressible contents, a different word in every page. */
+/* Log-like text, as a job holds its own output or a parsed input: a step
+   counter, words and numbers drawn from x. */
+static void fill_text(char *p, size_t len, uint64_t *x)
+{
+    static const char *const w[16] = {"converged", "residual", "iteration", "energy",
+                                      "pressure", "ok", "warning", "step", "temperature",
+                                      "boundary", "mesh", "solver", "flux", "cell", "node",
+                                      "time"};
+    static uint64_t step;
+    char line[160];
+    for (size_t i = 0; i < len;) {
+        *x ^= *x << 13, *x ^= *x >> 7, *x ^= *x << 17;
+        int n = snprintf(line, sizeof line, "step %09llu %s %s=%.4f %s\n",
+                         (unsigned long long)step++, w[*x & 15], w[(*x >> 4) & 15],
+                         (double)((*x >> 8) & 0xfffff) / 1000.0, w[(*x >> 28) & 15]);
+        size_t k = (size_t)n < len - i ? (size_t)n : len - i;
+        memcpy(p + i, line, k);
+        i += k;
+    }
+}
+
+/* xorshift64: incompressible contents, a different word in every page;
+   with CAIRN_BENCH_CONTENT=halftext the first half of every MiB is text. */
+static void fill(uint64_t *m, uint64_t n)
+{
+    const char *content = getenv("CAIRN_BENCH_CONTENT");
+    int half = content && !strcmp(content, "halftext");
+    uint64_t x = 88172645463325252ull;
+    for (uint64_t i = 0; i < n; i++) {
+        if (half && (i & 0x1ffff) == 0) { /* a MiB begins: 512 KiB of text */
+            fill_text((char *)(m + i), 512u << 10, &x);
+            i += (64u << 10) - 1;
+            continue;
+        }
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        m[i] = x;
+    }
+}
+
 int bench_job_main(int argc, char **argv)
 {
-    uint64_t n = strtoull(argv[2], NULL, 10) << 17, x = 88172645463325252ull;
+    uint64_t n = strtoull(argv[2], NULL, 10) << 17;
     pid_t bench = (pid_t)atol(argv[3]);
     int threads = argc == 6 ? atoi(argv[4]) : 1;
     long tick_us = argc == 6 ? atol(argv[5]) : 10000;
@@ -352,10 +418,7 @@ int bench_job_main(int argc, char **argv)
     struct job_slice *s = calloc((size_t)threads, sizeof *s);
     if (m == MAP_FAILED || !s)
         return 1;
-    for (uint64_t i = 0; i < n; i++) {
-        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-        m[i] = x;
-    }
+    fill(m, n);
     for (int i = 0; i < threads; i++) {
         uint64_t lo = slice_start(n, i, threads), hi = slice_start(n, i + 1, threads);
         s[i] = (struct job_slice){.m = m + lo, .n = hi - lo, .tick_us = tick_us};

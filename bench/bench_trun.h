@@ -18,6 +18,7 @@ struct trun {
     int threads;             /* threads of the job (0: one, idle, as --job MIB PID) */
     long tick_us;            /* with threads: each thread's sleep between touches, 0 = spin */
     int verbose;             /* echo cairn's lines */
+    const char *compress;    /* cairn run --compress SPEC; NULL: not given */
     int refusal_ok;          /* a refused checkpoint is the caller's to report */
     int refused;             /* the last checkpoint was not taken ... */
     char why[256];           /* ... and cairn said why */
@@ -34,6 +35,9 @@ struct tckpt {
     double pause;            /* seconds the job was stopped */
     double durable;          /* seconds from the request to the commit */
     uint64_t bytes;          /* image size */
+    /* With --compress: cairn's "compressed:" line (cli/run_compress.c). */
+    uint64_t raw, stored;    /* the writer's uncompressed image, the file */
+    double pack;             /* seconds cairn took to compress and fsync it */
 };
 
 /* Starts the job fresh (the store must be empty) and waits until its memory
@@ -52,7 +56,9 @@ int trun_stop(struct trun *t, struct tckpt *c);
 /* Ends cairn run and the job however they are (error paths). */
 void trun_kill(struct trun *t);
 
-/* Is argv the job's command line, `--job MIB BENCHPID [THREADS TICK_US]`? */
+/* Is argv the job's command line, `--job MIB BENCHPID [THREADS TICK_US]`?
+   With CAIRN_BENCH_CONTENT=halftext in its environment, each MiB of its
+   memory is half log-like text, half xorshift (else all xorshift). */
 int bench_is_job(int argc, char **argv);
 /* The job: maps and touches MIB MiB, starts THREADS - 1 more threads (each
    of the THREADS touches its own slice, one word per page, sleeping TICK_US

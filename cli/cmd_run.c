@@ -56,6 +56,9 @@ static const char usage_text[] =
     "at the next commit or the job's end (a restore never cuts the file back);\n"
     "--output direct (or CAIRN_OUTPUT=direct): the job writes the file itself,\n"
     "and a restore rolls it back to its size at the checkpoint.\n"
+    "--compress zstd[:LEVEL] (or CAIRN_COMPRESS): images' memory is stored zstd\n"
+    "compressed (default level 1), by cairn, with threads, while the job runs on;\n"
+    "off (the default) stores it as it is. Either kind of image restores.\n"
     "\n"
     "A checkpoint every --interval (default 300 s, as libcairn's); like\n"
     "libcairn, cairn run reads CAIRN_INTERVAL, CAIRN_EXIT_CODE, CAIRN_VERBOSE,\n"
@@ -71,7 +74,7 @@ static const char usage_text[] =
 static const struct cli_opt opts[] = {
     {"store", 's', 1}, {"interval", 'i', 1}, {"exit-code", 'e', 1},
     {"signal", 0, 1},  {"verbose", 'v', 0},  {"help", 'h', 0}, {"key", 0, 1},
-    {"fresh", 0, 0},   {"output", 0, 1},
+    {"fresh", 0, 0},   {"output", 0, 1},    {"compress", 0, 1},
     {NULL, 0, 0}};
 
 /* libcairn's signal names; cairn run keeps SIGUSR1 (cairn checkpoint),
@@ -116,6 +119,10 @@ static int parse_args(struct run_ctx *r, int argc, char **argv)
             r->verbose = 1;
         } else if (!strcmp(name, "fresh")) {
             r->fresh = 1;
+        } else if (!strcmp(name, "compress")) {
+            if (run_compress_parse(val, &r->compress) < 0)
+                return cli_usage_error("run", "--compress wants off, zstd or zstd:LEVEL (-7..19, "
+                                              "not 0), not '%s'", val);
         } else if (!strcmp(name, "output")) {
             if (!strcmp(val, "direct"))
                 r->out.mode = RUN_OUTPUT_DIRECT;
@@ -142,12 +149,14 @@ static void from_env(struct run_ctx *r)
     r->interval = o->policy == CAIRN_POLICY_TIME ? o->interval : 300.0;
     r->exit_code = o->exit_code;
     r->verbose = o->verbose > 0;
+    run_compress_env(r);
 }
 
 int cmd_run(int argc, char **argv)
 {
     struct run_ctx r = {.store_dir = "cairn.ckpt", .exit_code = -1, .exit_signal = SIGTERM,
-                        .image_fd = -1, .reg = -1, .job_reg = -1};
+                        .image_fd = -1, .reg = -1, .job_reg = -1,
+                        .tmp = {.fd = -1, .raw_fd = -1}};
     from_env(&r);
     int rc = parse_args(&r, argc, argv);
     if (rc)

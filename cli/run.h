@@ -102,6 +102,8 @@ struct run_ctx {
     const char *key_file;       /* --key, else $CAIRN_KEY_FILE; NULL: none */
     char **prog_argv;
     int fresh;                  /* --fresh: set the old images aside */
+    int compress;               /* --compress (CAIRN_COMPRESS): zstd level, or
+                                   RUN_COMPRESS_OFF (run_compress.c) */
     /* state */
     struct cairn_proc_job ident; /* who this job is (run_ident.c) */
     char store_abs[PATH_MAX];
@@ -151,6 +153,25 @@ struct run_ctx {
     struct run_output out;      /* the job's stdout/stderr (run_output.c) */
     char keep_fds[256];         /* restore: appended files not to cut back */
 };
+
+/* run_compress.c: compressed process images (docs/TRANSPARENT.md). */
+#define RUN_COMPRESS_OFF 0
+#define RUN_COMPRESS_DEFAULT_LEVEL 1
+/* "off", "zstd" or "zstd:LEVEL" (-7..19 but 0): 0 and *level, or -1. */
+int run_compress_parse(const char *spec, int *level);
+/* CAIRN_COMPRESS, if set (a bad value is named; off is kept). */
+void run_compress_env(struct run_ctx *r);
+/* The descriptor to send p's writer: p's temp file, or with compression
+   a memfd (p->raw_fd) packed into it at the commit. -1: none could be made. */
+int run_compress_target(const struct run_ctx *r, struct cairn__pending *p);
+/* Every process answered: packs each image of the checkpoint into its temp
+   file (fsynced). 0 (*stored: the bytes stored, untouched when compression
+   is off) or -1 with why; the memfds are closed either way. */
+int run_compress_round(struct run_ctx *r, uint64_t *stored, char *why, size_t len);
+/* After the pick: the picked images with compressed sections are replaced
+   by sealed memfds of their uncompressed form. 0, or -1 with why (the
+   generation is corrupt). */
+int run_compress_expand(struct run_ctx *r, char *why, size_t len);
 
 /* run_start.c */
 int run_main(struct run_ctx *r);

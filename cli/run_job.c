@@ -110,6 +110,15 @@ static void request(struct run_ctx *r, enum run_reason why)
         request_failed(r, why);
         return;
     }
+    int image_fd = run_compress_target(r, &r->tmp); /* the temp file, or a memfd */
+    if (image_fd < 0) {
+        fprintf(stderr, "cairn: cannot start a checkpoint: no memory for the image to "
+                        "compress: %s\n", strerror(errno));
+        run_log_reason(r, CAIRN_EV_FAILED, "cannot make the memfd of the image to compress");
+        cairn__store_abort(&r->store, &r->tmp);
+        request_failed(r, why);
+        return;
+    }
     /* The temp file's name is for the log only: its descriptor goes along
        (SCM_RIGHTS), so no path crosses the channel (format/control.h). */
     char line[256 + sizeof r->key];
@@ -138,7 +147,7 @@ static void request(struct run_ctx *r, enum run_reason why)
     r->t_request = cairn__now_ns(CLOCK_MONOTONIC);
     r->pause_ns = 0;
     run_output_request(r); /* the output boundary: stop reading until PAUSE */
-    if (send_with_fd(r->ctl, line, (size_t)n, r->tmp.fd) != n ||
+    if (send_with_fd(r->ctl, line, (size_t)n, image_fd) != n ||
         run_ns_kill(r->job, CAIRN_CKPT_SIGNAL) < 0) {
         fprintf(stderr, "cairn: cannot ask the job for a checkpoint: %s\n", strerror(errno));
         run_log_reason(r, CAIRN_EV_FAILED, "cannot ask the job for a checkpoint");
@@ -178,6 +187,16 @@ static int checkpoint_done(struct run_ctx *r, int ok, const char *detail, const 
 {
     enum run_reason why = r->pending;
     r->pending = RUN_NONE;
+    char packed[512];
+    uint64_t stored = 0;
+    if (ok && run_compress_round(r, &stored, packed, sizeof packed) < 0) {
+        ok = 0; /* the temp files are not whole: the last generation stays */
+        detail = packed;
+        how = CAIRN_EV_FAILED;
+    } else if (ok && stored) { /* what the store holds */
+        snprintf(packed, sizeof packed, "%" PRIu64, stored);
+        detail = packed;
+    }
     if (ok && run_output_precommit(r, r->tmp.generation) < 0) {
         ok = 0; /* the output it covers would not survive a crash */
         detail = "the job's output could not be made durable";

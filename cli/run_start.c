@@ -171,7 +171,7 @@ static int check_process(struct run_ctx *r, int fd, struct tree_copy *tree, char
     return rc;
 }
 
-int run_pick_image(struct run_ctx *r)
+static int pick_checked(struct run_ctx *r)
 {
     uint64_t gen = 0;
     int fd = -1;
@@ -185,6 +185,24 @@ int run_pick_image(struct run_ctx *r)
         r->image_fd = fd;
     }
     return rc;
+}
+
+/* A compressed generation is expanded for the restorer (run_compress.c),
+   which checks every payload: one that fails is set aside, as one the
+   restorer finds corrupt, and the previous generation is tried. */
+int run_pick_image(struct run_ctx *r)
+{
+    for (;;) {
+        int rc = pick_checked(r);
+        char why[512];
+        if (rc != 1 || run_compress_expand(r, why, sizeof why) == 0)
+            return rc;
+        fprintf(stderr, "cairn run: %s is corrupt (%s); trying the previous generation\n",
+                r->image_name, why);
+        uint64_t gen = r->image_gen;
+        run_drop_image(r);
+        cairn__store_quarantine(&r->store, gen, why);
+    }
 }
 
 void run_drop_image(struct run_ctx *r)

@@ -381,7 +381,7 @@ void run_tree_accept(struct run_ctx *r)
     memset(m, 0, sizeof *m);
     m->pid = pid;
     m->ctl = fd;
-    m->tmp.fd = -1;
+    m->tmp.fd = m->tmp.raw_fd = -1;
     m->host = getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &len) == 0 ? peer.pid : 0;
     struct stat sb;
     m->ctl_ino = fstat(fd, &sb) == 0 ? (uint64_t)sb.st_ino : 0;
@@ -500,11 +500,12 @@ int run_tree_request(struct run_ctx *r, ssize_t (*send_fd)(int, const void *, si
             continue;
         int rc = cairn__store_begin_member(&r->store, r->tmp.generation, (uint64_t)m->pid,
                                            &m->tmp);
+        int image_fd = rc < 0 ? -1 : run_compress_target(r, &m->tmp); /* or a memfd */
         char line[128];
         int n = snprintf(line, sizeof line, "CKPT %" PRIu64 " %s\n", r->tmp.generation,
                          m->tmp.tmpname);
         m->phase = RUN_PH_ASKED;
-        if (rc < 0 || send_fd(m->ctl, line, (size_t)n, m->tmp.fd) != (ssize_t)n ||
+        if (image_fd < 0 || send_fd(m->ctl, line, (size_t)n, image_fd) != (ssize_t)n ||
             run_ns_kill_pid(m->pid, CAIRN_CKPT_SIGNAL) < 0) {
             m->phase = RUN_PH_ANSWERED;
             run_tree_fail(r, "cannot ask a process of the job for its checkpoint", CAIRN_EV_FAILED);

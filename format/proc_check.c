@@ -289,11 +289,13 @@ static int check_memory(cairn_image_t *img, const struct proc_records *p, char *
     int rc = 0;
     for (unsigned i = 0; i < n && rc == 0; i++) {
         const cairn_section_info_t *s = cairn_image_section(img, i);
-        /* Any section: the restorer's walk refuses every compressed one
-           (restore/image.c), even of a type it does not read. */
-        if (s->codec != CAIRN_CODEC_NONE)
-            rc = bad(why, len, (int)i, s->type, "compressed (%s): the restorer reads only "
-                     "uncompressed sections", cairn_codec_name(s->codec));
+        /* Any section but memory: the restorer's walk refuses every
+           compressed one (restore/image.c), even of a type it does not
+           read; cairn run expands compressed memory for it (cli/image_pack.c). */
+        if (s->codec != CAIRN_CODEC_NONE &&
+            (s->codec != CAIRN_CODEC_ZSTD || s->type != CAIRN_SEC_PROC_MEM))
+            rc = bad(why, len, (int)i, s->type, "compressed (%s): only memory sections may "
+                     "be", cairn_codec_name(s->codec));
         else if (s->type != CAIRN_SEC_PROC_MEM) /* records: checked on their own */
             continue;
         else if ((int)i < last_record)

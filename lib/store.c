@@ -363,6 +363,7 @@ int cairn__store_begin(struct cairn__store *s, struct cairn__pending *p)
     free(gens);
     snprintf(p->tmpname, sizeof p->tmpname, TMP_PREFIX "%020" PRIu64 "-%ld", p->generation,
              (long)getpid());
+    p->raw_fd = -1;
     p->fd = openat(s->dirfd, p->tmpname,
                    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (p->fd < 0)
@@ -374,7 +375,9 @@ void cairn__store_abort(struct cairn__store *s, struct cairn__pending *p)
 {
     if (p->fd >= 0)
         close(p->fd);
-    p->fd = -1;
+    if (p->raw_fd >= 0)
+        close(p->raw_fd);
+    p->fd = p->raw_fd = -1;
     unlinkat(s->dirfd, p->tmpname, 0);
 }
 

@@ -53,6 +53,7 @@ int cairn__store_begin_member(struct cairn__store *s, uint64_t gen, uint64_t pid
                               struct cairn__pending *p)
 {
     p->generation = gen;
+    p->raw_fd = -1;
     snprintf(p->tmpname, sizeof p->tmpname, ".tmp-%020" PRIu64 "-%ld-m%" PRIu64, gen,
              (long)getpid(), pid);
     p->fd = openat(s->dirfd, p->tmpname,

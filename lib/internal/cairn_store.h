@@ -30,6 +30,9 @@ struct cairn__store {
 /* A generation being written: a temp file in the store directory. */
 struct cairn__pending {
     int fd;
+    int raw_fd;              /* cairn run --compress: the uncompressed image its
+                                writer writes, packed into fd at the commit
+                                (cli/run_compress.c); -1: none. Closed by abort */
     uint64_t generation;
     char tmpname[64];
 };

@@ -9,6 +9,11 @@
  * as given and with its XXH3 checksums recomputed, because a forger without
  * the key can recompute them too: the checks behind the checksums are the
  * point. proc_check must never crash, and a failure must say why.
+ *
+ * Every input proc_check accepts is also expanded as `cairn run` expands a
+ * compressed image for the restorer (cli/image_pack.c): an expansion that
+ * succeeds must be an image without compressed sections that verifies
+ * completely.
  */
 #define _GNU_SOURCE
 #include <stdlib.h>
@@ -18,9 +23,10 @@
 
 #include "cairn_image.h"
 #include "fuzz_util.h"
+#include "image_pack.h"
 #include "proc_check.h"
 
-static void check_records(cairn_image_t *img)
+static int check_records(cairn_image_t *img)
 {
     char why[512] = "";
     struct proc_records p;
@@ -40,7 +46,26 @@ static void check_records(cairn_image_t *img)
             abort();
     }
     proc_release(&p);
-    (void)proc_check_image(img, why, sizeof why);
+    return proc_check_image(img, why, sizeof why);
+}
+
+static void check_expanded(int fd)
+{
+    char why[512] = "";
+    int out = -1;
+    int rc = image_expand(fd, &out, why, sizeof why);
+    if (rc < 0 && !why[0])
+        abort(); /* a refusal must say why */
+    if (rc != 1)
+        return;
+    cairn_image_t *img;
+    if (cairn_image_open_fd(&img, out, why, sizeof why) < 0 || cairn_image_verify(img, NULL) < 0)
+        abort(); /* expanded, it is whole */
+    for (unsigned i = 0; i < cairn_image_info(img)->section_count; i++)
+        if (cairn_image_section(img, i)->codec != 0)
+            abort();
+    cairn_image_close(img);
+    close(out);
 }
 
 static void run_one(const uint8_t *data, size_t size)
@@ -56,8 +81,10 @@ static void run_one(const uint8_t *data, size_t size)
     }
     cairn_image_t *img;
     if (cairn_image_open_fd(&img, fd, NULL, 0) == 0) {
-        check_records(img);
+        int ok = check_records(img) == 0;
         cairn_image_close(img);
+        if (ok) /* as cairn run: an image it accepts is expanded */
+            check_expanded(fd);
     }
     close(fd);
 }

@@ -11,7 +11,8 @@
  *
  * 1. What `cairn run` decides before it execs the restorer (run_start.c
  *    check_image): libcairn's reader opens it, it is a process image, and
- *    cli/proc_check.c accepts its records.
+ *    cli/proc_check.c accepts its records; one with compressed sections is
+ *    expanded (cli/image_pack.c), and the restorer reads what came out.
  * 2. What the restorer does with it, in its own order: r_load_image, then
  *    r_check_layout, r_ident_load, r_threads_load and r_timers_load if that
  *    accepted it, then fill_sparse of each sparse mapping (into a scratch
@@ -48,11 +49,13 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cairn_image.h"
 #include "fuzz_util.h"
 #include "image_format.h"
+#include "image_pack.h"
 #include "proc_check.h"
 #include "restore_hosted.h"
 
@@ -194,7 +197,7 @@ static int memory_section_good(cairn_image_t *ci, uint64_t m)
 
 /* `cairn run`'s verdict (run_start.c check_image, without the owner);
    *out stays open if it opened. */
-static int cairn_run_accepts(int fd, cairn_image_t **out)
+static int cairn_run_checks(int fd, cairn_image_t **out)
 {
     char why[512] = "";
     *out = NULL;
@@ -204,6 +207,29 @@ static int cairn_run_accepts(int fd, cairn_image_t **out)
     }
     return (cairn_image_info(*out)->flags & CAIRN_IMG_PROCESS) &&
            proc_check_image(*out, why, sizeof why) == 0;
+}
+
+/* The same, then run_pick_image's expansion of a compressed image
+   (cli/image_pack.c): the restorer is given the expanded memfd, *fd then,
+   which cairn run must accept again. */
+static int cairn_run_accepts(int *fd, cairn_image_t **out)
+{
+    char why[512] = "";
+    int mfd = -1;
+    if (!cairn_run_checks(*fd, out))
+        return 0;
+    int rc = image_expand(*fd, &mfd, why, sizeof why);
+    if (rc == 0)
+        return 1;
+    cairn_image_close(*out);
+    *out = NULL;
+    if (rc < 0) /* set aside as corrupt: the restorer never sees it */
+        return 0;
+    close(*fd);
+    *fd = mfd;
+    if (!cairn_run_checks(*fd, out))
+        bug("cairn run refuses the image it expanded", &(struct rh_result){0});
+    return 1;
 }
 
 static void run_one(const uint8_t *data, size_t size)
@@ -218,7 +244,11 @@ static void run_one(const uint8_t *data, size_t size)
         done += (size_t)n;
     }
     cairn_image_t *ci;
-    int cairn_ok = cairn_run_accepts(fd, &ci);
+    int cairn_ok = cairn_run_accepts(&fd, &ci);
+    struct stat sb;
+    if (fstat(fd, &sb) < 0)
+        abort();
+    size = (size_t)sb.st_size; /* of the image the restorer reads */
     char path[64];
     snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
     struct rh_result res;

@@ -2,7 +2,7 @@
 /*
  * shrink_process.c — makes a small fuzz seed from a real process image.
  *
- *   cairn-fuzz-shrink-process [--with-task] IN OUT [KEYFILE]
+ *   cairn-fuzz-shrink-process [--with-task] [--zstd] IN OUT [KEYFILE]
  *
  * A process image of even a tiny job is ~5 MB (libc, the runtime's
  * buffers), far too big for a seed. This keeps its core and files records
@@ -21,7 +21,9 @@
  * starts from a valid process image. With KEYFILE the seed carries a MAC.
  * The optional task and pending-signal records are left out, unless
  * --with-task (seeds for the restorer's ident.c) or the job has threads
- * (the restorer restores threads only at the task record's pid). Run by
+ * (the restorer restores threads only at the task record's pid). With
+ * --zstd the memory sections (but a sparse mapping's) are zstd frames, as
+ * in an image of `cairn run --compress` (cli/image_pack.c). Run by
  * tests/fuzz/gen-process-corpus.
  */
 #define _GNU_SOURCE
@@ -104,13 +106,17 @@ static unsigned char *read_section(cairn_image_t *img, unsigned i)
     return buf;
 }
 
-/* Copies section i of img (raw) into the writer. */
+static int zstd_level; /* --zstd: 1 */
+
+/* Copies section i of img (raw, or zstd with --zstd) into the writer. */
 static void copy_section(cairn_image_t *img, struct cairn__writer *w, unsigned i,
                          uint64_t arg, uint64_t skip, uint64_t len)
 {
     const cairn_section_info_t *s = cairn_image_section(img, i);
     unsigned char *buf = read_section(img, i);
     struct cairn__section sec = {.type = s->type, .flags = s->flags, .arg = arg};
+    if (s->type == CAIRN_SEC_PROC_MEM)
+        sec.level = zstd_level;
     if (cairn__writer_section(w, &sec, buf + skip, len) < 0)
         die("cannot write a section", NULL);
     free(buf);
@@ -172,8 +178,10 @@ int main(int argc, char **argv)
 {
     int with_task = argc > 1 && strcmp(argv[1], "--with-task") == 0;
     argv += with_task, argc -= with_task;
+    zstd_level = argc > 1 && strcmp(argv[1], "--zstd") == 0;
+    argv += zstd_level, argc -= zstd_level;
     if (argc < 3 || argc > 4)
-        die("usage: cairn-fuzz-shrink-process [--with-task] IN OUT [KEYFILE]", NULL);
+        die("usage: cairn-fuzz-shrink-process [--with-task] [--zstd] IN OUT [KEYFILE]", NULL);
     char why[512];
     cairn_image_t *img;
     struct proc_records p;
@@ -207,7 +215,7 @@ int main(int argc, char **argv)
     core.nmaps = n;
 
     int fd = open(argv[2], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    struct cairn__writer w = {0};
+    struct cairn__writer w = {.zstd = zstd_level ? &cairn__writer_zstd : NULL};
     unsigned char key[CAIRN_KEY_BYTES];
     if (argc == 4 && (cairn__key_load(argv[3], key, 0) < 0 || !(w.mac = cairn__mac_new(key))))
         die("cannot use the key", argv[3]);

@@ -12,6 +12,7 @@
 # each restore runs from a copy of the store in a new directory. NOGATE=1
 # says that PROG is a real program (real.sh), without the gate below.
 # MAX_IMAGE_BYTES, if set, bounds the size of every image taken.
+# CAIRN_COMPRESS, if set (cairn run's --compress), must compress the images.
 # OUTPUT is cairn run's --output: direct by default (the job writes its
 # stdout file itself, and progress shows in it at once), or committed
 # (docs/TRANSPARENT.md: the job's lines reach the file only at commits).
@@ -146,5 +147,10 @@ done
 [ $restores -ge "$MIN" ] || fail "only $restores restores (wanted $MIN)"
 cmp "$W/ref/out.txt" "$W/job/out.txt" || fail "stdout differs: $(tail -2 "$W/job/out.txt")"
 for f in $FILES; do cmp "$W/ref/$f" "$W/job/$f" || fail "$f differs"; done
+# CAIRN_COMPRESS=zstd...: the images were compressed (cairn -v says so).
+case "${CAIRN_COMPRESS:-off}" in
+off) ;;
+*) cat "$W"/err* | grep -q "compressed:" || fail "CAIRN_COMPRESS=$CAIRN_COMPRESS: no image was compressed" ;;
+esac
 echo "ok: $restores restores, checkpoints after lines$at of $L, output identical" \
      "($(wc -c <"$W/job/out.txt") bytes)${NOGATE:+, attempt $attempt}"
