@@ -750,6 +750,8 @@ int proc_check(cairn_image_t *img, const struct proc_records *p, char *why, size
         rc = check_extents(img, p, why, len);
     if (rc == 0)
         rc = proc_check_tree(img, p, why, len);
+    if (rc == 0)
+        rc = proc_check_ipc(img, why, len);
     return rc;
 }
 

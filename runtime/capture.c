@@ -63,26 +63,6 @@ static int each_dirent(const char *dir, char *buf, size_t cap,
     return rc;
 }
 
-/* In cairn's namespaces the IPC namespace is the job's too (cli/run_ns.c):
-   any SysV semaphore set or message queue there is the job's, and neither
-   is restored yet. (SysV shared memory shows as a mapping, refused there.) */
-static int check_sysv(struct rt_state *st)
-{
-    static const char *const files[] = {"/proc/sysvipc/sem", "/proc/sysvipc/msg"};
-    if (!st->own_pidns)
-        return 0;
-    for (int i = 0; i < 2; i++) {
-        long n = rt_read_file(files[i], st->text, sizeof st->text);
-        uint64_t lines = 0;
-        for (long k = 0; k < n; k++)
-            lines += st->text[k] == '\n';
-        if (lines > 1)
-            return rt_refuse_num(st, "the job has ", lines - 1, i ? " SysV message queue(s): not "
-                                 "restored yet" : " SysV semaphore set(s): not restored yet");
-    }
-    return 0;
-}
-
 /* A child of any thread (the children file is per thread), outside
    cairn run's namespace; inside it, the children are processes of the job,
    each checkpointed with it (tree.c; cairn run checks the whole tree). */
@@ -463,7 +443,7 @@ int rt_capture(struct rt_state *st, void *uc, int control_fd)
     c->control_fd = (uint64_t)control_fd;
     c->frame_uc = (uint64_t)(uintptr_t)uc;
     st->why[0] = 0;
-    if (check_children(st) < 0 || check_sysv(st) < 0 || rt_timers_capture(st) < 0 || capture_fds(st) < 0 || capture_mm(st) < 0)
+    if (check_children(st) < 0 || rt_timers_capture(st) < 0 || capture_fds(st) < 0 || capture_mm(st) < 0)
         return -1;
     capture_signals(st, uc);
     if (rt_ident_capture(st) < 0) /* pid, exe, pending signals */

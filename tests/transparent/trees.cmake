@@ -71,16 +71,8 @@ add_test(NAME transparent_tree_xz
 set_tests_properties(transparent_tree_xz PROPERTIES
   LABELS "transparent;no-asan;tree" TIMEOUT 600)
 
-# Not restorable yet (refused, the job running on as without cairn:
-# tree_refuse_same.sh): SysV semaphores, POSIX message queues. A test that
-# passes is enabled for every build by moving its line above the if().
-# Note (16:40 UTC, main at 7badbc9): shm_sysv passed once here, but for the
-# wrong reason: cairn committed its checkpoints without refusing or saving
-# the semaphore set, and the set, outside the job (no IPC namespace),
-# survived each SIGKILL with its values of the moment of the kill, which
-# happened to match the checkpoint's. A kill after a semop following the
-# checkpoint, or a restore on another machine, would break it.
-if(CAIRN_TREE_TESTS)
-  tree_test(shm_sysv "" ${_bin}/tree_shm sysv 50)
-  tree_test(mq "" ${_bin}/tree_mq 80)
-endif()
+# The job's IPC objects (cli/run_ipc.c): SysV semaphore sets and message
+# queues, POSIX message queues.
+tree_test(shm_sysv "" ${_bin}/tree_shm sysv 50)
+tree_test(mq "" ${_bin}/tree_mq 80)
+tree_test(msg_sysv "" ${_bin}/tree_mq sysv 80)
