@@ -61,6 +61,10 @@ union semun {
     struct seminfo *info;
 };
 
+/* Requests on the socket: the objects into the memfd (answer: an int64,
+   their length, or minus the length of why), or the job is restored. */
+enum { IPC_REQ_CAPTURE = 1, IPC_REQ_RESTORED = 2 };
+
 static int ipc_sock = -1;    /* cairn's end, or the init's */
 static int ipc_mem = -1;     /* the memfd both share */
 
@@ -343,14 +347,13 @@ void run_ipc_parent(int child_end)
         close(child_end);
 }
 
-int run_ipc_child(int child_end, int keep[2])
+void run_ipc_child(int child_end, int keep[2])
 {
     if (ipc_sock >= 0)
         close(ipc_sock);
     ipc_sock = child_end;
     keep[0] = ipc_sock;
     keep[1] = ipc_mem;
-    return run_ipc_mq_init();
 }
 
 int run_ipc_restore(char *why, size_t len)
@@ -370,6 +373,10 @@ void run_ipc_serve(void)
     int32_t req;
     if (recv(ipc_sock, &req, sizeof req, MSG_DONTWAIT) != (ssize_t)sizeof req)
         return;
+    if (req == IPC_REQ_RESTORED) {
+        run_ipc_mq_restored();
+        return;
+    }
     if (!o.buf && (o.buf = malloc(CAIRN_PROC_MAX_IPC_DATA)))
         o.cap = CAIRN_PROC_MAX_IPC_DATA;
     char why[512] = "out of memory";
@@ -389,6 +396,13 @@ void run_ipc_serve(void)
     send(ipc_sock, &answer, sizeof answer, MSG_NOSIGNAL);
 }
 
+void run_ipc_restored(void)
+{
+    int32_t req = IPC_REQ_RESTORED;
+    if (ipc_sock >= 0)
+        send(ipc_sock, &req, sizeof req, MSG_NOSIGNAL);
+}
+
 int run_ipc_sock(void)
 {
     return ipc_sock;
@@ -397,7 +411,7 @@ int run_ipc_sock(void)
 int run_ipc_collect(unsigned char *buf, size_t cap, size_t *len, char *why, size_t wlen)
 {
     *len = 0;
-    int32_t req = 1;
+    int32_t req = IPC_REQ_CAPTURE;
     int64_t answer = 0;
     struct pollfd p = {ipc_sock, POLLIN, 0};
     if (ipc_sock < 0 || send(ipc_sock, &req, sizeof req, MSG_NOSIGNAL) != (ssize_t)sizeof req ||

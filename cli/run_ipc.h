@@ -28,7 +28,7 @@ int ipc_put_msg(struct ipc_out *o, int64_t type, const void *text, size_t n);
 int run_ipc_setup(int image_fd);
 void run_ipc_parent(int child_end);
 /* The init: takes its end; keep[] gets the descriptors it must keep. */
-int run_ipc_child(int child_end, int keep[2]);
+void run_ipc_child(int child_end, int keep[2]);
 /* The init, before the job's first process: the objects made again.
    0, or -1 with why. */
 int run_ipc_restore(char *why, size_t len);
@@ -41,8 +41,12 @@ void run_ipc_close(void);
    (*len 0 if the namespace holds nothing). 0, or -1 with why. */
 int run_ipc_collect(unsigned char *buf, size_t cap, size_t *len, char *why, size_t wlen);
 
+/* cairn, once the job is restored (RESTORED): the init unlinks the names
+   it gave queues the job had unlinked. */
+void run_ipc_restored(void);
+
 /* run_ipc_mq.c: POSIX message queues, for the init. */
-int run_ipc_mq_init(void);
+void run_ipc_mq_restored(void);
 int run_ipc_mq_capture(struct ipc_out *o, char *why, size_t len);
 int run_ipc_mq_restore(const struct cairn_proc_ipc_obj *o, const unsigned char *d, char *why,
                        size_t len);

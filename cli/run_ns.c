@@ -227,8 +227,8 @@ __attribute__((noreturn)) static void init_main(struct run_ctx *r, const char *i
     }
     mount_proc();
     int keep[4] = {fd, -1, -1, -1};
-    if (ipc_end >= 0 && run_ipc_child(ipc_end, keep + 2) < 0)
-        keep[2] = keep[3] = -1;
+    if (ipc_end >= 0)
+        run_ipc_child(ipc_end, keep + 2);
     if (image)
         restore_ipc(fd);
     sigset_t all;

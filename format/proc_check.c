@@ -33,7 +33,7 @@ const char *proc_map_kind_name(uint32_t kind)
 const char *proc_fd_kind_name(uint32_t kind)
 {
     static const char *const names[] = {"file", "dup", "inherit", "device", "pipe", "epoll"};
-    return kind < 6 ? names[kind] : "unknown";
+    return kind < 6 ? names[kind] : kind == CAIRN_FD_MQUEUE ? "mqueue" : "unknown";
 }
 
 static const char *sec_name(unsigned type)
@@ -445,7 +445,8 @@ static int check_file(int sec, const struct proc_records *p, const struct cairn_
                    CAIRN_PROC_MAX_FD - 1, p->core.control_fd);
     if (file_of(p, f->fd) != f)
         return bad(why, len, sec, t, "fd %d: listed twice", f->fd);
-    if (f->kind > CAIRN_FD_EPOLL || f->flags & ~CAIRN_FILEF_APPENDING)
+    if ((f->kind > CAIRN_FD_EPOLL && f->kind != CAIRN_FD_MQUEUE) ||
+        f->flags & ~CAIRN_FILEF_APPENDING)
         return bad(why, len, sec, t, "fd %d: unknown kind %u or flags 0x%x", f->fd, f->kind,
                    f->flags);
     if (!terminated(f->path, sizeof f->path))
@@ -459,6 +460,10 @@ static int check_file(int sec, const struct proc_records *p, const struct cairn_
         return bad(why, len, sec, t, "fd %d: only fds 0-2 are inherited from cairn", f->fd);
     if (f->kind == CAIRN_FD_PIPE && (f->open_flags & 3) != 0 && (f->open_flags & 3) != 1)
         return bad(why, len, sec, t, "fd %d: a pipe end neither read nor write", f->fd);
+    if (f->kind == CAIRN_FD_MQUEUE && (!proc_mq_name(f->path) || (f->open_flags & 3) == 3 ||
+                                       f->open_flags & ~(3u | 04000u)))
+        return bad(why, len, sec, t, "fd %d: a message queue's name '%.200s' or flags 0%o",
+                   f->fd, f->path, f->open_flags);
     if (f->kind == CAIRN_FD_DUP) {
         const struct cairn_proc_file *g = file_of(p, f->dup_of);
         if (!g || g->kind == CAIRN_FD_DUP || g == f)

@@ -61,6 +61,8 @@ int proc_ipc_walk(const unsigned char *buf, size_t size, proc_ipc_fn fn, void *a
                   size_t len);
 int proc_ipc_load(cairn_image_t *img, unsigned char **buf, size_t *size, char *why, size_t len);
 int proc_check_ipc(cairn_image_t *img, char *why, size_t len);
+/* A POSIX message queue's name: "/" then 1-254 bytes, no other '/'. */
+int proc_mq_name(const char *name);
 
 /* proc_load + proc_check. 0 also for an image that is not a process image. */
 int proc_check_image(cairn_image_t *img, char *why, size_t len);

@@ -35,15 +35,16 @@ static uint64_t pad8(uint64_t n)
     return (n + 7) & ~(uint64_t)7;
 }
 
-/* A POSIX queue's name: "" (unlinked) or "/" and 1-254 bytes, none '/'. */
-static int good_name(const char *name)
+int proc_mq_name(const char *name)
 {
     size_t n = strnlen(name, 256);
-    if (n == 256)
-        return 0;
-    if (n == 0)
-        return 1;
-    return n >= 2 && name[0] == '/' && !strchr(name + 1, '/');
+    return n >= 2 && n < 256 && name[0] == '/' && !strchr(name + 1, '/');
+}
+
+/* A POSIX queue's name in the IPC section: "" (unlinked) or a name. */
+static int good_name(const char *name)
+{
+    return !name[0] || proc_mq_name(name);
 }
 
 /* The messages of a queue: count records and their bytes, exactly data_len. */

@@ -146,8 +146,11 @@ enum {
     CAIRN_FD_PIPE = 4,       /* a pipe of the job's (process trees): `offset` is its
                                 inode, the tree section's pipe of that inode; the
                                 end is open_flags' access mode */
-    CAIRN_FD_EPOLL = 5       /* an epoll instance: made again with the entries of
+    CAIRN_FD_EPOLL = 5,      /* an epoll instance: made again with the entries of
                                 the epoll section whose epfd is this fd */
+    CAIRN_FD_MQUEUE = 11     /* a POSIX message queue: reopened by the name in
+                                `path` (mq_open), `offset` is its inode, open_flags
+                                its access mode and O_NONBLOCK */
 };
 
 /* File flags. */

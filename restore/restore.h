@@ -79,6 +79,8 @@ int r_timers_load(void);
    (file record f) once the descriptors it watches are back. */
 int r_epoll_load(void);
 void r_epoll_restore(const struct cairn_proc_file *f);
+/* ipc.c: a POSIX message queue fd (CAIRN_FD_MQUEUE) back at its number. */
+void r_mq_restore(const struct cairn_proc_file *f);
 void r_timers_restore(void);
 void r_threads_spawn(void);
 void r_threads_go(void);

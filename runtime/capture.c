@@ -25,6 +25,7 @@
 
 #include "arch_x86_64.h"
 #include "capture.h"
+#include "ipc.h"
 #include "tree.h"
 #include "identity.h"
 #include "timers.h"
@@ -271,6 +272,9 @@ static int classify_fd(struct rt_state *st, struct cairn_proc_file *f, int fd)
     f->fd_flags = (uint32_t)fcntl(fd, F_GETFD);
     st->file_id[f - st->files] = (struct cairn_proc_fileid){
         .uid = sb.st_uid, .mode = sb.st_mode, .dev = sb.st_dev, .ino = sb.st_ino};
+    int mq = rt_ipc_mq_fd(st, f, fd, &sb); /* a POSIX message queue (ipc.c) */
+    if (mq)
+        return mq < 0 ? -1 : 0;
     if (S_ISREG(sb.st_mode) || S_ISDIR(sb.st_mode)) {
         size_t len = rt_strlen(f->path);
         if (f->path[0] != '/' || (len > 10 && rt_streq(f->path + len - 10, " (deleted)")))

@@ -276,6 +276,10 @@ int run_ns_job_status(int *st)
 }
 
 /* No namespace: the fuzzed job is one process (run_tree.c asks). */
+void run_ipc_restored(void)
+{
+}
+
 /* No namespace, so no IPC namespace either: run_tree.c never asks. */
 int run_ipc_collect(unsigned char *buf, size_t cap, size_t *len, char *why, size_t wlen)
 {
