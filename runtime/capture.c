@@ -447,7 +447,7 @@ int rt_capture(struct rt_state *st, void *uc, int control_fd)
     c->control_fd = (uint64_t)control_fd;
     c->frame_uc = (uint64_t)(uintptr_t)uc;
     st->why[0] = 0;
-    if (check_children(st) < 0 || rt_timers_capture(st) < 0 || capture_fds(st) < 0 || capture_mm(st) < 0)
+    if (check_children(st) < 0 || rt_ipc_check_undo(st) < 0 || rt_timers_capture(st) < 0 || capture_fds(st) < 0 || capture_mm(st) < 0)
         return -1;
     capture_signals(st, uc);
     if (rt_ident_capture(st) < 0) /* pid, exe, pending signals */

@@ -6,10 +6,13 @@
  * saved and made again by the namespace's init (cli/run_ipc_mq.c): under
  * its name, or, once unlinked, under "/.cairn-mq-<inode>", which the init
  * removes again once the job is restored. Outside cairn's namespaces
- * nobody saves the queue: refused.
+ * nobody saves the queue: refused. And the SEM_UNDO adjustments, which
+ * are refused (below).
  */
 #define _GNU_SOURCE
+#include <dlfcn.h>
 #include <fcntl.h>
+#include <sys/sem.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
@@ -19,6 +22,7 @@
 #include "ipc.h"
 
 #define MQUEUE_MAGIC 0x19800202
+#define EXPORT __attribute__((visibility("default")))
 
 int rt_ipc_mq_fd(struct rt_state *st, struct cairn_proc_file *f, int fd, const struct stat *sb)
 {
@@ -39,4 +43,56 @@ int rt_ipc_mq_fd(struct rt_state *st, struct cairn_proc_file *f, int fd, const s
     f->offset = (uint64_t)sb->st_ino;
     f->open_flags &= O_ACCMODE | O_NONBLOCK;
     return 1;
+}
+
+/* ---- SEM_UNDO ---------------------------------------------------------------
+   A semop with SEM_UNDO leaves an adjustment in the calling process that
+   the kernel applies when it exits; nothing shows it from outside, and
+   nothing can make it again with the same value. The runtime interposes
+   semop and semtimedop to note the first set this process adjusted so, and
+   a checkpoint is refused, naming it, while that set exists. */
+
+static int undo_semid = -1;
+static pid_t undo_pid; /* who noted it: a forked child has no adjustment */
+
+static void note_undo(int semid, const struct sembuf *ops, size_t n)
+{
+    for (size_t i = 0; i < n && undo_semid < 0; i++)
+        if ((ops[i].sem_flg & SEM_UNDO) && ops[i].sem_op != 0) {
+            undo_semid = semid;
+            undo_pid = (pid_t)syscall(SYS_getpid);
+        }
+}
+
+EXPORT int semop(int semid, struct sembuf *ops, size_t n)
+{
+    static int (*real)(int, struct sembuf *, size_t);
+    if (!real)
+        real = (int (*)(int, struct sembuf *, size_t))dlsym(RTLD_NEXT, "semop");
+    int rc = real ? real(semid, ops, n) : (int)syscall(SYS_semop, semid, ops, n);
+    if (rc == 0)
+        note_undo(semid, ops, n);
+    return rc;
+}
+
+EXPORT int semtimedop(int semid, struct sembuf *ops, size_t n, const struct timespec *t)
+{
+    static int (*real)(int, struct sembuf *, size_t, const struct timespec *);
+    if (!real)
+        real = (int (*)(int, struct sembuf *, size_t, const struct timespec *))dlsym(
+            RTLD_NEXT, "semtimedop");
+    int rc = real ? real(semid, ops, n, t) : (int)syscall(SYS_semtimedop, semid, ops, n, t);
+    if (rc == 0)
+        note_undo(semid, ops, n);
+    return rc;
+}
+
+int rt_ipc_check_undo(struct rt_state *st)
+{
+    struct semid_ds ds;
+    if (undo_semid < 0 || undo_pid != (pid_t)syscall(SYS_getpid) ||
+        syscall(SYS_semctl, undo_semid, 0, IPC_STAT, &ds) < 0)
+        return 0; /* none, or the set is gone with its adjustments */
+    return rt_refuse_num(st, "SysV semaphore set ", (uint64_t)undo_semid,
+                         " holds a SEM_UNDO adjustment of this process: not restored");
 }

@@ -11,4 +11,7 @@
    message queue, 0 if not, -1 if refused (st->why). */
 int rt_ipc_mq_fd(struct rt_state *st, struct cairn_proc_file *f, int fd, const struct stat *sb);
 
+/* A SEM_UNDO adjustment this process holds: -1 (refused, st->why) or 0. */
+int rt_ipc_check_undo(struct rt_state *st);
+
 #endif

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* tree_mq.c — two processes exchanging work over POSIX message queues, or
    SysV ones.
-   Usage: tree_mq [sysv] N (N work items, ~50 ms of the child's work each).
+   Usage: tree_mq [sysv|notify] N (N work items, ~50 ms of the child's work
+   each).
 
    The parent opens two queues (mq_open O_CREAT|O_EXCL under a random name,
    unlinked at once: only the two processes' descriptors keep them) and
@@ -10,7 +11,9 @@
    child receives each item, works on it, and sends back (number, result).
    With sysv, the queues are two SysV message queues (msgget IPC_PRIVATE,
    msgsnd, msgrcv; removed at the end), each message of type 1 + its item
-   number's parity, received with msgtyp 0 (in order).
+   number's parity, received with msgtyp 0 (in order). With notify, the
+   parent also holds a third queue, always empty, with an mq_notify
+   registration (SIGEV_NONE), which cairn refuses by name.
    Both queues hold messages at most moments, at a checkpoint too. The
    parent alone prints: "mq: item K result R", in item order, folding each
    into its total; after the last item it sends a stop message, reaps the
@@ -147,8 +150,18 @@ static int child(mqd_t work, mqd_t results, pid_t parent)
 int main(int argc, char **argv)
 {
     sysv = argc > 2 && !strcmp(argv[1], "sysv");
-    long n = argc > 1 + sysv ? atol(argv[1 + sysv]) : 100;
-    char name[2][64];
+    int notify = argc > 2 && !strcmp(argv[1], "notify");
+    long n = argc > 1 + sysv + notify ? atol(argv[1 + sysv + notify]) : 100;
+    char name[3][64];
+    if (notify) {
+        mqd_t idle = open_queue(name[2], sizeof name[2]);
+        struct sigevent ev = {.sigev_notify = SIGEV_NONE};
+        mq_unlink(name[2]);
+        if (mq_notify(idle, &ev) < 0) {
+            perror("tree_mq: mq_notify");
+            return 2;
+        }
+    }
     mqd_t work = open_queue(name[0], sizeof name[0]);
     mqd_t results = open_queue(name[1], sizeof name[1]);
     if (!sysv) {
