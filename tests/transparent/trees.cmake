@@ -9,8 +9,7 @@
 # tree_refuse_same.sh runs the jobs under cairn run and checks they end as
 # without cairn, checkpointed or refused. The cycle tests (cycle.sh: 3
 # checkpoints, SIGKILLs and restores, output compared with an uninterrupted
-# run's) have the label "tree" too; those of what cairn does not restore yet
-# (SysV semaphores, message queues) only with -DCAIRN_TREE_TESTS=ON.
+# run's) have the label "tree" too.
 #
 #   transparent_tree_wrapper    bash (no exec) running progs/counter, then
 #                               python3, printing each exit status
@@ -23,15 +22,17 @@
 #   transparent_tree_shm_posix  parent and child taking turns on a
 #                               MAP_SHARED|MAP_ANONYMOUS page, through
 #                               sem_init(pshared=1) semaphores in the page
-#   transparent_tree_shm_sysv   the same through a SysV semaphore set (a
-#                               run SIGKILLed mid-way leaves its set behind:
-#                               cairn run gives the job no IPC namespace)
-#   transparent_tree_mq         work and results over two POSIX message queues
+#   transparent_tree_shm_sysv   the same through a SysV semaphore set (in the
+#                               job's IPC namespace, saved and made again by
+#                               its init: cli/run_ipc.c)
+#   transparent_tree_mq         work and results over two POSIX message
+#                               queues, unlinked (their fds keep them)
+#   transparent_tree_msg_sysv   the same over two SysV message queues
+#   transparent_tree_mq_named   the POSIX queues with their names kept
 #   transparent_tree_epoll      an epoll loop over pipes from 3 children
 #   transparent_tree_pool       python3 multiprocessing.Pool(2), imap in order
 #   transparent_tree_xz         xz -T1 -c of a 20 MB file (a real program:
 #                               NOGATE=1, as real.sh)
-option(CAIRN_TREE_TESTS "Register the process-tree cycle tests (issue 11)" OFF)
 
 foreach(p tree_pipeline tree_forkwait tree_popen tree_shm tree_mq tree_epoll)
   add_executable(transparent_${p} progs/${p}.c)
@@ -76,3 +77,4 @@ set_tests_properties(transparent_tree_xz PROPERTIES
 tree_test(shm_sysv "" ${_bin}/tree_shm sysv 50)
 tree_test(mq "" ${_bin}/tree_mq 80)
 tree_test(msg_sysv "" ${_bin}/tree_mq sysv 80)
+tree_test(mq_named "" ${_bin}/tree_mq named 80)

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* tree_mq.c — two processes exchanging work over POSIX message queues, or
    SysV ones.
-   Usage: tree_mq [sysv|notify] N (N work items, ~50 ms of the child's work
-   each).
+   Usage: tree_mq [sysv|named|notify] N (N work items, ~50 ms of the
+   child's work each).
 
    The parent opens two queues (mq_open O_CREAT|O_EXCL under a random name,
    unlinked at once: only the two processes' descriptors keep them) and
@@ -13,7 +13,8 @@
    msgsnd, msgrcv; removed at the end), each message of type 1 + its item
    number's parity, received with msgtyp 0 (in order). With notify, the
    parent also holds a third queue, always empty, with an mq_notify
-   registration (SIGEV_NONE), which cairn refuses by name.
+   registration (SIGEV_NONE), which cairn refuses by name. With named, the
+   POSIX queues keep their names until the end (then unlinked).
    Both queues hold messages at most moments, at a checkpoint too. The
    parent alone prints: "mq: item K result R", in item order, folding each
    into its total; after the last item it sends a stop message, reaps the
@@ -151,7 +152,9 @@ int main(int argc, char **argv)
 {
     sysv = argc > 2 && !strcmp(argv[1], "sysv");
     int notify = argc > 2 && !strcmp(argv[1], "notify");
-    long n = argc > 1 + sysv + notify ? atol(argv[1 + sysv + notify]) : 100;
+    int named = argc > 2 && !strcmp(argv[1], "named");
+    int mode = sysv + notify + named;
+    long n = argc > 1 + mode ? atol(argv[1 + mode]) : 100;
     char name[3][64];
     if (notify) {
         mqd_t idle = open_queue(name[2], sizeof name[2]);
@@ -164,7 +167,7 @@ int main(int argc, char **argv)
     }
     mqd_t work = open_queue(name[0], sizeof name[0]);
     mqd_t results = open_queue(name[1], sizeof name[1]);
-    if (!sysv) {
+    if (!sysv && !named) {
         mq_unlink(name[0]);
         mq_unlink(name[1]);
     }
@@ -207,6 +210,9 @@ int main(int argc, char **argv)
     if (sysv) {
         msgctl((int)work, IPC_RMID, NULL);
         msgctl((int)results, IPC_RMID, NULL);
+    } else if (named && (mq_unlink(name[0]) < 0 || mq_unlink(name[1]) < 0)) {
+        perror("tree_mq: mq_unlink"); /* the names must have come back */
+        return 2;
     }
     finish_gate();
     if (!WIFEXITED(st) || WEXITSTATUS(st) != 5) {
