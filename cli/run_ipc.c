@@ -37,6 +37,7 @@
 #include <sys/mman.h>
 #include <sys/msg.h>
 #include <sys/sem.h>
+#include <sys/shm.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -49,6 +50,9 @@
 #endif
 #ifndef SEM_STAT_ANY
 #define SEM_STAT_ANY 20
+#endif
+#ifndef SHM_STAT_ANY
+#define SHM_STAT_ANY 15
 #endif
 #ifndef MSG_STAT_ANY
 #define MSG_STAT_ANY 13
@@ -191,6 +195,39 @@ static int capture_msgs(struct ipc_out *o, char *why, size_t len)
     return 0;
 }
 
+/* SysV shared memory segments, with their bytes (attached read-only for
+   the copy). */
+static int capture_shms(struct ipc_out *o, char *why, size_t len)
+{
+    struct shm_info info;
+    int top = shmctl(0, SHM_INFO, (struct shmid_ds *)&info);
+    for (int idx = 0; top >= 0 && idx <= top; idx++) {
+        struct shmid_ds ds;
+        int id = shmctl(idx, SHM_STAT_ANY, &ds);
+        if (id < 0)
+            continue;
+        struct cairn_proc_ipc_obj rec = {.kind = CAIRN_IPC_SHM, .key = ds.shm_perm.__key,
+                                         .id = id, .uid = ds.shm_perm.uid,
+                                         .gid = ds.shm_perm.gid,
+                                         .mode = ds.shm_perm.mode & 0777,
+                                         .qbytes = ds.shm_segsz};
+        if (ds.shm_segsz > o->cap - o->len)
+            return too_big(why, len);
+        void *p = shmat(id, NULL, SHM_RDONLY);
+        if (p == (void *)-1) {
+            snprintf(why, len, "cannot read SysV shared memory segment %d (%s)", id,
+                     strerror(errno));
+            return -1;
+        }
+        int rc = ipc_begin(o, &rec, why, len) < 0 ? -1 : ipc_put(o, p, ds.shm_segsz);
+        shmdt(p);
+        if (rc < 0)
+            return too_big(why, len);
+        ipc_end(o, (ds.shm_perm.mode & SHM_DEST) ? CAIRN_IPC_SHM_REMOVED : 0);
+    }
+    return 0;
+}
+
 /* The whole section into o; 0 (o->len 0: the namespace holds nothing) or
    -1 with why. */
 static int capture(struct ipc_out *o, char *why, size_t len)
@@ -198,7 +235,8 @@ static int capture(struct ipc_out *o, char *why, size_t len)
     struct cairn_proc_ipc h = {0};
     o->len = o->nobjects = 0;
     if (ipc_put(o, &h, sizeof h) < 0 || capture_sems(o, why, len) < 0 ||
-        capture_msgs(o, why, len) < 0 || run_ipc_mq_capture(o, why, len) < 0)
+        capture_msgs(o, why, len) < 0 || capture_shms(o, why, len) < 0 ||
+        run_ipc_mq_capture(o, why, len) < 0)
         return -1;
     if (!o->nobjects) {
         o->len = 0;
@@ -286,6 +324,40 @@ static int restore_msg(const struct cairn_proc_ipc_obj *o, const unsigned char *
     return ok ? 0 : -1;
 }
 
+/* Segments the job had removed already, removed again at RESTORED (once
+   every process has attached them again). */
+static int removed[CAIRN_PROC_MAX_IPC_OBJECTS];
+static size_t nremoved;
+
+static int restore_shm(const struct cairn_proc_ipc_obj *o, const unsigned char *d, char *why,
+                       size_t len)
+{
+    int id = next_id("shm", o->id) < 0 ? -1
+             : shmget(o->key ? o->key : IPC_PRIVATE, (size_t)o->qbytes,
+                      IPC_CREAT | IPC_EXCL | 0600);
+    void *p = id == o->id ? shmat(id, NULL, 0) : (void *)-1;
+    struct shmid_ds ds;
+    int ok = p != (void *)-1;
+    if (ok) {
+        memcpy(p, d, (size_t)o->qbytes);
+        shmdt(p);
+        ok = shmctl(id, IPC_STAT, &ds) == 0;
+    }
+    if (ok) {
+        ds.shm_perm.uid = o->uid;
+        ds.shm_perm.gid = o->gid;
+        ds.shm_perm.mode = o->mode;
+        ok = shmctl(id, IPC_SET, &ds) == 0;
+    }
+    if (ok && (o->count & CAIRN_IPC_SHM_REMOVED) && nremoved < CAIRN_PROC_MAX_IPC_OBJECTS)
+        removed[nremoved++] = id;
+    if (!ok)
+        snprintf(why, len, "cannot make SysV shared memory segment %d (key 0x%x, %llu bytes) "
+                 "again: %s%s", o->id, (unsigned)o->key, (unsigned long long)o->qbytes,
+                 strerror(errno), id >= 0 && id != o->id ? " (another id)" : "");
+    return ok ? 0 : -1;
+}
+
 struct restore_arg {
     char *why;
     size_t len;
@@ -298,6 +370,8 @@ static int restore_one(const struct cairn_proc_ipc_obj *o, const unsigned char *
         return restore_sem(o, d, a->why, a->len);
     if (o->kind == CAIRN_IPC_MSG)
         return restore_msg(o, d, a->why, a->len);
+    if (o->kind == CAIRN_IPC_SHM)
+        return restore_shm(o, d, a->why, a->len);
     return run_ipc_mq_restore(o, d, a->why, a->len);
 }
 
@@ -375,6 +449,8 @@ void run_ipc_serve(void)
         return;
     if (req == IPC_REQ_RESTORED) {
         run_ipc_mq_restored();
+        while (nremoved)
+            shmctl(removed[--nremoved], IPC_RMID, NULL);
         return;
     }
     if (!o.buf && (o.buf = malloc(CAIRN_PROC_MAX_IPC_DATA)))

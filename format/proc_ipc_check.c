@@ -91,6 +91,13 @@ static int check_object(const struct cairn_proc_ipc_obj *o, const unsigned char 
     if (o->reserved || o->mode > 0777 || o->id < 0 || o->data_len % 8)
         return fail(why, len, "ipc: object %d: mode 0%o, reserved %u, %" PRIu64 " bytes",
                     o->id, o->mode, o->reserved, o->data_len);
+    if (o->kind == CAIRN_IPC_SHM) {
+        if (o->msgsize || o->ino || o->name[0] || o->count > CAIRN_IPC_SHM_REMOVED ||
+            o->qbytes < 1 || o->qbytes > CAIRN_PROC_MAX_IPC_DATA || o->data_len != pad8(o->qbytes))
+            return fail(why, len, "ipc: SysV shared memory segment %d: %" PRIu64 " bytes in %"
+                        PRIu64 ", flags %u", o->id, o->qbytes, o->data_len, o->count);
+        return 0;
+    }
     if (o->kind == CAIRN_IPC_SEM || o->kind == CAIRN_IPC_MSG) {
         if (o->msgsize || o->ino || o->name[0])
             return fail(why, len, "ipc: SysV object %d has POSIX fields", o->id);

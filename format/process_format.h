@@ -119,7 +119,11 @@ enum {
     CAIRN_MAP_SHARED = 4     /* MAP_SHARED memory of the job's processes (anonymous,
                                 memfd, unlinked /dev/shm): `reserved` is the tree
                                 section's object, `offset` the offset in it; the bytes
-                                as this process sees them */
+                                as this process sees them */,
+    CAIRN_MAP_SYSV = 5       /* a SysV shared memory attach (shmat): `reserved` is the
+                                segment's id, `offset` the offset in it (0, or this
+                                piece continues the previous record's); no bytes: the
+                                IPC section holds the segment's */
 };
 
 /* Mapping flags. */
@@ -350,6 +354,8 @@ _Static_assert(sizeof(struct cairn_proc_core) == 8 * 22 + 8 * CAIRN_PROC_AUXV_WO
 #define CAIRN_IPC_SEM 1u                     /* SysV semaphore set */
 #define CAIRN_IPC_MSG 2u                     /* SysV message queue */
 #define CAIRN_IPC_MQ 3u                      /* POSIX message queue */
+#define CAIRN_IPC_SHM 4u                     /* SysV shared memory segment */
+#define CAIRN_IPC_SHM_REMOVED 1u             /* its `count`: IPC_RMID already (it lives while attached) */
 struct cairn_proc_ipc {
     uint32_t nobjects;
     uint32_t reserved;                       /* 0 */
@@ -357,13 +363,15 @@ struct cairn_proc_ipc {
 };
 struct cairn_proc_ipc_obj {
     uint32_t kind;                           /* CAIRN_IPC_* */
-    uint32_t count;                          /* semaphores of a set, messages of a queue */
+    uint32_t count;                          /* semaphores of a set, messages of a queue;
+                                                a segment: CAIRN_IPC_SHM_REMOVED or 0 */
     int32_t key;                             /* SysV key (0: IPC_PRIVATE) */
     int32_t id;                              /* SysV id, restored as it was */
     uint32_t uid, gid;                       /* owner */
     uint32_t mode;                           /* permission bits (0777) */
     uint32_t reserved;                       /* 0 */
-    uint64_t qbytes;                         /* SysV queue: msg_qbytes; POSIX: mq_maxmsg */
+    uint64_t qbytes;                         /* SysV queue: msg_qbytes; POSIX: mq_maxmsg;
+                                                segment: its size (data: its bytes) */
     uint64_t msgsize;                        /* POSIX: mq_msgsize; else 0 */
     uint64_t ino;                            /* POSIX: the queue's inode (its fds, kind 11) */
     uint64_t data_len;                       /* bytes of data after this record (a multiple of 8) */

@@ -114,6 +114,8 @@ static int classify_map(struct rt_state *st, struct cairn_proc_map *m, const cha
 {
     size_t len = (size_t)(end - name);
     copy_name(m->name, sizeof m->name, name, end);
+    if (shared == 's' && rt_startswith(m->name, "/SYSV")) /* a SysV attach (ipc.c) */
+        return rt_ipc_sysv_map(st, m, st->map_obj[st->core.nmaps].ino);
     /* A read-only shared file mapping (glibc maps gconv-modules.cache so)
        behaves as a private one unless the file changes: its contents are
        embedded like any file mapping's. A writable one is refused. */

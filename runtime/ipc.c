@@ -96,3 +96,26 @@ int rt_ipc_check_undo(struct rt_state *st)
     return rt_refuse_num(st, "SysV semaphore set ", (uint64_t)undo_semid,
                          " holds a SEM_UNDO adjustment of this process: not restored");
 }
+
+/* ---- SysV shared memory -----------------------------------------------------
+   The segment itself and its bytes are the init's to save (cli/run_ipc.c);
+   a process records where it has it attached, and the restorer attaches
+   it there again (restore/ipc.c). A piece that is not the start of an
+   attach must continue the previous one (mprotect splits an attach);
+   anything else (part of an attach unmapped at its start) is refused. */
+int rt_ipc_sysv_map(struct rt_state *st, struct cairn_proc_map *m, uint64_t ino)
+{
+    uint32_t n = st->core.nmaps;
+    const struct cairn_proc_map *b = n ? &st->maps[n - 1] : NULL;
+    int continues = b && b->kind == CAIRN_MAP_SYSV && b->reserved == (uint32_t)ino &&
+                    b->end == m->start && b->offset + (b->end - b->start) == m->offset;
+    if (!st->own_pidns)
+        return rt_refuse_num(st, "SysV shared memory segment ", ino, " is attached: saved "
+                             "only in cairn run's namespaces");
+    if (ino > 0x7fffffff || (m->offset && !continues))
+        return rt_refuse_num(st, "SysV shared memory segment ", ino, " is attached only in "
+                             "part: not restored");
+    m->kind = CAIRN_MAP_SYSV;
+    m->reserved = (uint32_t)ino;
+    return 0;
+}

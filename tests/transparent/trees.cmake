@@ -29,6 +29,8 @@
 #                               queues, unlinked (their fds keep them)
 #   transparent_tree_msg_sysv   the same over two SysV message queues
 #   transparent_tree_mq_named   the POSIX queues with their names kept
+#   transparent_tree_shm_sysvseg tree_shm with its page in a SysV shared
+#                               memory segment (removed while attached)
 #   transparent_tree_epoll      an epoll loop over pipes from 3 children
 #   transparent_tree_pool       python3 multiprocessing.Pool(2), imap in order
 #   transparent_tree_xz         xz -T1 -c of a 20 MB file (a real program:
@@ -78,3 +80,4 @@ tree_test(shm_sysv "" ${_bin}/tree_shm sysv 50)
 tree_test(mq "" ${_bin}/tree_mq 80)
 tree_test(msg_sysv "" ${_bin}/tree_mq sysv 80)
 tree_test(mq_named "" ${_bin}/tree_mq named 80)
+tree_test(shm_sysvseg "" ${_bin}/tree_shm sysv-shm 50)

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* tree_shm.c — a parent and its child counting in turn through a
    MAP_SHARED|MAP_ANONYMOUS page.
-   Usage: tree_shm posix|sysv|sysv-undo N (N turns each, ~40 ms of work per
-   turn). sysv-undo makes every semop with SEM_UNDO (which cairn refuses).
+   Usage: tree_shm posix|sysv|sysv-undo|sysv-shm N (N turns each, ~40 ms of
+   work per turn). sysv-undo makes every semop with SEM_UNDO (which cairn
+   refuses); sysv-shm has the page in a SysV shared memory segment (shmget,
+   shmat, removed at once with IPC_RMID: it lives while attached).
 
    The page holds the shared value and the turn number; the two processes
    take turns through two semaphores: process-shared POSIX semaphores in
@@ -31,6 +33,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/sem.h>
+#include <sys/shm.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -129,12 +132,21 @@ static void play(int who, long n)
 int main(int argc, char **argv)
 {
     if (argc < 3 || (strcmp(argv[1], "posix") != 0 && strcmp(argv[1], "sysv") != 0 &&
-                     strcmp(argv[1], "sysv-undo") != 0)) {
-        fprintf(stderr, "usage: tree_shm posix|sysv|sysv-undo N\n");
+                     strcmp(argv[1], "sysv-undo") != 0 && strcmp(argv[1], "sysv-shm") != 0)) {
+        fprintf(stderr, "usage: tree_shm posix|sysv|sysv-undo|sysv-shm N\n");
         return 2;
     }
     long n = atol(argv[2]);
-    pg = mmap(NULL, sizeof *pg, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (!strcmp(argv[1], "sysv-shm")) {
+        int seg = shmget(IPC_PRIVATE, sizeof *pg, IPC_CREAT | 0600);
+        pg = seg < 0 ? MAP_FAILED : shmat(seg, NULL, 0);
+        if (pg == (void *)-1 || shmctl(seg, IPC_RMID, NULL) < 0) {
+            perror("tree_shm: shmget");
+            return 2;
+        }
+    } else {
+        pg = mmap(NULL, sizeof *pg, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    }
     if (pg == MAP_FAILED)
         return 2;
     pg->value = 1;
