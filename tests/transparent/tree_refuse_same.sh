@@ -61,8 +61,8 @@ RESOURCE='child process|process [0-9]|pipe|socket|shared memory|mapping|epoll|mq
 # same NAME "FILES" STAY_REFUSED PROG ARGS...: runs PROG ARGS without cairn,
 # then under cairn, in fresh directories, and compares (see above).
 # STAY_REFUSED=yes: the request at half the output must be refused naming a
-# socket; taken: it must be committed (what cairn restores: SysV semaphores
-# and message queues, POSIX message queues); notify: a refusal must name
+# socket; taken: it must be committed (what cairn restores: SysV semaphores,
+# message queues and shared memory, POSIX message queues); notify: a refusal must name
 # an mq_notify registration, undo: a SEM_UNDO adjustment; nogate: PROG has no gate (a real program) and
 # may end before the request at half its output is answered. SETUP, if set, is run first in
 # both directories.
@@ -162,6 +162,7 @@ same shm_posix "" no "$B/tree_shm" posix 20
 same shm_sysv "" taken "$B/tree_shm" sysv 20
 same mq "" taken "$B/tree_mq" 30
 same msg_sysv "" taken "$B/tree_mq" sysv 30
+same shm_sysvseg "" taken "$B/tree_shm" sysv-shm 20
 same mq_notify "" notify "$B/tree_mq" notify 30
 same sem_undo "" undo "$B/tree_shm" sysv-undo 20
 same epoll "" no "$B/tree_epoll" 40
