@@ -379,6 +379,7 @@ static int restore_one(const struct cairn_proc_ipc_obj *o, const unsigned char *
 
 static unsigned char *saved;  /* the image's IPC section, for the init */
 static size_t saved_len;
+static char load_error[256];  /* why it could not be read, or "" */
 
 int run_ipc_setup(int image_fd)
 {
@@ -387,15 +388,20 @@ int run_ipc_setup(int image_fd)
     free(saved);
     saved = NULL;
     saved_len = 0;
+    load_error[0] = 0;
     if (image_fd >= 0) { /* checked already (proc_check, run_start.c) */
         cairn_image_t *img = NULL;
-        char why[256];
         int rc = cairn_image_open_fd(&img, image_fd, NULL, 0);
         if (rc == 0)
-            rc = proc_ipc_load(img, &saved, &saved_len, why, sizeof why);
+            rc = proc_ipc_load(img, &saved, &saved_len, load_error, sizeof load_error);
+        else
+            snprintf(load_error, sizeof load_error, "cannot read the image: %s",
+                     cairn_strerror(rc));
         cairn_image_close(img);
-        if (rc < 0)
-            return -1;
+        if (rc < 0 && !load_error[0])
+            snprintf(load_error, sizeof load_error, "cannot read the image's IPC section");
+        if (rc >= 0)
+            load_error[0] = 0;
     }
     ipc_mem = memfd_create("cairn-ipc", MFD_CLOEXEC);
     if (ipc_mem < 0 || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
@@ -433,6 +439,10 @@ void run_ipc_child(int child_end, int keep[2])
 int run_ipc_restore(char *why, size_t len)
 {
     struct restore_arg a = {why, len};
+    if (load_error[0]) { /* the restore must not go on without them */
+        snprintf(why, len, "%s", load_error);
+        return -1;
+    }
     if (!saved)
         return 0;
     int rc = proc_ipc_walk(saved, saved_len, restore_one, &a, why, len);
