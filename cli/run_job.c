@@ -25,6 +25,7 @@
 #include "control.h"
 #include "process_format.h"
 #include "run.h"
+#include "run_ipc.h"
 
 
 
@@ -331,8 +332,10 @@ static int handle_line(struct run_ctx *r, char *line)
             return round_moved(r);
         }
     }
-    if (!strncmp(line, "RESTORED", 8))
+    if (!strncmp(line, "RESTORED", 8)) {
         run_output_restored(r, strtoull(line + 8, NULL, 10));
+        run_ipc_restored(); /* every process has its queues again */
+    }
     if (!strncmp(line, "HELLO ", 6) || !strncmp(line, "RESTORED", 8)) {
         if (line[0] == 'R' && cli_env()->verbose >= 0)
             fprintf(stderr, "cairn: job restored from generation %" PRIu64 "\n", r->image_gen);

@@ -58,13 +58,15 @@
 #include "control.h"
 #include "process_format.h"
 #include "run.h"
+#include "run_ipc.h"
 
 #ifndef CAP_CHECKPOINT_RESTORE
 #define CAP_CHECKPOINT_RESTORE 40
 #endif
 
 /* Messages from the init to cairn (one record each: SOCK_SEQPACKET). */
-enum { MSG_READY = 1, MSG_FAILED, MSG_EXITED, MSG_SIGNAL /* cairn -> init */ };
+enum { MSG_READY = 1, MSG_FAILED, MSG_EXITED, MSG_SIGNAL /* cairn -> init */,
+       MSG_IPC_FAILED /* the job's IPC objects could not be made again */ };
 struct init_msg {
     int32_t kind;
     int32_t value;   /* READY: the job's pid inside; FAILED: errno; EXITED: wait
@@ -184,9 +186,38 @@ static void reap_all(pid_t *job, int fd)
         }
 }
 
+/* Closes every descriptor from 3 up but those of keep[] (-1s ignored). */
+static void close_all_but(int *keep, size_t n)
+{
+    unsigned from = 3;
+    for (;;) {
+        int next = -1; /* the lowest kept fd >= from */
+        for (size_t i = 0; i < n; i++)
+            if (keep[i] >= (int)from && (next < 0 || keep[i] < next))
+                next = keep[i];
+        if (next < 0)
+            break;
+        if ((unsigned)next > from)
+            close_range(from, (unsigned)next - 1, 0);
+        from = (unsigned)next + 1;
+    }
+    close_range(from, ~0u, 0);
+}
+
+/* The job's IPC objects made again before its first process exists. */
+static void restore_ipc(int fd)
+{
+    char why[512];
+    if (run_ipc_restore(why, sizeof why) == 0)
+        return;
+    fprintf(stderr, "cairn run: cannot restore the job's IPC objects: %s\n", why);
+    say(fd, MSG_IPC_FAILED, 0);
+    _exit(125);
+}
+
 __attribute__((noreturn)) static void init_main(struct run_ctx *r, const char *image,
                                                 pid_t want, int userns, uid_t uid,
-                                                gid_t gid, int fd)
+                                                gid_t gid, int fd, int ipc_end)
 {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     int err = userns ? map_ids(uid, gid) : 0;
@@ -195,6 +226,11 @@ __attribute__((noreturn)) static void init_main(struct run_ctx *r, const char *i
         _exit(125);
     }
     mount_proc();
+    int keep[4] = {fd, -1, -1, -1};
+    if (ipc_end >= 0)
+        run_ipc_child(ipc_end, keep + 2);
+    if (image)
+        restore_ipc(fd);
     sigset_t all;
     sigfillset(&all);
     sigprocmask(SIG_SETMASK, &all, NULL);
@@ -207,20 +243,20 @@ __attribute__((noreturn)) static void init_main(struct run_ctx *r, const char *i
     say(fd, MSG_READY, job);
     /* Keep stderr for messages and our two descriptors; the job's channel,
        stdio and cairn's store lock are not ours to hold. */
-    int lo = fd < sfd ? fd : sfd, hi = fd < sfd ? sfd : fd;
-    close_range(3, (unsigned)lo - 1, 0);
-    close_range((unsigned)lo + 1, (unsigned)hi - 1, 0);
-    close_range((unsigned)hi + 1, ~0u, 0);
+    keep[1] = sfd;
+    close_all_but(keep, 4);
     int null = open("/dev/null", O_RDWR | O_CLOEXEC);
     if (null >= 0) {
         dup2(null, 0);
         dup2(null, 1);
         close(null);
     }
-    struct pollfd p[2] = {{sfd, POLLIN, 0}, {fd, POLLIN, 0}};
+    struct pollfd p[3] = {{sfd, POLLIN, 0}, {fd, POLLIN, 0}, {keep[2], POLLIN, 0}};
     for (;;) {
-        if (poll(p, 2, -1) < 0 && errno != EINTR)
+        if (poll(p, 3, -1) < 0 && errno != EINTR)
             _exit(125);
+        if (p[2].revents & POLLIN)
+            run_ipc_serve(); /* every process of the job is stopped */
         struct init_msg m;
         if (p[1].revents) {
             ssize_t n = recv(fd, &m, sizeof m, MSG_DONTWAIT);
@@ -282,18 +318,20 @@ pid_t run_ns_fork(struct run_ctx *r, const char *image)
     gid_t gid = getgid();
     int userns = geteuid() != 0;
     /* CLONE_NEWIPC: SysV objects and POSIX message queues the job makes are
-       its own (and end with it); the runtime refuses while it has any
-       (capture.c), since they are not restored yet. */
+       its own (and end with it); the init saves and restores them
+       (run_ipc.c). */
     unsigned long flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | SIGCHLD;
+    int ipc_end = run_ipc_setup(image ? r->image_fd : -1);
     pid_t pid = (pid_t)syscall(SYS_clone, flags | (userns ? CLONE_NEWUSER : 0), 0, 0, 0, 0);
     if (pid < 0 && !userns && errno == EPERM) /* root without CAP_SYS_ADMIN */
         pid = (pid_t)syscall(SYS_clone, flags | CLONE_NEWUSER, 0, 0, 0, 0), userns = 1;
     if (pid == 0) {
         close(sv[0]);
-        init_main(r, image, want, userns, uid, gid, sv[1]);
+        init_main(r, image, want, userns, uid, gid, sv[1], ipc_end);
     }
     int err = errno;
     close(sv[1]);
+    run_ipc_parent(ipc_end);
     struct init_msg m = {0, 0, 0};
     if (pid > 0 && recv(sv[0], &m, sizeof m, 0) == (ssize_t)sizeof m && m.kind == MSG_READY) {
         status_fd = sv[0];
@@ -304,8 +342,13 @@ pid_t run_ns_fork(struct run_ctx *r, const char *image)
         return pid;
     }
     close(sv[0]);
+    run_ipc_close();
     if (pid > 0) {
         waitpid(pid, NULL, 0);
+        if (m.kind == MSG_IPC_FAILED) { /* said why */
+            errno = ENOTRECOVERABLE;
+            return -1;
+        }
         err = m.kind == MSG_FAILED ? m.value : EPROTO;
     }
     return plain_fork("the kernel refuses a user and pid namespace for the job", err);
@@ -349,6 +392,7 @@ int run_ns_job_status(int *st)
 
 void run_ns_close(void)
 {
+    run_ipc_close();
     if (status_fd >= 0)
         close(status_fd);
     status_fd = -1;

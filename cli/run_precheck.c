@@ -19,9 +19,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include "run.h"
+
+#define MQUEUE_MAGIC 0x19800202
 
 /* A child of any of pid's threads: its pid, or 0. */
 static long first_child(long pid)
@@ -85,6 +88,15 @@ static int refused_fd(long pid, int control_fd, uint64_t sent_ino, int in_tree, 
         if (n < 0 || fd == control_fd || fd == RUN_JOB_REGISTER_FD)
             continue;
         link[n] = 0;
+        struct statfs fs;
+        if (link[0] == '/' && statfs(where, &fs) == 0 && fs.f_type == MQUEUE_MAGIC) {
+            /* A POSIX message queue: the namespace's init saves it (run_ipc_mq.c). */
+            if (!in_tree)
+                snprintf(why, len, "fd %d is a POSIX message queue (%s): saved only in "
+                                   "cairn run's namespaces", fd, link);
+            found = !in_tree;
+            continue;
+        }
         if (!sent_ino || strcmp(link, sent) != 0)
             found = refuse_fd(fd, link, in_tree, why, len);
     }

@@ -260,6 +260,8 @@ int run_spawn(struct run_ctx *r, const char *image)
     fflush(NULL);
     r->job = run_ns_fork(r, image); /* the job, or its namespace's init */
     if (r->job < 0) {
+        if (errno == ENOTRECOVERABLE) /* the init said why (run_ns.c) */
+            return CLI_EXIT_ERROR;
         cli_error("run", "fork: %s", strerror(errno));
         return CLI_EXIT_ERROR;
     }

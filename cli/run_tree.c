@@ -29,6 +29,7 @@
 #include "cli.h"
 #include "control.h"
 #include "run.h"
+#include "run_ipc.h"
 
 /* ---- the namespace's processes, from /proc --------------------------------- */
 
@@ -540,24 +541,26 @@ static size_t make_table(const struct run_ctx *r, const struct pipes *ps, unsign
     return len + ps->nshm * sizeof ps->shm[0];
 }
 
-/* "GO <n> <m>", the table and m bytes of pipe data; blocking: the process
-   reads it all while it waits (runtime.c rendezvous). */
+/* "GO <n> <m> <k>", the table, m bytes of pipe data and k of the IPC
+   section (nipc bytes); blocking: the process reads it all while it waits
+   (runtime.c rendezvous). */
 static void send_go(int fd, const unsigned char *table, size_t n, const unsigned char *data,
-                    size_t m)
+                    size_t m, const unsigned char *ipc, size_t nipc)
 {
-    char head[48];
-    int hn = snprintf(head, sizeof head, "GO %zu %zu\n", n, m);
-    struct iovec iov[3] = {{head, (size_t)hn}, {(void *)table, n}, {(void *)data, m}};
-    size_t total = (size_t)hn + n + m, sent = 0;
+    char head[64];
+    int hn = snprintf(head, sizeof head, "GO %zu %zu %zu\n", n, m, nipc);
+    struct iovec iov[4] = {{head, (size_t)hn}, {(void *)table, n}, {(void *)data, m},
+                           {(void *)ipc, nipc}};
+    size_t total = (size_t)hn + n + m + nipc, sent = 0;
     while (sent < total) {
-        struct msghdr mh = {.msg_iov = iov, .msg_iovlen = 3};
+        struct msghdr mh = {.msg_iov = iov, .msg_iovlen = 4};
         ssize_t k = sendmsg(fd, &mh, MSG_NOSIGNAL);
         if (k < 0 && errno == EINTR)
             continue;
         if (k <= 0)
             return;
         sent += (size_t)k;
-        for (int i = 0; i < 3; i++) { /* skip what went */
+        for (int i = 0; i < 4; i++) { /* skip what went */
             size_t d = (size_t)k < iov[i].iov_len ? (size_t)k : iov[i].iov_len;
             iov[i].iov_base = (char *)iov[i].iov_base + d;
             iov[i].iov_len -= d;
@@ -597,14 +600,27 @@ static void all_stopped(struct run_ctx *r)
         abort_stopped(r);
         return;
     }
+    static unsigned char *ipc;
+    size_t ipc_len = 0;
+    if (!ipc && !(ipc = malloc(CAIRN_PROC_MAX_IPC_DATA))) {
+        run_tree_fail(r, "out of memory", CAIRN_EV_FAILED);
+        abort_stopped(r);
+        return;
+    }
+    if (run_ns_status_fd() >= 0 && /* the job's IPC namespace (run_ipc.c) */
+        run_ipc_collect(ipc, CAIRN_PROC_MAX_IPC_DATA, &ipc_len, why, sizeof why) < 0) {
+        run_tree_fail(r, why, CAIRN_EV_REFUSED);
+        abort_stopped(r);
+        return;
+    }
     run_output_stopped(r); /* the output boundary (run_output.c) */
     /* One process without pipes of its own: an image as before, no tree. */
     size_t len = r->nnodes > 1 || ps.n || ps.nshm ? make_table(r, &ps, table) : 0;
-    send_go(r->ctl, table, len, ps.data, len ? ps.len : 0);
+    send_go(r->ctl, table, len, ps.data, len ? ps.len : 0, ipc, ipc_len);
     r->root_phase = RUN_PH_RELEASED;
     for (size_t i = 0; i < r->nmembers; i++)
         if (r->members[i].phase == RUN_PH_STOPPED) {
-            send_go(r->members[i].ctl, table, len, NULL, 0);
+            send_go(r->members[i].ctl, table, len, NULL, 0, NULL, 0);
             r->members[i].phase = RUN_PH_RELEASED;
         }
 }

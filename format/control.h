@@ -39,9 +39,11 @@
  *   runtime -> cairn  "STOPPED"                 the process is stopped and its
  *                                              state taken (process trees:
  *                                              cairn waits for all of them)
- *   cairn -> runtime  "GO <n>"                  n bytes follow: the tree section
+ *   cairn -> runtime  "GO <n> <m> <k>"          n bytes follow: the tree section
  *                                              (cairn_proc_tree + members) for
- *                                              the image, or n = 0; then the
+ *                                              the image, or n = 0; m bytes in
+ *                                              the pipes, k of the IPC section
+ *                                              (the first process only); then the
  *                                              writer is forked, the job resumes
  *                     "ABORT <why>"             another process refused: the
  *                                              runtime answers REFUSE <why>

@@ -26,14 +26,14 @@
 
 const char *proc_map_kind_name(uint32_t kind)
 {
-    static const char *const names[] = {"anon", "file", "stack", "special", "shared"};
-    return kind < 5 ? names[kind] : "unknown";
+    static const char *const names[] = {"anon", "file", "stack", "special", "shared", "sysv"};
+    return kind < 6 ? names[kind] : "unknown";
 }
 
 const char *proc_fd_kind_name(uint32_t kind)
 {
     static const char *const names[] = {"file", "dup", "inherit", "device", "pipe", "epoll"};
-    return kind < 6 ? names[kind] : "unknown";
+    return kind < 6 ? names[kind] : kind == CAIRN_FD_MQUEUE ? "mqueue" : "unknown";
 }
 
 static const char *sec_name(unsigned type)
@@ -239,7 +239,7 @@ static int check_map(int sec, const struct cairn_proc_map *m, uint64_t i, uint64
     if (m->end > CAIRN_RESERVED_LO && m->start < CAIRN_RESERVED_HI)
         return bad(why, len, sec, t, "%s: inside the window [0x%llx-0x%llx) reserved for "
                    "cairn's restorer", what, CAIRN_RESERVED_LO, CAIRN_RESERVED_HI);
-    if (m->prot & ~7u || m->kind > CAIRN_MAP_SHARED ||
+    if (m->prot & ~7u || m->kind > CAIRN_MAP_SYSV ||
         m->flags & ~(CAIRN_MAPF_DATA | CAIRN_MAPF_SPARSE))
         return bad(why, len, sec, t, "%s: unknown protection 0x%x, kind %u or flags 0x%x",
                    what, m->prot, m->kind, m->flags);
@@ -249,6 +249,9 @@ static int check_map(int sec, const struct cairn_proc_map *m, uint64_t i, uint64
                    "sparse", what);
     if (m->kind == CAIRN_MAP_SPECIAL && (m->flags & CAIRN_MAPF_DATA))
         return bad(why, len, sec, t, "%s: a special mapping (vDSO) never has saved bytes", what);
+    if (m->kind == CAIRN_MAP_SYSV && (m->flags & CAIRN_MAPF_DATA))
+        return bad(why, len, sec, t, "%s: a SysV attach's bytes are its segment's (0x114)",
+                   what);
     if (!terminated(m->name, sizeof m->name))
         return bad(why, len, sec, t, "%s: name not NUL-terminated", what);
     return 0;
@@ -263,6 +266,13 @@ static int check_maps(cairn_image_t *img, const struct proc_records *p, char *wh
         int rc = check_map(sec, m, i, prev_end, why, len);
         if (rc < 0)
             return rc;
+        /* A piece of a SysV attach after the first continues it exactly. */
+        const struct cairn_proc_map *b = i ? &p->maps[i - 1] : NULL;
+        if (m->kind == CAIRN_MAP_SYSV && m->offset &&
+            (!b || b->kind != CAIRN_MAP_SYSV || b->reserved != m->reserved || b->end != m->start ||
+             b->offset + (b->end - b->start) != m->offset))
+            return bad(why, len, sec, CAIRN_SEC_PROC_MAPS, "mapping %" PRIu64 ": a piece of "
+                       "SysV segment %u that does not continue the one before", i, m->reserved);
         prev_end = m->end;
         special += m->kind == CAIRN_MAP_SPECIAL;
         stacks += m->kind == CAIRN_MAP_STACK;
@@ -447,7 +457,8 @@ static int check_file(int sec, const struct proc_records *p, const struct cairn_
                    CAIRN_PROC_MAX_FD - 1, p->core.control_fd);
     if (file_of(p, f->fd) != f)
         return bad(why, len, sec, t, "fd %d: listed twice", f->fd);
-    if (f->kind > CAIRN_FD_EPOLL || f->flags & ~CAIRN_FILEF_APPENDING)
+    if ((f->kind > CAIRN_FD_EPOLL && f->kind != CAIRN_FD_MQUEUE) ||
+        f->flags & ~CAIRN_FILEF_APPENDING)
         return bad(why, len, sec, t, "fd %d: unknown kind %u or flags 0x%x", f->fd, f->kind,
                    f->flags);
     if (!terminated(f->path, sizeof f->path))
@@ -461,6 +472,10 @@ static int check_file(int sec, const struct proc_records *p, const struct cairn_
         return bad(why, len, sec, t, "fd %d: only fds 0-2 are inherited from cairn", f->fd);
     if (f->kind == CAIRN_FD_PIPE && (f->open_flags & 3) != 0 && (f->open_flags & 3) != 1)
         return bad(why, len, sec, t, "fd %d: a pipe end neither read nor write", f->fd);
+    if (f->kind == CAIRN_FD_MQUEUE && (!proc_mq_name(f->path) || (f->open_flags & 3) == 3 ||
+                                       f->open_flags & ~(3u | 04000u)))
+        return bad(why, len, sec, t, "fd %d: a message queue's name '%.200s' or flags 0%o",
+                   f->fd, f->path, f->open_flags);
     if (f->kind == CAIRN_FD_DUP) {
         const struct cairn_proc_file *g = file_of(p, f->dup_of);
         if (!g || g->kind == CAIRN_FD_DUP || g == f)
@@ -752,6 +767,8 @@ int proc_check(cairn_image_t *img, const struct proc_records *p, char *why, size
         rc = check_extents(img, p, why, len);
     if (rc == 0)
         rc = proc_check_tree(img, p, why, len);
+    if (rc == 0)
+        rc = proc_check_ipc(img, why, len);
     return rc;
 }
 

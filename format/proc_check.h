@@ -50,6 +50,20 @@ int proc_only_section(cairn_image_t *img, unsigned type);
    what files and mappings take from them, and the epoll entries. */
 int proc_check_tree(cairn_image_t *img, const struct proc_records *p, char *why, size_t len);
 
+/* proc_ipc_check.c, part of proc_check: the IPC section (0x114). The walk
+   checks every record of buf first, then calls fn (if not NULL) on each
+   object with its data, stopping at a nonzero return, which it returns.
+   proc_ipc_load reads and checks the section (*buf NULL, *size 0 if none;
+   malloc'ed, the caller frees it). */
+typedef int (*proc_ipc_fn)(const struct cairn_proc_ipc_obj *o, const unsigned char *data,
+                           void *arg);
+int proc_ipc_walk(const unsigned char *buf, size_t size, proc_ipc_fn fn, void *arg, char *why,
+                  size_t len);
+int proc_ipc_load(cairn_image_t *img, unsigned char **buf, size_t *size, char *why, size_t len);
+int proc_check_ipc(cairn_image_t *img, char *why, size_t len);
+/* A POSIX message queue's name: "/" then 1-254 bytes, no other '/'. */
+int proc_mq_name(const char *name);
+
 /* proc_load + proc_check. 0 also for an image that is not a process image. */
 int proc_check_image(cairn_image_t *img, char *why, size_t len);
 

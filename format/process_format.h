@@ -32,6 +32,7 @@
 #define CAIRN_SEC_PROC_TREE 0x10cu   /* struct cairn_proc_tree, cairn_proc_member[n], cairn_proc_pipe[m] */
 #define CAIRN_SEC_PROC_PIPEDATA 0x10du /* the bytes in the tree's pipes, one after another (first process only) */
 #define CAIRN_SEC_PROC_EPOLL 0x10eu  /* struct cairn_proc_epoll[n]: what the process's epoll fds watch */
+#define CAIRN_SEC_PROC_IPC 0x114u    /* struct cairn_proc_ipc, then its objects: the job's IPC namespace (first process only) */
 
 #define CAIRN_PROC_MAGIC 0x636f7270u /* "proc" */
 #define CAIRN_PROC_VERSION 1u
@@ -118,7 +119,11 @@ enum {
     CAIRN_MAP_SHARED = 4     /* MAP_SHARED memory of the job's processes (anonymous,
                                 memfd, unlinked /dev/shm): `reserved` is the tree
                                 section's object, `offset` the offset in it; the bytes
-                                as this process sees them */
+                                as this process sees them */,
+    CAIRN_MAP_SYSV = 5       /* a SysV shared memory attach (shmat): `reserved` is the
+                                segment's id, `offset` the offset in it (0, or this
+                                piece continues the previous record's); no bytes: the
+                                IPC section holds the segment's */
 };
 
 /* Mapping flags. */
@@ -145,8 +150,11 @@ enum {
     CAIRN_FD_PIPE = 4,       /* a pipe of the job's (process trees): `offset` is its
                                 inode, the tree section's pipe of that inode; the
                                 end is open_flags' access mode */
-    CAIRN_FD_EPOLL = 5       /* an epoll instance: made again with the entries of
+    CAIRN_FD_EPOLL = 5,      /* an epoll instance: made again with the entries of
                                 the epoll section whose epfd is this fd */
+    CAIRN_FD_MQUEUE = 11     /* a POSIX message queue: reopened by the name in
+                                `path` (mq_open), `offset` is its inode, open_flags
+                                its access mode and O_NONBLOCK */
 };
 
 /* File flags. */
@@ -330,5 +338,48 @@ _Static_assert(sizeof(struct cairn_proc_file) == 40 + CAIRN_PROC_PATH_MAX, "layo
 _Static_assert(sizeof(struct cairn_proc_core) == 8 * 22 + 8 * CAIRN_PROC_AUXV_WORDS + 24 +
                    32 * CAIRN_PROC_NSIG + 16 * CAIRN_PROC_NRLIMIT + 48 + 16 +
                    CAIRN_PROC_PATH_MAX, "layout");
+
+/* The job's IPC namespace (docs/TRANSPARENT.md "IPC objects"): SysV
+   semaphore sets and message queues, POSIX message queues, captured by the
+   namespace's init while every process of the job is stopped and made
+   again by the init of the restore before any of them runs. The section is
+   a header, then nobjects records, each followed by its data (padded to 8
+   bytes): a semaphore set's u16 values; a queue's messages in order, each
+   a cairn_proc_ipc_msg and its bytes (padded to 8). */
+#define CAIRN_PROC_MAX_IPC_OBJECTS 256u
+#define CAIRN_PROC_MAX_IPC_DATA (4u << 20)   /* the whole section */
+#define CAIRN_PROC_MAX_SEMS 32000u           /* the kernel's SEMMSL */
+#define CAIRN_PROC_MAX_IPC_MSG 65536u        /* bytes of one message */
+#define CAIRN_PROC_MAX_IPC_MSGS 65536u       /* messages in one queue */
+#define CAIRN_IPC_SEM 1u                     /* SysV semaphore set */
+#define CAIRN_IPC_MSG 2u                     /* SysV message queue */
+#define CAIRN_IPC_MQ 3u                      /* POSIX message queue */
+#define CAIRN_IPC_SHM 4u                     /* SysV shared memory segment */
+#define CAIRN_IPC_SHM_REMOVED 1u             /* its `count`: IPC_RMID already (it lives while attached) */
+struct cairn_proc_ipc {
+    uint32_t nobjects;
+    uint32_t reserved;                       /* 0 */
+    uint64_t length;                         /* of the whole section */
+};
+struct cairn_proc_ipc_obj {
+    uint32_t kind;                           /* CAIRN_IPC_* */
+    uint32_t count;                          /* semaphores of a set, messages of a queue;
+                                                a segment: CAIRN_IPC_SHM_REMOVED or 0 */
+    int32_t key;                             /* SysV key (0: IPC_PRIVATE) */
+    int32_t id;                              /* SysV id, restored as it was */
+    uint32_t uid, gid;                       /* owner */
+    uint32_t mode;                           /* permission bits (0777) */
+    uint32_t reserved;                       /* 0 */
+    uint64_t qbytes;                         /* SysV queue: msg_qbytes; POSIX: mq_maxmsg;
+                                                segment: its size (data: its bytes) */
+    uint64_t msgsize;                        /* POSIX: mq_msgsize; else 0 */
+    uint64_t ino;                            /* POSIX: the queue's inode (its fds, kind 11) */
+    uint64_t data_len;                       /* bytes of data after this record (a multiple of 8) */
+    char name[256];                          /* POSIX: "/name", "" once unlinked */
+};
+struct cairn_proc_ipc_msg {
+    int64_t type;                            /* SysV mtype; POSIX: the priority */
+    uint64_t len;                            /* bytes that follow (then padding to 8) */
+};
 
 #endif

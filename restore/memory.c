@@ -339,6 +339,10 @@ static void map_one(uint64_t i)
     int data = (m->flags & CAIRN_MAPF_DATA) != 0;
     int sparse = (m->flags & CAIRN_MAPF_SPARSE) != 0;
     long flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, fd = -1, off = 0;
+    if (m->kind == CAIRN_MAP_SYSV) { /* no bytes of its own: ipc.c */
+        r_sysv_map(i);
+        return;
+    }
     if (m->kind == CAIRN_MAP_STACK)
         flags |= MAP_GROWSDOWN;
     if (!data || sparse) /* a sparse one may be a huge reservation */

@@ -79,6 +79,10 @@ int r_timers_load(void);
    (file record f) once the descriptors it watches are back. */
 int r_epoll_load(void);
 void r_epoll_restore(const struct cairn_proc_file *f);
+/* ipc.c: a POSIX message queue fd (CAIRN_FD_MQUEUE) back at its number. */
+void r_mq_restore(const struct cairn_proc_file *f);
+/* ipc.c: map i, a SysV shared memory attach (CAIRN_MAP_SYSV), made again. */
+void r_sysv_map(uint64_t i);
 void r_timers_restore(void);
 void r_threads_spawn(void);
 void r_threads_go(void);

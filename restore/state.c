@@ -304,6 +304,8 @@ void r_restore_files(void)
     for (uint64_t i = 0; i < img.core.nfiles; i++)
         if (img.files[i].kind == CAIRN_FD_PIPE)
             place_pipe(&img.files[i]);
+        else if (img.files[i].kind == CAIRN_FD_MQUEUE)
+            r_mq_restore(&img.files[i]);
     for (uint64_t i = 0; i < img.core.nfiles; i++)
         if (img.files[i].kind == CAIRN_FD_DUP)
             sys2(NR_dup2, img.files[i].dup_of, img.files[i].fd);

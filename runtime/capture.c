@@ -25,6 +25,7 @@
 
 #include "arch_x86_64.h"
 #include "capture.h"
+#include "ipc.h"
 #include "tree.h"
 #include "identity.h"
 #include "timers.h"
@@ -61,26 +62,6 @@ static int each_dirent(const char *dir, char *buf, size_t cap,
     }
     close(fd);
     return rc;
-}
-
-/* In cairn's namespaces the IPC namespace is the job's too (cli/run_ns.c):
-   any SysV semaphore set or message queue there is the job's, and neither
-   is restored yet. (SysV shared memory shows as a mapping, refused there.) */
-static int check_sysv(struct rt_state *st)
-{
-    static const char *const files[] = {"/proc/sysvipc/sem", "/proc/sysvipc/msg"};
-    if (!st->own_pidns)
-        return 0;
-    for (int i = 0; i < 2; i++) {
-        long n = rt_read_file(files[i], st->text, sizeof st->text);
-        uint64_t lines = 0;
-        for (long k = 0; k < n; k++)
-            lines += st->text[k] == '\n';
-        if (lines > 1)
-            return rt_refuse_num(st, "the job has ", lines - 1, i ? " SysV message queue(s): not "
-                                 "restored yet" : " SysV semaphore set(s): not restored yet");
-    }
-    return 0;
 }
 
 /* A child of any thread (the children file is per thread), outside
@@ -133,6 +114,8 @@ static int classify_map(struct rt_state *st, struct cairn_proc_map *m, const cha
 {
     size_t len = (size_t)(end - name);
     copy_name(m->name, sizeof m->name, name, end);
+    if (shared == 's' && rt_startswith(m->name, "/SYSV")) /* a SysV attach (ipc.c) */
+        return rt_ipc_sysv_map(st, m, st->map_obj[st->core.nmaps].ino);
     /* A read-only shared file mapping (glibc maps gconv-modules.cache so)
        behaves as a private one unless the file changes: its contents are
        embedded like any file mapping's. A writable one is refused. */
@@ -291,6 +274,9 @@ static int classify_fd(struct rt_state *st, struct cairn_proc_file *f, int fd)
     f->fd_flags = (uint32_t)fcntl(fd, F_GETFD);
     st->file_id[f - st->files] = (struct cairn_proc_fileid){
         .uid = sb.st_uid, .mode = sb.st_mode, .dev = sb.st_dev, .ino = sb.st_ino};
+    int mq = rt_ipc_mq_fd(st, f, fd, &sb); /* a POSIX message queue (ipc.c) */
+    if (mq)
+        return mq < 0 ? -1 : 0;
     if (S_ISREG(sb.st_mode) || S_ISDIR(sb.st_mode)) {
         size_t len = rt_strlen(f->path);
         if (f->path[0] != '/' || (len > 10 && rt_streq(f->path + len - 10, " (deleted)")))
@@ -463,7 +449,7 @@ int rt_capture(struct rt_state *st, void *uc, int control_fd)
     c->control_fd = (uint64_t)control_fd;
     c->frame_uc = (uint64_t)(uintptr_t)uc;
     st->why[0] = 0;
-    if (check_children(st) < 0 || check_sysv(st) < 0 || rt_timers_capture(st) < 0 || capture_fds(st) < 0 || capture_mm(st) < 0)
+    if (check_children(st) < 0 || rt_ipc_check_undo(st) < 0 || rt_timers_capture(st) < 0 || capture_fds(st) < 0 || capture_mm(st) < 0)
         return -1;
     capture_signals(st, uc);
     if (rt_ident_capture(st) < 0) /* pid, exe, pending signals */

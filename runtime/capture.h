@@ -56,6 +56,9 @@ struct rt_state {
        the constructor, untouched until used). */
     unsigned char *pipe_data;
     uint32_t pipe_data_len;
+    /* The IPC section after them (cli/run_ipc.c: the job's SysV and
+       POSIX IPC objects, the first process only). */
+    uint32_t ipc_len;
     /* What the epoll fds watch (capture.c). */
     struct cairn_proc_epoll epoll[CAIRN_PROC_MAX_EPOLL];
     uint32_t nepoll;

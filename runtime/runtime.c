@@ -287,8 +287,11 @@ static int rendezvous(void)
     const char *q = line + 3;
     uint64_t n = rt_startswith(line, "GO ") ? rt_parse_dec(&q) : sizeof state->tree + 1;
     uint64_t m = *q == ' ' ? (q++, rt_parse_dec(&q)) : 0;
-    if (n > sizeof state->tree || m > CAIRN_PROC_MAX_PIPE_DATA || (m && !state->pipe_data) ||
-        read_exact(state->tree, (size_t)n) < 0 || read_exact(state->pipe_data, (size_t)m) < 0) {
+    uint64_t k = *q == ' ' ? (q++, rt_parse_dec(&q)) : 0; /* the IPC section (cli/run_ipc.c) */
+    if (n > sizeof state->tree || m > CAIRN_PROC_MAX_PIPE_DATA || k > CAIRN_PROC_MAX_IPC_DATA ||
+        ((m || k) && !state->pipe_data) || read_exact(state->tree, (size_t)n) < 0 ||
+        read_exact(state->pipe_data, (size_t)m) < 0 ||
+        read_exact(state->pipe_data + m, (size_t)k) < 0) {
         state->why[0] = 0;
         rt_cat(state->why, sizeof state->why, "cairn run's answer is not understood: ");
         rt_cat(state->why, sizeof state->why, line);
@@ -296,6 +299,7 @@ static int rendezvous(void)
     }
     state->tree_len = (uint32_t)n;
     state->pipe_data_len = (uint32_t)m;
+    state->ipc_len = (uint32_t)k;
     return rt_tree_files(state);
 }
 
@@ -346,8 +350,8 @@ static void on_checkpoint(int sig, siginfo_t *si, void *uc)
     long pid = rt_tree_fork_writer(state->own_pidns, writer_entry);
     rt_threads_release();
     explicit_bzero(image_key, sizeof image_key);
-    if (state->pipe_data_len) /* the writer has its copy */
-        madvise(state->pipe_data, state->pipe_data_len, MADV_DONTNEED);
+    if (state->pipe_data_len || state->ipc_len) /* the writer has its copy */
+        madvise(state->pipe_data, state->pipe_data_len + state->ipc_len, MADV_DONTNEED);
     if (pid < 0)
         send_line("FAIL cannot fork the writer", "");
     else
@@ -431,7 +435,8 @@ __attribute__((constructor)) static void cairn_runtime_init(void)
     state = map_anon(sizeof *state);
     if (state) {
         state->image_fd = -1;
-        void *pd = mmap(NULL, CAIRN_PROC_MAX_PIPE_DATA, PROT_READ | PROT_WRITE,
+        void *pd = mmap(NULL, CAIRN_PROC_MAX_PIPE_DATA + CAIRN_PROC_MAX_IPC_DATA,
+                        PROT_READ | PROT_WRITE,
                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
         state->pipe_data = pd == MAP_FAILED ? NULL : pd;
     }

@@ -210,6 +210,8 @@ int rt_write_image(struct rt_state *st, int fd, uint64_t generation, uint64_t *b
         rc = section(&w, CAIRN_SEC_PROC_TREE, 0, st->tree, st->tree_len);
     if (rc == 0 && st->pipe_data_len)
         rc = section(&w, CAIRN_SEC_PROC_PIPEDATA, 0, st->pipe_data, st->pipe_data_len);
+    if (rc == 0 && st->ipc_len)
+        rc = section(&w, CAIRN_SEC_PROC_IPC, 0, st->pipe_data + st->pipe_data_len, st->ipc_len);
     if (rc == 0 && st->ntimers)
         rc = section(&w, CAIRN_SEC_PROC_TIMERS, 0, st->timers,
                      st->ntimers * sizeof st->timers[0]);

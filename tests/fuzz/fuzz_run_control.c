@@ -68,6 +68,7 @@ static pid_t fuzz_waitpid(pid_t pid, int *st, int options);
 #define kill(pid, sig) fuzz_kill(pid, sig)
 #define waitpid(pid, st, options) fuzz_waitpid(pid, st, options)
 #include "../../cli/run_job.c"
+#include "../../cli/run_ipc.h"
 #undef kill
 #undef waitpid
 
@@ -276,6 +277,18 @@ int run_ns_job_status(int *st)
 }
 
 /* No namespace: the fuzzed job is one process (run_tree.c asks). */
+void run_ipc_restored(void)
+{
+}
+
+/* No namespace, so no IPC namespace either: run_tree.c never asks. */
+int run_ipc_collect(unsigned char *buf, size_t cap, size_t *len, char *why, size_t wlen)
+{
+    (void)buf, (void)cap, (void)why, (void)wlen;
+    *len = 0;
+    return 0;
+}
+
 int run_ns_status_fd(void)
 {
     return -1;

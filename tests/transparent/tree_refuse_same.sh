@@ -9,9 +9,8 @@
 # resource ("checkpoint not taken: ... child process / pipe / socket /
 # shared memory ..."), which is checked for what cairn printed while the
 # job surely ran (up to the opening of its gate; a request landing as the
-# job exits may be refused for that reason instead). Passes today (every
-# checkpoint of these jobs is refused) and once process trees are
-# checkpointed (then committed), so it is registered always.
+# job exits may be refused for that reason instead). The jobs holding IPC
+# objects cairn restores must be committed.
 #
 # No step depends on the machine's speed: besides the periodic requests,
 # each job is held at its gate (CAIRN_TEST_GATE, progress.h; the python
@@ -62,8 +61,10 @@ RESOURCE='child process|process [0-9]|pipe|socket|shared memory|mapping|epoll|mq
 # same NAME "FILES" STAY_REFUSED PROG ARGS...: runs PROG ARGS without cairn,
 # then under cairn, in fresh directories, and compares (see above).
 # STAY_REFUSED=yes: the request at half the output must be refused naming a
-# socket; nogate: PROG has no gate (a real program) and may end before the
-# request at half its output is answered. SETUP, if set, is run first in
+# socket; taken: it must be committed (what cairn restores: SysV semaphores,
+# message queues and shared memory, POSIX message queues); notify: a refusal must name
+# an mq_notify registration, undo: a SEM_UNDO adjustment; nogate: PROG has no gate (a real program) and
+# may end before the request at half its output is answered. SETUP, if set, is run first in
 # both directories.
 same() {
     CASE=$1 files=$2 stay=$3; shift 3
@@ -96,6 +97,8 @@ same() {
     # 6: the job ended first, which only a job without a gate may do.
     [ $wrc -eq 0 ] || [ $wrc -eq 7 ] || { [ $wrc -eq 6 ] && [ "$stay" = nogate ]; } ||
         fail "cairn checkpoint --wait exited $wrc (0 or 7 wanted)"
+    [ "$stay" != taken ] || [ $wrc -eq 0 ] ||
+        fail "cairn checkpoint --wait exited $wrc: not committed ($(cat "$D/wait.err"))"
     if [ "$stay" = yes ]; then
         # Refused, and for the socket; a periodic request of the moment may
         # have met another refusal first (the answer is the first one after
@@ -136,6 +139,15 @@ same() {
         grep -q '^cairn: checkpoint not taken: fd [0-9]* is a socket' "$D/job/err.held" ||
             fail "no refusal names the socket"
     fi
+    case $stay in
+    notify) want='POSIX message queue .* has an mq_notify registration' ;;
+    undo) want='SysV semaphore set [0-9]* holds a SEM_UNDO adjustment' ;;
+    *) want= ;;
+    esac
+    if [ -n "$want" ]; then
+        grep -q "^cairn: checkpoint not taken: .*$want" "$D/job/err.held" ||
+            fail "no refusal names it ($want)"
+    fi
     first=$(grep -m 1 '^cairn: checkpoint not taken: ' "$D/job/err" | cut -c30- || true)
     echo "ok $CASE: exit $rc, output identical ($(wc -c <"$D/job/out") bytes);" \
          "$taken checkpoints, $refused refused${first:+ (\"$first\")}"
@@ -147,8 +159,12 @@ same forkwait "" no "$B/tree_forkwait" 40
 same forkwait_exit7 "" no /bin/sh -c "$B/tree_forkwait 20; exit 7"
 same popen "" no "$B/tree_popen" 8000
 same shm_posix "" no "$B/tree_shm" posix 20
-same shm_sysv "" no "$B/tree_shm" sysv 20
-same mq "" no "$B/tree_mq" 30
+same shm_sysv "" taken "$B/tree_shm" sysv 20
+same mq "" taken "$B/tree_mq" 30
+same msg_sysv "" taken "$B/tree_mq" sysv 30
+same shm_sysvseg "" taken "$B/tree_shm" sysv-shm 20
+same mq_notify "" notify "$B/tree_mq" notify 30
+same sem_undo "" undo "$B/tree_shm" sysv-undo 20
 same epoll "" no "$B/tree_epoll" 40
 same pool "" no /bin/sh "$T/tree_pool.sh" 24
 # xz keeps a pipe to itself (fd 4); a real program, without a gate: the

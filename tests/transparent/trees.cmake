@@ -9,8 +9,7 @@
 # tree_refuse_same.sh runs the jobs under cairn run and checks they end as
 # without cairn, checkpointed or refused. The cycle tests (cycle.sh: 3
 # checkpoints, SIGKILLs and restores, output compared with an uninterrupted
-# run's) have the label "tree" too; those of what cairn does not restore yet
-# (SysV semaphores, message queues) only with -DCAIRN_TREE_TESTS=ON.
+# run's) have the label "tree" too.
 #
 #   transparent_tree_wrapper    bash (no exec) running progs/counter, then
 #                               python3, printing each exit status
@@ -23,10 +22,15 @@
 #   transparent_tree_shm_posix  parent and child taking turns on a
 #                               MAP_SHARED|MAP_ANONYMOUS page, through
 #                               sem_init(pshared=1) semaphores in the page
-#   transparent_tree_shm_sysv   the same through a SysV semaphore set (a
-#                               run SIGKILLed mid-way leaves its set behind:
-#                               cairn run gives the job no IPC namespace)
-#   transparent_tree_mq         work and results over two POSIX message queues
+#   transparent_tree_shm_sysv   the same through a SysV semaphore set (in the
+#                               job's IPC namespace, saved and made again by
+#                               its init: cli/run_ipc.c)
+#   transparent_tree_mq         work and results over two POSIX message
+#                               queues, unlinked (their fds keep them)
+#   transparent_tree_msg_sysv   the same over two SysV message queues
+#   transparent_tree_mq_named   the POSIX queues with their names kept
+#   transparent_tree_shm_sysvseg tree_shm with its page in a SysV shared
+#                               memory segment (removed while attached)
 #   transparent_tree_epoll      an epoll loop over pipes from 3 children
 #   transparent_tree_pool       python3 multiprocessing.Pool(2), imap in order
 #   transparent_tree_churn      bash running /bin/true again and again: a
@@ -34,7 +38,6 @@
 #                               checkpoint (tree_churn.sh)
 #   transparent_tree_xz         xz -T1 -c of a 20 MB file (a real program:
 #                               NOGATE=1, as real.sh)
-option(CAIRN_TREE_TESTS "Register the process-tree cycle tests (issue 11)" OFF)
 
 foreach(p tree_pipeline tree_forkwait tree_popen tree_shm tree_mq tree_epoll)
   add_executable(transparent_${p} progs/${p}.c)
@@ -75,16 +78,10 @@ add_test(NAME transparent_tree_xz
 set_tests_properties(transparent_tree_xz PROPERTIES
   LABELS "transparent;no-asan;tree" TIMEOUT 600)
 
-# Not restorable yet (refused, the job running on as without cairn:
-# tree_refuse_same.sh): SysV semaphores, POSIX message queues. A test that
-# passes is enabled for every build by moving its line above the if().
-# Note (16:40 UTC, main at 7badbc9): shm_sysv passed once here, but for the
-# wrong reason: cairn committed its checkpoints without refusing or saving
-# the semaphore set, and the set, outside the job (no IPC namespace),
-# survived each SIGKILL with its values of the moment of the kill, which
-# happened to match the checkpoint's. A kill after a semop following the
-# checkpoint, or a restore on another machine, would break it.
-if(CAIRN_TREE_TESTS)
-  tree_test(shm_sysv "" ${_bin}/tree_shm sysv 50)
-  tree_test(mq "" ${_bin}/tree_mq 80)
-endif()
+# The job's IPC objects (cli/run_ipc.c): SysV semaphore sets and message
+# queues, POSIX message queues.
+tree_test(shm_sysv "" ${_bin}/tree_shm sysv 50)
+tree_test(mq "" ${_bin}/tree_mq 80)
+tree_test(msg_sysv "" ${_bin}/tree_mq sysv 80)
+tree_test(mq_named "" ${_bin}/tree_mq named 80)
+tree_test(shm_sysvseg "" ${_bin}/tree_shm sysv-shm 50)

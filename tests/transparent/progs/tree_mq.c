@@ -1,12 +1,20 @@
 /* SPDX-License-Identifier: MIT */
-/* tree_mq.c — two processes exchanging work over POSIX message queues.
-   Usage: tree_mq N (N work items, ~50 ms of the child's work each).
+/* tree_mq.c — two processes exchanging work over POSIX message queues, or
+   SysV ones.
+   Usage: tree_mq [sysv|named|notify] N (N work items, ~50 ms of the
+   child's work each).
 
    The parent opens two queues (mq_open O_CREAT|O_EXCL under a random name,
    unlinked at once: only the two processes' descriptors keep them) and
    forks. It sends work items (number, seed) on the first queue, keeping
    DEPTH of them in flight, and receives the results on the second; the
    child receives each item, works on it, and sends back (number, result).
+   With sysv, the queues are two SysV message queues (msgget IPC_PRIVATE,
+   msgsnd, msgrcv; removed at the end), each message of type 1 + its item
+   number's parity, received with msgtyp 0 (in order). With notify, the
+   parent also holds a third queue, always empty, with an mq_notify
+   registration (SIGEV_NONE), which cairn refuses by name. With named, the
+   POSIX queues keep their names until the end (then unlinked).
    Both queues hold messages at most moments, at a checkpoint too. The
    parent alone prints: "mq: item K result R", in item order, folding each
    into its total; after the last item it sends a stop message, reaps the
@@ -26,6 +34,7 @@
 #include <stdlib.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/msg.h>
 #include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/wait.h>
@@ -57,8 +66,18 @@ struct msg {
     uint64_t v;
 };
 
+static int sysv; /* SysV queues: a queue's "mqd_t" is its id */
+
 static mqd_t open_queue(char *name, size_t len)
 {
+    if (sysv) {
+        int id = msgget(IPC_PRIVATE, IPC_CREAT | 0600);
+        if (id < 0) {
+            perror("tree_mq: msgget");
+            exit(2);
+        }
+        return (mqd_t)id;
+    }
     struct mq_attr a = {.mq_maxmsg = 8, .mq_msgsize = sizeof(struct msg)};
     for (int tries = 0; tries < 100; tries++) {
         uint32_t r;
@@ -78,7 +97,12 @@ static mqd_t open_queue(char *name, size_t len)
 static void put(mqd_t q, int64_t k, uint64_t v)
 {
     struct msg m = {k, v};
-    while (mq_send(q, (const char *)&m, sizeof m, 0) < 0)
+    struct {
+        long type;
+        struct msg m;
+    } sm = {1 + (k & 1), m};
+    while (sysv ? msgsnd((int)q, &sm, sizeof sm.m, 0) < 0
+                : mq_send(q, (const char *)&m, sizeof m, 0) < 0)
         if (errno != EINTR) {
             perror("tree_mq: mq_send");
             exit(2);
@@ -88,14 +112,24 @@ static void put(mqd_t q, int64_t k, uint64_t v)
 static struct msg get(mqd_t q)
 {
     struct msg m;
+    struct {
+        long type;
+        struct msg m;
+    } sm;
     ssize_t n;
-    while ((n = mq_receive(q, (char *)&m, sizeof m, NULL)) < 0)
+    while ((n = sysv ? msgrcv((int)q, &sm, sizeof sm.m, 0, 0)
+                     : mq_receive(q, (char *)&m, sizeof m, NULL)) < 0)
         if (errno != EINTR) {
             perror("tree_mq: mq_receive");
             exit(2);
         }
     if (n != sizeof m)
         exit(2);
+    if (sysv) {
+        if (sm.type != 1 + (sm.m.k & 1))
+            exit(2);
+        m = sm.m;
+    }
     return m;
 }
 
@@ -116,12 +150,27 @@ static int child(mqd_t work, mqd_t results, pid_t parent)
 
 int main(int argc, char **argv)
 {
-    long n = argc > 1 ? atol(argv[1]) : 100;
-    char name[2][64];
+    sysv = argc > 2 && !strcmp(argv[1], "sysv");
+    int notify = argc > 2 && !strcmp(argv[1], "notify");
+    int named = argc > 2 && !strcmp(argv[1], "named");
+    int mode = sysv + notify + named;
+    long n = argc > 1 + mode ? atol(argv[1 + mode]) : 100;
+    char name[3][64];
+    if (notify) {
+        mqd_t idle = open_queue(name[2], sizeof name[2]);
+        struct sigevent ev = {.sigev_notify = SIGEV_NONE};
+        mq_unlink(name[2]);
+        if (mq_notify(idle, &ev) < 0) {
+            perror("tree_mq: mq_notify");
+            return 2;
+        }
+    }
     mqd_t work = open_queue(name[0], sizeof name[0]);
     mqd_t results = open_queue(name[1], sizeof name[1]);
-    mq_unlink(name[0]);
-    mq_unlink(name[1]);
+    if (!sysv && !named) {
+        mq_unlink(name[0]);
+        mq_unlink(name[1]);
+    }
     struct sigaction sa = {.sa_handler = on_sigchld, .sa_flags = SA_RESTART | SA_NOCLDSTOP};
     sigaction(SIGCHLD, &sa, NULL);
     fflush(stdout);
@@ -158,11 +207,19 @@ int main(int argc, char **argv)
     while (waitpid(kid, &st, 0) < 0)
         if (errno != EINTR)
             return 2;
+    if (sysv) {
+        msgctl((int)work, IPC_RMID, NULL);
+        msgctl((int)results, IPC_RMID, NULL);
+    } else if (named && (mq_unlink(name[0]) < 0 || mq_unlink(name[1]) < 0)) {
+        perror("tree_mq: mq_unlink"); /* the names must have come back */
+        return 2;
+    }
     finish_gate();
     if (!WIFEXITED(st) || WEXITSTATUS(st) != 5) {
         printf("mq: child status 0x%x\n", st);
         return 4;
     }
-    printf("mq: %ld items, child exited %d, total %" PRIu64 "\n", n, WEXITSTATUS(st), total);
+    printf("mq%s: %ld items, child exited %d, total %" PRIu64 "\n", sysv ? " (sysv)" : "", n,
+           WEXITSTATUS(st), total);
     return 0;
 }

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* tree_shm.c — a parent and its child counting in turn through a
    MAP_SHARED|MAP_ANONYMOUS page.
-   Usage: tree_shm posix|sysv N (N turns each, ~40 ms of work per turn).
+   Usage: tree_shm posix|sysv|sysv-undo|sysv-shm N (N turns each, ~40 ms of
+   work per turn). sysv-undo makes every semop with SEM_UNDO (which cairn
+   refuses); sysv-shm has the page in a SysV shared memory segment (shmget,
+   shmat, removed at once with IPC_RMID: it lives while attached).
 
    The page holds the shared value and the turn number; the two processes
    take turns through two semaphores: process-shared POSIX semaphores in
@@ -30,6 +33,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/sem.h>
+#include <sys/shm.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -44,6 +48,7 @@ struct page {
 
 static struct page *pg;
 static int sysv = -1; /* the SysV set, or -1 */
+static short undo;    /* SEM_UNDO on every semop, or 0 */
 static pid_t kid;     /* in the parent: the child, as fork() returned it */
 static volatile sig_atomic_t last_turn; /* the parent has given its last turn */
 
@@ -71,7 +76,7 @@ static void wait_turn(int who)
             }
         return;
     }
-    struct sembuf op = {(unsigned short)who, -1, 0};
+    struct sembuf op = {(unsigned short)who, -1, undo};
     while (semop(sysv, &op, 1) < 0)
         if (errno != EINTR) {
             perror("tree_shm: semop");
@@ -88,7 +93,7 @@ static void give_turn(int to)
         }
         return;
     }
-    struct sembuf op = {(unsigned short)to, 1, 0};
+    struct sembuf op = {(unsigned short)to, 1, undo};
     if (semop(sysv, &op, 1) < 0) {
         perror("tree_shm: semop");
         exit(2);
@@ -126,15 +131,26 @@ static void play(int who, long n)
 
 int main(int argc, char **argv)
 {
-    if (argc < 3 || (strcmp(argv[1], "posix") != 0 && strcmp(argv[1], "sysv") != 0)) {
-        fprintf(stderr, "usage: tree_shm posix|sysv N\n");
+    if (argc < 3 || (strcmp(argv[1], "posix") != 0 && strcmp(argv[1], "sysv") != 0 &&
+                     strcmp(argv[1], "sysv-undo") != 0 && strcmp(argv[1], "sysv-shm") != 0)) {
+        fprintf(stderr, "usage: tree_shm posix|sysv|sysv-undo|sysv-shm N\n");
         return 2;
     }
     long n = atol(argv[2]);
-    pg = mmap(NULL, sizeof *pg, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (!strcmp(argv[1], "sysv-shm")) {
+        int seg = shmget(IPC_PRIVATE, sizeof *pg, IPC_CREAT | 0600);
+        pg = seg < 0 ? MAP_FAILED : shmat(seg, NULL, 0);
+        if (pg == (void *)-1 || shmctl(seg, IPC_RMID, NULL) < 0) {
+            perror("tree_shm: shmget");
+            return 2;
+        }
+    } else {
+        pg = mmap(NULL, sizeof *pg, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    }
     if (pg == MAP_FAILED)
         return 2;
     pg->value = 1;
+    undo = !strcmp(argv[1], "sysv-undo") ? SEM_UNDO : 0;
     if (argv[1][0] == 's') {
         sysv = semget(IPC_PRIVATE, 2, IPC_CREAT | 0600);
         unsigned short init[2] = {1, 0};
