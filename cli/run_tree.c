@@ -28,6 +28,7 @@
 #include "cli.h"
 #include "control.h"
 #include "run.h"
+#include "run_sock.h"
 
 /* ---- the namespace's processes, from /proc --------------------------------- */
 
@@ -477,6 +478,9 @@ int run_tree_request(struct run_ctx *r, ssize_t (*send_fd)(int, const void *, si
     }
     if (check_nodes(r, r->nodes, r->nnodes, why, len) < 0)
         return -1;
+    static struct run_objects early; /* refused before any process is signalled */
+    if (run_objects_collect(r->nodes, r->nnodes, &early, NULL, 0, NULL, why, len) < 0)
+        return -1;
     for (size_t i = 0; i < r->nmembers; i++)
         r->members[i].phase = RUN_PH_IDLE;
     for (size_t i = 1; i < r->nnodes; i++) {
@@ -498,8 +502,9 @@ int run_tree_request(struct run_ctx *r, ssize_t (*send_fd)(int, const void *, si
     return 0;
 }
 
-/* The tree section: header, members, pipes; its length. */
-static size_t make_table(const struct run_ctx *r, const struct pipes *ps, unsigned char *table)
+/* The tree section: header, members, pipes, shm, objects; its length. */
+static size_t make_table(const struct run_ctx *r, const struct pipes *ps,
+                         const struct run_objects *o, unsigned char *table)
 {
     struct cairn_proc_tree t = {.nmembers = r->nnodes, .generation = r->tmp.generation,
                                 .npipes = ps->n, .nshm = ps->nshm};
@@ -521,7 +526,13 @@ static size_t make_table(const struct run_ctx *r, const struct pipes *ps, unsign
     memcpy(table + len, ps->rec, ps->n * sizeof ps->rec[0]);
     len += ps->n * sizeof ps->rec[0];
     memcpy(table + len, ps->shm, ps->nshm * sizeof ps->shm[0]);
-    return len + ps->nshm * sizeof ps->shm[0];
+    len += ps->nshm * sizeof ps->shm[0];
+    if (!o->n)
+        return len;
+    struct cairn_proc_objects h = {.nobjects = o->n};
+    memcpy(table + len, &h, sizeof h);
+    memcpy(table + len + sizeof h, o->rec, o->n * sizeof o->rec[0]);
+    return len + sizeof h + o->n * sizeof o->rec[0];
 }
 
 /* "GO <n> <m>", the table and m bytes of pipe data; blocking: the process
@@ -555,10 +566,8 @@ static void all_stopped(struct run_ctx *r)
 {
     static struct run_node now[CAIRN_PROC_MAX_MEMBERS];
     static struct pipes ps;
-    static unsigned char table[sizeof(struct cairn_proc_tree) +
-                               CAIRN_PROC_MAX_MEMBERS * sizeof(struct cairn_proc_member) +
-                               CAIRN_PROC_MAX_PIPES * sizeof(struct cairn_proc_pipe) +
-                               CAIRN_PROC_MAX_SHM * sizeof(struct cairn_proc_shm)];
+    static struct run_objects objs;
+    static unsigned char table[CAIRN_PROC_TREE_MAX];
     size_t n = 0;
     char why[512];
     if (r->nnodes && (run_tree_list(r, now, CAIRN_PROC_MAX_MEMBERS, &n) < 0 || n != r->nnodes ||
@@ -575,15 +584,21 @@ static void all_stopped(struct run_ctx *r)
         abort_stopped(r);
         return;
     }
+    size_t queued = 0;
+    objs.n = 0;
     if (r->nnodes && (collect_pipes(r, r->nodes, r->nnodes, &ps, why, sizeof why) < 0 ||
-                      collect_shm(r->nodes, r->nnodes, &ps, why, sizeof why) < 0)) {
+                      collect_shm(r->nodes, r->nnodes, &ps, why, sizeof why) < 0 ||
+                      run_objects_collect(r->nodes, r->nnodes, &objs, ps.data + ps.len,
+                                          CAIRN_PROC_MAX_PIPE_DATA - ps.len, &queued, why,
+                                          sizeof why) < 0)) {
         run_tree_fail(r, why, CAIRN_EV_REFUSED);
         abort_stopped(r);
         return;
     }
+    ps.len += queued; /* the sockets' bytes after the pipes' (run_sock.c) */
     run_output_stopped(r); /* the output boundary (run_output.c) */
     /* One process without pipes of its own: an image as before, no tree. */
-    size_t len = r->nnodes > 1 || ps.n || ps.nshm ? make_table(r, &ps, table) : 0;
+    size_t len = r->nnodes > 1 || ps.n || ps.nshm || objs.n ? make_table(r, &ps, &objs, table) : 0;
     send_go(r->ctl, table, len, ps.data, len ? ps.len : 0);
     r->root_phase = RUN_PH_RELEASED;
     for (size_t i = 0; i < r->nmembers; i++)
