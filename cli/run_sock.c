@@ -203,7 +203,7 @@ static void inet_why(int mine, int fd, char *why, size_t len)
     l = sizeof type;
     getsockopt(mine, SOL_SOCKET, SO_TYPE, &type, &l);
     if (domain != AF_INET && domain != AF_INET6) {
-        snprintf(why, len, "fd %d is a socket of address family %d", fd, domain);
+        snprintf(why, len, "fd %d is a socket: address family %d", fd, domain);
         return;
     }
     struct sockaddr_storage a = {0}, b = {0};
@@ -214,8 +214,8 @@ static void inet_why(int mine, int fd, char *why, size_t len)
     int connected = getpeername(mine, (struct sockaddr *)&b, &lb) == 0;
     if (connected)
         addr_text(&b, there, sizeof there);
-    snprintf(why, len, "fd %d is a%s socket %s%s%s", fd,
-             type == SOCK_STREAM ? " TCP" : type == SOCK_DGRAM ? " UDP" : "n IP", here,
+    snprintf(why, len, "fd %d is a socket: %s %s%s%s", fd,
+             type == SOCK_STREAM ? "TCP" : type == SOCK_DGRAM ? "UDP" : "IP", here,
              connected ? " -> " : " (not connected)", there);
 }
 
@@ -223,16 +223,16 @@ static void inet_why(int mine, int fd, char *why, size_t len)
 static int unix_why(const struct udiag *d, const struct usock *u, int fd, char *why, size_t len)
 {
     if (u->state == TCP_LISTEN_) {
-        snprintf(why, len, "fd %d is a listening socket (%s)", fd,
+        snprintf(why, len, "fd %d is a socket: listening (%s)", fd,
                  u->name[0] ? u->name : "unnamed");
         return 1;
     }
     if (u->type != SOCK_STREAM && u->type != SOCK_DGRAM && u->type != SOCK_SEQPACKET) {
-        snprintf(why, len, "fd %d is an AF_UNIX socket of type %u", fd, u->type);
+        snprintf(why, len, "fd %d is a socket: AF_UNIX of type %u", fd, u->type);
         return 1;
     }
     if (!u->peer && u->state != TCP_ESTABLISHED_) {
-        snprintf(why, len, "fd %d is an unconnected socket (%s)", fd,
+        snprintf(why, len, "fd %d is a socket: not connected (%s)", fd,
                  u->name[0] ? u->name : "unnamed");
         return 1;
     }

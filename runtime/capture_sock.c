@@ -41,7 +41,7 @@ static void cat_addr(char *buf, size_t cap, const struct sockaddr_storage *ss)
     rt_cat_u64(buf, cap, port);
 }
 
-/* "fd N is a TCP socket A:P -> B:Q" (or UDP, or another family). */
+/* "fd N is a socket: TCP A:P -> B:Q" (or UDP, or another family). */
 static int refuse_socket(struct rt_state *st, int fd, int domain, int type)
 {
     struct sockaddr_storage a = {0}, b = {0};
@@ -54,9 +54,9 @@ static int refuse_socket(struct rt_state *st, int fd, int domain, int type)
     rt_cat(w, sizeof st->why, "fd ");
     rt_cat_u64(w, sizeof st->why, (uint64_t)fd);
     int inet = domain == AF_INET || domain == AF_INET6;
-    rt_cat(w, sizeof st->why, !inet ? " is a socket of address family " :
-                               type == SOCK_STREAM ? " is a TCP socket " :
-                               type == SOCK_DGRAM ? " is a UDP socket " : " is an IP socket ");
+    rt_cat(w, sizeof st->why, !inet ? " is a socket: address family " :
+                               type == SOCK_STREAM ? " is a socket: TCP " :
+                               type == SOCK_DGRAM ? " is a socket: UDP " : " is a socket: IP ");
     if (!inet) {
         rt_cat_u64(w, sizeof st->why, (uint64_t)domain);
         return -1;
