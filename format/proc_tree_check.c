@@ -175,6 +175,17 @@ static const struct cairn_proc_object *object_of(const struct tree *t, int32_t f
     return NULL;
 }
 
+/* Whether img is the image of the tree's first process (its task record's pid). */
+static int is_first(cairn_image_t *img, const struct tree *t)
+{
+    struct cairn_proc_task task;
+    int sec = proc_only_section(img, CAIRN_SEC_PROC_TASK);
+    if (sec < 0 || cairn_image_section(img, (unsigned)sec)->raw_size != sizeof task ||
+        cairn_image_read(img, (unsigned)sec, &task, sizeof task) < 0)
+        return 0;
+    return task.pid == t->m[0].pid;
+}
+
 static int check_pipes(cairn_image_t *img, const struct tree *t, char *why, size_t len)
 {
     uint64_t total = 0;
@@ -191,7 +202,9 @@ static int check_pipes(cairn_image_t *img, const struct tree *t, char *why, size
         total += p->nbytes;
     }
     int sec = proc_only_section(img, CAIRN_SEC_PROC_PIPEDATA);
-    if (sec == -2 || (sec >= 0 && cairn_image_section(img, (unsigned)sec)->raw_size != total) ||
+    /* Only the first process's image has the bytes (a member's has none). */
+    uint64_t have = sec >= 0 ? cairn_image_section(img, (unsigned)sec)->raw_size : 0;
+    if (sec == -2 || (sec >= 0 && have != total) || (is_first(img, t) && have != total) ||
         total > CAIRN_PROC_MAX_PIPE_DATA)
         return fail(why, len, "process tree: the pipe bytes section does not match its pipes "
                     "and sockets (%" PRIu64 " bytes)", total);
