@@ -268,8 +268,8 @@ int run_sock_restorable(long host, int fd, int in_tree, char *why, size_t len)
 /* Copies the receive queue of socket `mine` into data (stream: the bytes;
    else each message as a 32-bit length and its bytes), leaving it there.
    0, or -1 with why. */
-static int peek_queue(int mine, int type, unsigned char *data, size_t cap, uint32_t *got,
-                      int fd, char *why, size_t len)
+static int peek_queue(int mine, int type, unsigned shut, unsigned char *data, size_t cap,
+                      uint32_t *got, int fd, char *why, size_t len)
 {
     int old = -1, zero = 0;
     socklen_t l = sizeof old;
@@ -305,7 +305,10 @@ static int peek_queue(int mine, int type, unsigned char *data, size_t cap, uint3
             rc = n < 0 ? -1 : mh.msg_flags & MSG_TRUNC ? -2 : -3;
             break;
         }
-        if (n == 0) /* end of file (or an empty datagram, which is not kept) */
+        /* 0: end of file, or an empty message, which a datagram or seqpacket
+           socket not shut down for reading can only mean (the peek goes
+           past it); one shut down loses it. */
+        if (n == 0 && (stream || (shut & CAIRN_OBJF_SHUT_RD)))
             break;
         if (!stream) {
             uint32_t m = (uint32_t)n;
@@ -390,8 +393,8 @@ static int fill_state(struct scan *s, struct cairn_proc_object *r, long host, co
         r->v[1] = sndbuf > 0 ? (uint64_t)sndbuf : 0;
         r->flags = u->shutdown & (CAIRN_OBJF_SHUT_RD | CAIRN_OBJF_SHUT_WR);
         if (s->data) {
-            rc = peek_queue(mine, u->type, s->data + *s->len, s->cap - *s->len, &r->nbytes, fd,
-                            s->why, s->wlen);
+            rc = peek_queue(mine, u->type, r->flags, s->data + *s->len, s->cap - *s->len,
+                            &r->nbytes, fd, s->why, s->wlen);
             *s->len += r->nbytes;
         }
     }
