@@ -318,8 +318,8 @@ static int peek_queue(int mine, int type, unsigned shut, unsigned char *data, si
     }
     setsockopt(mine, SOL_SOCKET, SO_PEEK_OFF, &old, sizeof old);
     if (rc == -3)
-        snprintf(why, len, "fd %d: a message queued in its socket carries file descriptors or "
-                 "credentials (SCM_RIGHTS, SCM_CREDENTIALS): not restored", fd);
+        snprintf(why, len, "fd %d is a socket with file descriptors or credentials in flight "
+                 "(SCM_RIGHTS, SCM_CREDENTIALS): not restored", fd);
     else if (rc == -2)
         snprintf(why, len, "fd %d: more than %u MiB queued in the job's pipes and sockets", fd,
                  CAIRN_PROC_MAX_PIPE_DATA >> 20);
@@ -431,6 +431,8 @@ static int add_fd(struct scan *s, const struct run_node *x, int fd, const char *
                  "socket descriptors", CAIRN_PROC_MAX_OBJECTS);
         return -1;
     }
+    if (!s->data && kind != CAIRN_FD_UNIX)
+        return 0; /* the check before the signals: nothing of these is refused */
     struct cairn_proc_object *r = &o->rec[o->n];
     *r = (struct cairn_proc_object){.pid = (uint32_t)x->pid, .fd = fd, .kind = kind,
                                     .object = (uint32_t)o->n, .ino = ino,
@@ -447,7 +449,7 @@ static int add_fd(struct scan *s, const struct run_node *x, int fd, const char *
     }
     int first = r->object == o->n;
     o->n++;
-    return first ? fill_state(s, r, x->host, u) : 0;
+    return first && s->data ? fill_state(s, r, x->host, u) : 0;
 }
 
 static int scan_process(struct scan *s, const struct run_node *x)

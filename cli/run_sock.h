@@ -23,7 +23,9 @@ struct run_objects {
    queued in each socket copied into data (at most cap; *len of them)
    without taking them. 0, or -1 with why naming the process, the fd and
    what stands in the way (a listening socket, a socket to outside the
-   job and its peer, descriptors in flight ...). */
+   job and its peer, descriptors in flight ...). With data NULL (before
+   the job is signalled) only the sockets are looked at, and no state is
+   read. */
 int run_objects_collect(const struct run_node *nodes, size_t n, struct run_objects *o,
                         unsigned char *data, size_t cap, size_t *len, char *why, size_t wlen);
 

@@ -153,6 +153,11 @@ same shm_sysv "" no "$B/tree_shm" sysv 20
 same mq "" no "$B/tree_mq" 30
 same epoll "" no "$B/tree_epoll" 40
 same pool "" no /bin/sh "$T/tree_pool.sh" 24
+# A descriptor in flight in a socketpair inside the job (SCM_RIGHTS): the
+# checkpoint is refused naming it, the job runs on (tree_fds.c scm).
+PEER=SCM_RIGHTS
+same scm "" yes "$B/tree_fds" scm 40
+PEER=
 # xz keeps a pipe to itself (fd 4); a real program, without a gate: the
 # periodic requests (every 0.2 s of its ~2 s) are what it surely gets.
 if command -v xz >/dev/null 2>&1; then

@@ -21,6 +21,9 @@
                from a signalfd and checks its sender
      epoll     one epoll loop over a stream socketpair (results), an eventfd
                (a token a round) and a periodic timerfd
+     scm       the parent sends the child a pipe's read end (SCM_RIGHTS),
+               which the child takes only at the end: while it is in
+               flight, cairn refuses the checkpoint (tree_refuse_same.sh)
 
    Output ("MODE: step I of N" lines, progress.h, then totals) is the same
    in every run. Exits 3 on a wrong message, 4 on a wrong end. */
@@ -396,6 +399,75 @@ static int run_epoll(void)
     return tokens == (uint64_t)rounds ? 0 : 4;
 }
 
+/* ---- a descriptor in flight ---------------------------------------------------- */
+
+static int run_scm(void)
+{
+    int sv[2], p[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0 || pipe(p) < 0)
+        return 2;
+    fflush(stdout);
+    pid_t kid = fork();
+    if (kid == 0) {
+        close(sv[0]);
+        uint64_t x = 17;
+        for (long r = 1; r <= rounds; r++) {
+            x = work(x, 6000000);
+            progress(mode, r, rounds);
+        }
+        finish_gate(); /* the descriptor stays in flight until here */
+        char c = 0;
+        union {
+            char b[CMSG_SPACE(sizeof(int))];
+            struct cmsghdr align;
+        } u;
+        struct iovec iov = {&c, 1};
+        struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.b,
+                            .msg_controllen = sizeof u.b};
+        ssize_t n;
+        do
+            n = recvmsg(sv[1], &mh, 0);
+        while (n < 0 && errno == EINTR);
+        struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+        int fd = -1;
+        if (n != 1 || !cm || cm->cmsg_type != SCM_RIGHTS)
+            _exit(3);
+        memcpy(&fd, CMSG_DATA(cm), sizeof fd);
+        char word[8] = "";
+        if (full(fd, word, 5, 0) != 1 || memcmp(word, "hello", 5) != 0)
+            _exit(3);
+        printf("%s: the child read hello through the descriptor it was sent\n", mode);
+        fflush(stdout);
+        sink = x;
+        _exit(20);
+    }
+    close(sv[1]);
+    union {
+        char b[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } u;
+    memset(&u, 0, sizeof u);
+    char c = 'f';
+    struct iovec iov = {&c, 1};
+    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.b,
+                        .msg_controllen = sizeof u.b};
+    struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+    cm->cmsg_level = SOL_SOCKET;
+    cm->cmsg_type = SCM_RIGHTS;
+    cm->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(cm), &p[0], sizeof(int));
+    if (full(p[1], "hello", 5, 1) != 1 || sendmsg(sv[0], &mh, 0) != 1)
+        return 2;
+    close(p[0]);
+    close(p[1]);
+    int st;
+    while (waitpid(kid, &st, 0) < 0)
+        if (errno != EINTR)
+            return 2;
+    printf("%s: child exited %d\n", mode, WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+    return WIFEXITED(st) && WEXITSTATUS(st) == 20 ? 0 : 4;
+}
+
 int main(int argc, char **argv)
 {
     mode = argc > 1 ? argv[1] : "stream";
@@ -414,6 +486,8 @@ int main(int argc, char **argv)
         return run_signalfd();
     if (!strcmp(mode, "epoll"))
         return run_epoll();
+    if (!strcmp(mode, "scm"))
+        return run_scm();
     fprintf(stderr, "tree_fds: unknown mode %s\n", mode);
     return 2;
 }
