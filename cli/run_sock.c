@@ -144,13 +144,15 @@ static const struct usock *usock_of(const struct udiag *d, uint64_t ino)
 
 /* ---- copies of the job's fds --------------------------------------------------- */
 
-static int grab_fd(long host, int fd)
+/* A copy of fd of the process whose pidfd is pfd (or, pfd < 0, of host). */
+static int grab_fd(int pfd, long host, int fd)
 {
-    int pfd = (int)syscall(SYS_pidfd_open, (pid_t)host, 0);
-    if (pfd < 0)
+    int own = pfd < 0 ? (int)syscall(SYS_pidfd_open, (pid_t)host, 0) : pfd;
+    if (own < 0)
         return -1;
-    int mine = (int)syscall(SYS_pidfd_getfd, pfd, fd, 0);
-    close(pfd);
+    int mine = (int)syscall(SYS_pidfd_getfd, own, fd, 0);
+    if (own != pfd)
+        close(own);
     return mine;
 }
 
@@ -242,7 +244,7 @@ static int unix_why(const struct udiag *d, const struct usock *u, int fd, char *
 
 int run_sock_restorable(long host, int fd, int in_tree, char *why, size_t len)
 {
-    int mine = grab_fd(host, fd);
+    int mine = grab_fd(-1, host, fd);
     int domain = -1;
     socklen_t l = sizeof domain;
     if (mine >= 0)
@@ -335,6 +337,7 @@ struct scan {
     struct run_objects *o;
     struct udiag d;
     int dumped;      /* d listed (once the first socket is seen) */
+    int pidfd;       /* of the process being scanned, -1 if none */
     unsigned char *data;
     size_t cap, *len;
     char *why;
@@ -371,7 +374,7 @@ static int fill_state(struct scan *s, struct cairn_proc_object *r, long host, co
         r->v[0] = fdinfo_num(host, fd, "sigmask:", 16);
         return 0;
     }
-    int mine = grab_fd(host, fd);
+    int mine = grab_fd(s->pidfd, host, fd);
     if (mine < 0) {
         snprintf(s->why, s->wlen, "fd %d: cairn cannot examine it (pidfd_getfd)", fd);
         return -1;
@@ -458,6 +461,7 @@ static int scan_process(struct scan *s, const struct run_node *x)
     snprintf(dir, sizeof dir, "/proc/%ld/fd", x->host);
     DIR *d = opendir(dir);
     int rc = 0;
+    s->pidfd = (int)syscall(SYS_pidfd_open, (pid_t)x->host, 0);
     for (struct dirent *e; d && rc == 0 && (e = readdir(d));) {
         if (e->d_name[0] == '.')
             continue;
@@ -479,6 +483,9 @@ static int scan_process(struct scan *s, const struct run_node *x)
     }
     if (d)
         closedir(d);
+    if (s->pidfd >= 0)
+        close(s->pidfd);
+    s->pidfd = -1;
     return rc;
 }
 
@@ -512,7 +519,8 @@ static int pair_sockets(struct scan *s)
 int run_objects_collect(const struct run_node *nodes, size_t n, struct run_objects *o,
                         unsigned char *data, size_t cap, size_t *len, char *why, size_t wlen)
 {
-    struct scan s = {.o = o, .data = data, .cap = cap, .len = len, .why = why, .wlen = wlen};
+    struct scan s = {.o = o, .data = data, .cap = cap, .len = len, .why = why, .wlen = wlen,
+                     .pidfd = -1};
     size_t none = 0;
     if (!len)
         s.len = &none;
