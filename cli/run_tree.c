@@ -476,10 +476,13 @@ int run_tree_request(struct run_ctx *r, ssize_t (*send_fd)(int, const void *, si
         snprintf(why, len, "the job has more than %u processes", CAIRN_PROC_MAX_MEMBERS);
         return -1;
     }
-    if (check_nodes(r, r->nodes, r->nnodes, why, len) < 0)
-        return -1;
-    static struct run_objects early; /* refused before any process is signalled */
+    /* Sockets refused before any process is signalled; before check_nodes,
+       whose test that each process catches the signal must stay right
+       before the signals (a process exec'ing meanwhile has none). */
+    static struct run_objects early;
     if (run_objects_collect(r->nodes, r->nnodes, &early, NULL, 0, NULL, why, len) < 0)
+        return -1;
+    if (check_nodes(r, r->nodes, r->nnodes, why, len) < 0)
         return -1;
     for (size_t i = 0; i < r->nmembers; i++)
         r->members[i].phase = RUN_PH_IDLE;
