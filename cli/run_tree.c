@@ -472,16 +472,20 @@ int run_tree_request(struct run_ctx *r, ssize_t (*send_fd)(int, const void *, si
         r->nnodes = 0;
         return 0;
     }
+    /* Sockets refused before any process is signalled, on a listing of
+       their own: the one the round compares with when all have stopped,
+       and check_nodes's test that each catches the signal, stay right
+       before the signals (a process may end or exec meanwhile). */
+    static struct run_node pre[CAIRN_PROC_MAX_MEMBERS];
+    static struct run_objects early;
+    size_t npre = 0;
+    if (run_tree_list(r, pre, CAIRN_PROC_MAX_MEMBERS, &npre) == 0 &&
+        run_objects_collect(pre, npre, &early, NULL, 0, NULL, why, len) < 0)
+        return -1;
     if (run_tree_list(r, r->nodes, CAIRN_PROC_MAX_MEMBERS, &r->nnodes) < 0) {
         snprintf(why, len, "the job has more than %u processes", CAIRN_PROC_MAX_MEMBERS);
         return -1;
     }
-    /* Sockets refused before any process is signalled; before check_nodes,
-       whose test that each process catches the signal must stay right
-       before the signals (a process exec'ing meanwhile has none). */
-    static struct run_objects early;
-    if (run_objects_collect(r->nodes, r->nnodes, &early, NULL, 0, NULL, why, len) < 0)
-        return -1;
     if (check_nodes(r, r->nodes, r->nnodes, why, len) < 0)
         return -1;
     for (size_t i = 0; i < r->nmembers; i++)
