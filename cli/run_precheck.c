@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "run.h"
+#include "run_sock.h"
 
 #define MQUEUE_MAGIC 0x19800202
 
@@ -49,16 +50,24 @@ static long first_child(long pid)
     return child;
 }
 
-/* Why the descriptor fd, whose target is link, cannot be checkpointed, or 0. */
-static int refuse_fd(int fd, const char *link, int in_tree, char *why, size_t len)
+/* An eventfd, timerfd or signalfd: restored in a process tree (run_sock.c). */
+static int tree_object(const char *link)
+{
+    return !strcmp(link, "anon_inode:[eventfd]") || !strcmp(link, "anon_inode:[timerfd]") ||
+           !strcmp(link, "anon_inode:[signalfd]") || !strcmp(link, "anon_inode:[eventpoll]");
+}
+
+/* Why the descriptor fd of pid, whose target is link, cannot be checkpointed, or 0. */
+static int refuse_fd(long pid, int fd, const char *link, int in_tree, char *why, size_t len)
 {
     size_t n = strlen(link);
     if (!strncmp(link, "socket:", 7))
-        snprintf(why, len, "fd %d is a socket: %s", fd, link);
+        return !run_sock_restorable(pid, fd, in_tree, why, len);
     else if (!strncmp(link, "pipe:", 5) && fd > 2 && !in_tree)
         snprintf(why, len, "fd %d is a pipe (only stdin/stdout/stderr may be pipes): %s", fd,
                  link);
-    else if (!strncmp(link, "anon_inode:", 11) && strcmp(link, "anon_inode:[eventpoll]") != 0)
+    else if (!strncmp(link, "anon_inode:", 11) && strcmp(link, "anon_inode:[eventpoll]") != 0 &&
+             !(in_tree && tree_object(link)))
         snprintf(why, len, "fd %d cannot be checkpointed: %s", fd, link);
     else if (link[0] == '/' && n > 10 && !strcmp(link + n - 10, " (deleted)"))
         snprintf(why, len, "fd %d: deleted or unnamed file %s", fd, link);
@@ -98,7 +107,7 @@ static int refused_fd(long pid, int control_fd, uint64_t sent_ino, int in_tree, 
             continue;
         }
         if (!sent_ino || strcmp(link, sent) != 0)
-            found = refuse_fd(fd, link, in_tree, why, len);
+            found = refuse_fd(pid, fd, link, in_tree, why, len);
     }
     if (d)
         closedir(d);

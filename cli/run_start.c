@@ -50,10 +50,7 @@ static int check_identity(struct run_ctx *r, cairn_image_t *img, char *why, size
  */
 /* A process tree's section: the whole section bytes, or none (len 0). */
 struct tree_copy {
-    unsigned char bytes[sizeof(struct cairn_proc_tree) +
-                        CAIRN_PROC_MAX_MEMBERS * sizeof(struct cairn_proc_member) +
-                        CAIRN_PROC_MAX_PIPES * sizeof(struct cairn_proc_pipe) +
-                        CAIRN_PROC_MAX_SHM * sizeof(struct cairn_proc_shm)];
+    unsigned char bytes[CAIRN_PROC_TREE_MAX];
     size_t len;
 };
 
@@ -71,10 +68,10 @@ static int read_tree(cairn_image_t *img, struct tree_copy *t, char *why, size_t 
              : cairn_image_read(img, (unsigned)i, t->bytes, (size_t)size);
     if (rc == 0 && (h->nmembers < 1 || h->nmembers > CAIRN_PROC_MAX_MEMBERS ||
                     h->npipes > CAIRN_PROC_MAX_PIPES || h->nshm > CAIRN_PROC_MAX_SHM ||
-                    size != sizeof *h + h->nmembers * sizeof(struct cairn_proc_member) +
-                                h->npipes * sizeof(struct cairn_proc_pipe) +
-                                h->nshm * sizeof(struct cairn_proc_shm)))
-        rc = CAIRN_ECORRUPT;
+                    size < sizeof *h + h->nmembers * sizeof(struct cairn_proc_member) +
+                               h->npipes * sizeof(struct cairn_proc_pipe) +
+                               h->nshm * sizeof(struct cairn_proc_shm)))
+        rc = CAIRN_ECORRUPT; /* the object records after them: proc_tree_check.c */
     if (rc < 0) {
         snprintf(why, why_len, "its process tree section is unreadable or malformed");
         return CAIRN_ECORRUPT;

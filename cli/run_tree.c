@@ -30,6 +30,7 @@
 #include "control.h"
 #include "run.h"
 #include "run_ipc.h"
+#include "run_sock.h"
 
 /* ---- the namespace's processes, from /proc --------------------------------- */
 
@@ -487,6 +488,16 @@ int run_tree_request(struct run_ctx *r, ssize_t (*send_fd)(int, const void *, si
         r->nnodes = 0;
         return 0;
     }
+    /* Sockets refused before any process is signalled, on a listing of
+       their own: the one the round compares with when all have stopped,
+       and check_nodes's test that each catches the signal, stay right
+       before the signals (a process may end or exec meanwhile). */
+    static struct run_node pre[CAIRN_PROC_MAX_MEMBERS];
+    static struct run_objects early;
+    size_t npre = 0;
+    if (run_tree_list(r, pre, CAIRN_PROC_MAX_MEMBERS, &npre) == 0 &&
+        run_objects_collect(pre, npre, &early, NULL, 0, NULL, why, len) < 0)
+        return -1;
     if (run_tree_list(r, r->nodes, CAIRN_PROC_MAX_MEMBERS, &r->nnodes) < 0) {
         snprintf(why, len, "the job has more than %u processes", CAIRN_PROC_MAX_MEMBERS);
         return -1;
@@ -515,8 +526,9 @@ int run_tree_request(struct run_ctx *r, ssize_t (*send_fd)(int, const void *, si
     return 0;
 }
 
-/* The tree section: header, members, pipes; its length. */
-static size_t make_table(const struct run_ctx *r, const struct pipes *ps, unsigned char *table)
+/* The tree section: header, members, pipes, shm, objects; its length. */
+static size_t make_table(const struct run_ctx *r, const struct pipes *ps,
+                         const struct run_objects *o, unsigned char *table)
 {
     struct cairn_proc_tree t = {.nmembers = r->nnodes, .generation = r->tmp.generation,
                                 .npipes = ps->n, .nshm = ps->nshm};
@@ -538,7 +550,13 @@ static size_t make_table(const struct run_ctx *r, const struct pipes *ps, unsign
     memcpy(table + len, ps->rec, ps->n * sizeof ps->rec[0]);
     len += ps->n * sizeof ps->rec[0];
     memcpy(table + len, ps->shm, ps->nshm * sizeof ps->shm[0]);
-    return len + ps->nshm * sizeof ps->shm[0];
+    len += ps->nshm * sizeof ps->shm[0];
+    if (!o->n)
+        return len;
+    struct cairn_proc_objects h = {.nobjects = o->n};
+    memcpy(table + len, &h, sizeof h);
+    memcpy(table + len + sizeof h, o->rec, o->n * sizeof o->rec[0]);
+    return len + sizeof h + o->n * sizeof o->rec[0];
 }
 
 /* "GO <n> <m> <k>", the table, m bytes of pipe data and k of the IPC
@@ -574,10 +592,8 @@ static void all_stopped(struct run_ctx *r)
 {
     static struct run_node now[CAIRN_PROC_MAX_MEMBERS];
     static struct pipes ps;
-    static unsigned char table[sizeof(struct cairn_proc_tree) +
-                               CAIRN_PROC_MAX_MEMBERS * sizeof(struct cairn_proc_member) +
-                               CAIRN_PROC_MAX_PIPES * sizeof(struct cairn_proc_pipe) +
-                               CAIRN_PROC_MAX_SHM * sizeof(struct cairn_proc_shm)];
+    static struct run_objects objs;
+    static unsigned char table[CAIRN_PROC_TREE_MAX];
     size_t n = 0;
     char why[512];
     if (r->nnodes && (run_tree_list(r, now, CAIRN_PROC_MAX_MEMBERS, &n) < 0 || n != r->nnodes ||
@@ -594,12 +610,18 @@ static void all_stopped(struct run_ctx *r)
         abort_stopped(r);
         return;
     }
+    size_t queued = 0;
+    objs.n = 0;
     if (r->nnodes && (collect_pipes(r, r->nodes, r->nnodes, &ps, why, sizeof why) < 0 ||
-                      collect_shm(r->nodes, r->nnodes, &ps, why, sizeof why) < 0)) {
+                      collect_shm(r->nodes, r->nnodes, &ps, why, sizeof why) < 0 ||
+                      run_objects_collect(r->nodes, r->nnodes, &objs, ps.data + ps.len,
+                                          CAIRN_PROC_MAX_PIPE_DATA - ps.len, &queued, why,
+                                          sizeof why) < 0)) {
         run_tree_fail(r, why, CAIRN_EV_REFUSED);
         abort_stopped(r);
         return;
     }
+    ps.len += queued; /* the sockets' bytes after the pipes' (run_sock.c) */
     static unsigned char *ipc;
     size_t ipc_len = 0;
     if (!ipc && !(ipc = malloc(CAIRN_PROC_MAX_IPC_DATA))) {
@@ -615,7 +637,7 @@ static void all_stopped(struct run_ctx *r)
     }
     run_output_stopped(r); /* the output boundary (run_output.c) */
     /* One process without pipes of its own: an image as before, no tree. */
-    size_t len = r->nnodes > 1 || ps.n || ps.nshm ? make_table(r, &ps, table) : 0;
+    size_t len = r->nnodes > 1 || ps.n || ps.nshm || objs.n ? make_table(r, &ps, &objs, table) : 0;
     send_go(r->ctl, table, len, ps.data, len ? ps.len : 0, ipc, ipc_len);
     r->root_phase = RUN_PH_RELEASED;
     for (size_t i = 0; i < r->nmembers; i++)

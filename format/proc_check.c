@@ -32,8 +32,9 @@ const char *proc_map_kind_name(uint32_t kind)
 
 const char *proc_fd_kind_name(uint32_t kind)
 {
-    static const char *const names[] = {"file", "dup", "inherit", "device", "pipe", "epoll"};
-    return kind < 6 ? names[kind] : kind == CAIRN_FD_MQUEUE ? "mqueue" : "unknown";
+    static const char *const names[] = {"file", "dup", "inherit", "device", "pipe", "epoll",
+                                        "eventfd", "timerfd", "signalfd", "unix"};
+    return kind < 10 ? names[kind] : kind == CAIRN_FD_MQUEUE ? "mqueue" : "unknown";
 }
 
 static const char *sec_name(unsigned type)
@@ -457,7 +458,7 @@ static int check_file(int sec, const struct proc_records *p, const struct cairn_
                    CAIRN_PROC_MAX_FD - 1, p->core.control_fd);
     if (file_of(p, f->fd) != f)
         return bad(why, len, sec, t, "fd %d: listed twice", f->fd);
-    if ((f->kind > CAIRN_FD_EPOLL && f->kind != CAIRN_FD_MQUEUE) ||
+    if ((f->kind > CAIRN_FD_UNIX && f->kind != CAIRN_FD_MQUEUE) ||
         f->flags & ~CAIRN_FILEF_APPENDING)
         return bad(why, len, sec, t, "fd %d: unknown kind %u or flags 0x%x", f->fd, f->kind,
                    f->flags);

@@ -15,16 +15,15 @@
 #include "cairn_image.h"
 #include "proc_check.h"
 
-#define TREE_MAX (sizeof(struct cairn_proc_tree) + \
-                  CAIRN_PROC_MAX_MEMBERS * sizeof(struct cairn_proc_member) + \
-                  CAIRN_PROC_MAX_PIPES * sizeof(struct cairn_proc_pipe) + \
-                  CAIRN_PROC_MAX_SHM * sizeof(struct cairn_proc_shm))
+#define TREE_MAX (CAIRN_PROC_TREE_MAX)
 
 struct tree {
     struct cairn_proc_tree h;
     const struct cairn_proc_member *m;
     const struct cairn_proc_pipe *pipe;
     const struct cairn_proc_shm *shm;
+    const struct cairn_proc_object *obj; /* nobj records (0: none) */
+    uint64_t nobj;
 };
 
 static int fail(char *why, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -53,16 +52,24 @@ static int read_tree(cairn_image_t *img, unsigned char *buf, struct tree *t, int
     if (rc < 0)
         return fail(why, len, "process tree: %s", cairn_image_error(img));
     memcpy(&t->h, buf, sizeof t->h);
-    if (t->h.nmembers < 1 || t->h.nmembers > CAIRN_PROC_MAX_MEMBERS ||
-        t->h.npipes > CAIRN_PROC_MAX_PIPES || t->h.nshm > CAIRN_PROC_MAX_SHM ||
-        raw != sizeof t->h + t->h.nmembers * sizeof *t->m + t->h.npipes * sizeof *t->pipe +
-                   t->h.nshm * sizeof *t->shm)
+    uint64_t base = sizeof t->h + t->h.nmembers * sizeof *t->m +
+                    t->h.npipes * sizeof *t->pipe + t->h.nshm * sizeof *t->shm;
+    struct cairn_proc_objects oh = {0};
+    int counts_ok = t->h.nmembers >= 1 && t->h.nmembers <= CAIRN_PROC_MAX_MEMBERS &&
+                    t->h.npipes <= CAIRN_PROC_MAX_PIPES && t->h.nshm <= CAIRN_PROC_MAX_SHM;
+    if (counts_ok && raw >= base + sizeof oh) /* the objects' records (capture_sock.c) */
+        memcpy(&oh, buf + base, sizeof oh);
+    uint64_t objs = raw > base ? sizeof oh + oh.nobjects * sizeof *t->obj : 0;
+    if (!counts_ok || oh.nobjects > CAIRN_PROC_MAX_OBJECTS || oh.reserved ||
+        (raw > base && raw < base + sizeof oh) || raw != base + objs)
         return fail(why, len, "process tree: counts (%" PRIu64 " processes, %" PRIu64
                     " pipes, %" PRIu64 " shared objects) do not fit its %" PRIu64 " bytes",
                     t->h.nmembers, t->h.npipes, t->h.nshm, raw);
     t->m = (const void *)(buf + sizeof t->h);
     t->pipe = (const void *)(t->m + t->h.nmembers);
     t->shm = (const void *)(t->pipe + t->h.npipes);
+    t->obj = (const void *)(buf + base + sizeof oh);
+    t->nobj = oh.nobjects;
     return 0;
 }
 
@@ -103,9 +110,87 @@ static int pipe_known(const struct tree *t, uint64_t ino)
     return 0;
 }
 
+/* What an object record's state must be for the restorer (restore/objects.c). */
+static int check_state(const struct cairn_proc_object *o, char *why, size_t len)
+{
+    int ok = 1;
+    if (o->kind == CAIRN_FD_EVENTFD)
+        ok = o->v[0] < ~0ull && !(o->flags & ~CAIRN_OBJF_SEMAPHORE);
+    else if (o->kind == CAIRN_FD_TIMERFD)
+        ok = o->v[0] < 16 && o->flags == 0 && o->v[1] < (1ull << 62) && o->v[2] < (1ull << 62);
+    else if (o->kind == CAIRN_FD_SIGNALFD)
+        ok = o->flags == 0;
+    else
+        ok = (o->v[0] == 1 || o->v[0] == 2 || o->v[0] == 5) && o->v[1] <= (1u << 30) &&
+             !(o->flags & ~(CAIRN_OBJF_SHUT_RD | CAIRN_OBJF_SHUT_WR));
+    if (!ok)
+        return fail(why, len, "process tree: object of fd %d of process %u: its state makes "
+                    "no sense for a %s", o->fd, o->pid, proc_fd_kind_name(o->kind));
+    return 0;
+}
+
+/* One record per (process, fd); each names its object's first record, of
+   its kind, which alone has state; socket peers name each other. The sum
+   of the sockets' bytes is *bytes. */
+static int check_objects(const struct tree *t, uint64_t *bytes, char *why, size_t len)
+{
+    *bytes = 0;
+    for (uint64_t i = 0; i < t->nobj; i++) {
+        const struct cairn_proc_object *o = &t->obj[i];
+        const struct cairn_proc_member *m = member(t, o->pid);
+        int first = o->object == i;
+        const struct cairn_proc_object *f = o->object <= i ? &t->obj[o->object] : NULL;
+        if (!m || m->state != CAIRN_PROC_MEMBER_IMAGE || o->fd < 0 ||
+            (uint32_t)o->fd >= CAIRN_PROC_MAX_FD || o->kind < CAIRN_FD_EVENTFD ||
+            o->kind > CAIRN_FD_UNIX || !f || f->object != o->object || f->kind != o->kind ||
+            o->reserved || (!first && o->nbytes))
+            return fail(why, len, "process tree: object record %" PRIu64 " (process %u, fd %d) "
+                        "names no live process, fd or first record of its kind", i, o->pid, o->fd);
+        for (uint64_t k = 0; k < i; k++)
+            if (t->obj[k].pid == o->pid && t->obj[k].fd == o->fd)
+                return fail(why, len, "process tree: fd %d of process %u listed twice", o->fd,
+                            o->pid);
+        if (!first)
+            continue;
+        if (check_state(o, why, len) < 0)
+            return CAIRN_ECORRUPT;
+        if (o->kind != CAIRN_FD_UNIX && o->nbytes)
+            return fail(why, len, "process tree: object record %" PRIu64 ": bytes for no socket", i);
+        const struct cairn_proc_object *p = o->peer < t->nobj ? &t->obj[o->peer] : NULL;
+        if (o->kind == CAIRN_FD_UNIX && o->peer != CAIRN_PROC_NO_PEER &&
+            (!p || o->peer == i || p->object != o->peer || p->kind != CAIRN_FD_UNIX ||
+             p->peer != i || p->v[0] != o->v[0]))
+            return fail(why, len, "process tree: socket record %" PRIu64 ": its peer is no "
+                        "socket of the same type that has it as peer", i);
+        *bytes += o->nbytes;
+    }
+    return 0;
+}
+
+static const struct cairn_proc_object *object_of(const struct tree *t, int32_t fd, uint32_t kind)
+{
+    for (uint64_t i = 0; i < t->nobj; i++)
+        if (t->obj[i].fd == fd && t->obj[i].kind == kind)
+            return &t->obj[i];
+    return NULL;
+}
+
+/* Whether img is the image of the tree's first process (its task record's pid). */
+static int is_first(cairn_image_t *img, const struct tree *t)
+{
+    struct cairn_proc_task task;
+    int sec = proc_only_section(img, CAIRN_SEC_PROC_TASK);
+    if (sec < 0 || cairn_image_section(img, (unsigned)sec)->raw_size != sizeof task ||
+        cairn_image_read(img, (unsigned)sec, &task, sizeof task) < 0)
+        return 0;
+    return task.pid == t->m[0].pid;
+}
+
 static int check_pipes(cairn_image_t *img, const struct tree *t, char *why, size_t len)
 {
     uint64_t total = 0;
+    if (check_objects(t, &total, why, len) < 0) /* sockets' bytes after the pipes' */
+        return CAIRN_ECORRUPT;
     for (uint64_t i = 0; i < t->h.npipes; i++) {
         const struct cairn_proc_pipe *p = &t->pipe[i];
         if (!p->ino || p->nbytes > p->capacity || p->capacity > (1u << 30))
@@ -117,10 +202,12 @@ static int check_pipes(cairn_image_t *img, const struct tree *t, char *why, size
         total += p->nbytes;
     }
     int sec = proc_only_section(img, CAIRN_SEC_PROC_PIPEDATA);
-    if (sec == -2 || (sec >= 0 && cairn_image_section(img, (unsigned)sec)->raw_size != total) ||
+    /* Only the first process's image has the bytes (a member's has none). */
+    uint64_t have = sec >= 0 ? cairn_image_section(img, (unsigned)sec)->raw_size : 0;
+    if (sec == -2 || (sec >= 0 && have != total) || (is_first(img, t) && have != total) ||
         total > CAIRN_PROC_MAX_PIPE_DATA)
         return fail(why, len, "process tree: the pipe bytes section does not match its pipes "
-                    "(%" PRIu64 " bytes)", total);
+                    "and sockets (%" PRIu64 " bytes)", total);
     return 0;
 }
 
@@ -132,6 +219,12 @@ static int check_uses(const struct proc_records *p, const struct tree *t, int ha
     for (uint64_t i = 0; i < p->nfiles; i++)
         if (p->files[i].kind == CAIRN_FD_PIPE && (!have || !pipe_known(t, p->files[i].offset)))
             return fail(why, len, "fd %d: a pipe that is not one of the job's", p->files[i].fd);
+    for (uint64_t i = 0; i < p->nfiles; i++) {
+        uint32_t k = p->files[i].kind;
+        if (k >= CAIRN_FD_EVENTFD && k <= CAIRN_FD_UNIX && (!have || !object_of(t, p->files[i].fd, k)))
+            return fail(why, len, "fd %d: a %s that is not one of the job's", p->files[i].fd,
+                        proc_fd_kind_name(k));
+    }
     for (uint64_t i = 0; i < p->nmaps; i++) {
         const struct cairn_proc_map *m = &p->maps[i];
         if (m->kind != CAIRN_MAP_SHARED)

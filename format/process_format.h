@@ -152,6 +152,15 @@ enum {
                                 end is open_flags' access mode */
     CAIRN_FD_EPOLL = 5,      /* an epoll instance: made again with the entries of
                                 the epoll section whose epfd is this fd */
+    /* Kernel objects of the job (process trees): the tree section's object
+       record of this process and fd says which object and its state; all
+       the records of one object become one object again. `offset` is the
+       socket's inode (informational), else 0. */
+    CAIRN_FD_EVENTFD = 6,
+    CAIRN_FD_TIMERFD = 7,
+    CAIRN_FD_SIGNALFD = 8,
+    CAIRN_FD_UNIX = 9,       /* a connected AF_UNIX socket (socketpair or accepted) */
+    CAIRN_FD_PTY = 10,       /* reserved: ptys are refused by name */
     CAIRN_FD_MQUEUE = 11     /* a POSIX message queue: reopened by the name in
                                 `path` (mq_open), `offset` is its inode, open_flags
                                 its access mode and O_NONBLOCK */
@@ -318,6 +327,50 @@ struct cairn_proc_epoll {
     uint64_t data;                  /* epoll_data, as the job gave it */
 };
 
+/* The job's eventfds, timerfds, signalfds and AF_UNIX sockets (optional,
+   after the tree section's shm records: a cairn_proc_objects header, then
+   nobjects records). One record per fd of a process holding one; `object`
+   is the index of the object's first record, which alone carries the
+   state (and, for a socket, the bytes of its receive queue, in
+   CAIRN_SEC_PROC_PIPEDATA after the pipes' bytes, in record order). */
+#define CAIRN_PROC_MAX_OBJECTS 512u
+#define CAIRN_PROC_NO_PEER 0xffffffffu
+#define CAIRN_OBJF_SEMAPHORE 0x1u   /* eventfd: EFD_SEMAPHORE */
+#define CAIRN_OBJF_SHUT_RD 0x1u     /* unix socket: shut down for reading */
+#define CAIRN_OBJF_SHUT_WR 0x2u     /* unix socket: shut down for writing */
+struct cairn_proc_objects {
+    uint64_t nobjects;
+    uint64_t reserved;              /* 0 */
+};
+struct cairn_proc_object {
+    uint32_t pid;                   /* the process holding it, as the job sees it */
+    int32_t fd;                     /* its fd there */
+    uint32_t kind;                  /* CAIRN_FD_EVENTFD .. CAIRN_FD_UNIX */
+    uint32_t object;                /* index of the object's first record (<= its own) */
+    uint32_t flags;                 /* CAIRN_OBJF_* */
+    uint32_t peer;                  /* unix: the peer's first record; CAIRN_PROC_NO_PEER:
+                                       the peer was closed */
+    uint64_t ino;                   /* unix: the socket's inode (informational) */
+    /* eventfd: v[0] its counter. timerfd: v[0] clock, v[1] ns to the next
+       expiry (0: disarmed), v[2] interval ns, v[3] expirations not read.
+       signalfd: v[0] its mask. unix: v[0] SOCK_STREAM 1, SOCK_DGRAM 2,
+       SOCK_SEQPACKET 5; v[1] its SO_SNDBUF. */
+    uint64_t v[4];
+    uint32_t nbytes;                /* unix, first record: bytes of its receive queue in
+                                       the pipe data (stream: the bytes; else each
+                                       message as a 32-bit length and its bytes) */
+    uint32_t reserved;              /* 0 */
+};
+
+/* The largest tree section: header, members, pipes, shm, objects. */
+#define CAIRN_PROC_TREE_MAX (sizeof(struct cairn_proc_tree) + \
+    CAIRN_PROC_MAX_MEMBERS * sizeof(struct cairn_proc_member) + \
+    CAIRN_PROC_MAX_PIPES * sizeof(struct cairn_proc_pipe) + \
+    CAIRN_PROC_MAX_SHM * sizeof(struct cairn_proc_shm) + sizeof(struct cairn_proc_objects) + \
+    CAIRN_PROC_MAX_OBJECTS * sizeof(struct cairn_proc_object))
+
+_Static_assert(sizeof(struct cairn_proc_objects) == 16, "layout");
+_Static_assert(sizeof(struct cairn_proc_object) == 72, "layout");
 _Static_assert(sizeof(struct cairn_proc_epoll) == 24, "layout");
 _Static_assert(sizeof(struct cairn_proc_tree) == 72, "layout");
 _Static_assert(sizeof(struct cairn_proc_shm) == 24, "layout");

@@ -85,6 +85,8 @@ void restore_main(uint64_t *sp)
         rc = r_timers_load();
     if (rc == 0)
         rc = r_epoll_load();
+    if (rc == 0)
+        rc = r_objects_check(r_ident_pid()); /* before anything changes */
     if (rc < 0)
         r_exit(rc == -2 ? R_EXIT_CORRUPT : R_EXIT_FAILED);
     r_tree_barrier(0); /* every process of the job checked */

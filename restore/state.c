@@ -58,7 +58,7 @@ static void clear_fd_table(void)
     if (top < CAIRN_REGISTER_FD_NUMBER)
         top = CAIRN_REGISTER_FD_NUMBER;
     long image = img.fd, ctl = img.control_fd;
-    long *keep[3 + 2 * CAIRN_PROC_MAX_PIPES] = {&image, &ctl};
+    long *keep[3 + 2 * CAIRN_PROC_MAX_PIPES + CAIRN_PROC_MAX_SHM + CAIRN_PROC_MAX_OBJECTS] = {&image, &ctl};
     int n = 2 + r_tree_kept(keep + 2, (int)(sizeof keep / sizeof keep[0]) - 2);
     /* Each F_DUPFD takes the lowest free number above top, and the ones
        taken before stay open: the new numbers rise. */
@@ -306,6 +306,9 @@ void r_restore_files(void)
             place_pipe(&img.files[i]);
         else if (img.files[i].kind == CAIRN_FD_MQUEUE)
             r_mq_restore(&img.files[i]);
+    for (uint64_t i = 0; i < img.core.nfiles; i++)
+        if (img.files[i].kind >= CAIRN_FD_EVENTFD && img.files[i].kind <= CAIRN_FD_UNIX)
+            r_objects_place(&img.files[i], r_ident_pid());
     for (uint64_t i = 0; i < img.core.nfiles; i++)
         if (img.files[i].kind == CAIRN_FD_DUP)
             sys2(NR_dup2, img.files[i].dup_of, img.files[i].fd);

@@ -49,8 +49,7 @@ struct barrier {
     volatile int failed; /* the exit status of the first that failed; 0: none */
 };
 
-static unsigned char tree_bytes[sizeof(struct cairn_proc_tree) +
-                                CAIRN_PROC_MAX_MEMBERS * sizeof(struct cairn_proc_member)];
+static unsigned char tree_bytes[CAIRN_PROC_TREE_MAX];
 static uint64_t tree_len;
 static const struct cairn_proc_member *members;
 static uint64_t nmembers;
@@ -123,18 +122,21 @@ static int read_tree(uint64_t *len, unsigned char *dst)
 
 /* The pipes, each with the bytes it held (from the first process's
    image); 0, or -1/-2 (said why). */
-static int make_pipes(void)
+static int make_pipes(uint64_t socket_bytes)
 {
     uint64_t total = 0;
     for (uint64_t i = 0; i < npipes; i++)
         total += pipes[i].nbytes;
-    if (total != (img.rec_pipedata.present ? img.rec_pipedata.len : 0)) {
+    if (total + socket_bytes != (img.rec_pipedata.present ? img.rec_pipedata.len : 0)) {
         r_say("the bytes in the job's pipes do not match its tree", (char *)0);
         return -2;
     }
-    int rc = total ? r_read_record("pipe data", &img.rec_pipedata, pipe_data, sizeof pipe_data) : 0;
+    int rc = total + socket_bytes ? r_read_record("pipe data", &img.rec_pipedata, pipe_data,
+                                                  sizeof pipe_data) : 0;
     if (rc < 0)
         return rc;
+    if (r_objects_make(pipe_data + total) < 0) /* the sockets' bytes follow the pipes' */
+        return -1;
     const unsigned char *p = pipe_data;
     for (uint64_t i = 0; i < npipes; i++) {
         int fds[2];
@@ -183,17 +185,19 @@ int r_tree_load(long pid)
     nmembers = t->nmembers;
     npipes = t->npipes;
     nshm = t->nshm;
+    uint64_t base = sizeof *t + nmembers * sizeof members[0] +
+                    npipes * sizeof(struct cairn_proc_pipe) + nshm * sizeof(struct cairn_proc_shm);
+    uint64_t socket_bytes = 0;
     if (nmembers < 1 || nmembers > CAIRN_PROC_MAX_MEMBERS || npipes > CAIRN_PROC_MAX_PIPES ||
-        nshm > CAIRN_PROC_MAX_SHM ||
-        tree_len != sizeof *t + nmembers * sizeof members[0] +
-                        npipes * sizeof(struct cairn_proc_pipe) + nshm * sizeof(struct cairn_proc_shm) ||
+        nshm > CAIRN_PROC_MAX_SHM || tree_len < base ||
+        r_objects_parse(tree_bytes + base, tree_len - base, &socket_bytes) < 0 ||
         (long)members[0].pid != pid) {
         r_say("the image's process tree does not fit its process", (char *)0);
         return -2;
     }
     pipes = (const void *)(tree_bytes + sizeof *t + nmembers * sizeof members[0]);
     shm = (const void *)(pipes + npipes);
-    if ((rc = make_pipes()) < 0 || (rc = make_shm()) < 0)
+    if ((rc = make_pipes(socket_bytes)) < 0 || (rc = make_shm()) < 0)
         return rc;
     for (uint64_t i = 1; i < nmembers; i++)
         if (members[i].state == CAIRN_PROC_MEMBER_IMAGE && fd_of(members[i].pid) < 0) {
@@ -352,7 +356,7 @@ int r_tree_kept(long **fds, int max)
     }
     for (uint64_t i = 0; i < nshm && n < max; i++)
         fds[n++] = &shm_fd[i];
-    return n;
+    return n + r_objects_kept(fds + n, max - n);
 }
 
 long r_tree_shm_fd(uint64_t index, uint64_t offset, uint64_t len)
@@ -378,4 +382,5 @@ void r_tree_close_pipes(void)
     }
     for (uint64_t i = 0; i < nshm; i++)
         sys1(NR_close, shm_fd[i]);
+    r_objects_close();
 }

@@ -35,4 +35,17 @@ long r_tree_shm_fd(uint64_t index, uint64_t offset, uint64_t len);
 /* Once every process has its ends in place (and its memory mapped). */
 void r_tree_close_pipes(void);
 
+/* objects.c: the tree's eventfds, timerfds, signalfds and sockets. */
+/* The object records at `at` (avail bytes after the shm records; 0: none);
+   *bytes: their sockets' bytes. 0, or -1: they do not fit. */
+int r_objects_parse(const unsigned char *at, uint64_t avail, uint64_t *bytes);
+/* Makes every object once (data: the sockets' bytes). 0, or -1 (said why). */
+int r_objects_make(const unsigned char *data);
+/* Each object fd of the loaded image of process pid has its record: 0, or -1. */
+int r_objects_check(long pid);
+/* Puts the object of file f (process pid) at its fd, with its flags. */
+void r_objects_place(const struct cairn_proc_file *f, long pid);
+int r_objects_kept(long **fds, int max);
+void r_objects_close(void);
+
 #endif

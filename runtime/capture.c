@@ -26,6 +26,7 @@
 #include "arch_x86_64.h"
 #include "capture.h"
 #include "ipc.h"
+#include "capture_sock.h"
 #include "tree.h"
 #include "identity.h"
 #include "timers.h"
@@ -313,6 +314,9 @@ static int classify_fd(struct rt_state *st, struct cairn_proc_file *f, int fd)
         f->kind = CAIRN_FD_EPOLL;
         return capture_epoll(st, fd);
     }
+    int obj = rt_objects_classify(st, f, fd, &sb); /* eventfd ... AF_UNIX (capture_sock.c) */
+    if (obj)
+        return obj < 0 ? -1 : 0;
     if (S_ISSOCK(sb.st_mode))
         return refuse(st, num, " is a socket: ", f->path);
     if (S_ISFIFO(sb.st_mode))

@@ -47,10 +47,7 @@ struct rt_state {
     int own_pidns;
     /* The job's processes, as cairn sent them with GO (tree.c): the
        image's tree section; tree_len 0 for a job of one process. */
-    unsigned char tree[sizeof(struct cairn_proc_tree) +
-                       CAIRN_PROC_MAX_MEMBERS * sizeof(struct cairn_proc_member) +
-                       CAIRN_PROC_MAX_PIPES * sizeof(struct cairn_proc_pipe) +
-                       CAIRN_PROC_MAX_SHM * sizeof(struct cairn_proc_shm)];
+    unsigned char tree[CAIRN_PROC_TREE_MAX];
     uint32_t tree_len;
     /* The bytes in the tree's pipes (the first process only; mapped by
        the constructor, untouched until used). */

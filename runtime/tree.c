@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "capture.h"
+#include "capture_sock.h"
 #include "control.h"
 #include "signals.h"
 #include "tree.h"
@@ -215,5 +216,5 @@ int rt_tree_files(struct rt_state *st)
             return rt_refuse_num(st, "fd ", (uint64_t)f->fd,
                                  " is a pipe to a process outside the job");
     }
-    return tree_maps(st, t);
+    return tree_maps(st, t) < 0 || rt_objects_check(st, t) < 0 ? -1 : 0;
 }

@@ -230,15 +230,18 @@ int main(int argc, char **argv)
        unless asked for, so the seeds keep the layout of format 1.0 that the
        golden inspect test (tests/cli/cases/inspect_process.sh) prints. A
        job with threads keeps its task record: the restorer checks the
-       first thread's tid against its pid. Threads, their signals and the
-       timers are kept as they are (none of them in a format 1.0 seed), and
-       the IPC section (0x114). */
+       first thread's tid against its pid. Threads, their signals, the
+       timers, a process tree's section, its pipes' and sockets' bytes, the
+       epoll entries and the IPC section (0x114) are kept as they are (none
+       of them in a format 1.0 seed). */
     with_task |= p.nthreads > 1;
     for (unsigned i = 0; i < nsec; i++) {
         const cairn_section_info_t *s = cairn_image_section(img, i);
         if (s->type == CAIRN_SEC_PROC_FILES || s->type == CAIRN_SEC_PROC_THREADS ||
             s->type == CAIRN_SEC_PROC_TSIGQ || s->type == CAIRN_SEC_PROC_TIMERS ||
             s->type == CAIRN_SEC_PROC_IPC ||
+            s->type == CAIRN_SEC_PROC_TREE || s->type == CAIRN_SEC_PROC_PIPEDATA ||
+            s->type == CAIRN_SEC_PROC_EPOLL ||
             (with_task && (s->type == CAIRN_SEC_PROC_TASK || s->type == CAIRN_SEC_PROC_SIGQ)))
             copy_section(img, &w, i, s->arg, 0, s->raw_size);
     }

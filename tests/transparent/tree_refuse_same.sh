@@ -18,10 +18,11 @@
 # has printed half its reference output, has been answered (committed or
 # refused); so every job gets at least one request while it runs.
 #
-# The last job stays refused whatever issue 11 brings: python3 holding a
-# TCP connection to a listener outside the job (started here). The request
-# sent while the connection is open must be refused naming the socket (a
-# periodic one may be committed before python3 has connected).
+# The last jobs stay refused whatever issue 11 brings: python3 holding a
+# TCP connection, then an AF_UNIX one, to a listener outside the job
+# (started here). The request sent while the connection is open must be
+# refused naming the socket and its peer (the listener's address:port, its
+# path) (a periodic one may be committed before python3 has connected).
 #
 #   tree_refuse_same.sh CAIRN BINDIR TREESDIR
 # BINDIR holds the programs of progs/ (counter, tree_*), TREESDIR the job
@@ -37,10 +38,10 @@ for p in /usr/bin/python3 gzip; do
     command -v $p >/dev/null 2>&1 || { echo "skipped: $p is not installed"; exit 77; }
 done
 W=$(mktemp -d "${TMPDIR:-/tmp}/cairn-tree-refuse.XXXXXX")
-CPID='' LPID=''
+CPID='' LPID='' PEER=''
 cleanup() {
     [ -n "$CPID" ] && kill_tree "$CPID"
-    [ -n "$LPID" ] && kill "$LPID" 2>/dev/null
+    [ -n "$LPID" ] && kill $LPID 2>/dev/null
     [ -n "${KEEP:-}" ] || rm -rf "$W"
 }
 trap cleanup EXIT
@@ -61,10 +62,12 @@ RESOURCE='child process|process [0-9]|pipe|socket|shared memory|mapping|epoll|mq
 # same NAME "FILES" STAY_REFUSED PROG ARGS...: runs PROG ARGS without cairn,
 # then under cairn, in fresh directories, and compares (see above).
 # STAY_REFUSED=yes: the request at half the output must be refused naming a
-# socket; taken: it must be committed (what cairn restores: SysV semaphores,
-# message queues and shared memory, POSIX message queues); notify: a refusal must name
-# an mq_notify registration, undo: a SEM_UNDO adjustment; nogate: PROG has no gate (a real program) and
-# may end before the request at half its output is answered. SETUP, if set, is run first in
+# socket (and PEER, a regular expression, if set); taken: it must be
+# committed (what cairn restores: SysV semaphores, message queues and shared
+# memory, POSIX message queues); notify: a refusal must name an mq_notify
+# registration, undo: a SEM_UNDO adjustment; nogate: PROG has no gate (a
+# real program) and may end before the request at half its output is
+# answered. SETUP, if set, is run first in
 # both directories.
 same() {
     CASE=$1 files=$2 stay=$3; shift 3
@@ -105,7 +108,7 @@ same() {
         # the request), so up to 5 requests are made while the job, at its
         # gate, holds the connection.
         k=1
-        until grep -q 'refused: fd [0-9]* is a socket' "$D/wait.err"; do
+        until grep -Eq "refused: (process [0-9]*: )?fd [0-9]* is a socket${PEER:+.*$PEER}" "$D/wait.err"; do
             [ $wrc -eq 7 ] || fail "cairn checkpoint --wait exited $wrc, not 7 (refused)"
             [ $k -lt 5 ] || fail "5 requests refused, none naming the socket"
             k=$((k + 1)); wrc=0
@@ -136,8 +139,8 @@ same() {
             fail "cairn checkpoint --wait's refusal names no resource: $(cat "$D/wait.err")"
     fi
     if [ "$stay" = yes ]; then
-        grep -q '^cairn: checkpoint not taken: fd [0-9]* is a socket' "$D/job/err.held" ||
-            fail "no refusal names the socket"
+        grep -Eq "^cairn: checkpoint not taken: (process [0-9]*: )?fd [0-9]* is a socket${PEER:+.*$PEER}" \
+            "$D/job/err.held" || fail "no refusal names the socket${PEER:+ and its peer $PEER}"
     fi
     case $stay in
     notify) want='POSIX message queue .* has an mq_notify registration' ;;
@@ -167,6 +170,11 @@ same mq_notify "" notify "$B/tree_mq" notify 30
 same sem_undo "" undo "$B/tree_shm" sysv-undo 20
 same epoll "" no "$B/tree_epoll" 40
 same pool "" no /bin/sh "$T/tree_pool.sh" 24
+# A descriptor in flight in a socketpair inside the job (SCM_RIGHTS): the
+# checkpoint is refused naming it, the job runs on (tree_fds.c scm).
+PEER=SCM_RIGHTS
+same scm "" yes "$B/tree_fds" scm 40
+PEER=
 # xz keeps a pipe to itself (fd 4); a real program, without a gate: the
 # periodic requests (every 0.2 s of its ~2 s) are what it surely gets.
 if command -v xz >/dev/null 2>&1; then
@@ -197,6 +205,7 @@ while True:
 LPID=$!
 CASE=tcp
 poll_until 60 "the listener's port" test -f "$W/port"
+PEER="127\.0\.0\.1:$(cat "$W/port")"
 same tcp "" yes /usr/bin/python3 -c '
 import os, socket, sys, time
 c = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
@@ -212,3 +221,41 @@ while gate and not os.path.exists(gate):
     time.sleep(0.005)
 print("tcp:", s, flush=True)
 ' "$(cat "$W/port")"
+PEER=
+
+# The same over an AF_UNIX socket to a listener outside the job: refused
+# naming the fd and the listener's path (its peer).
+/usr/bin/python3 -c '
+import os, socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.bind(sys.argv[1])
+s.listen(4)
+while True:
+    c, _ = s.accept()
+    f = c.makefile("rwb")
+    for line in f:
+        f.write(line)
+        f.flush()
+    c.close()
+' "$W/unix.sock" </dev/null >/dev/null 2>"$W/unix-listener.err" &
+LPID="$LPID $!"
+CASE=unix
+poll_until 60 "the AF_UNIX listener" test -S "$W/unix.sock"
+PEER="outside the job.*$W/unix.sock"
+same unix "" yes /usr/bin/python3 -c '
+import os, socket, sys, time
+c = socket.socket(socket.AF_UNIX)
+c.connect(sys.argv[1])
+f = c.makefile("rwb")
+s = 0
+for k in range(40):
+    for i in range(k * 100000, (k + 1) * 100000):
+        s = (s * 31 + i * i) % 1000000007
+    f.write(b"%d %d\n" % (k, s)); f.flush()
+    print("unix: echoed", f.readline().decode().strip(), flush=True)
+gate = os.environ.get("CAIRN_TEST_GATE")
+while gate and not os.path.exists(gate):
+    time.sleep(0.005)
+print("unix:", s, flush=True)
+' "$W/unix.sock"
+PEER=

@@ -32,6 +32,12 @@
 #   transparent_tree_shm_sysvseg tree_shm with its page in a SysV shared
 #                               memory segment (removed while attached)
 #   transparent_tree_epoll      an epoll loop over pipes from 3 children
+#   transparent_tree_fds_MODE   a parent and a child joined by a socketpair
+#                               (stream, seqpacket, dgram) with data queued
+#                               both ways, a shared eventfd, a periodic
+#                               timerfd, a signalfd reading the child's
+#                               SIGUSR1, an epoll loop over a socketpair, an
+#                               eventfd and a timerfd (tree_fds.c)
 #   transparent_tree_pool       python3 multiprocessing.Pool(2), imap in order
 #   transparent_tree_churn      bash running /bin/true again and again: a
 #                               process starting, exec'ing or ending at every
@@ -39,7 +45,7 @@
 #   transparent_tree_xz         xz -T1 -c of a 20 MB file (a real program:
 #                               NOGATE=1, as real.sh)
 
-foreach(p tree_pipeline tree_forkwait tree_popen tree_shm tree_mq tree_epoll)
+foreach(p tree_pipeline tree_forkwait tree_popen tree_shm tree_mq tree_epoll tree_fds)
   add_executable(transparent_${p} progs/${p}.c)
   set_target_properties(transparent_${p} PROPERTIES
     OUTPUT_NAME ${p} RUNTIME_OUTPUT_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR}/progs)
@@ -71,6 +77,10 @@ tree_test(popen "" ${_bin}/tree_popen 20000)
 tree_test(shm_posix "" ${_bin}/tree_shm posix 50)
 tree_test(pool "" /bin/sh ${_trees}/tree_pool.sh 60)
 tree_test(epoll "" ${_bin}/tree_epoll 100)
+# Descriptors other than pipes between the job's processes (tree_fds.c).
+foreach(m stream seqpacket dgram eventfd timerfd signalfd epoll)
+  tree_test(fds_${m} "" ${_bin}/tree_fds ${m} 150)
+endforeach()
 # xz is one process, but keeps a pipe to itself (fd 4, for its signal
 # handling). NOGATE=1 and SETUP are cycle.sh's (real.sh), hence no tree_test().
 add_test(NAME transparent_tree_xz
