@@ -29,6 +29,10 @@
 #   transparent_tree_mq         work and results over two POSIX message queues
 #   transparent_tree_epoll      an epoll loop over pipes from 3 children
 #   transparent_tree_pool       python3 multiprocessing.Pool(2), imap in order
+#   transparent_tree_subprocess python3's subprocess.run and Popen (default
+#                               close_fds: the children lose fds 3 and 4 and
+#                               register on the job's endpoint) of
+#                               progs/counter, piped and not, and of /bin/sh
 #   transparent_tree_xz         xz -T1 -c of a 20 MB file (a real program:
 #                               NOGATE=1, as real.sh)
 option(CAIRN_TREE_TESTS "Register the process-tree cycle tests (issue 11)" OFF)
@@ -64,6 +68,7 @@ tree_test(popen "" ${_bin}/tree_popen 20000)
 tree_test(shm_posix "" ${_bin}/tree_shm posix 50)
 tree_test(pool "" /bin/sh ${_trees}/tree_pool.sh 60)
 tree_test(epoll "" ${_bin}/tree_epoll 100)
+tree_test(subprocess "" /bin/sh ${_trees}/tree_subprocess.sh ${_bin}/counter 2500 45)
 # xz is one process, but keeps a pipe to itself (fd 4, for its signal
 # handling). NOGATE=1 and SETUP are cycle.sh's (real.sh), hence no tree_test().
 add_test(NAME transparent_tree_xz
