@@ -524,12 +524,15 @@ void run_tree_accept_endpoint(struct run_ctx *r)
     /* A process of the job's own, which sends its record right after
        connecting: wait for it a moment, no more (it could be stuck). */
     struct pollfd p = {c, POLLIN, 0};
-    if (poll(&p, 1, 2000) == 1 && recv_new(c, &pid, &fd) > 0 && fd >= 0 && pid == inner) {
+    int got = poll(&p, 1, 2000) == 1 && recv_new(c, &pid, &fd) > 0 && fd >= 0;
+    if (got && pid == inner) {
         add_member(r, pid, fd);
         send_register(c);
     } else {
-        snprintf(why, sizeof why, "process %d did not name itself (NEW %d) with a channel",
-                 (int)inner, (int)inner);
+        if (got)
+            snprintf(why, sizeof why, "process %d said it is process %d", (int)inner, (int)pid);
+        else
+            snprintf(why, sizeof why, "process %d sent no NEW record with a channel", (int)inner);
         endpoint_refused(why);
         if (fd >= 0)
             close(fd);
