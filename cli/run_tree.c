@@ -598,7 +598,7 @@ static int check_nodes(struct run_ctx *r, const struct run_node *nodes, size_t n
         if (i > 0 && !run_tree_member(r, x->pid)) {
             snprintf(why, len, "process %d (%s) of the job has no channel to cairn: it runs "
                                "without cairn's runtime (a static binary, a cleared "
-                               "environment, or closed descriptors), or has just started",
+                               "environment, fd 3 closed and reused), or has just started",
                      (int)x->pid, x->comm);
             return -1;
         }
