@@ -29,6 +29,9 @@
 #   transparent_tree_mq         work and results over two POSIX message queues
 #   transparent_tree_epoll      an epoll loop over pipes from 3 children
 #   transparent_tree_pool       python3 multiprocessing.Pool(2), imap in order
+#   transparent_tree_sigchld    a parent counting its SIGCHLDs with a zombie
+#                               unreaped at each checkpoint: the restored
+#                               zombie's exit is not counted again
 #   transparent_tree_subprocess python3's subprocess.run and Popen (default
 #                               close_fds: the children lose fds 3 and 4 and
 #                               register on the job's endpoint) of
@@ -37,7 +40,7 @@
 #                               NOGATE=1, as real.sh)
 option(CAIRN_TREE_TESTS "Register the process-tree cycle tests (issue 11)" OFF)
 
-foreach(p tree_pipeline tree_forkwait tree_popen tree_shm tree_mq tree_epoll)
+foreach(p tree_pipeline tree_forkwait tree_popen tree_shm tree_mq tree_epoll tree_sigchld)
   add_executable(transparent_${p} progs/${p}.c)
   set_target_properties(transparent_${p} PROPERTIES
     OUTPUT_NAME ${p} RUNTIME_OUTPUT_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR}/progs)
@@ -68,6 +71,12 @@ tree_test(popen "" ${_bin}/tree_popen 20000)
 tree_test(shm_posix "" ${_bin}/tree_shm posix 50)
 tree_test(pool "" /bin/sh ${_trees}/tree_pool.sh 60)
 tree_test(epoll "" ${_bin}/tree_epoll 100)
+# Committed output: cycle.sh asks again when a checkpoint is refused (a
+# child of this job is short-lived: a round can see it start or end).
+add_test(NAME transparent_tree_sigchld
+         COMMAND env OUTPUT=committed ${_cycle} ${_cairn} 3 "" ${_bin}/tree_sigchld 150)
+set_tests_properties(transparent_tree_sigchld PROPERTIES
+  LABELS "transparent;no-asan;tree" TIMEOUT 600)
 tree_test(subprocess "" /bin/sh ${_trees}/tree_subprocess.sh ${_bin}/counter 2500 45)
 # xz is one process, but keeps a pipe to itself (fd 4, for its signal
 # handling). NOGATE=1 and SETUP are cycle.sh's (real.sh), hence no tree_test().
