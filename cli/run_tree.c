@@ -340,6 +340,15 @@ static void drop_member(struct run_ctx *r, struct run_member *m)
     *m = r->members[--r->nmembers];
 }
 
+/* The members that ended after their image was written, once the round
+   is over. */
+static void drop_ended(struct run_ctx *r)
+{
+    for (size_t i = r->nmembers; i-- > 0;)
+        if (r->members[i].ctl < 0)
+            drop_member(r, &r->members[i]);
+}
+
 /* A "NEW <pid>" record with its channel (SCM_RIGHTS) from sock: the
    channel (-1 if none), the pid in *pid (0 if not understood); the
    record's length, 0 at the end, -1 if nothing is there. */
@@ -620,6 +629,7 @@ static int check_nodes(struct run_ctx *r, const struct run_node *nodes, size_t n
 int run_tree_request(struct run_ctx *r, ssize_t (*send_fd)(int, const void *, size_t, int),
                      char *why, size_t len)
 {
+    drop_ended(r); /* a round that ended without a commit or an abort */
     r->round_failed = 0;
     r->round_bytes = 0;
     r->root_phase = RUN_PH_ASKED;
@@ -825,15 +835,6 @@ int run_tree_read(struct run_ctx *r, size_t i)
     if (m->len == sizeof m->line - 1)
         m->len = 0;
     return 0;
-}
-
-/* The members that ended after their image was written, once the round
-   is over. */
-static void drop_ended(struct run_ctx *r)
-{
-    for (size_t i = r->nmembers; i-- > 0;)
-        if (r->members[i].ctl < 0)
-            drop_member(r, &r->members[i]);
 }
 
 int run_tree_commit(struct run_ctx *r)

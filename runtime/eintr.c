@@ -115,9 +115,13 @@ static long repeat(attempt_fn *attempt, void *call, int64_t timeout)
     }
 }
 
+/* A timespec timeout in ns; NO_TIMEOUT for none, and for one the kernel
+   refuses (EINVAL), which the attempts then pass on as given (`raw`). */
 static int64_t ts_ns(const struct timespec *t)
 {
-    return t ? (int64_t)t->tv_sec * 1000000000 + t->tv_nsec : NO_TIMEOUT;
+    if (!t || t->tv_sec < 0 || t->tv_nsec < 0 || t->tv_nsec >= 1000000000)
+        return NO_TIMEOUT;
+    return (int64_t)t->tv_sec * 1000000000 + t->tv_nsec;
 }
 
 static struct timespec ns_ts(int64_t ns)
@@ -166,6 +170,7 @@ static const sigset_t *job_mask(const sigset_t *mask, sigset_t *copy)
 struct poll_call {
     struct pollfd *fds;
     nfds_t n;
+    const struct timespec *raw;
     const sigset_t *mask;
     sigset_t copy;
     int epfd, max;
@@ -190,13 +195,13 @@ static long ppoll_attempt(void *c, int64_t left)
     struct poll_call *p = c;
     REAL(ppoll);
     struct timespec t = ns_ts(left);
-    return real_ppoll(p->fds, p->n, left < 0 ? NULL : &t, p->mask);
+    return real_ppoll(p->fds, p->n, left < 0 ? p->raw : &t, p->mask);
 }
 
 EXPORT int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *timeout,
                  const sigset_t *mask)
 {
-    struct poll_call c = {.fds = fds, .n = n};
+    struct poll_call c = {.fds = fds, .n = n, .raw = timeout};
     c.mask = job_mask(mask, &c.copy);
     return (int)repeat(ppoll_attempt, &c, ts_ns(timeout));
 }
@@ -237,7 +242,7 @@ static long epoll_pwait2_attempt(void *c, int64_t left)
 {
     struct poll_call *p = c;
     struct timespec t = ns_ts(left);
-    return real_epoll_pwait2(p->epfd, p->ev, p->max, left < 0 ? NULL : &t, p->mask);
+    return real_epoll_pwait2(p->epfd, p->ev, p->max, left < 0 ? p->raw : &t, p->mask);
 }
 
 /* glibc 2.35; declared here for the headers of an older one. */
@@ -250,7 +255,7 @@ EXPORT int epoll_pwait2(int epfd, struct epoll_event *ev, int max, const struct 
         errno = ENOSYS;
         return -1;
     }
-    struct poll_call c = {.epfd = epfd, .ev = ev, .max = max};
+    struct poll_call c = {.epfd = epfd, .ev = ev, .max = max, .raw = timeout};
     c.mask = job_mask(mask, &c.copy);
     return (int)repeat(epoll_pwait2_attempt, &c, ts_ns(timeout));
 }
@@ -261,6 +266,7 @@ EXPORT int epoll_pwait2(int epfd, struct epoll_event *ev, int max, const struct 
 struct select_call {
     int n;
     fd_set *set[3], copy[3];
+    const struct timespec *raw;
     const sigset_t *mask;
     sigset_t mask_copy;
     struct timeval tv;
@@ -287,6 +293,9 @@ static long select_attempt(void *c, int64_t left)
 
 EXPORT int select(int n, fd_set *r, fd_set *w, fd_set *e, struct timeval *tv)
 {
+    REAL(select);
+    if (tv && (tv->tv_sec < 0 || tv->tv_usec < 0))
+        return real_select(n, r, w, e, tv); /* its EINVAL */
     struct select_call c = {.n = n, .set = {r, w, e}};
     select_sets(&c, 1);
     int64_t timeout = tv ? (int64_t)tv->tv_sec * 1000000000 + (int64_t)tv->tv_usec * 1000 : NO_TIMEOUT;
@@ -302,13 +311,13 @@ static long pselect_attempt(void *c, int64_t left)
     REAL(pselect);
     select_sets(s, 0);
     struct timespec t = ns_ts(left);
-    return real_pselect(s->n, s->set[0], s->set[1], s->set[2], left < 0 ? NULL : &t, s->mask);
+    return real_pselect(s->n, s->set[0], s->set[1], s->set[2], left < 0 ? s->raw : &t, s->mask);
 }
 
 EXPORT int pselect(int n, fd_set *r, fd_set *w, fd_set *e, const struct timespec *timeout,
                    const sigset_t *mask)
 {
-    struct select_call c = {.n = n, .set = {r, w, e}};
+    struct select_call c = {.n = n, .set = {r, w, e}, .raw = timeout};
     c.mask = job_mask(mask, &c.mask_copy);
     select_sets(&c, 1);
     return (int)repeat(pselect_attempt, &c, ts_ns(timeout));
@@ -399,6 +408,7 @@ EXPORT int usleep(useconds_t usec)
 struct sig_call {
     const sigset_t *set;
     siginfo_t *info;
+    const struct timespec *raw;
     sigset_t copy;
 };
 
@@ -437,12 +447,12 @@ static long sigtimedwait_attempt(void *c, int64_t left)
     struct sig_call *s = c;
     REAL(sigtimedwait);
     struct timespec t = ns_ts(left);
-    return real_sigtimedwait(s->set, s->info, left < 0 ? NULL : &t);
+    return real_sigtimedwait(s->set, s->info, left < 0 ? s->raw : &t);
 }
 
 EXPORT int sigtimedwait(const sigset_t *set, siginfo_t *info, const struct timespec *timeout)
 {
-    struct sig_call c = {.set = set, .info = info};
+    struct sig_call c = {.set = set, .info = info, .raw = timeout};
     return (int)repeat(sigtimedwait_attempt, &c, ts_ns(timeout));
 }
 
@@ -503,6 +513,7 @@ EXPORT int sem_clockwait(sem_t *sem, clockid_t clock, const struct timespec *abs
    says; the job may have them, even if a checkpoint refuses them. */
 struct ipc_call {
     int id;
+    const struct timespec *raw;
     struct sembuf *ops;
     size_t nops;
     void *msg;
@@ -516,7 +527,7 @@ static long semtimedop_attempt(void *c, int64_t left)
     struct ipc_call *s = c;
     REAL(semtimedop);
     struct timespec t = ns_ts(left);
-    return real_semtimedop(s->id, s->ops, s->nops, left < 0 ? NULL : &t);
+    return real_semtimedop(s->id, s->ops, s->nops, left < 0 ? s->raw : &t);
 }
 
 EXPORT int semop(int id, struct sembuf *ops, size_t nops)
@@ -527,7 +538,7 @@ EXPORT int semop(int id, struct sembuf *ops, size_t nops)
 
 EXPORT int semtimedop(int id, struct sembuf *ops, size_t nops, const struct timespec *timeout)
 {
-    struct ipc_call c = {.id = id, .ops = ops, .nops = nops};
+    struct ipc_call c = {.id = id, .ops = ops, .nops = nops, .raw = timeout};
     return (int)repeat(semtimedop_attempt, &c, ts_ns(timeout));
 }
 
