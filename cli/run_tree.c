@@ -5,7 +5,8 @@
  * same moment, each into an image of its own, committed as one generation.
  *
  * Each process has its own channel, which its runtime registers on the
- * registration socket (format/control.h). A checkpoint asks every live
+ * registration socket, or, having lost fds 3 and 4, on the job's endpoint
+ * (format/control.h), where only a process of the job is accepted. A checkpoint asks every live
  * process, signals each, and waits until all are STOPPED; it then lists
  * the namespace again, and if it holds exactly the processes it asked (no
  * new one, none without cairn's runtime), says GO to all with the tree

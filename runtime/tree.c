@@ -9,7 +9,10 @@
  * A forked child makes its channel in the fork handler; a program that
  * starts without one (exec after vfork or posix_spawn, which run no fork
  * handlers) in the runtime's constructor, when the channel it inherited
- * is owned (F_GETOWN) by another process.
+ * is owned (F_GETOWN) by another process; a program started with fds 3
+ * and 4 closed (Python's subprocess) registers on the job's endpoint, an
+ * abstract socket the namespace's init listens on (rt_tree_rejoin;
+ * format/control.h, docs/TRANSPARENT.md for why that is safe).
  */
 #define _GNU_SOURCE
 #include <errno.h>
