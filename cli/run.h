@@ -201,6 +201,8 @@ int run_ns_kill(pid_t job, int sig);
 /* Sends sig to process pid of the namespace (its main thread for the
    checkpoint signal), through the init. */
 int run_ns_kill_pid(pid_t pid, int sig);
+/* The job's registration endpoint, from the init; -1 if none. */
+int run_ns_endpoint_fd(void);
 /* Lets the init exit, which ends whatever is left in the namespace. */
 void run_ns_close(void);
 
@@ -255,6 +257,15 @@ int run_tree_list(const struct run_ctx *r, struct run_node *nodes, size_t max, s
 struct run_member *run_tree_member(struct run_ctx *r, pid_t pid);
 /* The registration socket is readable: a process sent its new channel. */
 void run_tree_accept(struct run_ctx *r);
+/* In the namespace's init, before the job starts: the registration
+   endpoint bound and listening (format/control.h), or -1. */
+int run_tree_endpoint_listen(void);
+/* A copy of the job's end of the registration socket, for the processes
+   that register on the endpoint (run_spawn, before it closes its own). */
+void run_tree_keep_register(int job_reg);
+/* A connection on the endpoint (run_ns_endpoint_fd): registered if its
+   peer is a process of the job, else dropped with a warning. */
+void run_tree_accept_endpoint(struct run_ctx *r);
 /* Fills p with the members' channels; returns how many. */
 int run_tree_pollfds(const struct run_ctx *r, struct pollfd *p, size_t max);
 /* Member i's channel is readable; 1 if it was dropped (it ended). */

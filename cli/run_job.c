@@ -494,13 +494,14 @@ int run_supervise(struct run_ctx *r)
     int tfd = make_timer(r);
     int status = -1;
     while (status < 0 && r->job > 0) {
-        struct pollfd p[7 + CAIRN_PROC_MAX_MEMBERS] = {
+        struct pollfd p[8 + CAIRN_PROC_MAX_MEMBERS] = {
             {sfd, POLLIN, 0}, {r->ctl, POLLIN, 0}, {tfd, POLLIN, 0},
             {run_ns_status_fd(), POLLIN, 0}, {r->reg, POLLIN, 0}};
         unsigned no = run_output_pollfds(r, p + 5); /* the job's stdout/stderr */
         struct pollfd *pm = p + 5 + no;             /* the job's other processes */
         int nm = run_tree_pollfds(r, pm, CAIRN_PROC_MAX_MEMBERS);
-        if (poll(p, 5 + no + (nfds_t)nm, r->retry && !r->pending ? RETRY_MS : -1) < 0 &&
+        pm[nm] = (struct pollfd){run_ns_endpoint_fd(), POLLIN, 0}; /* run_tree.c */
+        if (poll(p, 5 + no + (nfds_t)nm + 1, r->retry && !r->pending ? RETRY_MS : -1) < 0 &&
             errno != EINTR)
             break;
         for (int i = nm - 1; status < 0 && i >= 0; i--)
@@ -510,6 +511,8 @@ int run_supervise(struct run_ctx *r)
                 status = round_moved(r);
         if (status < 0 && p[4].revents)
             run_tree_accept(r);
+        if (status < 0 && pm[nm].revents)
+            run_tree_accept_endpoint(r);
         if (status < 0 && p[1].revents)
             status = read_control(r);
         if (status < 0)

@@ -75,6 +75,7 @@ struct init_msg {
 };
 
 static int status_fd = -1;   /* cairn's end of the init's socket */
+static int endpoint_fd = -1; /* the job's registration endpoint (run_tree.c) */
 
 /* The checkpoint signal goes to the job's main thread, which takes the
    checkpoint and parks the others (runtime/threads.c); any other signal to
@@ -92,6 +93,32 @@ static void say(int fd, int kind, int value)
     ssize_t n;
     do
         n = send(fd, &m, sizeof m, MSG_NOSIGNAL);
+    while (n < 0 && errno == EINTR);
+}
+
+/* READY, with the registration endpoint the init listens on (if any). */
+static void say_ready(int fd, pid_t job, int endpoint)
+{
+    struct init_msg m = {MSG_READY, job, 0};
+    union {
+        char b[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } u;
+    memset(&u, 0, sizeof u);
+    struct iovec iov = {&m, sizeof m};
+    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+    if (endpoint >= 0) {
+        mh.msg_control = u.b;
+        mh.msg_controllen = sizeof u.b;
+        struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+        cm->cmsg_level = SOL_SOCKET;
+        cm->cmsg_type = SCM_RIGHTS;
+        cm->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(cm), &endpoint, sizeof endpoint);
+    }
+    ssize_t n;
+    do
+        n = sendmsg(fd, &mh, MSG_NOSIGNAL);
     while (n < 0 && errno == EINTR);
 }
 
@@ -235,12 +262,16 @@ __attribute__((noreturn)) static void init_main(struct run_ctx *r, const char *i
     sigfillset(&all);
     sigprocmask(SIG_SETMASK, &all, NULL);
     int sfd = signalfd(-1, &all, SFD_CLOEXEC);
+    /* Bound before the job starts, by pid 1 of its namespace: the runtime
+       of a process that lost its fds trusts only that listener. cairn gets
+       it with READY; the init's copy is closed below. */
+    int endpoint = run_tree_endpoint_listen();
     pid_t job = sfd < 0 ? -1 : start_job(r, image, want, userns);
     if (job < 0) {
         say(fd, MSG_FAILED, errno);
         _exit(125);
     }
-    say(fd, MSG_READY, job);
+    say_ready(fd, job, endpoint);
     /* Keep stderr for messages and our two descriptors; the job's channel,
        stdio and cairn's store lock are not ours to hold. */
     keep[1] = sfd;
@@ -304,6 +335,27 @@ static pid_t plain_fork(const char *why, int err)
     return fork();
 }
 
+/* The init's first message; READY brings the endpoint (endpoint_fd). */
+static ssize_t recv_ready(int fd, struct init_msg *m)
+{
+    union {
+        char b[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } u;
+    struct iovec iov = {m, sizeof *m};
+    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.b,
+                        .msg_controllen = sizeof u.b};
+    ssize_t n;
+    do
+        n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
+    while (n < 0 && errno == EINTR);
+    struct cmsghdr *cm = n > 0 ? CMSG_FIRSTHDR(&mh) : NULL;
+    if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
+        cm->cmsg_len == CMSG_LEN(sizeof(int)))
+        memcpy(&endpoint_fd, CMSG_DATA(cm), sizeof endpoint_fd);
+    return n;
+}
+
 pid_t run_ns_fork(struct run_ctx *r, const char *image)
 {
     run_ns_close(); /* a previous attempt's (restore of an older generation) */
@@ -333,7 +385,7 @@ pid_t run_ns_fork(struct run_ctx *r, const char *image)
     close(sv[1]);
     run_ipc_parent(ipc_end);
     struct init_msg m = {0, 0, 0};
-    if (pid > 0 && recv(sv[0], &m, sizeof m, 0) == (ssize_t)sizeof m && m.kind == MSG_READY) {
+    if (pid > 0 && recv_ready(sv[0], &m) == (ssize_t)sizeof m && m.kind == MSG_READY) {
         status_fd = sv[0];
         r->root_pid = m.value;
         if (r->verbose)
@@ -390,10 +442,18 @@ int run_ns_job_status(int *st)
     return -1;
 }
 
+int run_ns_endpoint_fd(void)
+{
+    return endpoint_fd;
+}
+
 void run_ns_close(void)
 {
     run_ipc_close();
     if (status_fd >= 0)
         close(status_fd);
     status_fd = -1;
+    if (endpoint_fd >= 0)
+        close(endpoint_fd);
+    endpoint_fd = -1;
 }

@@ -12,7 +12,9 @@
  * (run_precheck.c).
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,6 +64,36 @@ static int signal_masks(long pid, uint64_t *blocked, uint64_t *caught, int *zomb
     return found == 3 ? 0 : -1;
 }
 
+/* Whether a thread of pid besides the main one still runs: not a zombie,
+   and not being killed (an exiting process's threads have SIGKILL
+   pending, and vanish from task/ once dead). */
+static int other_thread_runs(long pid)
+{
+    char dir[64];
+    snprintf(dir, sizeof dir, "/proc/%ld/task", pid);
+    DIR *d = opendir(dir);
+    int runs = 0;
+    for (struct dirent *e; d && !runs && (e = readdir(d));) {
+        if (e->d_name[0] == '.' || atol(e->d_name) == pid)
+            continue;
+        char path[384], line[256];
+        snprintf(path, sizeof path, "%s/%s/status", dir, e->d_name);
+        FILE *f = fopen(path, "re");
+        int alive = f != NULL;
+        while (f && fgets(line, sizeof line, f))
+            if (!strncmp(line, "State:", 6))
+                alive &= strpbrk(line + 6, "ZX") == NULL;
+            else if (!strncmp(line, "SigPnd:", 7))
+                alive &= !(strtoull(line + 7, NULL, 16) & (1ull << (SIGKILL - 1)));
+        if (f)
+            fclose(f);
+        runs = alive;
+    }
+    if (d)
+        closedir(d);
+    return runs;
+}
+
 /* A job may block every signal for a moment (the runtime does while it
    reads cairn's answer to HELLO; glibc does around fork): only a block that
    lasts this many looks, 4 ms apart, refuses the checkpoint. */
@@ -75,6 +107,12 @@ int run_can_signal(const struct run_ctx *r, char *why, size_t len)
     for (int look = 0; look < BLOCK_LOOKS; look++) {
         if (pid <= 0 || signal_masks(pid, &blocked, &caught, &zombie) < 0)
             return 1; /* cannot tell: the job may be exiting; the runtime decides */
+        if (zombie && !other_thread_runs(pid)) {
+            /* Not yet reaped, or its threads dying: there is nothing left
+               to checkpoint, the job's end is reported next. */
+            snprintf(why, len, "the job is exiting");
+            return 0;
+        }
         if (zombie) {
             snprintf(why, len, "the job's main thread has exited (pthread_exit in main) while "
                                "other threads run: cairn checkpoints through the main thread, "

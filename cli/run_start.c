@@ -265,6 +265,7 @@ int run_spawn(struct run_ctx *r, const char *image)
     if (r->job == 0)
         run_exec_job(r, image);
     close(r->job_ctl);
+    run_tree_keep_register(r->job_reg);
     close(r->job_reg);
     r->job_ctl = r->job_reg = -1;
     run_output_parent(r);

@@ -5,7 +5,8 @@
  * same moment, each into an image of its own, committed as one generation.
  *
  * Each process has its own channel, which its runtime registers on the
- * registration socket (format/control.h). A checkpoint asks every live
+ * registration socket, or, having lost fds 3 and 4, on the job's endpoint
+ * (format/control.h), where only a process of the job is accepted. A checkpoint asks every live
  * process, signals each, and waits until all are STOPPED; it then lists
  * the namespace again, and if it holds exactly the processes it asked (no
  * new one, none without cairn's runtime), says GO to all with the tree
@@ -18,12 +19,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -339,8 +343,19 @@ static void drop_member(struct run_ctx *r, struct run_member *m)
     *m = r->members[--r->nmembers];
 }
 
-/* "NEW <pid>" with the new channel (SCM_RIGHTS), on the registration socket. */
-void run_tree_accept(struct run_ctx *r)
+/* The members that ended after their image was written, once the round
+   is over. */
+static void drop_ended(struct run_ctx *r)
+{
+    for (size_t i = r->nmembers; i-- > 0;)
+        if (r->members[i].ctl < 0)
+            drop_member(r, &r->members[i]);
+}
+
+/* A "NEW <pid>" record with its channel (SCM_RIGHTS) from sock: the
+   channel (-1 if none), the pid in *pid (0 if not understood); the
+   record's length, 0 at the end, -1 if nothing is there. */
+static ssize_t recv_new(int sock, pid_t *pid, int *fd)
 {
     char buf[64];
     union {
@@ -350,28 +365,30 @@ void run_tree_accept(struct run_ctx *r)
     struct iovec iov = {.iov_base = buf, .iov_len = sizeof buf - 1};
     struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.b,
                         .msg_controllen = sizeof u.b};
-    ssize_t n = recvmsg(r->reg, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
-    if (n <= 0) {
-        if (n == 0) {
-            close(r->reg);
-            r->reg = -1;
-        }
-        return;
-    }
+    ssize_t n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+    *fd = -1;
+    *pid = 0;
+    if (n <= 0)
+        return n;
     buf[n] = 0;
     struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-    int fd = -1;
     if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
         cm->cmsg_len == CMSG_LEN(sizeof(int)))
-        memcpy(&fd, CMSG_DATA(cm), sizeof fd);
-    pid_t pid = strncmp(buf, "NEW ", 4) == 0 ? (pid_t)atol(buf + 4) : 0;
+        memcpy(fd, CMSG_DATA(cm), sizeof *fd);
+    *pid = strncmp(buf, "NEW ", 4) == 0 ? (pid_t)atol(buf + 4) : 0;
+    return n;
+}
+
+/* Process pid of the job (its channel fd) is a member from now on. */
+static void add_member(struct run_ctx *r, pid_t pid, int fd)
+{
     if (fd < 0 || pid <= 1 || pid == r->root_pid) {
         if (fd >= 0)
             close(fd);
         return;
     }
     struct run_member *old = run_tree_member(r, pid);
-    if (old) /* the pid was used again */
+    if (old) /* the pid was used again, or the process exec'd without its fds */
         drop_member(r, old);
     if (r->nmembers == CAIRN_PROC_MAX_MEMBERS) {
         close(fd);
@@ -387,6 +404,154 @@ void run_tree_accept(struct run_ctx *r)
     m->host = getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &len) == 0 ? peer.pid : 0;
     struct stat sb;
     m->ctl_ino = fstat(fd, &sb) == 0 ? (uint64_t)sb.st_ino : 0;
+}
+
+/* "NEW <pid>" with the new channel (SCM_RIGHTS), on the registration socket. */
+void run_tree_accept(struct run_ctx *r)
+{
+    pid_t pid;
+    int fd;
+    ssize_t n = recv_new(r->reg, &pid, &fd);
+    if (n == 0) {
+        close(r->reg);
+        r->reg = -1;
+    }
+    if (n > 0)
+        add_member(r, pid, fd);
+}
+
+/* ---- the registration endpoint ------------------------------------------- */
+
+/* What a process of the job that lost fds 3 and 4 (closed before exec)
+   registers on. The job shares the host's network namespace, where any
+   user may connect to an abstract name (and see it in /proc/net/unix), so
+   a connection counts only if its peer is of the job's uid and in the
+   job's pid namespace, and names itself by its own pid. */
+static int job_reg_copy = -1; /* the job's end of the registration socket */
+static unsigned endpoint_refusals;
+
+int run_tree_endpoint_listen(void)
+{
+    struct stat st;
+    if (stat("/proc/self/ns/pid", &st) < 0)
+        return -1;
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    int len = snprintf(a.sun_path + 1, sizeof a.sun_path - 1, "%s%llu", CAIRN_REGISTER_ENDPOINT,
+                       (unsigned long long)st.st_ino);
+    int s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (s < 0)
+        return -1;
+    if (bind(s, (struct sockaddr *)&a, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
+                                                     (size_t)len)) < 0 ||
+        listen(s, 64) < 0) {
+        /* Taken (by another user who guessed the inode): the job runs, and
+           a process that loses its fds is refused by name, as before. */
+        fprintf(stderr, "cairn run: warning: cannot listen on the job's registration "
+                        "endpoint: %s\n", strerror(errno));
+        close(s);
+        return -1;
+    }
+    return s;
+}
+
+void run_tree_keep_register(int job_reg)
+{
+    if (job_reg_copy >= 0)
+        close(job_reg_copy);
+    job_reg_copy = fcntl(job_reg, F_DUPFD_CLOEXEC, 10);
+}
+
+/* 0 if the connection's peer is a process of the job: of its uid, in its
+   pid namespace; its pid there in *inner. Else -1 and why. */
+static int peer_of_job(const struct run_ctx *r, int c, pid_t *inner, char *why, size_t len)
+{
+    struct ucred cr;
+    socklen_t cl = sizeof cr;
+    if (getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cr, &cl) < 0) {
+        snprintf(why, len, "no peer credentials: %s", strerror(errno));
+        return -1;
+    }
+    if (cr.uid != getuid()) {
+        snprintf(why, len, "pid %ld of uid %u is not of the job's user", (long)cr.pid,
+                 (unsigned)cr.uid);
+        return -1;
+    }
+    char path[64];
+    struct stat mine, theirs;
+    snprintf(path, sizeof path, "/proc/%ld/ns/pid", (long)r->job);
+    int in_ns = stat(path, &mine) == 0;
+    snprintf(path, sizeof path, "/proc/%ld/ns/pid", (long)cr.pid);
+    in_ns = in_ns && cr.pid > 0 && stat(path, &theirs) == 0 && mine.st_ino == theirs.st_ino &&
+            mine.st_dev == theirs.st_dev;
+    struct run_node node;
+    if (!in_ns || read_node(cr.pid, &node) < 0) {
+        snprintf(why, len, "pid %ld is not a process of the job's pid namespace", (long)cr.pid);
+        return -1;
+    }
+    *inner = node.pid;
+    return 0;
+}
+
+/* "REG" and the job's registration socket: the process puts it back at
+   fd 4, so its own children register as usual. */
+static void send_register(int c)
+{
+    union {
+        char b[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } u;
+    memset(&u, 0, sizeof u);
+    struct iovec iov = {.iov_base = "REG", .iov_len = 3};
+    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.b,
+                        .msg_controllen = sizeof u.b};
+    struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+    cm->cmsg_level = SOL_SOCKET;
+    cm->cmsg_type = SCM_RIGHTS;
+    cm->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(cm), &job_reg_copy, sizeof(int));
+    if (job_reg_copy < 0)
+        mh.msg_control = NULL, mh.msg_controllen = 0;
+    sendmsg(c, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
+static void endpoint_refused(const char *why)
+{
+    /* A few lines, not one per attempt of a user flooding the endpoint. */
+    if (endpoint_refusals++ < 5)
+        fprintf(stderr, "cairn: warning: a registration on the job's endpoint was refused: "
+                        "%s\n", why);
+}
+
+void run_tree_accept_endpoint(struct run_ctx *r)
+{
+    int c = accept4(run_ns_endpoint_fd(), NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+    if (c < 0)
+        return;
+    char why[160];
+    pid_t inner = 0, pid;
+    int fd = -1;
+    if (peer_of_job(r, c, &inner, why, sizeof why) < 0) {
+        endpoint_refused(why);
+        close(c);
+        return;
+    }
+    /* A process of the job's own, which sends its record right after
+       connecting: wait for it a moment, no more (it could be stuck). */
+    struct pollfd p = {c, POLLIN, 0};
+    int got = poll(&p, 1, 2000) == 1 && recv_new(c, &pid, &fd) > 0 && fd >= 0;
+    if (got && pid == inner) {
+        add_member(r, pid, fd);
+        send_register(c);
+    } else {
+        if (got)
+            snprintf(why, sizeof why, "process %d said it is process %d", (int)inner, (int)pid);
+        else
+            snprintf(why, sizeof why, "process %d sent no NEW record with a channel", (int)inner);
+        endpoint_refused(why);
+        if (fd >= 0)
+            close(fd);
+    }
+    close(c);
 }
 
 int run_tree_pollfds(const struct run_ctx *r, struct pollfd *p, size_t max)
@@ -455,7 +620,7 @@ static int check_nodes(struct run_ctx *r, const struct run_node *nodes, size_t n
             r->round_churn = 1; /* it may register in a moment */
             snprintf(why, len, "process %d (%s) of the job has no channel to cairn: it runs "
                                "without cairn's runtime (a static binary, a cleared "
-                               "environment, or closed descriptors), or has just started",
+                               "environment, fd 3 closed and reused), or has just started",
                      (int)x->pid, x->comm);
             return -1;
         }
@@ -480,6 +645,7 @@ static int check_nodes(struct run_ctx *r, const struct run_node *nodes, size_t n
 int run_tree_request(struct run_ctx *r, ssize_t (*send_fd)(int, const void *, size_t, int),
                      char *why, size_t len)
 {
+    drop_ended(r); /* a round that ended without a commit or an abort */
     r->round_failed = 0;
     r->round_churn = 0;
     r->round_bytes = 0;
@@ -705,6 +871,12 @@ int run_tree_read(struct run_ctx *r, size_t i)
             char why[128];
             snprintf(why, sizeof why, "process %d ended during the checkpoint", (int)m->pid);
             run_tree_churn(r, why);
+        } else if (m->phase == RUN_PH_ANSWERED && m->tmp.fd >= 0) {
+            /* Its image is written (DONE) and waits for the others: kept
+               for the commit (polling fd -1 sees nothing). */
+            close(m->ctl);
+            m->ctl = -1;
+            return 1;
         }
         drop_member(r, m);
         return 1;
@@ -737,7 +909,9 @@ int run_tree_commit(struct run_ctx *r)
             pids[n++] = (uint64_t)r->members[i].pid;
             r->members[i].tmp.fd = -1;
         }
-    return cairn__store_commit_members(&r->store, tmps, pids, n);
+    int rc = cairn__store_commit_members(&r->store, tmps, pids, n);
+    drop_ended(r);
+    return rc;
 }
 
 void run_tree_abort(struct run_ctx *r)
@@ -745,4 +919,5 @@ void run_tree_abort(struct run_ctx *r)
     for (size_t i = 0; i < r->nmembers; i++)
         if (r->members[i].tmp.fd >= 0)
             cairn__store_abort(&r->store, &r->members[i].tmp);
+    drop_ended(r);
 }

@@ -70,6 +70,20 @@
  */
 #define CAIRN_REGISTER_ENV "CAIRN_REGISTER_FD"
 #define CAIRN_REGISTER_FD_NUMBER 4
+/*
+ * A program started with fds 3 and 4 closed (Python's subprocess,
+ * close_fds) registers on the job's endpoint instead: the abstract AF_UNIX
+ * SOCK_SEQPACKET name CAIRN_REGISTER_ENDPOINT<inode of the job's pid
+ * namespace>, which the namespace's init binds before the job starts and
+ * hands to cairn (cli/run_ns.c). The runtime sends only to a listener that
+ * is pid 1 of its own namespace and its own uid; cairn accepts only a peer
+ * (SO_PEERCRED) of the job's uid in the job's pid namespace whose pid is
+ * the one it names: "NEW <pid>" with the descriptor, as above; cairn
+ * answers "REG" with the registration socket (SCM_RIGHTS), which the
+ * process puts back at fd 4 if that is free. docs/TRANSPARENT.md,
+ * "Process trees", has the reasoning.
+ */
+#define CAIRN_REGISTER_ENDPOINT "cairn-register-"
 /* The name (comm) of the runtime's writer children, the namespace init's
    children that are not the job's processes. */
 #define RT_WRITER_NAME "cairn-writer"

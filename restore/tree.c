@@ -34,6 +34,8 @@
 #define NR_kill 62
 #define NR_pipe2 293
 #define NR_memfd_create 319
+#define NR_waitid 247
+#define NR_rt_sigtimedwait 128
 #define F_SETPIPE_SZ 1031
 #define CLONE_PARENT 0x00008000ull
 #define SIGCHLD 17
@@ -324,10 +326,35 @@ void r_tree_spawn(long root_fd)
     }
 }
 
+/* The SIGCHLD of this process's zombies, which exit during the restore:
+   their parent had had it before the checkpoint (or has it among the
+   image's pending signals, queued again at the end), so this one is
+   dropped. Waits until each is a zombie (waitid WNOWAIT, not reaped; the
+   kernel signals before it shows one), then takes SIGCHLD, blocked, off the
+   pending set; before the second barrier, so that no live child of the job
+   can have exited yet. */
+static void drop_zombies_sigchld(void)
+{
+    long self = sys0(NR_getpid), zombies = 0;
+    for (uint64_t i = 1; i < nmembers; i++)
+        if (members[i].state == CAIRN_PROC_MEMBER_ZOMBIE && (long)members[i].ppid == self) {
+            unsigned char info[128];
+            sys5(NR_waitid, 1 /* P_PID */, (long)members[i].pid, (long)info,
+                 4 | 0x01000000 /* WEXITED | WNOWAIT */, 0);
+            zombies++;
+        }
+    uint64_t chld = 1ull << (SIGCHLD - 1);
+    struct { long sec, nsec; } zero = {0, 0};
+    if (zombies)
+        sys4(NR_rt_sigtimedwait, (long)&chld, 0, (long)&zero, 8);
+}
+
 void r_tree_barrier(int which)
 {
     if (!shared)
         return;
+    if (which == 1)
+        drop_zombies_sigchld();
     __atomic_add_fetch(&shared->arrived[which], 1, __ATOMIC_SEQ_CST);
     sys6(NR_futex, (long)&shared->arrived[which], FUTEX_WAKE, 1 << 30, 0, 0, 0);
     for (;;) {

@@ -10,7 +10,6 @@
  * are refused (below).
  */
 #define _GNU_SOURCE
-#include <dlfcn.h>
 #include <fcntl.h>
 #include <sys/sem.h>
 #include <sys/stat.h>
@@ -22,7 +21,6 @@
 #include "ipc.h"
 
 #define MQUEUE_MAGIC 0x19800202
-#define EXPORT __attribute__((visibility("default")))
 
 int rt_ipc_mq_fd(struct rt_state *st, struct cairn_proc_file *f, int fd, const struct stat *sb)
 {
@@ -49,42 +47,20 @@ int rt_ipc_mq_fd(struct rt_state *st, struct cairn_proc_file *f, int fd, const s
    A semop with SEM_UNDO leaves an adjustment in the calling process that
    the kernel applies when it exits; nothing shows it from outside, and
    nothing can make it again with the same value. The runtime interposes
-   semop and semtimedop to note the first set this process adjusted so, and
-   a checkpoint is refused, naming it, while that set exists. */
+   semop and semtimedop (eintr.c, which also repeats them after a checkpoint)
+   to note the first set this process adjusted so, and a checkpoint is
+   refused, naming it, while that set exists. */
 
 static int undo_semid = -1;
 static pid_t undo_pid; /* who noted it: a forked child has no adjustment */
 
-static void note_undo(int semid, const struct sembuf *ops, size_t n)
+void rt_ipc_note_undo(int semid, const struct sembuf *ops, size_t n)
 {
     for (size_t i = 0; i < n && undo_semid < 0; i++)
         if ((ops[i].sem_flg & SEM_UNDO) && ops[i].sem_op != 0) {
             undo_semid = semid;
             undo_pid = (pid_t)syscall(SYS_getpid);
         }
-}
-
-EXPORT int semop(int semid, struct sembuf *ops, size_t n)
-{
-    static int (*real)(int, struct sembuf *, size_t);
-    if (!real)
-        real = (int (*)(int, struct sembuf *, size_t))dlsym(RTLD_NEXT, "semop");
-    int rc = real ? real(semid, ops, n) : (int)syscall(SYS_semop, semid, ops, n);
-    if (rc == 0)
-        note_undo(semid, ops, n);
-    return rc;
-}
-
-EXPORT int semtimedop(int semid, struct sembuf *ops, size_t n, const struct timespec *t)
-{
-    static int (*real)(int, struct sembuf *, size_t, const struct timespec *);
-    if (!real)
-        real = (int (*)(int, struct sembuf *, size_t, const struct timespec *))dlsym(
-            RTLD_NEXT, "semtimedop");
-    int rc = real ? real(semid, ops, n, t) : (int)syscall(SYS_semtimedop, semid, ops, n, t);
-    if (rc == 0)
-        note_undo(semid, ops, n);
-    return rc;
 }
 
 int rt_ipc_check_undo(struct rt_state *st)

@@ -15,6 +15,10 @@ int rt_ipc_mq_fd(struct rt_state *st, struct cairn_proc_file *f, int fd, const s
    /proc/self/maps shows it) as a CAIRN_MAP_SYSV record: 0, or -1 refused. */
 int rt_ipc_sysv_map(struct rt_state *st, struct cairn_proc_map *m, uint64_t ino);
 
+/* After a semop/semtimedop that succeeded (eintr.c): notes a SEM_UNDO. */
+struct sembuf;
+void rt_ipc_note_undo(int semid, const struct sembuf *ops, size_t n);
+
 /* A SEM_UNDO adjustment this process holds: -1 (refused, st->why) or 0. */
 int rt_ipc_check_undo(struct rt_state *st);
 

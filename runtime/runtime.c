@@ -410,6 +410,16 @@ static void *map_anon(size_t size)
     return p == MAP_FAILED ? NULL : p;
 }
 
+/* fd is a channel of cairn's: a unix stream socket, not a file of the
+   job's that took the number after the channel was closed. */
+static int is_channel(int fd)
+{
+    int type = 0, domain = 0;
+    socklen_t tl = sizeof type, dl = sizeof domain;
+    return getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl) == 0 && type == SOCK_STREAM &&
+           getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &dl) == 0 && domain == AF_UNIX;
+}
+
 __attribute__((constructor)) static void cairn_runtime_init(void)
 {
     const char *env = getenv(CAIRN_CONTROL_ENV);
@@ -417,8 +427,11 @@ __attribute__((constructor)) static void cairn_runtime_init(void)
         return;
     int fd = atoi(env);
     /* The variable and the descriptor stay for a program the job execs
-       (a wrapper script exec'ing the real program keeps the job's pid). */
-    if (fd < 3 || fcntl(fd, F_GETFD) < 0)
+       (a wrapper script exec'ing the real program keeps the job's pid);
+       one started with fds 3 and 4 closed registers on cairn's endpoint
+       below (tree.c). */
+    int lost = fd >= 3 && fcntl(fd, F_GETFD) < 0;
+    if (fd < 3 || (!lost && !is_channel(fd)))
         return;
     void (*tls_info)(size_t *, size_t *) =
         (void (*)(size_t *, size_t *))dlsym(RTLD_DEFAULT, "_dl_get_tls_static_info");
@@ -464,13 +477,16 @@ __attribute__((constructor)) static void cairn_runtime_init(void)
     /* The job runs in cairn's namespace if cairn, the peer of a socket
        cairn made, shows as pid 0: the registration socket (a channel may
        be one a process of the job made, tree.c), else the channel. */
+    if (lost && rt_tree_rejoin(fd) < 0)
+        return;
     const char *reg = getenv(CAIRN_REGISTER_ENV);
     int reg_fd = reg ? atoi(reg) : -1;
     struct ucred peer;
     socklen_t peer_len = sizeof peer;
     int probe = reg_fd > 2 && fcntl(reg_fd, F_GETFD) >= 0 ? reg_fd : fd;
-    state->own_pidns = getsockopt(probe, SOL_SOCKET, SO_PEERCRED, &peer, &peer_len) == 0 &&
-                       peer.pid == 0;
+    /* (A process that rejoined did so through its namespace's init.) */
+    state->own_pidns = lost || (getsockopt(probe, SOL_SOCKET, SO_PEERCRED, &peer, &peer_len) == 0 &&
+                                peer.pid == 0);
     control_fd = fd;
     if (rt_tree_init(&control_fd) < 0) {
         control_fd = -1;

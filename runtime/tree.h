@@ -9,6 +9,12 @@
    one if it belongs to another process of the job) and arranges the same
    for every forked child. 0, or -1: no channel. */
 int rt_tree_init(int *control_fd);
+/* In the constructor of a program started with fd `at` closed (Python's
+   subprocess closes every fd above 2 before exec): a channel at `at`,
+   registered on cairn's endpoint (format/control.h), and the registration
+   socket back at its number. 0, or -1: no channel (cairn refuses naming
+   this process, as before). */
+int rt_tree_rejoin(int at);
 /* The job's registration socket, -1 if none (not saved in images). */
 int rt_tree_register_fd(void);
 /* Forks the writer, which calls writer() (never returning); returns its

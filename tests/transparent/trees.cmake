@@ -42,10 +42,17 @@
 #   transparent_tree_churn      bash running /bin/true again and again: a
 #                               process starting, exec'ing or ending at every
 #                               checkpoint (tree_churn.sh)
+#   transparent_tree_sigchld    a parent counting its SIGCHLDs with a zombie
+#                               unreaped at each checkpoint: the restored
+#                               zombie's exit is not counted again
+#   transparent_tree_subprocess python3's subprocess.run and Popen (default
+#                               close_fds: the children lose fds 3 and 4 and
+#                               register on the job's endpoint) of
+#                               progs/counter, piped and not, and of /bin/sh
 #   transparent_tree_xz         xz -T1 -c of a 20 MB file (a real program:
 #                               NOGATE=1, as real.sh)
 
-foreach(p tree_pipeline tree_forkwait tree_popen tree_shm tree_mq tree_epoll tree_fds)
+foreach(p tree_pipeline tree_forkwait tree_popen tree_shm tree_mq tree_epoll tree_fds tree_sigchld)
   add_executable(transparent_${p} progs/${p}.c)
   set_target_properties(transparent_${p} PROPERTIES
     OUTPUT_NAME ${p} RUNTIME_OUTPUT_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR}/progs)
@@ -81,6 +88,13 @@ tree_test(epoll "" ${_bin}/tree_epoll 100)
 foreach(m stream seqpacket dgram eventfd timerfd signalfd epoll)
   tree_test(fds_${m} "" ${_bin}/tree_fds ${m} 150)
 endforeach()
+# Committed output: cycle.sh asks again when a checkpoint is refused (a
+# child of this job is short-lived: a round can see it start or end).
+add_test(NAME transparent_tree_sigchld
+         COMMAND env OUTPUT=committed ${_cycle} ${_cairn} 3 "" ${_bin}/tree_sigchld 150)
+set_tests_properties(transparent_tree_sigchld PROPERTIES
+  LABELS "transparent;no-asan;tree" TIMEOUT 600)
+tree_test(subprocess "" /bin/sh ${_trees}/tree_subprocess.sh ${_bin}/counter 2500 45)
 # xz is one process, but keeps a pipe to itself (fd 4, for its signal
 # handling). NOGATE=1 and SETUP are cycle.sh's (real.sh), hence no tree_test().
 add_test(NAME transparent_tree_xz
