@@ -25,6 +25,7 @@
 
 #include "arch_x86_64.h"
 #include "capture.h"
+#include "dirty.h"
 #include "identity.h"
 #include "timers.h"
 
@@ -244,7 +245,7 @@ static int capture_fd(struct rt_state *st, const char *name)
 {
     const char *p = name;
     int fd = (int)rt_parse_dec(&p);
-    if (fd == (int)st->core.control_fd || fd == st->image_fd)
+    if (fd == (int)st->core.control_fd || fd == st->image_fd || fd == rt_dirty_fd())
         return 0;
     char link[64] = "/proc/self/fd/";
     rt_cat(link, sizeof link, name);

@@ -37,6 +37,7 @@
 #include "cairn_time.h"
 #include "capture.h"
 #include "control.h"
+#include "dirty.h"
 #include "signals.h"
 #include "threads.h"
 
@@ -145,6 +146,7 @@ static int read_request(uint64_t *gen, int *image_fd)
         return -1;
     if (keyed && read_exact(image_key, sizeof image_key) < 0)
         return -1;
+    rt_dirty_request(line); /* the parent a delta may be written on */
     const char *p = line + (keyed ? 6 : 5);
     *gen = rt_parse_dec(&p);
     return *p == ' ' ? 0 : -1;
@@ -274,9 +276,11 @@ static void on_checkpoint(int sig, siginfo_t *si, void *uc)
         goto out;
     }
     errno = saved_errno; /* the image's main thread resumes with its own */
+    rt_dirty_checkpoint(state, gen); /* last: written pages, protected again */
     long pid = rt_arch_fork_writer();
     if (pid == 0)
         writer_start(gen);
+    rt_dirty_after_fork();
     rt_threads_release();
     explicit_bzero(image_key, sizeof image_key);
     if (pid < 0)
@@ -344,6 +348,8 @@ __attribute__((constructor)) static void cairn_runtime_init(void)
     state = map_anon(sizeof *state);
     if (state)
         state->image_fd = -1;
+    if (rt_dirty_init() < 0) /* without tracking every image is a full one */
+        return;
     /* The alternate stack between two guard pages, so that it is a mapping
        of its own (writer.c substitutes its copy for it). */
     unsigned char *guarded = map_anon(ALTSTACK_SIZE + 2 * 4096);
