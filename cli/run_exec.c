@@ -106,6 +106,8 @@ void run_exec_job(struct run_ctx *r, const char *image)
        make the job impossible to checkpoint. The restorer also gets the
        checked image as fd 4: it reads that open file, not a path. */
     int fd = RUN_JOB_CONTROL_FD, img = -1;
+    if (image)
+        run_chain_stash(r); /* a delta's parents, placed after the image */
     if (image && (img = fcntl(r->image_fd, F_DUPFD_CLOEXEC, 10)) < 0)
         _exit(125);
     if (r->job_ctl == fd)
@@ -114,13 +116,20 @@ void run_exec_job(struct run_ctx *r, const char *image)
         _exit(125);
     if (image && dup2(img, IMAGE_FD) < 0)
         _exit(125);
-    close_range(image ? IMAGE_FD + 1 : 4, ~0u, 0);
+    char parents[CAIRN_PROC_MAX_CHAIN][16];
+    unsigned nparents = image ? run_chain_place(r, IMAGE_FD + 1, parents) : 0;
+    close_range(image ? IMAGE_FD + 1 + nparents : 4, ~0u, 0);
     char fdstr[16], imgstr[16], path[PATH_MAX];
     snprintf(fdstr, sizeof fdstr, "%d", fd);
     snprintf(imgstr, sizeof imgstr, "%d", IMAGE_FD);
     if (image) {
         companion("CAIRN_RESTORER", "cairn-restore", path, sizeof path);
-        execl(path, "cairn-restore", imgstr, fdstr, image, (char *)NULL);
+        /* cairn-restore IMAGE_FD CONTROL_FD NAME [PARENT_FD...], parent first */
+        char *argv[4 + CAIRN_PROC_MAX_CHAIN + 1] = {"cairn-restore", imgstr, fdstr, (char *)image};
+        for (unsigned i = 0; i < nparents; i++)
+            argv[4 + i] = parents[i];
+        argv[4 + nparents] = NULL;
+        execv(path, argv);
         fprintf(stderr, "cairn run: cannot execute the restorer %s: %s\n", path, strerror(errno));
         _exit(125);
     }

@@ -48,10 +48,8 @@ static int check_identity(struct run_ctx *r, cairn_image_t *img, char *why, size
  * is read once, and a mismatch makes it exit RUN_RESTORE_CORRUPT before
  * anything outside it has changed (start() then falls back).
  */
-static int check_image(void *ctx, uint64_t gen, int fd, char *why, size_t why_len)
+static int check_one(struct run_ctx *r, int fd, char *why, size_t why_len, int identity)
 {
-    struct run_ctx *r = ctx;
-    (void)gen;
     cairn_image_t *img = NULL;
     unsigned bad = 0;
     int rc = cairn_image_open_fd(&img, fd, why, why_len);
@@ -76,9 +74,26 @@ static int check_image(void *ctx, uint64_t gen, int fd, char *why, size_t why_le
     }
     if (rc == 0 && (rc = proc_check_image(img, why, why_len)) < 0)
         rc = CAIRN_ECORRUPT;
-    if (rc == 0)
+    if (rc == 0 && identity)
         rc = check_identity(r, img, why, why_len);
     cairn_image_close(img);
+    return rc;
+}
+
+/* A delta image's parents are checked as the image is, but for the job
+   record: their child's record of them (run_chain.c) ties them to it. */
+static int check_ancestor(struct run_ctx *r, int fd, char *why, size_t why_len)
+{
+    return check_one(r, fd, why, why_len, 0);
+}
+
+static int check_image(void *ctx, uint64_t gen, int fd, char *why, size_t why_len)
+{
+    struct run_ctx *r = ctx;
+    (void)gen;
+    int rc = check_one(r, fd, why, why_len, 1);
+    if (rc == 0)
+        rc = run_chain_check(r, fd, check_ancestor, why, why_len);
     return rc;
 }
 
@@ -100,6 +115,7 @@ int run_pick_image(struct run_ctx *r)
 
 void run_drop_image(struct run_ctx *r)
 {
+    run_chain_drop(r);
     if (r->image_fd >= 0)
         close(r->image_fd);
     r->image_fd = -1;
@@ -206,8 +222,11 @@ static void set_aside(struct run_ctx *r)
     const char *why = "a memory section does not match its checksum (found by the restorer)";
     fprintf(stderr, "cairn run: %s is corrupt (%s); trying the previous generation\n",
             r->image_name, why);
+    uint64_t bad = run_chain_corrupt(r); /* the picked image, or one of its parents */
+    if (bad != r->image_gen)
+        fprintf(stderr, "cairn run: the corrupt one is its parent generation %" PRIu64 "\n", bad);
     run_drop_image(r);
-    cairn__store_quarantine(&r->store, r->image_gen, why);
+    cairn__store_quarantine(&r->store, bad, why);
     r->ready = 0;
     r->line_len = 0;
 }
