@@ -94,6 +94,9 @@ struct prev_map {
    saved in every image (the runtime's memory is the job's), never tracked. */
 struct region {
     int64_t fd;              /* the userfaultfd; the restorer rewrites it */
+    /* /proc/self/pagemap, open only during rt_dirty_checkpoint: a descriptor
+       kept open would be one of the job's, saved and reopened by a restore */
+    long pagemap;
     uint64_t epoch_gen;      /* the snapshot this protection epoch began with */
     int have_parent;         /* the request named a parent */
     int delta;               /* this checkpoint writes a delta */
@@ -110,7 +113,6 @@ struct region {
 
 static struct region *R;
 static size_t region_len;
-static int pagemap = -1;
 
 /* A system call that leaves errno alone (errno is the job's memory). */
 static long raw3(long nr, long a, long b, long c)
@@ -152,11 +154,6 @@ int rt_dirty_init(void)
     mprotect(mem + PAGE + region_len, PAGE, PROT_NONE);
     R = (struct region *)(mem + PAGE);
     R->fd = open_uffd();
-    pagemap = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
-    if (pagemap < 0 && R->fd >= 0) {
-        close((int)R->fd);
-        R->fd = -1;
-    }
     return 0;
 }
 
@@ -271,7 +268,7 @@ static long scan(uint64_t start, uint64_t end, int record)
                                  .category_mask = PAGE_IS_WRITTEN_,
                                  .category_anyof_mask = PAGE_IS_PRESENT_ | PAGE_IS_SWAPPED_,
                                  .return_mask = PAGE_IS_WRITTEN_};
-        long got = raw3(SYS_ioctl, pagemap, PAGEMAP_SCAN_, (long)&a);
+        long got = raw3(SYS_ioctl, R->pagemap, PAGEMAP_SCAN_, (long)&a);
         if (got < 0)
             return got;
         for (long k = 0; record && k < got; k++) {
@@ -333,6 +330,14 @@ void rt_dirty_checkpoint(struct rt_state *st, uint64_t gen)
         R->epoch_gen = 0;
         return;
     }
+    R->pagemap = raw3(SYS_open, (long)"/proc/self/pagemap", O_RDONLY | O_CLOEXEC, 0);
+    if (R->pagemap < 0) { /* cannot scan: every mapping whole, tracking starts again */
+        for (uint64_t i = 0; i < st->core.nmaps; i++)
+            R->map[i] = (struct rt_dirty_map){.mode = RT_DIRTY_WHOLE};
+        R->nprev = 0;
+        R->epoch_gen = 0;
+        return;
+    }
     const struct prev_map *prev = R->prev[R->cur_prev];
     struct prev_map *next = R->prev[R->cur_prev ^ 1];
     uint64_t nprev = R->nprev;
@@ -349,6 +354,8 @@ void rt_dirty_checkpoint(struct rt_state *st, uint64_t gen)
     R->cur_prev ^= 1;
     R->nprev = st->core.nmaps;
     R->epoch_gen = gen;
+    raw3(SYS_close, R->pagemap, 0, 0);
+    R->pagemap = -1;
 }
 
 void rt_dirty_after_fork(void)
