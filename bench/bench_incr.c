@@ -117,7 +117,7 @@ static int job_says(struct run *r, char want)
 }
 
 /* Asks cairn for a checkpoint and reads its "committed" line. */
-static int checkpoint(struct run *r, uint64_t *bytes, double *durable)
+static int checkpoint(struct run *r, uint64_t *bytes, double *durable, double *paused)
 {
     kill(r->pid, SIGUSR1);
     for (;;) {
@@ -145,6 +145,7 @@ static int checkpoint(struct run *r, uint64_t *bytes, double *durable)
         if (got == 4) {
             *bytes = b;
             *durable = ms / 1e3;
+            *paused = pause / 1e3;
             return 0;
         }
     }
@@ -161,7 +162,8 @@ static void stop(struct run *r)
 
 /* A run: a first checkpoint, then reps of (write pages, checkpoint). */
 static int measure(const char *cairn, const char *self, const char *dir, uint64_t mib,
-                   unsigned permille, int reps, int full, struct bench_runs *t, double *bytes)
+                   unsigned permille, int reps, int full, struct bench_runs *t,
+                   struct bench_runs *p, double *bytes)
 {
     char store[PATH_MAX], cmd[PATH_MAX + 16];
     snprintf(store, sizeof store, "%s/cairn-bench-incr-%ld-%d", dir, (long)getpid(), full);
@@ -169,12 +171,14 @@ static int measure(const char *cairn, const char *self, const char *dir, uint64_
     if (spawn(&r, cairn, self, store, mib, permille, full) < 0 || job_says(&r, 'r') < 0)
         return -1;
     uint64_t b;
-    double d, sum = 0;
-    int rc = checkpoint(&r, &b, &d);
+    double d, pause, sum = 0;
+    int rc = checkpoint(&r, &b, &d, &pause);
     for (int i = 0; rc == 0 && i < reps; i++) {
-        rc = write(r.in, "x", 1) == 1 && job_says(&r, 'd') == 0 ? checkpoint(&r, &b, &d) : -1;
+        rc = write(r.in, "x", 1) == 1 && job_says(&r, 'd') == 0 ? checkpoint(&r, &b, &d, &pause)
+                                                                 : -1;
         if (rc == 0) {
             bench_add(t, d);
+            bench_add(p, pause);
             sum += (double)b;
         }
     }
@@ -219,22 +223,25 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    struct bench_runs full = {0}, incr = {0};
+    struct bench_runs full = {0}, incr = {0}, full_pause = {0}, incr_pause = {0};
     double full_bytes = 0, incr_bytes = 0;
     uint64_t mib = size >> 20;
-    if (measure(cairn, self, dir, mib, permille, reps, 1, &full, &full_bytes) < 0 ||
-        measure(cairn, self, dir, mib, permille, reps, 0, &incr, &incr_bytes) < 0)
+    if (measure(cairn, self, dir, mib, permille, reps, 1, &full, &full_pause, &full_bytes) < 0 ||
+        measure(cairn, self, dir, mib, permille, reps, 0, &incr, &incr_pause, &incr_bytes) < 0)
         return 1;
     char sz[32], load[64];
     bench_loadavg(load, sizeof load);
     printf("\ncairn run, %s touched, %.1f%% of the pages written between checkpoints, %d reps, "
            "in %s; load %s\n", bench_size_str(size, sz, sizeof sz), permille / 10.0, reps, dir,
            load);
-    printf("%-24s %12s %10s %10s\n", "", "bytes", "median s", "min s");
-    printf("%-24s %12.0f %10.3f %10.3f\n", "full checkpoint", full_bytes, bench_median(&full),
-           bench_min(&full));
-    printf("%-24s %12.0f %10.3f %10.3f\n", "incremental checkpoint", incr_bytes,
-           bench_median(&incr), bench_min(&incr));
+    printf("durable: from cairn's request to the committed generation; pause: the job stopped "
+           "(of it)\n");
+    printf("%-24s %12s %10s %10s %10s %10s\n", "", "bytes", "median s", "min s", "pause med",
+           "pause min");
+    printf("%-24s %12.0f %10.3f %10.3f %10.3f %10.3f\n", "full checkpoint", full_bytes,
+           bench_median(&full), bench_min(&full), bench_median(&full_pause), bench_min(&full_pause));
+    printf("%-24s %12.0f %10.3f %10.3f %10.3f %10.3f\n", "incremental checkpoint", incr_bytes,
+           bench_median(&incr), bench_min(&incr), bench_median(&incr_pause), bench_min(&incr_pause));
     printf("%-24s %11.2f%% %9.2f%% %9.2f%%   (targets: 3%% of the bytes, 5%% of the time)\n",
            "incremental / full", 100 * incr_bytes / full_bytes,
            100 * bench_median(&incr) / bench_median(&full), 100 * bench_min(&incr) / bench_min(&full));
