@@ -9,11 +9,12 @@
  * contents (incompressible), then, each time a byte arrives on its stdin,
  * it writes one word in each of PERMILLE thousandths of its pages (random,
  * distinct) and answers on stdout. For each of two runs of `cairn run -v`,
- * CAIRN_FULL_EVERY=1 (every image full) and the default (deltas), the
+ * CAIRN_FULL_EVERY=1 (every image full) and CAIRN_FULL_EVERY=8 (deltas), the
  * benchmark takes a first checkpoint, then REPS times: the job writes its
  * pages, cairn checkpoints (SIGUSR1), and cairn's own line gives the image's
  * bytes and the time from the request to the committed generation
- * ("durable after"). Rows: full, incremental, and their ratio.
+ * ("durable after") and the pause. Each round starts --settle seconds
+ * (3) after the previous commit. Rows: full, incremental, their ratio.
  * Benchmarks only print; nothing here decides pass or fail of CI.
  */
 #define _GNU_SOURCE
@@ -89,10 +90,7 @@ static int spawn(struct run *r, const char *cairn, const char *self, const char 
         dup2(in[0], 0);
         dup2(out[1], 1);
         dup2(err[1], 2);
-        if (full)
-            setenv("CAIRN_FULL_EVERY", "1", 1);
-        else
-            unsetenv("CAIRN_FULL_EVERY");
+        setenv("CAIRN_FULL_EVERY", full ? "1" : "8", 1);
         execl(cairn, "cairn", "run", "-v", "--interval", "100000", "--store", store, "--", self,
               "--job", a, b, (char *)NULL);
         _exit(127);
@@ -160,6 +158,11 @@ static void stop(struct run *r)
     close(r->err);
 }
 
+/* Seconds to wait before each round: the previous writer child tears its
+   copy of the job's page tables down after its report, which on a small
+   machine slows the job's next fork; checkpoints minutes apart never meet it. */
+static unsigned settle = 3;
+
 /* A run: a first checkpoint, then reps of (write pages, checkpoint). */
 static int measure(const char *cairn, const char *self, const char *dir, uint64_t mib,
                    unsigned permille, int reps, int full, struct bench_runs *t,
@@ -174,6 +177,7 @@ static int measure(const char *cairn, const char *self, const char *dir, uint64_
     double d, pause, sum = 0;
     int rc = checkpoint(&r, &b, &d, &pause);
     for (int i = 0; rc == 0 && i < reps; i++) {
+        sleep(settle);
         rc = write(r.in, "x", 1) == 1 && job_says(&r, 'd') == 0 ? checkpoint(&r, &b, &d, &pause)
                                                                  : -1;
         if (rc == 0) {
@@ -205,7 +209,8 @@ int main(int argc, char **argv)
     static const struct option opts[] = {
         {"size", required_argument, 0, 's'}, {"reps", required_argument, 0, 'r'},
         {"dir", required_argument, 0, 'd'}, {"permille", required_argument, 0, 'p'},
-        {"cairn", required_argument, 0, 'C'}, {0, 0, 0, 0}};
+        {"cairn", required_argument, 0, 'C'}, {"settle", required_argument, 0, 'S'},
+        {0, 0, 0, 0}};
     int o;
     while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         int bad = 0;
@@ -215,11 +220,12 @@ int main(int argc, char **argv)
         case 'd': snprintf(dir, sizeof dir, "%s", optarg); break;
         case 'p': permille = (unsigned)atoi(optarg); bad = permille > 1000; break;
         case 'C': snprintf(cairn, sizeof cairn, "%s", optarg); break;
+        case 'S': settle = (unsigned)atoi(optarg); break;
         default: bad = 1; break;
         }
         if (bad) {
             fprintf(stderr, "usage: %s [--size SIZE (1G)] [--reps N (3)] [--permille P (10)] "
-                    "[--dir DIR] [--cairn PATH]\n", ME);
+                    "[--settle SECS (3)] [--dir DIR] [--cairn PATH]\n", ME);
             return 2;
         }
     }

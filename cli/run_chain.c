@@ -3,10 +3,11 @@
  * run_chain.c — `cairn run`'s side of incremental checkpoints: when to ask
  * the job for a delta image, and restoring one with its ancestors.
  *
- * Policy: after a full image, each checkpoint is a delta on the previous
- * one until the chain holds CAIRN_FULL_EVERY images (default 8: a full
- * image every 8 checkpoints) or its deltas add up to more than the full
- * image: then the next one is full again. A chain is therefore never more
+ * Policy: with CAIRN_FULL_EVERY=N (N > 1; default 1, every image full:
+ * deltas are opt-in while a known fault is open, docs/TRANSPARENT.md), after
+ * a full image each checkpoint is a delta on the previous one until the
+ * chain holds N images or its deltas add up to more than the full image:
+ * then the next one is full again. A chain is therefore never more
  * than about twice a full image, and a restore reads at most that. The
  * runtime writes a full image anyway if the parent named here is not the
  * snapshot its tracking started from (a checkpoint that failed since).
@@ -32,7 +33,7 @@
 #include "proc_check.h"
 #include "run.h"
 
-#define FULL_EVERY_DEFAULT 8u
+#define FULL_EVERY_DEFAULT 1u /* deltas are opt-in: see docs/TRANSPARENT.md */
 
 /* $CAIRN_FULL_EVERY: images per chain (1: every image full), at most the
    restorer's CAIRN_PROC_MAX_CHAIN. */

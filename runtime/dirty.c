@@ -45,6 +45,7 @@
 #include <stdint.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "capture.h"
@@ -153,7 +154,10 @@ int rt_dirty_init(void)
     mprotect(mem, PAGE, PROT_NONE);
     mprotect(mem + PAGE + region_len, PAGE, PROT_NONE);
     R = (struct region *)(mem + PAGE);
-    R->fd = open_uffd();
+    /* Delta images are asked for only with CAIRN_FULL_EVERY above 1
+       (cli/run_chain.c): without it, no tracking and no cost. */
+    const char *every = getenv("CAIRN_FULL_EVERY");
+    R->fd = every && atoi(every) > 1 ? open_uffd() : -1;
     return 0;
 }
 

@@ -24,7 +24,7 @@ struct rt_dirty_map {
 
 /* In the constructor: maps the tracker's memory and opens a userfaultfd in
    asynchronous write-protect mode. Tracking stays off (every image full) if
-   the kernel refuses; 0 either way, -1 if the memory cannot be mapped. */
+   the kernel refuses (0 either way) or the memory cannot be mapped (-1). */
 int rt_dirty_init(void);
 /* The tracker's descriptor (capture.c leaves it out of the image), or -1. */
 int rt_dirty_fd(void);

@@ -348,8 +348,7 @@ __attribute__((constructor)) static void cairn_runtime_init(void)
     state = map_anon(sizeof *state);
     if (state)
         state->image_fd = -1;
-    if (rt_dirty_init() < 0) /* without tracking every image is a full one */
-        return;
+    rt_dirty_init(); /* without it (no memory, no userfaultfd) every image is full */
     /* The alternate stack between two guard pages, so that it is a mapping
        of its own (writer.c substitutes its copy for it). */
     unsigned char *guarded = map_anon(ALTSTACK_SIZE + 2 * 4096);
