@@ -54,6 +54,8 @@ static int refuse_fd(int fd, const char *link, int in_tree, char *why, size_t le
     else if (!strncmp(link, "pipe:", 5) && fd > 2 && !in_tree)
         snprintf(why, len, "fd %d is a pipe (only stdin/stdout/stderr may be pipes): %s", fd,
                  link);
+    else if (!strcmp(link, "anon_inode:[userfaultfd]"))
+        return 0; /* the runtime's dirty-page tracker; the job's own are refused inside */
     else if (!strncmp(link, "anon_inode:", 11) && strcmp(link, "anon_inode:[eventpoll]") != 0)
         snprintf(why, len, "fd %d cannot be checkpointed: %s", fd, link);
     else if (link[0] == '/' && n > 10 && !strcmp(link + n - 10, " (deleted)"))
