@@ -61,6 +61,7 @@ void restore_main(uint64_t *sp)
     long argc = (long)sp[0];
     char **argv = (char **)(sp + 1);
     block_all_signals();
+    r_debug_env(argv + argc + 1);
     /* A delta image's parents come after "--", parent first (chain.c). */
     long sep = 3;
     while (sep < argc && !r_streq(argv[sep], "--"))
@@ -99,6 +100,7 @@ void restore_main(uint64_t *sp)
     /* From here on the restorer's own stack and arguments are gone. */
     r_rebuild_memory();
     r_restore_files();
+    r_debug_dump(image_name); /* CAIRN_DEBUG_DIRTY only */
     r_track_arm(); /* the runtime's dirty tracking, on the restored memory */
     r_restore_process();
     r_threads_spawn(); /* needs the capability to choose tids */

@@ -82,6 +82,9 @@ __attribute__((noreturn)) void corrupt(const struct cairn_proc_map *m);
 int r_chain_load(long argc, char **argv, long first);
 void r_chain_fill(uint64_t i);
 void r_track_arm(void);
+/* debug.c, test-only: CAIRN_DEBUG_DIRTY=DIR dumps the rebuilt memory's page hashes. */
+void r_debug_env(char **envp);
+void r_debug_dump(const char *image_name);
 
 /* state.c: fds, cwd, limits, timers, signals, mm fields, rseq, comm.
    r_check_files runs before anything changes: each file the job had open

@@ -154,6 +154,7 @@ int rt_dirty_init(void)
     mprotect(mem, PAGE, PROT_NONE);
     mprotect(mem + PAGE + region_len, PAGE, PROT_NONE);
     R = (struct region *)(mem + PAGE);
+    rt_dirty_debug_init();
     /* Delta images are asked for only with CAIRN_FULL_EVERY above 1
        (cli/run_chain.c): without it, no tracking and no cost. */
     const char *every = getenv("CAIRN_FULL_EVERY");
@@ -260,10 +261,16 @@ static void split_at_prev(struct rt_state *st, const struct prev_map *prev, uint
 
 /* Scans [start, end): written pages are listed (record) and protected
    again. 0, 1 if the run list overflowed (protected all the same), or a
-   negative errno (-EPERM: the range is not registered). */
+   negative errno (-EPERM: the range is not registered). A run is merged
+   only with one of this same scan: the previous mapping's last run may
+   end exactly where this one starts (a restored data segment, anonymous
+   now, just below the heap), and a run extended across the boundary
+   would be counted in that mapping's list and lost from this one's (the
+   writer would then take those written pages from the parent image). */
 static long scan(uint64_t start, uint64_t end, int record)
 {
     int overflow = 0;
+    const uint64_t first = R->nruns;
     for (uint64_t at = start; at < end;) {
         struct pm_scan_arg_ a = {.size = sizeof a,
                                  .flags = PM_SCAN_WP_MATCHING_ | PM_SCAN_CHECK_WPASYNC_,
@@ -276,7 +283,7 @@ static long scan(uint64_t start, uint64_t end, int record)
         if (got < 0)
             return got;
         for (long k = 0; record && k < got; k++) {
-            struct rt_dirty_run *last = R->nruns ? &R->runs[R->nruns - 1] : NULL;
+            struct rt_dirty_run *last = R->nruns > first ? &R->runs[R->nruns - 1] : NULL;
             if (last && last->end == R->vec[k].start)
                 last->end = R->vec[k].end;
             else if (R->nruns < MAX_RUNS)
@@ -347,6 +354,7 @@ void rt_dirty_checkpoint(struct rt_state *st, uint64_t gen)
     uint64_t nprev = R->nprev;
     R->delta = R->have_parent && R->epoch_gen != 0 && R->parent.generation == R->epoch_gen;
     split_at_prev(st, prev, nprev);
+    rt_dirty_debug_pagemap(st, R->pagemap); /* CAIRN_DEBUG_DIRTY only */
     int any = 0;
     for (uint64_t i = 0; i < st->core.nmaps; i++) {
         const struct cairn_proc_map *m = &st->maps[i];

@@ -47,4 +47,13 @@ const struct rt_dirty_run *rt_dirty_runs(void);
 const struct cairn_proc_parent *rt_dirty_parent(void);
 int rt_dirty_track(struct cairn_proc_track *t);
 
+/* dirty_debug.c, test-only (CAIRN_DEBUG_DIRTY=DIR): in the writer child,
+   after the memory is written, records every page's hash and checks a
+   delta's clean pages against its parent's record (report in DIR/report). */
+void rt_dirty_debug_init(void);
+void rt_dirty_debug(const struct rt_state *st, uint64_t gen);
+/* In the job, before the scan: each mapping's pagemap entries, for the writer's report. */
+void rt_dirty_debug_pagemap(const struct rt_state *st, long pagemap);
+
+
 #endif

@@ -295,6 +295,7 @@ int rt_write_image(struct rt_state *st, int fd, uint64_t generation, uint64_t *b
         return fail(st, "cannot write the image header sections", rc);
     if (write_memory(st, &w, &plan) < 0)
         return -1;
+    rt_dirty_debug(st, generation); /* CAIRN_DEBUG_DIRTY only */
     rc = cairn__writer_finish(&w);
     if (rc < 0)
         return fail(st, "cannot finish the image", rc);

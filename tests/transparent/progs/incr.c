@@ -5,7 +5,11 @@
    fold the whole mapping into a checksum. Also: a heap that grows by a
    page now and then, a mapping made and dropped every 8 passes, and one
    region zeroed with MADV_DONTNEED every 5 passes (zero pages after a
-   delta). Progress lines and the gate: progress.h. */
+   delta), and two small mappings side by side (kept apart by
+   MAP_NORESERVE, a vma flag) both written every pass at the page where
+   they meet: a restored data segment just below a heap is so, and the
+   tracker once lost the upper one's first written run there (dirty.c).
+   Progress lines and the gate: progress.h. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +33,16 @@ int main(int argc, char **argv)
         x ^= x << 13, x ^= x >> 7, x ^= x << 17;
         m[i] = x;
     }
+    /* the two mappings side by side: lo's last page, hi's first */
+    uint64_t *lo = mmap(NULL, 16 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (lo == MAP_FAILED)
+        return 1;
+    uint64_t *hi = mmap(lo + 8 * PAGE / 8, 8 * PAGE, PROT_READ | PROT_WRITE,
+                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0);
+    if (hi == MAP_FAILED)
+        return 1;
+    for (size_t i = 0; i < 16 * PAGE / 8; i++)
+        lo[i] = i;
     char *grow = NULL;
     size_t grown = 0;
     uint64_t *temp = NULL;
@@ -39,6 +53,9 @@ int main(int argc, char **argv)
             size_t page = (size_t)(x % pages), w = page * (PAGE / 8) + (x >> 40) % (PAGE / 8);
             m[w] = m[w] * 2862933555777941757ull + (uint64_t)p;
         }
+        hi[-1] = hi[-1] * 6364136223846793005ull + (uint64_t)p;
+        hi[0] = hi[0] * 6364136223846793005ull + (uint64_t)p + 1;
+        sum += hi[-1] + hi[0];
         if (p % 5 == 4) /* a region given back: zero from now on */
             madvise((char *)m + ((size_t)p % pages) * PAGE, 4 * PAGE, MADV_DONTNEED);
         if (p % 8 == 0) {
@@ -67,6 +84,8 @@ int main(int argc, char **argv)
     finish_gate();
     for (size_t i = 0; i < words; i++)
         sum += m[i] >> 3;
+    for (size_t i = 0; i < 16 * PAGE / 8; i++)
+        sum += lo[i] >> 3;
     printf("incr %zu MiB x %ld, %ld permille: %llu\n", mib, passes, permille, (unsigned long long)sum);
     return 0;
 }
