@@ -3,8 +3,7 @@
  * run_chain.c — `cairn run`'s side of incremental checkpoints: when to ask
  * the job for a delta image, and restoring one with its ancestors.
  *
- * Policy: with CAIRN_FULL_EVERY=N (N > 1; default 1, every image full:
- * deltas are opt-in while a known fault is open, docs/TRANSPARENT.md), after
+ * Policy: with CAIRN_FULL_EVERY=N (default 8; 1: every image full), after
  * a full image each checkpoint is a delta on the previous one until the
  * chain holds N images or its deltas add up to more than the full image:
  * then the next one is full again. A chain is therefore never more
@@ -33,7 +32,10 @@
 #include "proc_check.h"
 #include "run.h"
 
-#define FULL_EVERY_DEFAULT 1u /* deltas are opt-in: see docs/TRANSPARENT.md */
+/* 8: a restore reads at most 8 images (and, by the size rule below, about
+   twice a full image); a chain of 8 stays whole in the store until the next
+   full image and a delta on it are committed (docs/TRANSPARENT.md). */
+#define FULL_EVERY_DEFAULT 8u
 
 /* $CAIRN_FULL_EVERY: images per chain (1: every image full), at most the
    restorer's CAIRN_PROC_MAX_CHAIN. */

@@ -46,6 +46,7 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "capture.h"
@@ -155,10 +156,11 @@ int rt_dirty_init(void)
     mprotect(mem + PAGE + region_len, PAGE, PROT_NONE);
     R = (struct region *)(mem + PAGE);
     rt_dirty_debug_init();
-    /* Delta images are asked for only with CAIRN_FULL_EVERY above 1
-       (cli/run_chain.c): without it, no tracking and no cost. */
+    /* CAIRN_FULL_EVERY=1: cairn run asks for no delta (cli/run_chain.c),
+       so nothing is tracked and nothing costs; any other value, or none
+       (the default, 8), tracks. */
     const char *every = getenv("CAIRN_FULL_EVERY");
-    R->fd = every && atoi(every) > 1 ? open_uffd() : -1;
+    R->fd = every && !strcmp(every, "1") ? -1 : open_uffd();
     return 0;
 }
 
