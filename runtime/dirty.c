@@ -96,6 +96,8 @@ struct prev_map {
    saved in every image (the runtime's memory is the job's), never tracked. */
 struct region {
     int64_t fd;              /* the userfaultfd; the restorer rewrites it */
+    int64_t owner;           /* the process fd is of: a forked child has the
+                                parent's, bound to the parent's memory */
     /* /proc/self/pagemap, open only during rt_dirty_checkpoint: a descriptor
        kept open would be one of the job's, saved and reopened by a restore */
     long pagemap;
@@ -125,24 +127,41 @@ static long raw3(long nr, long a, long b, long c)
     return ret;
 }
 
+/* Raw system calls only: it also runs in the handler (a forked child's
+   first checkpoint), where errno is the job's. */
 static int open_uffd(void)
 {
-    long fd = syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY_);
+    long fd = raw3(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY_, 0, 0);
     if (fd < 0)
         return -1;
     struct uffdio_api_ api = {.api = UFFD_API_,
                               .features = UFFD_FEATURE_WP_ASYNC_ | UFFD_FEATURE_WP_UNPOPULATED_};
     if (raw3(SYS_ioctl, fd, UFFDIO_API_, (long)&api) < 0) {
-        close((int)fd);
+        raw3(SYS_close, fd, 0, 0);
         return -1;
     }
     /* Above the job's usual numbers, as the control channel's users expect. */
-    long high = fcntl((int)fd, F_DUPFD_CLOEXEC, 100);
+    long high = raw3(SYS_fcntl, fd, F_DUPFD_CLOEXEC, 100);
     if (high >= 0) {
-        close((int)fd);
+        raw3(SYS_close, fd, 0, 0);
         fd = high;
     }
+    R->owner = raw3(SYS_getpid, 0, 0, 0);
     return (int)fd;
+}
+
+/* A process forked by the job (a member of a process tree) inherits the
+   parent's descriptor, whose registrations and protections act on the
+   parent's memory: it drops it and starts tracking its own, from a full
+   image (the inherited previous capture is the parent's). */
+static void own_tracker(void)
+{
+    if (R->fd < 0 || R->owner == raw3(SYS_getpid, 0, 0, 0))
+        return;
+    raw3(SYS_close, R->fd, 0, 0);
+    R->fd = open_uffd();
+    R->nprev = 0;
+    R->epoch_gen = 0;
 }
 
 int rt_dirty_init(void)
@@ -337,6 +356,7 @@ void rt_dirty_checkpoint(struct rt_state *st, uint64_t gen)
         return;
     R->nruns = 0;
     R->delta = 0;
+    own_tracker();
     if (R->fd < 0) {
         for (uint64_t i = 0; i < st->core.nmaps; i++)
             R->map[i] = (struct rt_dirty_map){.mode = RT_DIRTY_WHOLE};
