@@ -407,7 +407,10 @@ static void remove_old(struct cairn__store *s, const uint64_t *gens, size_t n, u
     if (!kept)
         return; /* keep everything: deleting blindly could break a chain */
     cairn__retain(gens, n, keep, store_parent_of, s, kept);
-    for (size_t i = 0; i < n; i++) {
+    /* Newest first (gens is ascending): a delta goes before the parent it
+       was written on, so a process killed while removing never leaves a
+       delta without its parent. */
+    for (size_t i = n; i-- > 0;) {
         if (kept[i])
             continue;
         char name[64];
