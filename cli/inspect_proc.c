@@ -112,7 +112,10 @@ static void maps_text(const struct proc_records *p)
         memcpy(name, m->name, sizeof m->name);
         printf("  %5" PRIu64 "  %016" PRIx64 "  %016" PRIx64 "  %-4s  %-7s  %10s  %-5s  ", i,
                m->start, m->end, pm, proc_map_kind_name(m->kind), sz,
-               m->flags & CAIRN_MAPF_SPARSE ? "part" : m->flags & CAIRN_MAPF_DATA ? "yes" : "no");
+               m->flags & CAIRN_MAPF_DELTA    ? "delta"
+               : m->flags & CAIRN_MAPF_SPARSE ? "part"
+               : m->flags & CAIRN_MAPF_DATA   ? "yes"
+                                              : "no");
         print_name(stdout, name[0] ? name : "-");
         putchar('\n');
     }
@@ -160,6 +163,15 @@ static void job_text(const char *indent, const struct image_scan *s)
     putchar('\n');
 }
 
+/* A delta image: what it needs (docs/FORMAT.md, "Delta images"). */
+static void parent_text(const char *indent, const struct proc_records *p)
+{
+    if (p->has_parent)
+        printf("%sdelta       on generation %" PRIu64 " (%u below it, down to the full image %"
+               PRIu64 ")\n", indent, p->parent.generation, p->parent.depth,
+               p->parent.base_generation);
+}
+
 void inspect_proc_text(const struct image_scan *s, int full)
 {
     const char *indent = full ? "" : "    ";
@@ -176,9 +188,11 @@ void inspect_proc_text(const struct image_scan *s, int full)
         print_name(stdout, comm);
         printf(", %u thread%s, %" PRIu64 " mappings (%" PRIu64 " saved, %s), %" PRIu64 " fds\n",
                p.core.nthreads, p.core.nthreads == 1 ? "" : "s", p.nmaps, nsaved, sz, p.nfiles);
+        parent_text(indent, &p);
         job_text(indent, s);
     } else {
         job_text(indent, s);
+        parent_text(indent, &p);
         core_text(indent, &p);
         threads_text(&p);
         maps_text(&p);
@@ -245,6 +259,7 @@ static void maps_json(struct json *j, const struct proc_records *p)
         json_str(j, "kind", proc_map_kind_name(m->kind));
         json_bool(j, "saved", (m->flags & CAIRN_MAPF_DATA) != 0);
         json_bool(j, "sparse", (m->flags & CAIRN_MAPF_SPARSE) != 0);
+        json_bool(j, "delta", (m->flags & CAIRN_MAPF_DELTA) != 0);
         json_str(j, "name", name);
         json_end_object(j);
     }

@@ -92,6 +92,21 @@ struct run_output {
     uint64_t seq;              /* of the state file's last record */
 };
 
+/* The chain of images the job's next delta would extend (run_chain.c). */
+struct run_chain {
+    int valid;                  /* last is the job's newest image (committed or restored) */
+    uint64_t last_gen, last_hdr, last_chain;
+    uint64_t base_gen;          /* the full image the chain starts with */
+    uint32_t depth;             /* deltas above it: 0, last is a full image */
+    uint64_t full_bytes;        /* the full image's size */
+    uint64_t delta_bytes;       /* the deltas' sizes, added */
+    /* The picked image's ancestors, parent first, open and checked: the
+       restorer reads them by descriptor. */
+    unsigned nfds;
+    int fd[CAIRN_PROC_MAX_CHAIN];
+    uint64_t gen[CAIRN_PROC_MAX_CHAIN];
+};
+
 struct run_ctx {
     /* options */
     const char *store_dir;
@@ -152,6 +167,7 @@ struct run_ctx {
     size_t nmember_fds;
     struct run_output out;      /* the job's stdout/stderr (run_output.c) */
     char keep_fds[256];         /* restore: appended files not to cut back */
+    struct run_chain chain;
 };
 
 /* run_compress.c: compressed process images (docs/TRANSPARENT.md). */
@@ -172,6 +188,28 @@ int run_compress_round(struct run_ctx *r, uint64_t *stored, char *why, size_t le
    by sealed memfds of their uncompressed form. 0, or -1 with why (the
    generation is corrupt). */
 int run_compress_expand(struct run_ctx *r, char *why, size_t len);
+/* run_chain.c: delta images (docs/TRANSPARENT.md, "Incremental checkpoints").
+   run_chain_check checks the ancestors of the image open as fd with check
+   (run_start.c's check of one image) and keeps them open for the restorer:
+   0, or -ENOLINK with why (a parent missing, damaged or not the one the
+   image names). */
+typedef int (*run_check_fn)(struct run_ctx *r, int fd, char *why, size_t why_len);
+int run_chain_check(struct run_ctx *r, int fd, run_check_fn check, char *why, size_t why_len);
+void run_chain_drop(struct run_ctx *r);
+/* " P ..." for the request when the next image may be a delta, else "". */
+void run_chain_request(const struct run_ctx *r, char *buf, size_t len);
+/* After generation gen was committed: the chain it starts or extends. */
+void run_chain_committed(struct run_ctx *r, uint64_t gen);
+/* Which image of the restored chain is corrupt (the restorer said one is):
+   verified one by one, the newest first; the picked one if none fails. */
+uint64_t run_chain_corrupt(struct run_ctx *r);
+/* In the job's process, before exec: run_chain_stash moves the ancestors'
+   descriptors out of the way (to 64 and up) before the image's and the
+   channel's are placed; run_chain_place then puts them at first, first +
+   1, ... (first + n < 64) and writes their numbers for the restorer's
+   command line. Returns how many. */
+void run_chain_stash(struct run_ctx *r);
+unsigned run_chain_place(struct run_ctx *r, int first, char num[][16]);
 
 /* run_start.c */
 int run_main(struct run_ctx *r);

@@ -129,7 +129,8 @@ int run_compress_round(struct run_ctx *r, uint64_t *stored, char *why, size_t le
     return 0;
 }
 
-/* Replaces *fd by its expanded form if it has compressed sections. */
+/* Replaces *fd by its expanded form if it has compressed sections: 1 if
+   it had, 0 if not, -1 with why. */
 static int expand_one(int *fd, char *why, size_t len)
 {
     int mfd;
@@ -138,16 +139,19 @@ static int expand_one(int *fd, char *why, size_t len)
         close(*fd);
         *fd = mfd;
     }
-    return rc < 0 ? -1 : 0;
+    return rc;
 }
 
 int run_compress_expand(struct run_ctx *r, char *why, size_t len)
 {
     char what[400];
-    if (expand_one(&r->image_fd, what, sizeof what) < 0) {
+    int rc = expand_one(&r->image_fd, what, sizeof what);
+    if (rc < 0) {
         snprintf(why, len, "%s", what);
         return -1;
     }
+    if (rc == 1) /* a delta names its parent's stored bytes: none on this one */
+        r->chain.valid = 0;
     for (size_t i = 0; i < r->nmember_fds; i++)
         if (expand_one(&r->member_fd[i], what, sizeof what) < 0) {
             snprintf(why, len, "the image of its process %d: %s", (int)r->member_pid[i], what);

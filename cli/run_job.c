@@ -122,15 +122,7 @@ static void request(struct run_ctx *r, enum run_reason why)
     }
     /* The temp file's name is for the log only: its descriptor goes along
        (SCM_RIGHTS), so no path crosses the channel (format/control.h). */
-    char line[256 + sizeof r->key];
-    int n = snprintf(line, sizeof line, "CKPT%s %" PRIu64 " %s\n", r->keyed ? "K" : "",
-                     r->tmp.generation, r->tmp.tmpname);
-    if (r->keyed && n > 0 && (size_t)n + sizeof r->key <= sizeof line) {
-        memcpy(line + n, r->key, sizeof r->key);
-        n += (int)sizeof r->key;
-    }
-    _Static_assert(6 + 20 + 1 + sizeof r->tmp.tmpname + 1 <= CAIRN_CONTROL_LINE_MAX,
-                   "the request fits the runtime's line (format/control.h)");
+    char line[256 + sizeof r->key], parent[128];
     /* The job's other processes first: all of them, or none, are asked. */
     if (run_tree_request(r, send_with_fd, cannot, sizeof cannot) < 0) {
         if (retry_churn(r, why)) {
@@ -144,6 +136,19 @@ static void request(struct run_ctx *r, enum run_reason why)
         request_failed(r, why);
         return;
     }
+    /* A delta on the last image? Not for a tree: its images are all full. */
+    if (r->nnodes > 1)
+        parent[0] = 0;
+    else
+        run_chain_request(r, parent, sizeof parent);
+    int n = snprintf(line, sizeof line, "CKPT%s %" PRIu64 " %s%s\n", r->keyed ? "K" : "",
+                     r->tmp.generation, r->tmp.tmpname, parent);
+    if (r->keyed && n > 0 && (size_t)n + sizeof r->key <= sizeof line) {
+        memcpy(line + n, r->key, sizeof r->key);
+        n += (int)sizeof r->key;
+    }
+    _Static_assert(6 + 20 + 1 + sizeof r->tmp.tmpname + 128 + 1 <= CAIRN_CONTROL_LINE_MAX,
+                   "the request fits the runtime's line (format/control.h)");
     r->pending = why;
     r->t_request = cairn__now_ns(CLOCK_MONOTONIC);
     r->pause_ns = 0;
@@ -216,6 +221,7 @@ static int checkpoint_done(struct run_ctx *r, int ok, const char *detail, const 
             how = NULL;
         } else {
             r->churn_retries = 0;
+            run_chain_committed(r, r->tmp.generation);
             r->n_checkpoints++;
             r->bytes_written += strtoull(detail, NULL, 10);
             r->last_durable_ns = cairn__now_ns(CLOCK_MONOTONIC) - r->t_request;

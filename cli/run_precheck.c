@@ -66,6 +66,8 @@ static int refuse_fd(long pid, int fd, const char *link, int in_tree, char *why,
     else if (!strncmp(link, "pipe:", 5) && fd > 2 && !in_tree)
         snprintf(why, len, "fd %d is a pipe (only stdin/stdout/stderr may be pipes): %s", fd,
                  link);
+    else if (!strcmp(link, "anon_inode:[userfaultfd]"))
+        return 0; /* the runtime's dirty-page tracker; the job's own are refused inside */
     else if (!strncmp(link, "anon_inode:", 11) && strcmp(link, "anon_inode:[eventpoll]") != 0 &&
              !(in_tree && tree_object(link)))
         snprintf(why, len, "fd %d cannot be checkpointed: %s", fd, link);

@@ -81,7 +81,7 @@ static int read_tree(cairn_image_t *img, struct tree_copy *t, char *why, size_t 
 }
 
 static int check_process(struct run_ctx *r, int fd, struct tree_copy *tree, char *why,
-                         size_t why_len);
+                         size_t why_len, int identity);
 
 static void drop_members(struct run_ctx *r)
 {
@@ -105,7 +105,7 @@ static int check_members(struct run_ctx *r, uint64_t gen, const struct tree_copy
         int fd = -1;
         char what[400] = "";
         int rc = cairn__store_open_member(&r->store, gen, m[i].pid, &fd, what, sizeof what);
-        if (rc == 0 && (rc = check_process(r, fd, &theirs, what, sizeof what)) == 0 &&
+        if (rc == 0 && (rc = check_process(r, fd, &theirs, what, sizeof what, 1)) == 0 &&
             (theirs.len != tree->len || memcmp(theirs.bytes, tree->bytes, tree->len) != 0)) {
             snprintf(what, sizeof what, "not of the same checkpoint");
             rc = CAIRN_ECORRUPT;
@@ -123,18 +123,28 @@ static int check_members(struct run_ctx *r, uint64_t gen, const struct tree_copy
     return 0;
 }
 
+/* A delta image's parents are checked as the image is, but for the job
+   record: their child's record of them (run_chain.c) ties them to it. */
+static int check_ancestor(struct run_ctx *r, int fd, char *why, size_t why_len)
+{
+    static struct tree_copy tree;
+    return check_process(r, fd, &tree, why, why_len, 0);
+}
+
 static int check_image(void *ctx, uint64_t gen, int fd, char *why, size_t why_len)
 {
     static struct tree_copy tree;
     struct run_ctx *r = ctx;
-    int rc = check_process(r, fd, &tree, why, why_len);
+    int rc = check_process(r, fd, &tree, why, why_len, 1);
     if (rc == 0 && tree.len)
         rc = check_members(r, gen, &tree, why, why_len);
+    if (rc == 0)
+        rc = run_chain_check(r, fd, check_ancestor, why, why_len);
     return rc;
 }
 
 static int check_process(struct run_ctx *r, int fd, struct tree_copy *tree, char *why,
-                         size_t why_len)
+                         size_t why_len, int identity)
 {
     cairn_image_t *img = NULL;
     unsigned bad = 0;
@@ -160,7 +170,7 @@ static int check_process(struct run_ctx *r, int fd, struct tree_copy *tree, char
     }
     if (rc == 0 && (rc = proc_check_image(img, why, why_len)) < 0)
         rc = CAIRN_ECORRUPT;
-    if (rc == 0)
+    if (rc == 0 && identity)
         rc = check_identity(r, img, why, why_len);
     if (rc == 0)
         rc = read_tree(img, tree, why, why_len);
@@ -205,6 +215,7 @@ int run_pick_image(struct run_ctx *r)
 void run_drop_image(struct run_ctx *r)
 {
     drop_members(r);
+    run_chain_drop(r);
     if (r->image_fd >= 0)
         close(r->image_fd);
     r->image_fd = -1;
@@ -326,8 +337,11 @@ static void set_aside(struct run_ctx *r)
     const char *why = "a memory section does not match its checksum (found by the restorer)";
     fprintf(stderr, "cairn run: %s is corrupt (%s); trying the previous generation\n",
             r->image_name, why);
+    uint64_t bad = run_chain_corrupt(r); /* the picked image, or one of its parents */
+    if (bad != r->image_gen)
+        fprintf(stderr, "cairn run: the corrupt one is its parent generation %" PRIu64 "\n", bad);
     run_drop_image(r);
-    cairn__store_quarantine(&r->store, r->image_gen, why);
+    cairn__store_quarantine(&r->store, bad, why);
     r->ready = 0;
     r->line_len = 0;
 }

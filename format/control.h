@@ -16,6 +16,11 @@
  *                                              (keyed run: the image gets a
  *                                              MAC; the key is wiped from the
  *                                              job's memory before it is saved)
+ *                     either may end, before the newline, with
+ *                     " P <gen> <hdr> <chain> <base> <depth>" (hex): the
+ *                                              image may be a delta on that
+ *                                              generation (runtime/dirty.c,
+ *                                              docs/FORMAT.md "Delta images")
  *   runtime -> cairn  "REFUSE <why>"            nothing written, job goes on
  *                     "UNREAD <u1> <u2>"        while the job stands still,
  *                                              before the writer is forked:

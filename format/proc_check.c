@@ -56,6 +56,12 @@ static const char *sec_name(unsigned type)
 #endif
     case CAIRN_SEC_PROC_FILEID:
         return "file ids";
+    case CAIRN_SEC_PROC_BASE:
+        return "parent's pages";
+    case CAIRN_SEC_PROC_PARENT:
+        return "parent";
+    case CAIRN_SEC_PROC_TRACK:
+        return "tracking";
     case CAIRN_SEC_PROC_JOB:
         return "job";
     case CAIRN_SEC_PROC_THREADS:
@@ -147,6 +153,10 @@ int proc_load(cairn_image_t *img, struct proc_records *p, char *why, size_t len)
     if (rc == 0 && proc_only_section(img, CAIRN_SEC_PROC_THREADS) != -1)
         rc = load_records(img, CAIRN_SEC_PROC_THREADS, sizeof *p->threads,
                           CAIRN_PROC_MAX_THREADS, (void **)&p->threads, &p->nthreads, why, len);
+    int i = proc_only_section(img, CAIRN_SEC_PROC_PARENT);
+    if (rc == 0 && i >= 0 && cairn_image_section(img, (unsigned)i)->raw_size == sizeof p->parent &&
+        cairn_image_read(img, (unsigned)i, &p->parent, sizeof p->parent) == 0)
+        p->has_parent = 1;
     return rc;
 }
 
@@ -241,13 +251,19 @@ static int check_map(int sec, const struct cairn_proc_map *m, uint64_t i, uint64
         return bad(why, len, sec, t, "%s: inside the window [0x%llx-0x%llx) reserved for "
                    "cairn's restorer", what, CAIRN_RESERVED_LO, CAIRN_RESERVED_HI);
     if (m->prot & ~7u || m->kind > CAIRN_MAP_SYSV ||
-        m->flags & ~(CAIRN_MAPF_DATA | CAIRN_MAPF_SPARSE))
+        m->flags & ~(CAIRN_MAPF_DATA | CAIRN_MAPF_SPARSE | CAIRN_MAPF_DELTA))
         return bad(why, len, sec, t, "%s: unknown protection 0x%x, kind %u or flags 0x%x",
                    what, m->prot, m->kind, m->flags);
     if ((m->flags & CAIRN_MAPF_SPARSE) &&
         (!(m->flags & CAIRN_MAPF_DATA) || (m->kind != CAIRN_MAP_ANON && m->kind != CAIRN_MAP_STACK)))
         return bad(why, len, sec, t, "%s: only an anonymous mapping with saved bytes can be "
                    "sparse", what);
+    if ((m->flags & CAIRN_MAPF_DELTA) && !(m->flags & CAIRN_MAPF_SPARSE))
+        return bad(why, len, sec, t, "%s: only a sparse mapping can be a delta", what);
+    /* the field is a shared mapping's shm record (proc_tree_check.c) */
+    if (!(m->flags & CAIRN_MAPF_DELTA) && m->kind != CAIRN_MAP_SHARED && m->parent_index)
+        return bad(why, len, sec, t, "%s: a parent index %u but not a delta", what,
+                   m->parent_index);
     if (m->kind == CAIRN_MAP_SPECIAL && (m->flags & CAIRN_MAPF_DATA))
         return bad(why, len, sec, t, "%s: a special mapping (vDSO) never has saved bytes", what);
     if (m->kind == CAIRN_MAP_SYSV && (m->flags & CAIRN_MAPF_DATA))
@@ -691,19 +707,17 @@ static int section_for(cairn_image_t *img, unsigned type, uint64_t arg)
     return found;
 }
 
-/* One sparse mapping's page list: whole runs of pages, in order, inside
-   the mapping, adding up to its memory section. */
-static int check_extents_of(cairn_image_t *img, const struct proc_records *p, uint64_t m,
-                            char *why, size_t len)
+/* Reads the run list of type ty for mapping m into e (at most
+   CAIRN_PROC_MAX_EXTENTS): whole pages, in order, inside the mapping. The
+   number of runs and their bytes, or a negative error. */
+static long read_runs(cairn_image_t *img, const struct proc_records *p, uint64_t m, unsigned ty,
+                      struct cairn_proc_extent *e, uint64_t *total, char *why, size_t len)
 {
-    static struct cairn_proc_extent e[CAIRN_PROC_MAX_EXTENTS];
-    unsigned ty = CAIRN_SEC_PROC_EXTENTS;
-    int sec = section_for(img, ty, m), mem = section_for(img, CAIRN_SEC_PROC_MEM, m);
-    if (sec < 0 || mem < 0)
-        return bad(why, len, sec, ty, "mapping %" PRIu64 " is sparse: it needs exactly one page "
-                   "list and one memory section", m);
+    int sec = section_for(img, ty, m);
+    if (sec < 0)
+        return bad(why, len, sec, ty, "mapping %" PRIu64 " needs exactly one of these", m);
     uint64_t raw = cairn_image_section(img, (unsigned)sec)->raw_size;
-    if (raw % sizeof e[0] || raw > sizeof e)
+    if (raw % sizeof e[0] || raw > CAIRN_PROC_MAX_EXTENTS * sizeof e[0])
         return bad(why, len, sec, ty, "%" PRIu64 " bytes: not whole runs, at most %u", raw,
                    CAIRN_PROC_MAX_EXTENTS);
     int rc = raw ? cairn_image_read(img, (unsigned)sec, e, (size_t)raw) : 0;
@@ -711,7 +725,8 @@ static int check_extents_of(cairn_image_t *img, const struct proc_records *p, ui
         bad(why, len, sec, ty, "%s", cairn_image_error(img));
         return rc;
     }
-    uint64_t size = p->maps[m].end - p->maps[m].start, end = 0, total = 0;
+    uint64_t size = p->maps[m].end - p->maps[m].start, end = 0;
+    *total = 0;
     for (uint64_t k = 0; k < raw / sizeof e[0]; k++) {
         if (e[k].offset % PAGE || e[k].length % PAGE || !e[k].length || e[k].offset < end ||
             e[k].offset > size || e[k].length > size - e[k].offset)
@@ -719,7 +734,49 @@ static int check_extents_of(cairn_image_t *img, const struct proc_records *p, ui
                        "of mapping %" PRIu64 ": not whole pages in order inside it", k,
                        e[k].offset, e[k].length, m);
         end = e[k].offset + e[k].length;
-        total += e[k].length;
+        *total += e[k].length;
+    }
+    return (long)(raw / sizeof e[0]);
+}
+
+/* 1 if two ordered run lists share a page. */
+static int runs_overlap(const struct cairn_proc_extent *a, long na,
+                        const struct cairn_proc_extent *b, long nb)
+{
+    for (long i = 0, j = 0; i < na && j < nb;) {
+        if (a[i].offset + a[i].length <= b[j].offset)
+            i++;
+        else if (b[j].offset + b[j].length <= a[i].offset)
+            j++;
+        else
+            return 1;
+    }
+    return 0;
+}
+
+/* One sparse mapping's page list: whole runs of pages, in order, inside
+   the mapping, adding up to its memory section. A delta mapping's list of
+   the parent's pages likewise, sharing no page with it. */
+static int check_extents_of(cairn_image_t *img, const struct proc_records *p, uint64_t m,
+                            char *why, size_t len)
+{
+    static struct cairn_proc_extent e[CAIRN_PROC_MAX_EXTENTS], b[CAIRN_PROC_MAX_EXTENTS];
+    unsigned ty = CAIRN_SEC_PROC_EXTENTS;
+    int sec = section_for(img, ty, m), mem = section_for(img, CAIRN_SEC_PROC_MEM, m);
+    if (sec < 0 || mem < 0)
+        return bad(why, len, sec, ty, "mapping %" PRIu64 " is sparse: it needs exactly one page "
+                   "list and one memory section", m);
+    uint64_t total = 0, base_total = 0;
+    long n = read_runs(img, p, m, ty, e, &total, why, len);
+    if (n < 0)
+        return (int)n;
+    if (p->maps[m].flags & CAIRN_MAPF_DELTA) {
+        long nb = read_runs(img, p, m, CAIRN_SEC_PROC_BASE, b, &base_total, why, len);
+        if (nb < 0)
+            return (int)nb;
+        if (runs_overlap(e, n, b, nb))
+            return bad(why, len, section_for(img, CAIRN_SEC_PROC_BASE, m), CAIRN_SEC_PROC_BASE,
+                       "mapping %" PRIu64 ": a page both saved here and taken from the parent", m);
     }
     if (total != cairn_image_section(img, (unsigned)mem)->raw_size)
         return bad(why, len, sec, ty, "runs of %" PRIu64 " bytes for a memory section of %" PRIu64,
@@ -736,11 +793,83 @@ static int check_extents(cairn_image_t *img, const struct proc_records *p, char 
             (s->arg >= p->nmaps || !(p->maps[s->arg].flags & CAIRN_MAPF_SPARSE)))
             return bad(why, len, (int)i, s->type, "a page list for mapping %" PRIu64
                        ", which is not sparse", s->arg);
+        if (s->type == CAIRN_SEC_PROC_BASE &&
+            (s->arg >= p->nmaps || !(p->maps[s->arg].flags & CAIRN_MAPF_DELTA)))
+            return bad(why, len, (int)i, s->type, "a list of the parent's pages for mapping %"
+                       PRIu64 ", which is not a delta", s->arg);
     }
     for (uint64_t m = 0; m < p->nmaps; m++) {
         int rc = (p->maps[m].flags & CAIRN_MAPF_SPARSE) ? check_extents_of(img, p, m, why, len) : 0;
         if (rc < 0)
             return rc;
+    }
+    return 0;
+}
+
+/* A delta image's parent record: present exactly when a mapping is a
+   delta, naming an older generation. The tracking record: a descriptor
+   number and a word in a saved writable mapping for the restorer. */
+static int check_chain_records(cairn_image_t *img, const struct proc_records *p, char *why,
+                               size_t len)
+{
+    int deltas = 0;
+    for (uint64_t m = 0; m < p->nmaps; m++)
+        deltas += (p->maps[m].flags & CAIRN_MAPF_DELTA) != 0;
+    int i = proc_only_section(img, CAIRN_SEC_PROC_PARENT);
+    unsigned ty = CAIRN_SEC_PROC_PARENT;
+    if (i == -2 || (i >= 0) != (deltas > 0))
+        return bad(why, len, i, ty, "%s parent records for %d delta mappings",
+                   i == -2 ? "several" : i >= 0 ? "a" : "no", deltas);
+    if (i >= 0) {
+        struct cairn_proc_parent r;
+        if (cairn_image_section(img, (unsigned)i)->raw_size != sizeof r)
+            return bad(why, len, i, ty, "not one %zu-byte record", sizeof r);
+        int rc = cairn_image_read(img, (unsigned)i, &r, sizeof r);
+        if (rc < 0)
+            return bad(why, len, i, ty, "%s", cairn_image_error(img)), rc;
+        uint64_t gen = cairn_image_info(img)->generation;
+        if (r.magic != CAIRN_PROC_PARENT_MAGIC || r.version != 1 || r.depth < 1 ||
+            r.depth >= CAIRN_PROC_MAX_CHAIN || r.generation >= gen ||
+            r.base_generation > r.generation || r.process || r.reserved[0] || r.reserved[1])
+            return bad(why, len, i, ty, "parent generation %" PRIu64 " (depth %u, base %" PRIu64
+                       ") of generation %" PRIu64 ": not a parent record of this version",
+                       r.generation, r.depth, r.base_generation, gen);
+    }
+    i = proc_only_section(img, CAIRN_SEC_PROC_TRACK);
+    ty = CAIRN_SEC_PROC_TRACK;
+    if (i == -2)
+        return bad(why, len, i, ty, "more than one");
+    if (i >= 0) {
+        struct cairn_proc_track t;
+        if (cairn_image_section(img, (unsigned)i)->raw_size != sizeof t)
+            return bad(why, len, i, ty, "not one %zu-byte record", sizeof t);
+        int rc = cairn_image_read(img, (unsigned)i, &t, sizeof t);
+        if (rc < 0)
+            return bad(why, len, i, ty, "%s", cairn_image_error(img)), rc;
+        if (t.uffd_fd >= CAIRN_PROC_MAX_FD || t.flag_addr % 8 ||
+            saved_map_at(p, t.flag_addr, 8, 3) < 0 || t.reserved[0] || t.reserved[1])
+            return bad(why, len, i, ty, "descriptor %" PRIu64 ", word at 0x%" PRIx64 ": not a "
+                       "descriptor number and an aligned word in a saved writable mapping",
+                       t.uffd_fd, t.flag_addr);
+    }
+    return 0;
+}
+
+int proc_check_delta(const struct proc_records *c, const struct proc_records *p, char *why,
+                     size_t len)
+{
+    for (uint64_t i = 0; i < c->nmaps; i++) {
+        const struct cairn_proc_map *m = &c->maps[i];
+        if (!(m->flags & CAIRN_MAPF_DELTA))
+            continue;
+        const struct cairn_proc_map *q = m->parent_index < p->nmaps ? &p->maps[m->parent_index] : NULL;
+        if (!q || q->start != m->start || q->end != m->end || q->kind != m->kind ||
+            !(q->flags & CAIRN_MAPF_DATA)) {
+            snprintf(why, len, "mapping %" PRIu64 " [0x%" PRIx64 "-0x%" PRIx64 ") takes pages "
+                     "from the parent's mapping %u, which is not a saved mapping of the same "
+                     "range", i, m->start, m->end, m->parent_index);
+            return CAIRN_ECORRUPT;
+        }
     }
     return 0;
 }
@@ -770,6 +899,8 @@ int proc_check(cairn_image_t *img, const struct proc_records *p, char *why, size
         rc = proc_check_tree(img, p, why, len);
     if (rc == 0)
         rc = proc_check_ipc(img, why, len);
+    if (rc == 0)
+        rc = check_chain_records(img, p, why, len);
     return rc;
 }
 

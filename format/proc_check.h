@@ -28,6 +28,8 @@ struct proc_records {
     uint64_t nfiles;
     struct cairn_proc_thread *threads; /* nthreads records, main first (malloc'ed); */
     uint64_t nthreads;                 /* 0: a single-threaded job's image has none */
+    int has_parent;                    /* a delta image: parent is its parent record */
+    struct cairn_proc_parent parent;   /* (as read; proc_check checks it) */
 };
 
 /*
@@ -63,6 +65,11 @@ int proc_ipc_load(cairn_image_t *img, unsigned char **buf, size_t *size, char *w
 int proc_check_ipc(cairn_image_t *img, char *why, size_t len);
 /* A POSIX message queue's name: "/" then 1-254 bytes, no other '/'. */
 int proc_mq_name(const char *name);
+/* A delta image's records (c) against its parent's (p): every delta
+   mapping names a saved parent mapping of the same range and kind. 0 or
+   CAIRN_ECORRUPT with why. */
+int proc_check_delta(const struct proc_records *c, const struct proc_records *p, char *why,
+                     size_t len);
 
 /* proc_load + proc_check. 0 also for an image that is not a process image. */
 int proc_check_image(cairn_image_t *img, char *why, size_t len);

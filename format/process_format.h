@@ -32,6 +32,9 @@
 #define CAIRN_SEC_PROC_TREE 0x10cu   /* struct cairn_proc_tree, cairn_proc_member[n], cairn_proc_pipe[m] */
 #define CAIRN_SEC_PROC_PIPEDATA 0x10du /* the bytes in the tree's pipes, one after another (first process only) */
 #define CAIRN_SEC_PROC_EPOLL 0x10eu  /* struct cairn_proc_epoll[n]: what the process's epoll fds watch */
+#define CAIRN_SEC_PROC_BASE 0x10fu   /* struct cairn_proc_extent[n]: a delta mapping's pages kept in the parent image; arg = its index */
+#define CAIRN_SEC_PROC_PARENT 0x110u /* struct cairn_proc_parent: the image a delta image is written on */
+#define CAIRN_SEC_PROC_TRACK 0x111u  /* struct cairn_proc_track: the runtime tracked dirty pages */
 #define CAIRN_SEC_PROC_IPC 0x114u    /* struct cairn_proc_ipc, then its objects: the job's IPC namespace (first process only) */
 
 #define CAIRN_PROC_MAGIC 0x636f7270u /* "proc" */
@@ -62,6 +65,7 @@
 #define CAIRN_PROC_MAX_TSIGQ 512u
 #define CAIRN_PROC_MAX_TIMERS 64u
 #define CAIRN_PROC_MAX_EXTENTS 65536u        /* per sparse mapping */
+#define CAIRN_PROC_MAX_CHAIN 16u             /* images in a chain: a delta and its ancestors */
 #define CAIRN_PROC_TASK_TOP 0x7ffffffff000ull
 
 struct cairn_proc_sigaction {       /* the kernel's struct sigaction */
@@ -130,13 +134,19 @@ enum {
 #define CAIRN_MAPF_DATA 0x1u   /* a CAIRN_SEC_PROC_MEM section holds its bytes */
 #define CAIRN_MAPF_SPARSE 0x2u /* with DATA, anonymous: only the pages its extents
                                   section lists are saved; the others are zero */
+#define CAIRN_MAPF_DELTA 0x4u  /* with DATA and SPARSE: the pages its base section
+                                  (CAIRN_SEC_PROC_BASE) lists are those of mapping
+                                  `parent_index` of the parent image (same range) */
 
 struct cairn_proc_map {
     uint64_t start, end;
     uint32_t prot;           /* PROT_* */
     uint32_t kind;           /* CAIRN_MAP_* */
     uint32_t flags;          /* CAIRN_MAPF_* */
-    uint32_t reserved;
+    union {
+        uint32_t parent_index; /* with CAIRN_MAPF_DELTA: the mapping's index in the parent image */
+        uint32_t reserved;     /* kind CAIRN_MAP_SHARED: its shm record; else 0 */
+    };
     uint64_t offset;         /* file offset (informational) */
     char name[64];           /* path (truncated) or [special] name */
 };
@@ -376,6 +386,44 @@ _Static_assert(sizeof(struct cairn_proc_tree) == 72, "layout");
 _Static_assert(sizeof(struct cairn_proc_shm) == 24, "layout");
 _Static_assert(sizeof(struct cairn_proc_pipe) == 16, "layout");
 _Static_assert(sizeof(struct cairn_proc_member) == 48, "layout");
+
+/* A delta image's parent: the image of generation `generation` whose file
+   header checksum and trailer chain are these (docs/FORMAT.md, "Delta
+   images"). The checksum covers the header's random nonce, the chain every
+   section: a replaced or rewritten parent does not match. */
+#define CAIRN_PROC_PARENT_MAGIC 0x746e7270u /* "prnt" */
+struct cairn_proc_parent {
+    uint32_t magic;          /* CAIRN_PROC_PARENT_MAGIC */
+    uint32_t version;        /* 1 */
+    uint64_t generation;     /* the parent's generation */
+    uint64_t header_checksum; /* the parent's file header checksum */
+    uint64_t chain;          /* the parent's trailer chain */
+    uint64_t base_generation; /* the full image at the root of the chain */
+    uint32_t depth;          /* images below this one: 1 on a full image, < CAIRN_PROC_MAX_CHAIN */
+    uint32_t process;        /* which process image of that generation (0: the job's only one) */
+    uint64_t reserved[2];    /* 0 */
+};
+
+/* The runtime was tracking written pages (userfaultfd write-protect) when
+   it wrote the image: the restorer arms tracking again and stores the new
+   descriptor's number (or -1) in the 8 bytes at flag_addr, inside a saved
+   writable mapping of the runtime. */
+struct cairn_proc_track {
+    uint64_t uffd_fd;        /* the descriptor number the runtime used */
+    uint64_t flag_addr;      /* where the restorer writes the new one */
+    uint64_t reserved[2];    /* 0 */
+};
+
+/* Mappings whose written pages the runtime tracks and the restorer arms
+   again: private anonymous or stack, readable and writable, saved. */
+static inline int cairn_proc_trackable(const struct cairn_proc_map *m)
+{
+    return (m->kind == 0 /* CAIRN_MAP_ANON */ || m->kind == 2 /* CAIRN_MAP_STACK */) &&
+           (m->prot & 3u) == 3u && (m->flags & CAIRN_MAPF_DATA);
+}
+
+_Static_assert(sizeof(struct cairn_proc_parent) == 64, "layout");
+_Static_assert(sizeof(struct cairn_proc_track) == 32, "layout");
 _Static_assert(sizeof(struct cairn_proc_extent) == 16, "layout");
 _Static_assert(sizeof(struct cairn_proc_timer) == 48, "layout");
 _Static_assert(sizeof(struct cairn_proc_thread) == 8 * 30 + 16, "layout");

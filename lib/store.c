@@ -11,7 +11,8 @@
  * Commit protocol: the temp file is created O_EXCL|O_NOFOLLOW mode 0600
  * relative to the directory descriptor, written and fsync'ed, renamed to its
  * final name, and the directory fsync'ed. Only then are old generations
- * pruned. A crash at any instant leaves every committed generation intact;
+ * pruned: all but the newest `keep` and every generation one of those needs
+ * (the parents of a delta image, lib/chain.c). A crash at any instant leaves every committed generation intact;
  * a leftover temp file never has a name a reader would pick up.
  */
 #define _GNU_SOURCE
@@ -29,6 +30,7 @@
 
 #include "cairn.h"
 #include "cairn_image.h"
+#include "cairn_chain.h"
 #include "cairn_store.h"
 #include "internal.h"
 
@@ -381,11 +383,39 @@ void cairn__store_abort(struct cairn__store *s, struct cairn__pending *p)
     unlinkat(s->dirfd, p->tmpname, 0);
 }
 
-/* Removes all but the newest `keep` generations. */
-/* Removes all but the newest `keep` of the listed generations. */
+/* What generation gen was written on (cairn__retain's question). */
+static int store_parent_of(void *ctx, uint64_t gen, uint64_t *pgen)
+{
+    struct cairn__store *s = ctx;
+    char why[256];
+    int fd;
+    if (cairn__store_open_image(s, gen, &fd, why, sizeof why) < 0)
+        return -1;
+    struct cairn__link l;
+    int rc = cairn__link_read(fd, &l, why, sizeof why);
+    close(fd);
+    if (rc < 0)
+        return -1;
+    *pgen = l.parent.generation;
+    return l.has_parent;
+}
+
+/* Removes all but the newest `keep` of the listed generations and those
+   they need (a delta image's parent, its parent's...: lib/chain.c). */
 static void remove_old(struct cairn__store *s, const uint64_t *gens, size_t n, unsigned keep)
 {
-    for (size_t i = 0; i + keep < n; i++) {
+    if (n <= keep)
+        return;
+    unsigned char *kept = malloc(n);
+    if (!kept)
+        return; /* keep everything: deleting blindly could break a chain */
+    cairn__retain(gens, n, keep, store_parent_of, s, kept);
+    /* Newest first (gens is ascending): a delta goes before the parent it
+       was written on, so a process killed while removing never leaves a
+       delta without its parent. */
+    for (size_t i = n; i-- > 0;) {
+        if (kept[i])
+            continue;
         char name[64];
         cairn__store_name(gens[i], name, sizeof name);
         if (unlinkat(s->dirfd, name, 0) < 0 && errno != ENOENT)
@@ -394,6 +424,7 @@ static void remove_old(struct cairn__store *s, const uint64_t *gens, size_t n, u
         else
             cairn__store_remove_members(s, gens[i]);
     }
+    free(kept);
 }
 
 /* Removes all but the newest `keep` generations. */

@@ -51,6 +51,10 @@ static struct r_record *record_for(unsigned type)
         return &img.rec_pipedata;
     case CAIRN_SEC_PROC_EPOLL:
         return &img.rec_epoll;
+    case CAIRN_SEC_PROC_PARENT:
+        return &img.rec_parent;
+    case CAIRN_SEC_PROC_TRACK:
+        return &img.rec_track;
     default:
         return 0;
     }
@@ -68,6 +72,10 @@ static void note_section(const struct cairn_section_header *s)
         img.ext_off[s->arg] = s->data_offset;
         img.ext_len[s->arg] = s->stored_size;
         img.ext_sum[s->arg] = s->data_checksum;
+    } else if (s->type == CAIRN_SEC_PROC_BASE && s->arg < CAIRN_PROC_MAX_MAPS) {
+        img.base_off[s->arg] = s->data_offset;
+        img.base_len[s->arg] = s->stored_size;
+        img.base_sum[s->arg] = s->data_checksum;
     } else if (r) {
         r->off = s->data_offset;
         r->len = s->stored_size;

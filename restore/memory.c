@@ -182,7 +182,7 @@ static int thp_on_madvise(void)
     return known;
 }
 
-static __attribute__((noreturn)) void corrupt(const struct cairn_proc_map *m)
+__attribute__((noreturn)) void corrupt(const struct cairn_proc_map *m)
 {
     char a[24], b[24];
     r_say("the image's contents of the mapping ", r_hex(a, m->start), "-", r_hex(b, m->end),
@@ -200,10 +200,10 @@ static __attribute__((noreturn)) void corrupt(const struct cairn_proc_map *m)
    (docs/TRANSPARENT.md, "Idle memory"). The image is read once per
    restore, so its cache has no later use, and a restore then needs its
    size in memory once instead of twice. */
-static void drop_behind(uint64_t *from, uint64_t to)
+static void drop_behind(int fd, uint64_t *from, uint64_t to)
 {
     if (to > *from)
-        sys4(NR_fadvise64, img.fd, *from, to - *from, FADV_DONTNEED);
+        sys4(NR_fadvise64, fd, *from, to - *from, FADV_DONTNEED);
     *from = to & ~(HUGE - 1);
 }
 
@@ -263,13 +263,16 @@ static void page_policy(uint64_t b, uint64_t end)
     pp.huge = best;
 }
 
-/* Reads mapping i's bytes into place, checking their checksum. */
-static void fill(uint64_t i, uint64_t len)
+/* Reads a whole mapping's bytes from src into place, checking their checksum. */
+void r_fill_whole(const struct r_src *src)
 {
-    uint64_t dropped = img.mem_off[i];
-    const struct cairn_proc_map *m = &img.maps[i];
+    const struct cairn_proc_map *m = src->map;
+    uint64_t len = m->end - m->start;
     unsigned char *p = (unsigned char *)m->start;
     int huge = len >= HUGE && thp_on_madvise();
+    if (src->mem_len != len)
+        corrupt(m);
+    uint64_t dropped = src->mem_off;
     if (huge)
         sys3(NR_madvise, m->start, len, MADV_HUGEPAGE);
     pp.marked = 1;
@@ -277,59 +280,84 @@ static void fill(uint64_t i, uint64_t len)
     for (uint64_t done = 0; done < len;) {
         uint64_t n = len - done < CHUNK ? len - done : CHUNK;
         if (done % AHEAD == 0) /* a cold image: keep the disk busy meanwhile */
-            sys4(NR_fadvise64, img.fd, img.mem_off[i] + (done ? done + AHEAD : 0),
+            sys4(NR_fadvise64, src->fd, src->mem_off + (done ? done + AHEAD : 0),
                  done ? AHEAD : 2 * AHEAD, FADV_WILLNEED);
         if (huge)
             page_policy(m->start + done, m->start + len);
-        long rc = r_pread_all(img.fd, p + done, n, img.mem_off[i] + done);
+        long rc = r_pread_all(src->fd, p + done, n, src->mem_off + done);
         if (rc < 0)
             r_fail("cannot read a region from the image", rc);
         r_hash_update(p + done, n);
         r_progress(n);
         done += n;
-        drop_behind(&dropped, img.mem_off[i] + done);
+        drop_behind(src->fd, &dropped, src->mem_off + done);
     }
-    if (r_hash_digest() != img.mem_sum[i])
+    if (r_hash_digest() != src->mem_sum)
         corrupt(m);
     if (huge)
         sys3(NR_madvise, m->start, len, MADV_NOHUGEPAGE);
 }
 
-/* A sparse mapping: its page list (checked whole), then each run of pages
-   read into place, one checksum over them all as the writer made it. The
-   pages it does not list stay as mmap made them: zero, and not allocated. */
-static void fill_sparse(uint64_t i)
+/* A run list (extents or base section) into ext, its checksum checked, each
+   run whole pages inside the mapping: the number of runs. */
+uint64_t r_read_runs(int fd, const struct cairn_proc_map *m, uint64_t off, uint64_t len,
+                     uint64_t sum, struct cairn_proc_extent *ext)
 {
-    static struct cairn_proc_extent ext[CAIRN_PROC_MAX_EXTENTS];
-    const struct cairn_proc_map *m = &img.maps[i];
-    uint64_t n = img.ext_len[i] / sizeof ext[0], len = m->end - m->start, total = 0;
-    uint64_t dropped = img.mem_off[i];
-    long rc = r_pread_all(img.fd, ext, img.ext_len[i], img.ext_off[i]);
+    uint64_t n = len / sizeof ext[0], size = m->end - m->start;
+    if (len % sizeof ext[0] || n > CAIRN_PROC_MAX_EXTENTS)
+        corrupt(m);
+    long rc = r_pread_all(fd, ext, len, off);
     if (rc < 0)
         r_fail("cannot read a mapping's page list from the image", rc);
-    if (r_hash(ext, img.ext_len[i]) != img.ext_sum[i])
+    if (r_hash(ext, len) != sum)
         corrupt(m);
+    for (uint64_t k = 0; k < n; k++)
+        if (ext[k].offset % PAGE || ext[k].length % PAGE || ext[k].offset > size ||
+            ext[k].length > size - ext[k].offset)
+            corrupt(m);
+    return n;
+}
+
+/* A sparse mapping: its page list (checked whole, left in ext), then each
+   run of pages read into place, one checksum over them all as the writer
+   made it. The pages it does not list are left as they are: zero, and not
+   allocated, in a fresh mapping. The number of runs. */
+uint64_t r_fill_sparse(const struct r_src *src, struct cairn_proc_extent *ext)
+{
+    const struct cairn_proc_map *m = src->map;
+    uint64_t n = r_read_runs(src->fd, m, src->ext_off, src->ext_len, src->ext_sum, ext), total = 0;
+    uint64_t dropped = src->mem_off;
     r_hash_reset();
     for (uint64_t k = 0; k < n; k++) {
         const struct cairn_proc_extent *e = &ext[k];
-        if (e->offset % PAGE || e->length % PAGE || e->offset > len ||
-            e->length > len - e->offset || e->length > img.mem_len[i] - total)
+        if (e->length > src->mem_len - total)
             corrupt(m);
         for (uint64_t done = 0; done < e->length;) {
             uint64_t c = e->length - done < CHUNK ? e->length - done : CHUNK;
             unsigned char *p = (unsigned char *)(m->start + e->offset + done);
-            rc = r_pread_all(img.fd, p, c, img.mem_off[i] + total);
+            long rc = r_pread_all(src->fd, p, c, src->mem_off + total);
             if (rc < 0)
                 r_fail("cannot read a region from the image", rc);
             r_hash_update(p, c);
             r_progress(c);
             done += c;
             total += c;
-            drop_behind(&dropped, img.mem_off[i] + total);
+            drop_behind(src->fd, &dropped, src->mem_off + total);
         }
     }
-    if (total != img.mem_len[i] || r_hash_digest() != img.mem_sum[i])
+    if (total != src->mem_len || r_hash_digest() != src->mem_sum)
         corrupt(m);
+    return n;
+}
+
+/* Mapping i of the image being restored, as a source. */
+struct r_src r_src_of(uint64_t i)
+{
+    return (struct r_src){.fd = img.fd, .map = &img.maps[i], .mem_off = img.mem_off[i],
+                          .mem_len = img.mem_len[i], .mem_sum = img.mem_sum[i],
+                          .ext_off = img.ext_off[i], .ext_len = img.ext_len[i],
+                          .ext_sum = img.ext_sum[i], .base_off = img.base_off[i],
+                          .base_len = img.base_len[i], .base_sum = img.base_sum[i]};
 }
 
 static void map_one(uint64_t i)
@@ -360,10 +388,14 @@ static void map_one(uint64_t i)
         r_fail("cannot map a region of the job", rc);
     if (!data)
         return;
-    if (sparse)
-        fill_sparse(i);
+    static struct cairn_proc_extent ext[CAIRN_PROC_MAX_EXTENTS];
+    struct r_src src = r_src_of(i);
+    if (m->flags & CAIRN_MAPF_DELTA)
+        r_chain_fill(i); /* chain.c: from the parent images too */
+    else if (sparse)
+        r_fill_sparse(&src, ext);
     else
-        fill(i, len);
+        r_fill_whole(&src);
     rc = sys3(NR_mprotect, m->start, len, m->prot);
     if (rc < 0)
         r_fail("cannot protect a region", rc);

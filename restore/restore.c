@@ -3,13 +3,14 @@
  * restore.c — cairn-restore, the freestanding restorer: rebuilds a
  * checkpointed job inside its own process and resumes it.
  *
- *   cairn-restore IMAGE_FD CONTROL_FD [NAME]
+ *   cairn-restore IMAGE_FD CONTROL_FD [NAME [PARENT_FD...]]
  *
  * `cairn run` (the job's parent) opens and verifies the image and execs
  * this program in the child that becomes the job, with the image open as
  * IMAGE_FD: the restorer reads that open file, which is the one that passed
  * cairn's checks, and never opens an image by path (NAME, the image's path,
- * is only for messages). It has no libc and allocates nothing: it
+ * is only for messages); a delta image's parents come likewise, as open
+ * descriptors, parent first (chain.c). It has no libc and allocates nothing: it
  * is linked at CAIRN_RESTORER_BASE, inside a window of the address space
  * that cairn reserves, and runs on a stack in its .bss, so it can unmap
  * everything else and map the job back at the original addresses
@@ -60,19 +61,26 @@ void restore_main(uint64_t *sp)
     long argc = (long)sp[0];
     char **argv = (char **)(sp + 1);
     block_all_signals();
-    if (argc < 3 || (argc >= 4 && strlen(argv[3]) >= sizeof image_name) ||
-        r_tree_args(argc, argv) < 0) {
+    r_debug_env(argv + argc + 1);
+    /* A delta image's parents come after "--", parent first (chain.c). */
+    long sep = 3;
+    while (sep < argc && !r_streq(argv[sep], "--"))
+        sep++;
+    if (argc < 3 || (sep >= 4 && strlen(argv[3]) >= sizeof image_name) ||
+        r_tree_args(sep, argv) < 0) {
         r_say("usage: cairn-restore IMAGE_FD CONTROL_FD [NAME [KEEP_FDS [REGISTER_FD [PID FD]...]]] "
-              "(run by 'cairn run'; KEEP_FDS - for none)", (char *)0);
+              "[-- PARENT_FD...] (run by 'cairn run'; KEEP_FDS - for none)", (char *)0);
         r_exit(R_EXIT_FAILED);
     }
-    const char *name = argc >= 4 ? argv[3] : "the image";
-    if (argc >= 5 && !r_streq(argv[4], "-"))
+    const char *name = sep >= 4 ? argv[3] : "the image";
+    if (sep >= 5 && !r_streq(argv[4], "-"))
         r_keep_fds(argv[4]);
     memcpy(image_name, name, strlen(name) + 1);
     long image_fd = r_parse_dec(argv[1]);
     img.control_fd = (int)r_parse_dec(argv[2]);
     int rc = img.control_fd < 0 || image_fd < 0 ? -1 : r_load_image((int)image_fd, image_name);
+    if (rc == 0)
+        rc = r_chain_load(argc, argv, sep < argc ? sep + 1 : argc);
     if (rc < 0 || r_check_layout() < 0 || r_check_files() < 0)
         r_exit(rc == -2 ? R_EXIT_CORRUPT : R_EXIT_FAILED);
     r_ident_load();
@@ -94,6 +102,8 @@ void restore_main(uint64_t *sp)
     /* From here on the restorer's own stack and arguments are gone. */
     r_rebuild_memory();
     r_restore_files();
+    r_debug_dump(image_name); /* CAIRN_DEBUG_DIRTY only */
+    r_track_arm(); /* the runtime's dirty tracking, on the restored memory */
     r_restore_process();
     r_threads_spawn(); /* needs the capability to choose tids */
     r_timers_restore();

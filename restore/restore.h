@@ -28,11 +28,24 @@ struct r_image {
     uint64_t ext_off[CAIRN_PROC_MAX_MAPS];   /* a sparse mapping's extents section */
     uint64_t ext_len[CAIRN_PROC_MAX_MAPS];
     uint64_t ext_sum[CAIRN_PROC_MAX_MAPS];
+    uint64_t base_off[CAIRN_PROC_MAX_MAPS];  /* a delta mapping's list of the parent's pages */
+    uint64_t base_len[CAIRN_PROC_MAX_MAPS];
+    uint64_t base_sum[CAIRN_PROC_MAX_MAPS];
     struct cairn_proc_file files[CAIRN_PROC_MAX_FILES];
     struct cairn_proc_fileid fileid[CAIRN_PROC_MAX_FILES];
     int have_fileid;                /* the optional file-id section was read */
     struct r_record rec_core, rec_maps, rec_files, rec_task, rec_sigq, rec_fileid;
     struct r_record rec_threads, rec_tsigq, rec_timers, rec_tree, rec_pipedata, rec_epoll;
+    struct r_record rec_parent, rec_track;
+};
+
+/* Where one mapping's bytes are in one image (the restored one or a parent). */
+struct r_src {
+    int fd;
+    const struct cairn_proc_map *map;
+    uint64_t mem_off, mem_len, mem_sum;
+    uint64_t ext_off, ext_len, ext_sum;
+    uint64_t base_off, base_len, base_sum;
 };
 
 extern struct r_image img;
@@ -49,6 +62,29 @@ int r_read_record(const char *what, const struct r_record *rec, void *dst, uint6
    munmap there is no way back: errors end the process. */
 int r_check_layout(void);
 void r_rebuild_memory(void);
+
+/* memory.c, for chain.c: mapping i of the restored image as a source; a
+   whole mapping's or a sparse one's bytes read into place (checked); a run
+   list read and checked (their number); a mapping's bytes do not match. */
+struct r_src r_src_of(uint64_t i);
+void r_fill_whole(const struct r_src *src);
+uint64_t r_fill_sparse(const struct r_src *src, struct cairn_proc_extent *ext);
+uint64_t r_read_runs(int fd, const struct cairn_proc_map *m, uint64_t off, uint64_t len,
+                     uint64_t sum, struct cairn_proc_extent *ext);
+__attribute__((noreturn)) void corrupt(const struct cairn_proc_map *m);
+
+/* chain.c: a delta image's parents, open as the descriptors in argv[first..
+   argc) (parent first): loaded and checked against the identities their
+   children name (0, -1 unusable, -2 corrupt: said why), before anything
+   changes; r_chain_fill fills delta mapping i from the chain; r_track_arm
+   protects the restored memory again for the runtime's dirty tracking,
+   once the descriptors are in place. */
+int r_chain_load(long argc, char **argv, long first);
+void r_chain_fill(uint64_t i);
+void r_track_arm(void);
+/* debug.c, test-only: CAIRN_DEBUG_DIRTY=DIR dumps the rebuilt memory's page hashes. */
+void r_debug_env(char **envp);
+void r_debug_dump(const char *image_name);
 
 /* state.c: fds, cwd, limits, timers, signals, mm fields, rseq, comm.
    r_check_files runs before anything changes: each file the job had open

@@ -28,6 +28,7 @@
 #include "ipc.h"
 #include "capture_sock.h"
 #include "tree.h"
+#include "dirty.h"
 #include "identity.h"
 #include "timers.h"
 
@@ -330,7 +331,8 @@ static int capture_fd(struct rt_state *st, const char *name)
 {
     const char *p = name;
     int fd = (int)rt_parse_dec(&p);
-    if (fd == (int)st->core.control_fd || fd == st->image_fd || fd == rt_tree_register_fd())
+    if (fd == (int)st->core.control_fd || fd == st->image_fd || fd == rt_tree_register_fd() ||
+        fd == rt_dirty_fd())
         return 0;
     char link[64] = "/proc/self/fd/";
     rt_cat(link, sizeof link, name);

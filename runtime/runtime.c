@@ -39,6 +39,7 @@
 #include "capture.h"
 #include "control.h"
 #include "eintr.h"
+#include "dirty.h"
 #include "signals.h"
 #include "threads.h"
 #include "tree.h"
@@ -148,6 +149,7 @@ static int read_request(uint64_t *gen, int *image_fd)
         return -1;
     if (keyed && read_exact(image_key, sizeof image_key) < 0)
         return -1;
+    rt_dirty_request(line); /* the parent a delta may be written on */
     const char *p = line + (keyed ? 6 : 5);
     *gen = rt_parse_dec(&p);
     return *p == ' ' ? 0 : -1;
@@ -347,7 +349,9 @@ static void on_checkpoint(int sig, siginfo_t *si, void *uc)
     }
     errno = saved_errno; /* the image's main thread resumes with its own */
     request_gen = gen;
+    rt_dirty_checkpoint(state, gen); /* last: written pages, protected again */
     long pid = rt_tree_fork_writer(state->own_pidns, writer_entry);
+    rt_dirty_after_fork();
     rt_threads_release();
     explicit_bzero(image_key, sizeof image_key);
     if (state->pipe_data_len || state->ipc_len) /* the writer has its copy */
@@ -453,6 +457,7 @@ __attribute__((constructor)) static void cairn_runtime_init(void)
                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
         state->pipe_data = pd == MAP_FAILED ? NULL : pd;
     }
+    rt_dirty_init(); /* without it (no memory, no userfaultfd) every image is full */
     /* The alternate stack between two guard pages, so that it is a mapping
        of its own (writer.c substitutes its copy for it). */
     unsigned char *guarded = map_anon(ALTSTACK_SIZE + 2 * 4096);

@@ -21,6 +21,7 @@
 
 #include "capture.h"
 #include "cairn_writer.h"
+#include "dirty.h"
 #include "identity.h"
 #include "progress.h"
 #include "sparse.h"
@@ -71,6 +72,8 @@ struct plan {
     int pagemap;                       /* /proc/self/pagemap, or -1 */
     struct cairn_proc_extent *ext;     /* CAIRN_PROC_MAX_EXTENTS, mapped here */
     struct cairn__part *parts;         /* as many */
+    struct cairn_proc_extent *data;    /* a delta mapping's written runs (as many) */
+    struct cairn_proc_extent *base;    /* and the parent's (as many) */
     uint64_t bytes;                    /* what the image will hold, about */
 };
 
@@ -89,15 +92,59 @@ static long scan(const struct plan *p, const struct cairn_proc_map *m)
     return rt_sparse_scan(p->pagemap, m->start, m->end, p->ext, CAIRN_PROC_MAX_EXTENTS);
 }
 
+/* Appends [off, off + len) to a list of at most CAIRN_PROC_MAX_EXTENTS
+   runs, merging with the last one; -1 if full. */
+static int append(struct cairn_proc_extent *e, long *n, uint64_t off, uint64_t len)
+{
+    if (*n > 0 && e[*n - 1].offset + e[*n - 1].length == off) {
+        e[*n - 1].length += len;
+        return 0;
+    }
+    if (*n == CAIRN_PROC_MAX_EXTENTS)
+        return -1;
+    e[(*n)++] = (struct cairn_proc_extent){off, len};
+    return 0;
+}
+
+/*
+ * A mapping the tracker followed since the parent image (dirty.c): of the
+ * pages it holds (the n runs in p->ext, from this writer's own scan), those
+ * written since go to p->data (saved here), the others to p->base (the
+ * parent's). Pages it does not hold are zero whatever the parent had. A
+ * page held and not written was held, with these bytes, at the parent's
+ * snapshot. 0 with the counts, or -1 (too many runs: write it as before).
+ */
+static int split_delta(const struct plan *p, const struct cairn_proc_map *m,
+                       const struct rt_dirty_map *dm, long n, long *nd, long *nb)
+{
+    const struct rt_dirty_run *w = rt_dirty_runs() + dm->first, *wend = w + dm->count;
+    *nd = *nb = 0;
+    for (long k = 0; k < n; k++) {
+        uint64_t a = m->start + p->ext[k].offset, b = a + p->ext[k].length;
+        while (a < b) {
+            while (w < wend && w->end <= a)
+                w++;
+            int in = w < wend && w->start <= a;
+            uint64_t to = in ? (w->end < b ? w->end : b) : (w < wend && w->start < b ? w->start : b);
+            if (append(in ? p->data : p->base, in ? nd : nb, a - m->start, to - a) < 0)
+                return -1;
+            a = to;
+        }
+    }
+    return 0;
+}
+
 /* Marks the mappings to be written sparse and sums the image's size. */
 static int make_plan(struct rt_state *st, struct plan *p)
 {
-    size_t buf = CAIRN_PROC_MAX_EXTENTS * (sizeof *p->ext + sizeof *p->parts);
+    size_t buf = CAIRN_PROC_MAX_EXTENTS * (3 * sizeof *p->ext + sizeof *p->parts);
     void *mem = mmap(NULL, buf, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (mem == MAP_FAILED)
         return fail(st, "cannot map the writer's page lists", -12);
     p->ext = mem;
-    p->parts = (struct cairn__part *)(p->ext + CAIRN_PROC_MAX_EXTENTS);
+    p->data = p->ext + CAIRN_PROC_MAX_EXTENTS;
+    p->base = p->data + CAIRN_PROC_MAX_EXTENTS;
+    p->parts = (struct cairn__part *)(p->base + CAIRN_PROC_MAX_EXTENTS);
     p->pagemap = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
     p->bytes = sizeof st->core + st->core.nmaps * (sizeof st->maps[0] + 128) +
                st->core.nfiles * (sizeof st->files[0] + sizeof st->file_id[0]) + (1u << 20);
@@ -108,7 +155,13 @@ static int make_plan(struct rt_state *st, struct plan *p)
         uint64_t len = m->end - m->start;
         long n = sparse_candidate(st, m) ? scan(p, m) : RT_SPARSE_UNSUPPORTED;
         uint64_t used = n >= 0 ? rt_sparse_bytes(p->ext, n) : len;
-        if (n >= 0 && used < len) {
+        const struct rt_dirty_map *dm = n >= 0 ? rt_dirty_map(i) : NULL;
+        long nd, nb;
+        if (dm && split_delta(p, m, dm, n, &nd, &nb) == 0 && nb > 0) {
+            m->flags |= CAIRN_MAPF_SPARSE | CAIRN_MAPF_DELTA;
+            m->parent_index = dm->parent_index;
+            p->bytes += rt_sparse_bytes(p->data, nd) + (uint64_t)(nd + nb) * sizeof p->ext[0] + 384;
+        } else if (n >= 0 && used < len) {
             m->flags |= CAIRN_MAPF_SPARSE;
             p->bytes += used + (uint64_t)n * sizeof p->ext[0] + 256;
         } else {
@@ -136,20 +189,30 @@ static int check_space(struct rt_state *st, int fd, uint64_t bytes)
     return -1;
 }
 
-/* A sparse mapping: its extents, then the pages they list. */
+/* A sparse mapping: its extents, then the pages they list. A delta
+   mapping: the runs saved here, the runs the parent holds, the pages. */
 static int write_sparse(struct rt_state *st, struct cairn__writer *w, const struct plan *p,
                         uint64_t i)
 {
     const struct cairn_proc_map *m = &st->maps[i];
-    long n = scan(p, m);
+    long n = scan(p, m), nb = 0;
     if (n < 0)
         return fail(st, "a sparse mapping could not be scanned again", -5);
-    int rc = section(w, CAIRN_SEC_PROC_EXTENTS, i, p->ext, (uint64_t)n * sizeof p->ext[0]);
+    const struct cairn_proc_extent *ext = p->ext;
+    if (m->flags & CAIRN_MAPF_DELTA) {
+        const struct rt_dirty_map *dm = rt_dirty_map(i);
+        if (!dm || split_delta(p, m, dm, n, &n, &nb) < 0)
+            return fail(st, "a delta mapping could not be split again", -5);
+        ext = p->data;
+    }
+    int rc = section(w, CAIRN_SEC_PROC_EXTENTS, i, ext, (uint64_t)n * sizeof ext[0]);
+    if (rc == 0 && (m->flags & CAIRN_MAPF_DELTA))
+        rc = section(w, CAIRN_SEC_PROC_BASE, i, p->base, (uint64_t)nb * sizeof p->base[0]);
     if (rc < 0)
         return fail(st, "cannot write a mapping's page list", rc);
     for (long k = 0; k < n; k++)
-        p->parts[k] = (struct cairn__part){(const void *)(m->start + p->ext[k].offset),
-                                           p->ext[k].length};
+        p->parts[k] = (struct cairn__part){(const void *)(m->start + ext[k].offset),
+                                           ext[k].length};
     struct cairn__section s = {.type = CAIRN_SEC_PROC_MEM, .arg = i};
     rc = cairn__writer_section_parts(w, &s, p->parts, (size_t)n);
     return rc < 0 ? fail(st, "cannot write a memory section", rc) : 0;
@@ -177,6 +240,20 @@ static int write_memory(struct rt_state *st, struct cairn__writer *w, const stru
             return fail(st, "cannot write a memory section", rc);
     }
     return 0;
+}
+
+/* A delta image's parent record, and the tracker's record for the restorer. */
+static int write_chain_records(const struct rt_state *st, struct cairn__writer *w)
+{
+    const struct cairn_proc_parent *parent = NULL;
+    for (uint64_t i = 0; i < st->core.nmaps && !parent; i++)
+        if (st->maps[i].flags & CAIRN_MAPF_DELTA)
+            parent = rt_dirty_parent();
+    struct cairn_proc_track track;
+    int rc = parent ? section(w, CAIRN_SEC_PROC_PARENT, 0, parent, sizeof *parent) : 0;
+    if (rc == 0 && rt_dirty_track(&track))
+        rc = section(w, CAIRN_SEC_PROC_TRACK, 0, &track, sizeof track);
+    return rc;
 }
 
 int rt_write_image(struct rt_state *st, int fd, uint64_t generation, uint64_t *bytes)
@@ -215,10 +292,12 @@ int rt_write_image(struct rt_state *st, int fd, uint64_t generation, uint64_t *b
     if (rc == 0 && st->ntimers)
         rc = section(&w, CAIRN_SEC_PROC_TIMERS, 0, st->timers,
                      st->ntimers * sizeof st->timers[0]);
+    rc = rc == 0 ? write_chain_records(st, &w) : rc;
     if (rc < 0)
         return fail(st, "cannot write the image header sections", rc);
     if (write_memory(st, &w, &plan) < 0)
         return -1;
+    rt_dirty_debug(st, generation); /* CAIRN_DEBUG_DIRTY only */
     rc = cairn__writer_finish(&w);
     if (rc < 0)
         return fail(st, "cannot finish the image", rc);

@@ -2,7 +2,7 @@
  * restore_hosted.c — the shim that runs the restorer's image reader in a
  * hosted program (see restore_hosted.h).
  *
- * ident.c, memory.c, threads.c and timers.c are compiled here, by
+ * ident.c, memory.c, chain.c, threads.c and timers.c are compiled here, by
  * #include, rather than on their own: they keep their state in file-scope
  * statics (the task record, the pending signals, the special mappings
  * found, the thread and timer records), which a process that runs the
@@ -24,6 +24,7 @@ static long rh_ns_pid(void);
 #define R_GETPID() rh_ns_pid()
 #include "../../restore/ident.c"
 #include "../../restore/memory.c"
+#include "../../restore/chain.c"
 #include "../../restore/threads.c"
 #include "../../restore/timers.c"
 
@@ -180,6 +181,8 @@ void rh_reset(void)
     ready = go = 0;
     memset(timers, 0, sizeof timers);
     ntimers = 0;
+    nlv = 0; /* chain.c: no parent images in a hosted run */
+    top_has_parent = 0;
 }
 
 /* memory.c's fill_sparse for every sparse mapping, each moved for the
@@ -207,7 +210,9 @@ static void run_fill_sparse(struct rh_result *res)
         res->fill_map = (long)i;
         img.maps[i].start = (uint64_t)p;
         img.maps[i].end = (uint64_t)p + len;
-        fill_sparse(i);
+        static struct cairn_proc_extent ext[CAIRN_PROC_MAX_EXTENTS];
+        struct r_src src = r_src_of(i);
+        r_fill_sparse(&src, ext);
         end_fill();
         res->fill_map = -1;
         res->sparse_filled++;

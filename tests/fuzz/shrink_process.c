@@ -16,8 +16,9 @@
  * area, and the first page of up to KEEP_RUNS other runs, its memory
  * section holding just those; up to KEEP_SPARSE sparse mappings without
  * such an area are kept. Unsaved mappings (vDSO, guard pages) are kept
- * whole. The threads, thread-signal and timer sections are copied as they
- * are. The result passes proc_check like the original, so the fuzzer
+ * whole. The threads, thread-signal, timer, parent and tracking sections
+ * are copied as they are (a delta mapping's list of the parent's pages is
+ * cut like its page list; the tracking record's word is kept saved). The result passes proc_check like the original, so the fuzzer
  * starts from a valid process image. With KEYFILE the seed carries a MAC.
  * The optional task and pending-signal records are left out, unless
  * --with-task (seeds for the restorer's ident.c) or the job has threads
@@ -163,8 +164,22 @@ static int shrink_sparse(cairn_image_t *img, const struct cairn_proc_map *m, uin
     }
     struct cairn__section se = {.type = CAIRN_SEC_PROC_EXTENTS, .arg = k};
     struct cairn__section sm = {.type = CAIRN_SEC_PROC_MEM, .arg = k};
-    if (cairn__writer_section(w, &se, out, nout * sizeof *out) < 0 ||
-        cairn__writer_section_parts(w, &sm, parts, nout) < 0)
+    if (cairn__writer_section(w, &se, out, nout * sizeof *out) < 0)
+        die("cannot write a sparse mapping", NULL);
+    if (m->flags & CAIRN_MAPF_DELTA) {
+        /* The parent's runs likewise: the first page of up to KEEP_RUNS
+           (parts of the original runs, so still apart from the kept ones). */
+        unsigned bi = section_of(img, CAIRN_SEC_PROC_BASE, old);
+        struct cairn_proc_extent *b = (struct cairn_proc_extent *)read_section(img, bi);
+        uint64_t nb = cairn_image_section(img, bi)->raw_size / sizeof *b, kb = 0;
+        for (uint64_t r = 0; r < nb && kb < KEEP_RUNS; r++)
+            b[kb++] = (struct cairn_proc_extent){b[r].offset, PAGE};
+        struct cairn__section sb = {.type = CAIRN_SEC_PROC_BASE, .arg = k};
+        if (cairn__writer_section(w, &sb, b, kb * sizeof *b) < 0)
+            die("cannot write a delta mapping", NULL);
+        free(b);
+    }
+    if (cairn__writer_section_parts(w, &sm, parts, nout) < 0)
         die("cannot write a sparse mapping", NULL);
     (void)total;
     free(e);
@@ -200,6 +215,12 @@ int main(int argc, char **argv)
         add_area(p.threads[t].frame_uc, UCONTEXT_MIN);
         add_area(p.threads[t].rseq_addr, 32);
     }
+    int ti = cairn_image_find(img, CAIRN_SEC_PROC_TRACK, NULL);
+    if (ti >= 0) { /* the word the restorer writes stays in a saved page */
+        struct cairn_proc_track *t = (struct cairn_proc_track *)read_section(img, (unsigned)ti);
+        add_area(t->flag_addr, 8);
+        free(t);
+    }
     for (uint64_t i = 0; i < p.nmaps; i++) {
         struct cairn_proc_map m = p.maps[i];
         if (m.flags & CAIRN_MAPF_SPARSE) {
@@ -221,7 +242,8 @@ int main(int argc, char **argv)
         die("cannot use the key", argv[3]);
     struct cairn__section sc = {.type = CAIRN_SEC_PROC_CORE};
     struct cairn__section sm = {.type = CAIRN_SEC_PROC_MAPS};
-    if (fd < 0 || cairn__writer_begin(&w, fd, CAIRN_IMG_PROCESS, 1) < 0 ||
+    if (fd < 0 || cairn__writer_begin(&w, fd, CAIRN_IMG_PROCESS,
+                                      cairn_image_info(img)->generation) < 0 ||
         cairn__writer_section(&w, &sc, &core, sizeof core) < 0 ||
         cairn__writer_section(&w, &sm, maps, n * sizeof *maps) < 0)
         die("cannot write", argv[2]);
@@ -242,6 +264,7 @@ int main(int argc, char **argv)
             s->type == CAIRN_SEC_PROC_IPC ||
             s->type == CAIRN_SEC_PROC_TREE || s->type == CAIRN_SEC_PROC_PIPEDATA ||
             s->type == CAIRN_SEC_PROC_EPOLL ||
+            s->type == CAIRN_SEC_PROC_PARENT || s->type == CAIRN_SEC_PROC_TRACK ||
             (with_task && (s->type == CAIRN_SEC_PROC_TASK || s->type == CAIRN_SEC_PROC_SIGQ)))
             copy_section(img, &w, i, s->arg, 0, s->raw_size);
     }

@@ -1,0 +1,240 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * run_chain.c — `cairn run`'s side of incremental checkpoints: when to ask
+ * the job for a delta image, and restoring one with its ancestors.
+ *
+ * Policy: with CAIRN_FULL_EVERY=N (default 8; 1: every image full), after
+ * a full image each checkpoint is a delta on the previous one until the
+ * chain holds N images or its deltas add up to more than the full image:
+ * then the next one is full again. A chain is therefore never more
+ * than about twice a full image, and a restore reads at most that. The
+ * runtime writes a full image anyway if the parent named here is not the
+ * snapshot its tracking started from (a checkpoint that failed since).
+ *
+ * Restore: the picked image's parent, the parent's parent... down to the
+ * full image are opened through the store's descriptor, each checked like
+ * the picked one (structure, MAC, records) and against the identity its
+ * child recorded (generation, header checksum, chain), and the delta's
+ * mappings against the parent's (same ranges, saved). The restorer gets
+ * them as open descriptors, never paths.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "cairn_chain.h"
+#include "cairn_image.h"
+#include "cli.h"
+#include "proc_check.h"
+#include "run.h"
+
+/* 8: a restore reads at most 8 images (and, by the size rule below, about
+   twice a full image); a chain of 8 stays whole in the store until the next
+   full image and a delta on it are committed (docs/TRANSPARENT.md). */
+#define FULL_EVERY_DEFAULT 8u
+
+/* $CAIRN_FULL_EVERY: images per chain (1: every image full), at most the
+   restorer's CAIRN_PROC_MAX_CHAIN. */
+static unsigned full_every(void)
+{
+    static unsigned n;
+    if (n)
+        return n;
+    n = FULL_EVERY_DEFAULT;
+    const char *e = getenv("CAIRN_FULL_EVERY");
+    if (e && *e) {
+        char *end;
+        unsigned long v = strtoul(e, &end, 10);
+        if (*end || v < 1 || v > CAIRN_PROC_MAX_CHAIN)
+            fprintf(stderr, "cairn: CAIRN_FULL_EVERY=%s is not a number from 1 to %u; using %u\n",
+                    e, CAIRN_PROC_MAX_CHAIN, n);
+        else
+            n = (unsigned)v;
+    }
+    return n;
+}
+
+void run_chain_request(const struct run_ctx *r, char *buf, size_t len)
+{
+    const struct run_chain *c = &r->chain;
+    buf[0] = 0;
+    /* Compressed images are always full: cairn packs each one after its
+       writer, and the restorer gets parents as they are stored. */
+    if (!c->valid || c->depth + 2 > full_every() || c->delta_bytes > c->full_bytes ||
+        r->compress != RUN_COMPRESS_OFF)
+        return;
+    snprintf(buf, len, " P %" PRIx64 " %" PRIx64 " %" PRIx64 " %" PRIx64 " %x", c->last_gen,
+             c->last_hdr, c->last_chain, c->base_gen, c->depth + 1);
+}
+
+static void set_last(struct run_chain *c, const struct cairn__link *l)
+{
+    c->valid = 1;
+    c->last_gen = l->generation;
+    c->last_hdr = l->header_checksum;
+    c->last_chain = l->chain;
+}
+
+void run_chain_committed(struct run_ctx *r, uint64_t gen)
+{
+    struct run_chain *c = &r->chain;
+    struct cairn__link l;
+    char why[256];
+    int fd;
+    c->valid = 0;
+    if (cairn__store_open_image(&r->store, gen, &fd, why, sizeof why) < 0)
+        return;
+    int rc = cairn__link_read(fd, &l, why, sizeof why);
+    close(fd);
+    if (rc < 0)
+        return;
+    if (l.has_parent) {
+        c->depth = l.parent.depth;
+        c->delta_bytes += l.size;
+    } else {
+        c->depth = 0;
+        c->base_gen = gen;
+        c->full_bytes = l.size;
+        c->delta_bytes = 0;
+    }
+    set_last(c, &l);
+}
+
+void run_chain_drop(struct run_ctx *r)
+{
+    for (unsigned i = 0; i < r->chain.nfds; i++)
+        close(r->chain.fd[i]);
+    r->chain.nfds = 0;
+}
+
+/* The delta's mappings against its parent's: each names one of the same
+   range that has saved bytes. */
+static int check_maps(int child_fd, int parent_fd, char *why, size_t len)
+{
+    cairn_image_t *ci = NULL, *pi = NULL;
+    struct proc_records c = {0}, p = {0};
+    int rc = cairn_image_open_fd(&ci, child_fd, why, len);
+    if (rc == 0)
+        rc = cairn_image_open_fd(&pi, parent_fd, why, len);
+    if (rc == 0)
+        rc = proc_load(ci, &c, why, len);
+    if (rc == 0)
+        rc = proc_load(pi, &p, why, len);
+    if (rc == 0)
+        rc = proc_check_delta(&c, &p, why, len);
+    proc_release(&c);
+    proc_release(&p);
+    cairn_image_close(ci);
+    cairn_image_close(pi);
+    return rc;
+}
+
+/* One ancestor: open, checked, the one its child names. */
+static int check_parent(struct run_ctx *r, const struct cairn__link *child, int child_fd,
+                        run_check_fn check, struct cairn__link *pl, int *pfd, char *why,
+                        size_t len)
+{
+    char sub[512] = "";
+    uint64_t pgen = child->parent.generation;
+    int rc = cairn__store_open_image(&r->store, pgen, pfd, sub, sizeof sub);
+    if (rc == 0 && (rc = check(r, *pfd, sub, sizeof sub)) == 0 &&
+        (rc = cairn__link_read(*pfd, pl, sub, sizeof sub)) == 0 && !cairn__link_is(pl, &child->parent)) {
+        snprintf(sub, sizeof sub, "it is not the image generation %" PRIu64 " was written on "
+                 "(replaced or rewritten since)", child->generation);
+        rc = CAIRN_EMISMATCH;
+    }
+    if (rc == 0)
+        rc = check_maps(child_fd, *pfd, sub, sizeof sub);
+    if (rc < 0) {
+        if (*pfd >= 0)
+            close(*pfd);
+        *pfd = -1;
+        snprintf(why, len, "it is a delta image, and its parent generation %" PRIu64
+                 " cannot be used: %s", pgen, sub);
+        return -ENOLINK;
+    }
+    return 0;
+}
+
+int run_chain_check(struct run_ctx *r, int fd, run_check_fn check, char *why, size_t why_len)
+{
+    struct run_chain *c = &r->chain;
+    struct cairn__link cur, pl;
+    run_chain_drop(r);
+    c->valid = 0;
+    int rc = cairn__link_read(fd, &cur, why, why_len);
+    if (rc < 0)
+        return rc;
+    struct cairn__link top = cur;
+    uint64_t delta_bytes = 0;
+    int cur_fd = fd;
+    while (cur.has_parent) {
+        if (c->nfds + 1 >= CAIRN_PROC_MAX_CHAIN) {
+            snprintf(why, why_len, "its chain of delta images is longer than %u",
+                     CAIRN_PROC_MAX_CHAIN);
+            run_chain_drop(r);
+            return -ENOLINK;
+        }
+        int pfd = -1;
+        if ((rc = check_parent(r, &cur, cur_fd, check, &pl, &pfd, why, why_len)) < 0) {
+            run_chain_drop(r);
+            return rc;
+        }
+        c->fd[c->nfds] = pfd;
+        c->gen[c->nfds++] = pl.generation;
+        delta_bytes += cur.size;
+        cur = pl;
+        cur_fd = pfd;
+    }
+    c->depth = c->nfds;
+    c->base_gen = cur.generation;
+    c->full_bytes = cur.size;
+    c->delta_bytes = delta_bytes;
+    set_last(c, &top);
+    return 0;
+}
+
+static int verify_one(struct run_ctx *r, int fd)
+{
+    cairn_image_t *img = NULL;
+    unsigned bad = 0;
+    char why[256];
+    int rc = cairn_image_open_fd(&img, fd, why, sizeof why);
+    if (rc == 0 && r->keyed)
+        rc = cairn_image_set_key(img, r->key);
+    if (rc == 0)
+        rc = cairn_image_verify(img, &bad);
+    cairn_image_close(img);
+    return rc;
+}
+
+uint64_t run_chain_corrupt(struct run_ctx *r)
+{
+    if (r->chain.nfds == 0 || r->image_fd < 0 || verify_one(r, r->image_fd) < 0)
+        return r->image_gen;
+    for (unsigned i = 0; i < r->chain.nfds; i++)
+        if (verify_one(r, r->chain.fd[i]) < 0)
+            return r->chain.gen[i];
+    return r->image_gen;
+}
+
+void run_chain_stash(struct run_ctx *r)
+{
+    for (unsigned i = 0; i < r->chain.nfds; i++)
+        if ((r->chain.fd[i] = fcntl(r->chain.fd[i], F_DUPFD_CLOEXEC, 128)) < 0)
+            _exit(125);
+}
+
+unsigned run_chain_place(struct run_ctx *r, int first, char num[][16])
+{
+    for (unsigned i = 0; i < r->chain.nfds; i++) {
+        if (dup2(r->chain.fd[i], first + (int)i) < 0)
+            _exit(125);
+        snprintf(num[i], 16, "%d", first + (int)i);
+    }
+    return r->chain.nfds;
+}

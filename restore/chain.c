@@ -1,0 +1,297 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * chain.c — restoring a delta image (docs/FORMAT.md, "Delta images"), and
+ * arming the runtime's dirty-page tracking again.
+ *
+ * A delta mapping holds the pages written since its parent image; the
+ * pages it lists in its base section are the parent's, at the same
+ * addresses, in the parent's mapping `parent_index` (itself perhaps a
+ * delta); the pages in neither list are zero. `cairn run` opened the
+ * parents through the store and checked them; they come as descriptors
+ * (argv, parent first). Each is walked here like the restored image
+ * (image.c: the container's rules, the records' checksums) and must be the
+ * image its child names: generation, file header checksum, trailer chain.
+ *
+ * A delta mapping is filled in layers: from the chain's bottom (the full
+ * or sparse mapping of the oldest image that has it) up to the restored
+ * image, each layer reads its own saved pages over the ones below, every
+ * layer's memory section checked against its checksum as it is read; then
+ * the pages the restored image lists in neither list are zeroed
+ * (MADV_DONTNEED). A page the restored image takes from its parent is
+ * held by the parent (the writer only lists such pages, dirty.c), so the
+ * top-most layer that saved it is the right one. A chain costs at most its
+ * images' bytes to read; retention keeps it within about twice a full image.
+ *
+ * Tracking: the restored memory is what the image's generation was, so the
+ * restorer opens a userfaultfd in asynchronous write-protect mode, registers
+ * the mappings the runtime tracks (cairn_proc_trackable), write-protects
+ * what they hold, and tells the runtime the descriptor's number through the
+ * word the track record names. The next checkpoint can then be a delta on
+ * the restored generation.
+ */
+#include "hash.h"
+#include "image_format.h"
+#include "restore.h"
+#include "rlib.h"
+#include "sys_x86_64.h"
+
+#define PAGE 4096ull
+#define NR_ioctl 16
+#define NR_madvise 28
+#define NR_userfaultfd 323
+#define MADV_DONTNEED 4
+#define O_CLOEXEC_ 02000000
+#define O_NONBLOCK_ 04000
+#define F_DUPFD_CLOEXEC_ 1030
+#define NPARENTS (CAIRN_PROC_MAX_CHAIN - 1)
+
+struct r_level {
+    int fd;
+    uint64_t nmaps;
+    int has_parent;
+    struct cairn_proc_parent parent;
+    struct cairn_proc_map maps[CAIRN_PROC_MAX_MAPS];
+    uint64_t mem_off[CAIRN_PROC_MAX_MAPS], mem_len[CAIRN_PROC_MAX_MAPS];
+    uint64_t mem_sum[CAIRN_PROC_MAX_MAPS], ext_off[CAIRN_PROC_MAX_MAPS];
+    uint64_t ext_len[CAIRN_PROC_MAX_MAPS], ext_sum[CAIRN_PROC_MAX_MAPS];
+};
+
+static struct r_level lv[NPARENTS];
+static unsigned nlv;
+static struct r_image saved; /* the restored image's index, while a parent is walked */
+static struct cairn_proc_parent top_parent;
+static int top_has_parent;
+
+/* The parent record of the image now in img, if any: 1, 0, -2 corrupt. */
+static int read_parent(struct cairn_proc_parent *p)
+{
+    if (!img.rec_parent.present)
+        return 0;
+    if (img.rec_parent.len != sizeof *p ||
+        r_read_record("parent", &img.rec_parent, p, sizeof *p) < 0 ||
+        p->magic != CAIRN_PROC_PARENT_MAGIC)
+        return -2;
+    return 1;
+}
+
+/* The header checksum and trailer chain of the image open as fd (its
+   structure already walked): what a child names it by. */
+static int identity(int fd, uint64_t *hdr, uint64_t *chain)
+{
+    unsigned char h[CAIRN_HEADER_SIZE], t[CAIRN_TRAILER_SIZE];
+    long size = sys3(NR_lseek, fd, 0, 2 /* SEEK_END */);
+    if (size < (long)CAIRN_IMAGE_MIN_SIZE || r_pread_all(fd, h, sizeof h, 0) < 0 ||
+        r_pread_all(fd, t, sizeof t, (uint64_t)size - CAIRN_TRAILER_SIZE) < 0)
+        return -1;
+    *hdr = cairn_get64(h + CAIRN_HDR_CHECKSUM);
+    *chain = cairn_get64(t + CAIRN_TR_CHAIN);
+    return 0;
+}
+
+/* Walks the parent open as fd into lv[k], checked against what its child
+   names (want). */
+static int load_level(unsigned k, int fd, const struct cairn_proc_parent *want)
+{
+    char a[24];
+    memset(&img, 0, sizeof img);
+    int rc = r_load_image(fd, "a parent image");
+    uint64_t hdr = 0, chain = 0;
+    if (rc == 0 && (identity(fd, &hdr, &chain) < 0 || hdr != want->header_checksum ||
+                    chain != want->chain)) {
+        r_say("parent generation ", r_dec(a, want->generation),
+              " is not the image its child was written on", (char *)0);
+        rc = -2;
+    }
+    struct r_level *l = &lv[k];
+    if (rc == 0 && (rc = read_parent(&l->parent)) >= 0) {
+        l->has_parent = rc;
+        rc = 0;
+    }
+    if (rc < 0)
+        return rc;
+    l->fd = fd;
+    l->nmaps = img.core.nmaps;
+    for (uint64_t i = 0; i < l->nmaps; i++) {
+        l->maps[i] = img.maps[i];
+        l->mem_off[i] = img.mem_off[i], l->mem_len[i] = img.mem_len[i];
+        l->mem_sum[i] = img.mem_sum[i], l->ext_off[i] = img.ext_off[i];
+        l->ext_len[i] = img.ext_len[i], l->ext_sum[i] = img.ext_sum[i];
+    }
+    return 0;
+}
+
+int r_chain_load(long argc, char **argv, long first)
+{
+    int rc = read_parent(&top_parent);
+    if (rc < 0)
+        return rc;
+    top_has_parent = rc;
+    rc = 0;
+    if (argc - first > (long)NPARENTS) {
+        r_say("more parent images than a chain can have", (char *)0);
+        return -1;
+    }
+    memcpy(&saved, &img, sizeof img);
+    const struct cairn_proc_parent *want = &top_parent;
+    int has = top_has_parent;
+    for (long i = first; i < argc && rc == 0; i++, nlv++) {
+        long fd = r_parse_dec(argv[i]);
+        if (!has || fd < 0) {
+            r_say("a parent image given for an image without one", (char *)0);
+            rc = -1;
+            break;
+        }
+        rc = load_level(nlv, (int)fd, want);
+        want = &lv[nlv].parent;
+        has = lv[nlv].has_parent;
+    }
+    memcpy(&img, &saved, sizeof img);
+    if (rc == 0 && has) {
+        r_say("a delta image's parent image was not given", (char *)0);
+        rc = -1;
+    }
+    return rc;
+}
+
+/* Mapping j of level k as a source. */
+static struct r_src level_src(unsigned k, uint64_t j)
+{
+    const struct r_level *l = &lv[k];
+    return (struct r_src){.fd = l->fd, .map = &l->maps[j], .mem_off = l->mem_off[j],
+                          .mem_len = l->mem_len[j], .mem_sum = l->mem_sum[j],
+                          .ext_off = l->ext_off[j], .ext_len = l->ext_len[j],
+                          .ext_sum = l->ext_sum[j]};
+}
+
+/* Zeroes the pages of m in neither ordered list (disjoint). */
+static void zero_rest(const struct cairn_proc_map *m, const struct cairn_proc_extent *a,
+                      uint64_t na, const struct cairn_proc_extent *b, uint64_t nb)
+{
+    uint64_t at = 0, size = m->end - m->start;
+    for (uint64_t i = 0, j = 0; at < size;) {
+        const struct cairn_proc_extent *next = i < na && (j >= nb || a[i].offset < b[j].offset)
+                                                   ? &a[i++]
+                                               : j < nb ? &b[j++]
+                                                        : 0;
+        uint64_t from = next ? next->offset : size;
+        if (from < at)
+            corrupt(m); /* overlapping lists */
+        if (from > at)
+            sys3(NR_madvise, m->start + at, from - at, MADV_DONTNEED);
+        at = next ? from + next->length : size;
+    }
+}
+
+void r_chain_fill(uint64_t i)
+{
+    static struct cairn_proc_extent ext[CAIRN_PROC_MAX_EXTENTS], base[CAIRN_PROC_MAX_EXTENTS];
+    struct r_src layer[CAIRN_PROC_MAX_CHAIN];
+    unsigned n = 0;
+    layer[0] = r_src_of(i);
+    const struct cairn_proc_map *m = layer[0].map;
+    /* Down the chain to the image where this mapping is not a delta. */
+    while (layer[n].map->flags & CAIRN_MAPF_DELTA) {
+        uint64_t j = layer[n].map->parent_index;
+        if (n >= nlv || j >= lv[n].nmaps || lv[n].maps[j].start != m->start ||
+            lv[n].maps[j].end != m->end || !(lv[n].maps[j].flags & CAIRN_MAPF_DATA))
+            corrupt(m);
+        layer[n + 1] = level_src(n, j);
+        n++;
+    }
+    for (unsigned k = n + 1; k-- > 0;) {
+        if (layer[k].map->flags & CAIRN_MAPF_SPARSE)
+            r_fill_sparse(&layer[k], ext);
+        else
+            r_fill_whole(&layer[k]);
+    }
+    /* ext holds the restored image's own runs now (layer 0, read last). */
+    uint64_t ne = r_read_runs(img.fd, m, img.ext_off[i], img.ext_len[i], img.ext_sum[i], ext);
+    uint64_t nb = r_read_runs(img.fd, m, img.base_off[i], img.base_len[i], img.base_sum[i], base);
+    zero_rest(m, ext, ne, base, nb);
+}
+
+/* ---- tracking --------------------------------------------------------- */
+
+#define UFFD_API_ 0xaaull
+#define UFFD_USER_MODE_ONLY_ 1
+#define UFFD_FEATURES_ ((1ull << 13) | (1ull << 15)) /* WP_UNPOPULATED, WP_ASYNC */
+#define UFFDIO_API_ 0xc018aa3fu
+#define UFFDIO_REGISTER_ 0xc020aa00u
+#define PAGEMAP_SCAN_ 0xc0606610u
+#define PAGE_IS_WRITTEN_ (1ull << 1)
+#define PAGE_IS_PRESENT_ (1ull << 3)
+#define PAGE_IS_SWAPPED_ (1ull << 4)
+
+struct pm_scan_arg_ {
+    uint64_t size, flags, start, end, walk_end, vec, vec_len, max_pages;
+    uint64_t category_inverted, category_mask, category_anyof_mask, return_mask;
+};
+
+/* Write-protects what [start, end) holds (not its holes: dirty.c). */
+static void protect(long pagemap, uint64_t start, uint64_t end)
+{
+    static uint64_t vec[3 * 256];
+    for (uint64_t at = start; at < end;) {
+        struct pm_scan_arg_ a = {.size = sizeof a, .flags = 3 /* WP_MATCHING | CHECK_WPASYNC */,
+                                 .start = at, .end = end, .vec = (uint64_t)vec, .vec_len = 256,
+                                 .category_mask = PAGE_IS_WRITTEN_,
+                                 .category_anyof_mask = PAGE_IS_PRESENT_ | PAGE_IS_SWAPPED_,
+                                 .return_mask = PAGE_IS_WRITTEN_};
+        if (sys3(NR_ioctl, pagemap, PAGEMAP_SCAN_, (long)&a) < 0 || a.walk_end <= at)
+            return;
+        at = a.walk_end;
+    }
+}
+
+static long open_tracker(void)
+{
+    long fd = sys1(NR_userfaultfd, O_CLOEXEC_ | O_NONBLOCK_ | UFFD_USER_MODE_ONLY_);
+    uint64_t api[3] = {UFFD_API_, UFFD_FEATURES_, 0};
+    if (fd >= 0 && sys3(NR_ioctl, fd, UFFDIO_API_, (long)api) < 0) {
+        sys1(NR_close, fd);
+        fd = -1;
+    }
+    return fd;
+}
+
+void r_track_arm(void)
+{
+    struct cairn_proc_track t;
+    if (!img.rec_track.present || img.rec_track.len != sizeof t ||
+        r_read_record("tracking", &img.rec_track, &t, sizeof t) < 0)
+        return;
+    long uffd = open_tracker(), pagemap = -1;
+    if (uffd >= 0) { /* at the number the runtime had, if free */
+        long to = sys3(NR_fcntl, uffd, F_DUPFD_CLOEXEC_, (long)t.uffd_fd);
+        sys1(NR_close, uffd);
+        uffd = to;
+    }
+    if (uffd >= 0 && (pagemap = sys3(NR_open, "/proc/self/pagemap", O_CLOEXEC_, 0)) < 0) {
+        sys1(NR_close, uffd);
+        uffd = -1;
+    }
+    /* cairn run checked it is an aligned word in a saved writable mapping;
+       the file may have changed since */
+    int inside = 0;
+    for (uint64_t i = 0; i < img.core.nmaps; i++)
+        inside |= t.flag_addr % 8 == 0 && t.flag_addr >= img.maps[i].start &&
+                  t.flag_addr + 8 <= img.maps[i].end && (img.maps[i].prot & 2) &&
+                  (img.maps[i].flags & CAIRN_MAPF_DATA);
+    if (!inside) {
+        if (uffd >= 0)
+            sys1(NR_close, uffd);
+        if (pagemap >= 0)
+            sys1(NR_close, pagemap);
+        return;
+    }
+    *(volatile int64_t *)t.flag_addr = uffd;
+    if (uffd < 0)
+        return;
+    for (uint64_t i = 0; i < img.core.nmaps; i++) {
+        const struct cairn_proc_map *m = &img.maps[i];
+        uint64_t reg[4] = {m->start, m->end - m->start, 2 /* MODE_WP */, 0};
+        if (cairn_proc_trackable(m) && sys3(NR_ioctl, uffd, UFFDIO_REGISTER_, (long)reg) == 0)
+            protect(pagemap, m->start, m->end);
+    }
+    sys1(NR_close, pagemap);
+}
