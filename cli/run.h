@@ -47,6 +47,7 @@ struct run_member {
     int ctl;
     uint64_t ctl_ino;   /* its inode: the process holds the other end */
     enum run_phase phase;
+    int holding;        /* stopped until RESUME: it has MAP_SHARED memory */
     struct cairn__pending tmp; /* its image in the checkpoint in flight */
     char line[1024];
     size_t len;
@@ -153,6 +154,7 @@ struct run_ctx {
     struct run_node nodes[CAIRN_PROC_MAX_MEMBERS]; /* as the checkpoint found them */
     size_t nnodes;
     enum run_phase root_phase;
+    int root_holding;           /* the first process waits for RESUME */
     int round_failed;
     int round_churn;            /* it failed because processes came or went */
     unsigned churn_retries;     /* rounds retried since the last commit */
@@ -320,6 +322,9 @@ void run_tree_fail(struct run_ctx *r, const char *why, const char *how);
 void run_tree_churn(struct run_ctx *r, const char *why);
 /* Moves the round on after an answer; 1 once every process answered. */
 int run_tree_progress(struct run_ctx *r);
+/* Every image of the round is written (or the round failed): the
+   processes that wait because their writer reads shared memory go on. */
+void run_tree_release(struct run_ctx *r);
 /* The members' images: into place (before the generation), or removed. */
 int run_tree_commit(struct run_ctx *r);
 void run_tree_abort(struct run_ctx *r);

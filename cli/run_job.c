@@ -193,6 +193,7 @@ static int checkpoint_done(struct run_ctx *r, int ok, const char *detail, const 
 {
     enum run_reason why = r->pending;
     r->pending = RUN_NONE;
+    run_tree_release(r); /* the images are written: shared memory may change */
     char packed[512];
     uint64_t stored = 0;
     if (ok && run_compress_round(r, &stored, packed, sizeof packed) < 0) {
@@ -361,6 +362,8 @@ static int handle_line(struct run_ctx *r, char *line)
     } else if (!strncmp(line, "PAUSE ", 6)) {
         uint64_t ns = strtoull(line + 6, NULL, 10);
         r->pause_ns = ns > r->pause_ns ? ns : r->pause_ns;
+    } else if (!strcmp(line, "HOLD")) {
+        r->root_holding = 1;
     } else if (r->pending && !strcmp(line, "STOPPED") && r->root_phase == RUN_PH_ASKED) {
         r->root_phase = RUN_PH_STOPPED;
         return round_moved(r);

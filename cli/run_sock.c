@@ -342,7 +342,20 @@ struct scan {
     size_t cap, *len;
     char *why;
     size_t wlen;
+    const uint64_t *sent; /* channel ends in flight to cairn (run_sock.h) */
+    size_t nsent;
 };
+
+static int sent_to_cairn(const struct scan *s, const char *link)
+{
+    unsigned long long ino;
+    if (sscanf(link, "socket:[%llu]", &ino) != 1)
+        return 0;
+    for (size_t i = 0; i < s->nsent; i++)
+        if (s->sent[i] == ino)
+            return 1;
+    return 0;
+}
 
 static uint32_t kind_of(const char *link, uint64_t *ino)
 {
@@ -474,6 +487,8 @@ static int scan_process(struct scan *s, const struct run_node *x)
         if (l <= 0)
             continue;
         link[l] = 0;
+        if (sent_to_cairn(s, link))
+            continue;
         rc = add_fd(s, x, fd, link);
         if (rc < 0) {
             char inner[512];
@@ -516,11 +531,12 @@ static int pair_sockets(struct scan *s)
     return 0;
 }
 
-int run_objects_collect(const struct run_node *nodes, size_t n, struct run_objects *o,
-                        unsigned char *data, size_t cap, size_t *len, char *why, size_t wlen)
+int run_objects_collect(const struct run_node *nodes, size_t n, const uint64_t *sent,
+                        size_t nsent, struct run_objects *o, unsigned char *data, size_t cap,
+                        size_t *len, char *why, size_t wlen)
 {
     struct scan s = {.o = o, .data = data, .cap = cap, .len = len, .why = why, .wlen = wlen,
-                     .pidfd = -1};
+                     .pidfd = -1, .sent = sent, .nsent = nsent};
     size_t none = 0;
     if (!len)
         s.len = &none;

@@ -25,9 +25,11 @@ struct run_objects {
    what stands in the way (a listening socket, a socket to outside the
    job and its peer, descriptors in flight ...). With data NULL (before
    the job is signalled) only the sockets are looked at, and no state is
-   read. */
-int run_objects_collect(const struct run_node *nodes, size_t n, struct run_objects *o,
-                        unsigned char *data, size_t cap, size_t *len, char *why, size_t wlen);
+   read. The sockets of inodes sent[0..nsent) are the ends of new channels
+   a process sent cairn and has yet to close (runtime/tree.c): skipped. */
+int run_objects_collect(const struct run_node *nodes, size_t n, const uint64_t *sent,
+                        size_t nsent, struct run_objects *o, unsigned char *data, size_t cap,
+                        size_t *len, char *why, size_t wlen);
 
 /* For run_precheck.c: whether fd of process host is a socket cairn may
    restore in a process tree (AF_UNIX, connected; 1), or (0) why not in

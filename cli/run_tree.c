@@ -28,8 +28,10 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "cairn_time.h"
 #include "cli.h"
 #include "control.h"
 #include "run.h"
@@ -660,9 +662,12 @@ int run_tree_request(struct run_ctx *r, ssize_t (*send_fd)(int, const void *, si
        before the signals (a process may end or exec meanwhile). */
     static struct run_node pre[CAIRN_PROC_MAX_MEMBERS];
     static struct run_objects early;
-    size_t npre = 0;
+    size_t npre = 0, nsent = 0;
+    uint64_t sent[CAIRN_PROC_MAX_MEMBERS];
+    for (size_t i = 0; i < r->nmembers; i++)
+        sent[nsent++] = r->members[i].ctl_ino;
     if (run_tree_list(r, pre, CAIRN_PROC_MAX_MEMBERS, &npre) == 0 &&
-        run_objects_collect(pre, npre, &early, NULL, 0, NULL, why, len) < 0)
+        run_objects_collect(pre, npre, sent, nsent, &early, NULL, 0, NULL, why, len) < 0)
         return -1;
     if (run_tree_list(r, r->nodes, CAIRN_PROC_MAX_MEMBERS, &r->nnodes) < 0) {
         snprintf(why, len, "the job has more than %u processes", CAIRN_PROC_MAX_MEMBERS);
@@ -780,7 +785,7 @@ static void all_stopped(struct run_ctx *r)
     objs.n = 0;
     if (r->nnodes && (collect_pipes(r, r->nodes, r->nnodes, &ps, why, sizeof why) < 0 ||
                       collect_shm(r->nodes, r->nnodes, &ps, why, sizeof why) < 0 ||
-                      run_objects_collect(r->nodes, r->nnodes, &objs, ps.data + ps.len,
+                      run_objects_collect(r->nodes, r->nnodes, NULL, 0, &objs, ps.data + ps.len,
                                           CAIRN_PROC_MAX_PIPE_DATA - ps.len, &queued, why,
                                           sizeof why) < 0)) {
         run_tree_fail(r, why, CAIRN_EV_REFUSED);
@@ -845,6 +850,8 @@ static void member_line(struct run_ctx *r, struct run_member *m, const char *lin
         }
     } else if (!strncmp(line, "TERM ", 5)) {
         run_term_reported(r, atoi(line + 5)); /* the scheduler's, to this one too */
+    } else if (!strcmp(line, "HOLD")) {
+        m->holding = 1;
     } else if (!strcmp(line, "STOPPED") && m->phase == RUN_PH_ASKED) {
         m->phase = RUN_PH_STOPPED;
     } else if (!strncmp(line, "PAUSE ", 6)) {
@@ -896,6 +903,25 @@ int run_tree_read(struct run_ctx *r, size_t i)
     if (m->len == sizeof m->line - 1)
         m->len = 0;
     return 0;
+}
+
+void run_tree_release(struct run_ctx *r)
+{
+    int any = r->root_holding;
+    if (r->root_holding)
+        say(r->ctl, "RESUME\n");
+    r->root_holding = 0;
+    for (size_t i = 0; i < r->nmembers; i++)
+        if (r->members[i].holding) {
+            any = 1;
+            if (r->members[i].ctl >= 0)
+                say(r->members[i].ctl, "RESUME\n");
+            r->members[i].holding = 0;
+        }
+    /* Their pause lasted until now: at most since the request. */
+    uint64_t held = cairn__now_ns(CLOCK_MONOTONIC) - r->t_request;
+    if (any && held > r->pause_ns)
+        r->pause_ns = held;
 }
 
 int run_tree_commit(struct run_ctx *r)

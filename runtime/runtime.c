@@ -305,6 +305,28 @@ static int rendezvous(void)
     return rt_tree_files(state);
 }
 
+static int has_shared_maps(void)
+{
+    for (uint64_t i = 0; i < state->core.nmaps; i++)
+        if (state->maps[i].kind == CAIRN_MAP_SHARED && (state->maps[i].flags & CAIRN_MAPF_DATA))
+            return 1;
+    return 0;
+}
+
+/* Until cairn says RESUME (or is gone): the round's writers are done. */
+static void wait_resume(void)
+{
+    char line[64];
+    for (;;) {
+        struct pollfd p = {.fd = control_fd, .events = POLLIN};
+        int r = poll(&p, 1, -1);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r != 1 || read_answer(line, sizeof line) < 0 || rt_streq(line, "RESUME"))
+            return;
+    }
+}
+
 static void refuse_request(void)
 {
     explicit_bzero(image_key, sizeof image_key);
@@ -350,9 +372,16 @@ static void on_checkpoint(int sig, siginfo_t *si, void *uc)
     errno = saved_errno; /* the image's main thread resumes with its own */
     request_gen = gen;
     rt_dirty_checkpoint(state, gen); /* last: written pages, protected again */
+    /* The writer reads MAP_SHARED memory live, not a copy-on-write copy:
+       a process that has some stays stopped until every writer of the
+       round is done (HOLD, then cairn's RESUME), so that no process of the
+       job changes it meanwhile. Said before the fork: cairn reads it before
+       the writer's DONE. */
+    int hold = has_shared_maps();
+    if (hold)
+        send_line("HOLD", "");
     long pid = rt_tree_fork_writer(state->own_pidns, writer_entry);
     rt_dirty_after_fork();
-    rt_threads_release();
     explicit_bzero(image_key, sizeof image_key);
     if (state->pipe_data_len || state->ipc_len) /* the writer has its copy */
         madvise(state->pipe_data, state->pipe_data_len + state->ipc_len, MADV_DONTNEED);
@@ -360,6 +389,9 @@ static void on_checkpoint(int sig, siginfo_t *si, void *uc)
         send_line("FAIL cannot fork the writer", "");
     else
         send_number("PAUSE ", cairn__now_ns(CLOCK_MONOTONIC) - t0);
+    if (hold)
+        wait_resume();
+    rt_threads_release();
 out:
     if (state->image_fd >= 0) /* the writer has its own copy */
         close(state->image_fd);

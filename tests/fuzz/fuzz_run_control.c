@@ -192,10 +192,11 @@ int run_precheck(long pid, int control_fd, uint64_t sent_ino, int in_tree, char 
     bug("run_precheck: no process tree here");
 }
 
-int run_objects_collect(const struct run_node *nodes, size_t n, struct run_objects *o,
-                        unsigned char *data, size_t cap, size_t *len, char *why, size_t wlen)
+int run_objects_collect(const struct run_node *nodes, size_t n, const uint64_t *sent,
+                        size_t nsent, struct run_objects *o, unsigned char *data, size_t cap,
+                        size_t *len, char *why, size_t wlen)
 {
-    (void)nodes, (void)n, (void)data, (void)cap, (void)why, (void)wlen;
+    (void)nodes, (void)n, (void)sent, (void)nsent, (void)data, (void)cap, (void)why, (void)wlen;
     o->n = 0; /* a job of one process without a namespace holds none */
     if (len)
         *len = 0;
