@@ -52,6 +52,11 @@
  *                                              writer is forked, the job resumes
  *                     "ABORT <why>"             another process refused: the
  *                                              runtime answers REFUSE <why>
+ *   runtime -> cairn  "HOLD"                    before its writer's fork: the
+ *                                              process maps MAP_SHARED memory
+ *                                              and stays stopped until
+ *   cairn -> runtime  "RESUME"                  every writer of the round is
+ *                                              done (or the round failed)
  *   restorer -> cairn "RESTORED <n>"            about to resume the job; it
  *                                              wrote n bytes of messages on fd
  *                                              2 first (older: "RESTORED")
