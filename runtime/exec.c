@@ -48,55 +48,27 @@ static int exec_failed(const uint64_t *old)
     return -1;
 }
 
-#define REAL(name) \
-    static __typeof(name) *real_##name; \
-    if (!real_##name) \
-        real_##name = (__typeof(name) *)dlsym(RTLD_NEXT, #name)
+/* An exec function of glibc's, called with the checkpoint signal blocked;
+   it returns only if the exec failed. */
+#define EXEC_WRAPPER(name, params, args) \
+    EXPORT int name params \
+    { \
+        static __typeof(name) *real; \
+        if (!real) \
+            real = (__typeof(name) *)dlsym(RTLD_NEXT, #name); \
+        uint64_t old; \
+        block_checkpoint(&old); \
+        real args; \
+        return exec_failed(&old); \
+    }
 
-EXPORT int execve(const char *path, char *const argv[], char *const envp[])
-{
-    REAL(execve);
-    uint64_t old;
-    block_checkpoint(&old);
-    real_execve(path, argv, envp);
-    return exec_failed(&old);
-}
-
-EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
-{
-    REAL(fexecve);
-    uint64_t old;
-    block_checkpoint(&old);
-    real_fexecve(fd, argv, envp);
-    return exec_failed(&old);
-}
-
-EXPORT int execv(const char *path, char *const argv[])
-{
-    REAL(execv);
-    uint64_t old;
-    block_checkpoint(&old);
-    real_execv(path, argv);
-    return exec_failed(&old);
-}
-
-EXPORT int execvp(const char *file, char *const argv[])
-{
-    REAL(execvp);
-    uint64_t old;
-    block_checkpoint(&old);
-    real_execvp(file, argv);
-    return exec_failed(&old);
-}
-
-EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
-{
-    REAL(execvpe);
-    uint64_t old;
-    block_checkpoint(&old);
-    real_execvpe(file, argv, envp);
-    return exec_failed(&old);
-}
+EXEC_WRAPPER(execve, (const char *path, char *const argv[], char *const envp[]),
+             (path, argv, envp))
+EXEC_WRAPPER(fexecve, (int fd, char *const argv[], char *const envp[]), (fd, argv, envp))
+EXEC_WRAPPER(execv, (const char *path, char *const argv[]), (path, argv))
+EXEC_WRAPPER(execvp, (const char *file, char *const argv[]), (file, argv))
+EXEC_WRAPPER(execvpe, (const char *file, char *const argv[], char *const envp[]),
+             (file, argv, envp))
 
 /* The execl family: the arguments into an array on the stack (up to the
    terminating NULL; envp after it for execle), then the execv form. */
