@@ -50,12 +50,11 @@ static long first_child(long pid)
     return child;
 }
 
-/* An eventfd or signalfd: restored in a process tree (run_sock.c). A
-   timerfd is refused for now (runtime/capture_sock.c says why). */
+/* An eventfd, timerfd or signalfd: restored in a process tree (run_sock.c). */
 static int tree_object(const char *link)
 {
-    return !strcmp(link, "anon_inode:[eventfd]") || !strcmp(link, "anon_inode:[signalfd]") ||
-           !strcmp(link, "anon_inode:[eventpoll]");
+    return !strcmp(link, "anon_inode:[eventfd]") || !strcmp(link, "anon_inode:[timerfd]") ||
+           !strcmp(link, "anon_inode:[signalfd]") || !strcmp(link, "anon_inode:[eventpoll]");
 }
 
 /* Why the descriptor fd of pid, whose target is link, cannot be checkpointed, or 0. */

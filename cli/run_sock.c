@@ -28,6 +28,7 @@
 #include <linux/sock_diag.h>
 #include <linux/unix_diag.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,7 @@
 #include <sys/syscall.h>
 #include <sys/timerfd.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "run.h"
@@ -374,6 +376,69 @@ static uint32_t kind_of(const char *link, uint64_t *ino)
     return 0;
 }
 
+static uint64_t mono_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+static uint64_t spec_ns(const struct timespec *t)
+{
+    return (uint64_t)t->tv_sec * 1000000000u + (uint64_t)t->tv_nsec;
+}
+
+/* How long timer_state waits for the kernel to handle an expiry that is
+   due (below); a timer still showing no time left then is disarmed. */
+#define TIMER_SETTLE_NS 50000000u
+
+/* A timerfd's clock, time left, interval and unread expirations (mine: a
+   copy of the job's fd), read so that they agree with each other.
+   timerfd_gettime gives 0 left both for a disarmed timer and for one whose
+   expiry has passed while the kernel's timer interrupt has not handled it
+   yet (a few microseconds, more on a busy or virtual machine): the
+   expiration is then not in "ticks" either. Taking that 0 for "disarmed"
+   was the intermittent fault of the two tree_fds tests (a periodic timer
+   restored disarmed, without its interval: "the timer's settings
+   changed", or a read waiting for ever). So a periodic timer showing 0
+   left is read again once the expiry is handled (its ticks go up, and
+   timerfd_gettime then moves it to its next period); and the ticks, read
+   after timerfd_gettime, must come before the next expiry could have
+   (time left > the time the two readings took), or both are read again.
+   A timer set with 0 left and an interval, which is disarmed, shows 0 left
+   until TIMER_SETTLE_NS have passed and is saved as it is. A one-shot
+   timer first read with 0 left is taken as disarmed: one whose expiry was
+   due within those microseconds loses it (docs/TRANSPARENT.md). */
+static void timer_state(int mine, long host, int fd, struct cairn_proc_object *r)
+{
+    uint64_t start = mono_ns();
+    int armed = 0;
+    r->v[0] = fdinfo_num(host, fd, "clockid:", 10);
+    for (;;) {
+        struct itimerspec its = {{0, 0}, {0, 0}};
+        uint64_t t0 = mono_ns();
+        timerfd_gettime(mine, &its); /* counts the expirations due, as a read would */
+        r->v[3] = fdinfo_num(host, fd, "ticks:", 10);
+        uint64_t took = mono_ns() - t0;
+        r->v[1] = spec_ns(&its.it_value);
+        r->v[2] = spec_ns(&its.it_interval);
+        /* Disarmed: 0 left, no interval, unless it was armed a reading
+           ago and no expiration is counted yet (its expiry is due). */
+        int disarmed = r->v[1] == 0 && r->v[2] == 0 && !(armed && r->v[3] == 0);
+        armed |= r->v[1] != 0;
+        /* An interval shorter than the two readings: expiries fall
+           between them whenever they are made; the count is right to
+           one period, as good as it gets. */
+        int fast = r->v[1] && r->v[2] <= took;
+        if (r->v[1] > took || fast || disarmed || mono_ns() - start > TIMER_SETTLE_NS)
+            return;
+        /* An expiry due now: wait until the kernel has counted it (the
+           fd becomes readable), at once if some are unread already. */
+        struct pollfd p = {.fd = mine, .events = POLLIN};
+        poll(&p, 1, r->v[3] ? 0 : 1);
+    }
+}
+
 /* The state of a new object (record r of process host, its fd). */
 static int fill_state(struct scan *s, struct cairn_proc_object *r, long host, const struct usock *u)
 {
@@ -394,13 +459,7 @@ static int fill_state(struct scan *s, struct cairn_proc_object *r, long host, co
     }
     int rc = 0;
     if (r->kind == CAIRN_FD_TIMERFD) {
-        struct itimerspec its = {{0, 0}, {0, 0}};
-        timerfd_gettime(mine, &its); /* counts the expirations due, as a read would */
-        r->v[0] = fdinfo_num(host, fd, "clockid:", 10);
-        r->v[1] = (uint64_t)its.it_value.tv_sec * 1000000000u + (uint64_t)its.it_value.tv_nsec;
-        r->v[2] = (uint64_t)its.it_interval.tv_sec * 1000000000u +
-                  (uint64_t)its.it_interval.tv_nsec;
-        r->v[3] = fdinfo_num(host, fd, "ticks:", 10);
+        timer_state(mine, host, fd, r);
     } else {
         int sndbuf = 0;
         socklen_t l = sizeof sndbuf;

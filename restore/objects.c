@@ -69,7 +69,11 @@ static long make_timer(const struct cairn_proc_object *o)
         return fd;
     long spec[4] = {(long)(o->v[2] / 1000000000u), (long)(o->v[2] % 1000000000u),
                     (long)(o->v[1] / 1000000000u), (long)(o->v[1] % 1000000000u)};
-    long rc = o->v[1] ? sys4(NR_timerfd_settime, fd, 0, spec, 0) : 0;
+    /* 0 left and an interval: a timer set so, disarmed but keeping its
+       interval (timerfd_gettime shows it); cairn run reads a periodic
+       timer whose expiry is due again until it has time left
+       (cli/run_sock.c timer_state), so this is never one that runs. */
+    long rc = o->v[1] || o->v[2] ? sys4(NR_timerfd_settime, fd, 0, spec, 0) : 0;
     uint64_t ticks = o->v[3];
     if (rc == 0 && ticks)
         rc = sys3(NR_ioctl, fd, (long)TFD_IOC_SET_TICKS, &ticks);

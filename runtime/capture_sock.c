@@ -87,11 +87,10 @@ int rt_objects_classify(struct rt_state *st, struct cairn_proc_file *f, int fd, 
     }
     if (!st->own_pidns)
         return 0;
-    /* A timerfd (CAIRN_FD_TIMERFD) is refused for now: its restore
-       (restore/objects.c) has an intermittent fault, a job that read it
-       after a restore finding its timer wrong (docs/TRANSPARENT.md). */
     if (rt_streq(f->path, "anon_inode:[eventfd]"))
         f->kind = CAIRN_FD_EVENTFD;
+    else if (rt_streq(f->path, "anon_inode:[timerfd]"))
+        f->kind = CAIRN_FD_TIMERFD;
     else if (rt_streq(f->path, "anon_inode:[signalfd]"))
         f->kind = CAIRN_FD_SIGNALFD;
     else

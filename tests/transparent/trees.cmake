@@ -85,10 +85,7 @@ tree_test(shm_posix "" ${_bin}/tree_shm posix 50)
 tree_test(pool "" /bin/sh ${_trees}/tree_pool.sh 60)
 tree_test(epoll "" ${_bin}/tree_epoll 100)
 # Descriptors other than pipes between the job's processes (tree_fds.c).
-# timerfd and epoll (which holds a timerfd) are not registered: timerfds
-# are refused while their restore has an intermittent fault (a job finding
-# its timer wrong after a restore, seen twice in the unprivileged suite).
-foreach(m stream seqpacket dgram eventfd signalfd)
+foreach(m stream seqpacket dgram eventfd timerfd signalfd epoll)
   tree_test(fds_${m} "" ${_bin}/tree_fds ${m} 150)
 endforeach()
 # Committed output: cycle.sh asks again when a checkpoint is refused (a

@@ -20,7 +20,8 @@
                over a pipe); the parent, with SIGUSR1 blocked, reads each
                from a signalfd and checks its sender
      epoll     one epoll loop over a stream socketpair (results), an eventfd
-               (a token a round) and a periodic timerfd
+               (a token a round) and a periodic timerfd, which at the end
+               has its interval still and still expires
      scm       the parent sends the child a pipe's read end (SCM_RIGHTS),
                which the child takes only at the end: while it is in
                flight, cairn refuses the checkpoint (tree_refuse_same.sh)
@@ -30,6 +31,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -262,6 +264,17 @@ static int run_eventfd(void)
     return 0;
 }
 
+/* 1 if timer t does not become readable within a minute (any machine):
+   one restored disarmed would keep a read waiting for ever. */
+static int timer_silent(int t)
+{
+    struct pollfd p = {.fd = t, .events = POLLIN};
+    int n;
+    while ((n = poll(&p, 1, 60000)) < 0 && errno == EINTR)
+        ;
+    return n != 1;
+}
+
 static int run_timerfd(void)
 {
     int t = timerfd_create(CLOCK_MONOTONIC, 0);
@@ -271,11 +284,14 @@ static int run_timerfd(void)
     uint64_t x = 5, reads = 0;
     for (long i = 1; i <= rounds; i++) {
         uint64_t ticks = 0;
+        if (timer_silent(t))
+            return bad(3, "the timer stopped", 0, i);
         if (full(t, &ticks, 8, 0) != 1 || ticks < 1)
             return bad(3, "a read without expirations", (long)ticks, i);
         struct itimerspec now;
         if (timerfd_gettime(t, &now) < 0 || now.it_interval.tv_sec != 0 ||
-            now.it_interval.tv_nsec != 2000000 || now.it_value.tv_nsec > 2000000)
+            now.it_interval.tv_nsec != 2000000 || now.it_value.tv_sec != 0 ||
+            now.it_value.tv_nsec > 2000000)
             return bad(3, "the timer's settings changed", (long)now.it_interval.tv_nsec, i);
         reads++;
         x = work(x, 3000000);
@@ -332,6 +348,17 @@ static int run_signalfd(void)
 
 /* ---- epoll ---------------------------------------------------------------------- */
 
+/* 0 if the periodic timer t still has its interval (ns) and still
+   expires: it becomes readable (within a minute: any machine). */
+static int timer_stopped(int t, long interval)
+{
+    struct itimerspec now;
+    if (timerfd_gettime(t, &now) < 0 || now.it_interval.tv_sec != 0 ||
+        now.it_interval.tv_nsec != interval)
+        return 1;
+    return timer_silent(t);
+}
+
 static int run_epoll(void)
 {
     int sv[2], efd = eventfd(0, EFD_NONBLOCK), tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK);
@@ -373,8 +400,18 @@ static int run_epoll(void)
         for (int i = 0; i < n; i++) {
             uint64_t v = 0;
             if (ev[i].data.u32 == 1) {
-                struct msg m;
-                if (recv_msg(sv[0], 1, &m) != 1 || m.round != got + 1)
+                struct msg m = {.round = -1};
+                int rc = recv_msg(sv[0], 1, &m);
+                if (rc == 0 && got == rounds) {
+                    /* The child sent its last result, then its last
+                       token, and ended: its end is closed, the socket
+                       reads end of file, and this loop may see it before
+                       that token. It says nothing more. */
+                    if (epoll_ctl(ep, EPOLL_CTL_DEL, sv[0], NULL) < 0)
+                        return 2;
+                    continue;
+                }
+                if (rc != 1 || m.round != got + 1)
                     return bad(3, "a wrong result", (long)m.round, got + 1);
                 got++;
                 total = total * 31 + m.v;
@@ -394,6 +431,8 @@ static int run_epoll(void)
     finish_gate();
     if (!ticked)
         return bad(4, "the timer never expired", 0, 0);
+    if (timer_stopped(tfd, 5000000))
+        return bad(4, "the timer stopped or its interval changed", 0, 0);
     printf("%s: child exited %d; %ld results %" PRIu64 ", %" PRIu64 " tokens\n", mode,
            WIFEXITED(st) ? WEXITSTATUS(st) : -1, got, total, tokens);
     return tokens == (uint64_t)rounds ? 0 : 4;
