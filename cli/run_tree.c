@@ -688,10 +688,17 @@ int run_tree_request(struct run_ctx *r, ssize_t (*send_fd)(int, const void *, si
         int n = snprintf(line, sizeof line, "CKPT %" PRIu64 " %s\n", r->tmp.generation,
                          m->tmp.tmpname);
         m->phase = RUN_PH_ASKED;
-        if (image_fd < 0 || send_fd(m->ctl, line, (size_t)n, image_fd) != (ssize_t)n ||
-            run_ns_kill_pid(m->pid, CAIRN_CKPT_SIGNAL) < 0) {
+        if (image_fd < 0) {
             m->phase = RUN_PH_ANSWERED;
             run_tree_fail(r, "cannot ask a process of the job for its checkpoint", CAIRN_EV_FAILED);
+        } else if (send_fd(m->ctl, line, (size_t)n, image_fd) != (ssize_t)n ||
+                   run_ns_kill_pid(m->pid, CAIRN_CKPT_SIGNAL) < 0) {
+            /* Its channel or the process is gone: it ended since the
+               listing, and the round is retried (churn), not failed. */
+            m->phase = RUN_PH_ANSWERED;
+            char gone[96];
+            snprintf(gone, sizeof gone, "process %d ended as the checkpoint began", (int)m->pid);
+            run_tree_churn(r, gone);
         }
     }
     return 0;
