@@ -36,7 +36,7 @@ struct r_image {
     int have_fileid;                /* the optional file-id section was read */
     struct r_record rec_core, rec_maps, rec_files, rec_task, rec_sigq, rec_fileid;
     struct r_record rec_threads, rec_tsigq, rec_timers, rec_tree, rec_pipedata, rec_epoll;
-    struct r_record rec_parent, rec_track;
+    struct r_record rec_parent, rec_track, rec_mapnote;
 };
 
 /* Where one mapping's bytes are in one image (the restored one or a parent). */
