@@ -161,13 +161,18 @@ static struct {
     struct cairn_proc_mapsrc src[CAIRN_PROC_MAX_MAPSRC];
 } mapsrc;
 
+int rt_mapped_restore(void)
+{
+    return mapsrc.count != 0;
+}
+
 void rt_mapnote(struct cairn_proc_mapnote *n)
 {
     *n = (struct cairn_proc_mapnote){.table_addr = (uint64_t)(uintptr_t)&mapsrc,
                                      .capacity = CAIRN_PROC_MAX_MAPSRC};
 }
 
-static int from_image(uint64_t dev, uint64_t ino)
+int rt_from_image(uint64_t dev, uint64_t ino)
 {
     uint64_t n = mapsrc.count < CAIRN_PROC_MAX_MAPSRC ? mapsrc.count : CAIRN_PROC_MAX_MAPSRC;
     for (uint64_t k = 0; k < n && ino; k++)
@@ -245,7 +250,7 @@ static int parse_map(struct rt_state *st, const char *p, const char *eol,
         return 1;
     if (classify_map(st, m, p, eol, shared) < 0)
         return -1;
-    if (shared == 'p' && m->kind == CAIRN_MAP_FILE && from_image(major << 32 | minor, ino))
+    if (shared == 'p' && m->kind == CAIRN_MAP_FILE && rt_from_image(major << 32 | minor, ino))
         take_as_anonymous(st, m);
     return 0;
 }
