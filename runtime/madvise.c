@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "capture.h"
+#include "dirty.h"
 
 #ifndef MADV_FREE
 #define MADV_FREE 8
@@ -53,6 +54,17 @@ static int anonymous_semantics(int advice)
     return advice == MADV_DONTNEED || advice == MADV_FREE || advice == MADV_WIPEONFORK;
 }
 
+/* The fresh piece is registered with the dirty tracker (dirty.c) as the
+   one it replaces was, so that the mapping's next image is still a delta:
+   its zero pages are holes, which need no protection. */
+static void track_again(uint64_t a, uint64_t b, int prot)
+{
+    int fd = rt_dirty_own_fd();
+    struct { uint64_t start, len, mode, ioctls; } r = {a, b - a, 2 /* MODE_WP */, 0};
+    if (fd >= 0 && (prot & (PROT_READ | PROT_WRITE)) == (PROT_READ | PROT_WRITE))
+        ioctl(fd, 0xc020aa00u /* UFFDIO_REGISTER */, &r);
+}
+
 /* Replaces what of [start, end) is mapped from the image by zero pages. */
 static void make_anonymous(uint64_t start, uint64_t end)
 {
@@ -71,6 +83,7 @@ static void make_anonymous(uint64_t start, uint64_t end)
                        (q.vma_flags & VMA_WRITABLE_ ? PROT_WRITE : 0) |
                        (q.vma_flags & VMA_EXECUTABLE_ ? PROT_EXEC : 0);
             syscall(SYS_mmap, a, b - a, prot, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+            track_again(a, b, prot);
         }
         at = q.vma_end;
     }
