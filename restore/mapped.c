@@ -18,8 +18,15 @@
  * mapping is mapped only if it is at least MIN_RUN long, and at most
  * MAX_RUNS of them per restore: each adds a vma or two. Anything else, an
  * image file that cannot be mapped (the mmap fails: a file system without
- * mmap, say) and CAIRN_RESTORE_COPY=1 in the environment go through the
- * copy path (memory.c), as every older, unaligned image does.
+ * mmap, say) go through the copy path (memory.c), as every older,
+ * unaligned image does. Mapping is asked for with CAIRN_RESTORE_MAP=1 in
+ * the environment; the copy path stays the default, because a private
+ * file mapping is not quite anonymous memory: MADV_DONTNEED brings the
+ * file's bytes back instead of zeros (the runtime's madvise() covers the
+ * calls made through libc, runtime/madvise.c, not the raw system call),
+ * and mremap() growing one maps the file's next bytes, or pages past its
+ * end that raise SIGBUS (glibc's realloc of a large block does this, with
+ * its own internal call that no LD_PRELOAD sees). docs/TRANSPARENT.md.
  *
  * Afterwards the files mapped from are named, as /proc/self/maps shows
  * them (device, inode), in the table the image's mapped-memory note points
@@ -60,14 +67,14 @@ struct source {
 
 static struct source src[CAIRN_PROC_MAX_MAPSRC];
 static unsigned nsrc, runs;
-static int copy_only;
+static int copy_only = 1; /* until CAIRN_RESTORE_MAP=1: docs/TRANSPARENT.md */
 uint64_t r_mapped_bytes;
 
 void r_mapped_env(char **envp)
 {
     for (; envp && *envp; envp++)
-        if (r_streq(*envp, "CAIRN_RESTORE_COPY=1"))
-            copy_only = 1;
+        if (r_streq(*envp, "CAIRN_RESTORE_MAP=1"))
+            copy_only = 0;
 }
 
 /* The kernel's st_dev as major << 32 | minor (new_encode_dev undone). */

@@ -73,7 +73,7 @@ uint64_t r_read_runs(int fd, const struct cairn_proc_map *m, uint64_t off, uint6
                      uint64_t sum, struct cairn_proc_extent *ext);
 __attribute__((noreturn)) void corrupt(const struct cairn_proc_map *m);
 
-/* mapped.c: CAIRN_RESTORE_COPY=1 in the environment (copy every region);
+/* mapped.c: CAIRN_RESTORE_MAP=1 in the environment (map what can be);
    r_map_run maps len bytes at addr from offset off of fd (private, fixed,
    read-only, plus flags) and hashes them into the running hash: 1, or 0
    if it did not (not mappable here: copy them; nothing was hashed);

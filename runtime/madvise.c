@@ -14,7 +14,7 @@
  * what anonymous memory would then hold — and the call goes on as asked.
  * Only after a restore that mapped memory; otherwise it is the plain call.
  * A job that makes the system call itself (not through libc) is not seen:
- * docs/TRANSPARENT.md says so, and CAIRN_RESTORE_COPY=1 avoids it.
+ * docs/TRANSPARENT.md says so (mapping is asked for: CAIRN_RESTORE_MAP=1).
  */
 #define _GNU_SOURCE
 #include <errno.h>

@@ -16,7 +16,7 @@
 # MAPPED, if set, is a pattern (grep -E) that a line of /proc/PID/maps of a
 # process of every restored job must match: memory mapped from the image
 # (restore/mapped.c), e.g. 'ckpt-[0-9]+\.cairn' or 'memfd:cairn-image'; with
-# MAPPED_NOT=1, no line may (CAIRN_RESTORE_COPY=1).
+# MAPPED_NOT=1, no line may (the default: no CAIRN_RESTORE_MAP=1).
 # OUTPUT is cairn run's --output: direct by default (the job writes its
 # stdout file itself, and progress shows in it at once), or committed
 # (docs/TRANSPARENT.md: the job's lines reach the file only at commits).
