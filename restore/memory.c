@@ -16,7 +16,9 @@
  *    grows down), filled with pread from the image in chunks, each chunk
  *    hashed while still in cache (XXH3; a mismatch ends the restorer with
  *    R_EXIT_CORRUPT, before anything outside this process has changed), then
- *    given its protection.
+ *    given its protection. With CAIRN_RESTORE_MAP=1, a private anonymous
+ *    mapping's page-aligned runs are mapped from the image instead and
+ *    hashed in place (mapped.c); what cannot be mapped is copied as here.
  *
  * Large regions are filled on transparent huge pages where the kernel's
  * policy is "madvise" and huge pages are cheap: 512 times fewer page faults
