@@ -125,7 +125,16 @@ static int put_header(struct out *o, uint64_t hdr_off, const struct cairn_sectio
     cairn_chain_link(link, hsum, sh->data_checksum);
     o->chain = XXH3_64bits_withSeed(link, sizeof link, o->chain);
     o->nsections++;
-    return pwrite_all(o->fd, h, (size_t)(sh->data_offset - hdr_off), hdr_off);
+    uint64_t name_end = hdr_off + CAIRN_SECTION_HEADER_SIZE + sh->name_len;
+    int rc = pwrite_all(o->fd, h, (size_t)(name_end - hdr_off), hdr_off);
+    static const unsigned char zeros[4096]; /* up to a page-aligned payload */
+    for (uint64_t at = name_end; rc == 0 && at < sh->data_offset;) {
+        size_t n = sh->data_offset - at < sizeof zeros ? (size_t)(sh->data_offset - at)
+                                                       : sizeof zeros;
+        rc = pwrite_all(o->fd, zeros, n, at);
+        at += n;
+    }
+    return rc;
 }
 
 /* Hashes (and MACs) a chunk of the raw payload. */
@@ -198,7 +207,8 @@ static int pack_section(struct out *o, ZSTD_CCtx *zc, const cairn_section_info_t
     if (rc == 0 && try_zstd && o->off - sh.data_offset < s->raw_size) {
         sh.codec = CAIRN_CODEC_ZSTD;
         st->compressed++;
-    } else if (rc == 0 && try_zstd) { /* incompressible: stored as it is */
+    } else if (rc == 0 && try_zstd) { /* incompressible: stored as it is, mappable */
+        sh.data_offset = cairn_align_up(sh.data_offset, CAIRN_PROC_MEM_ALIGN);
         o->off = sh.data_offset;
         rc = put_raw(o, p, s->raw_size, NULL);
         st->passed++;
@@ -350,7 +360,7 @@ int image_pack(int in_fd, int out_fd, const struct pack_opts *po, struct pack_st
 
 /* Where each section's payload goes in the uncompressed form, and its size
    (0: over EXPANDED_MAX): the layout lib/image_write.c gives an
-   uncompressed image. */
+   uncompressed image, memory payloads page-aligned. */
 static uint64_t expanded_layout(cairn_image_t *img, uint64_t *data_off)
 {
     uint64_t off = CAIRN_HEADER_SIZE;
@@ -358,6 +368,8 @@ static uint64_t expanded_layout(cairn_image_t *img, uint64_t *data_off)
     for (unsigned i = 0; i < info->section_count; i++) {
         const cairn_section_info_t *s = cairn_image_section(img, i);
         data_off[i] = cairn_section_data_offset(off, (unsigned)strlen(s->name));
+        if (s->type == CAIRN_SEC_PROC_MEM) /* the restorer maps it from the memfd */
+            data_off[i] = cairn_align_up(data_off[i], CAIRN_PROC_MEM_ALIGN);
         if (s->raw_size > EXPANDED_MAX || data_off[i] + s->raw_size > EXPANDED_MAX)
             return 0;
         off = cairn_align_up(data_off[i] + s->raw_size, CAIRN_DATA_ALIGN);

@@ -62,6 +62,8 @@ static const char *sec_name(unsigned type)
         return "parent";
     case CAIRN_SEC_PROC_TRACK:
         return "tracking";
+    case CAIRN_SEC_PROC_MAPNOTE:
+        return "mapped-memory note";
     case CAIRN_SEC_PROC_JOB:
         return "job";
     case CAIRN_SEC_PROC_THREADS:
@@ -806,6 +808,31 @@ static int check_extents(cairn_image_t *img, const struct proc_records *p, char 
     return 0;
 }
 
+/* The mapped-memory note: a table in a saved writable mapping. */
+static int check_mapnote(cairn_image_t *img, const struct proc_records *p, char *why,
+                         size_t len)
+{
+    int i = proc_only_section(img, CAIRN_SEC_PROC_MAPNOTE);
+    unsigned ty = CAIRN_SEC_PROC_MAPNOTE;
+    if (i == -2)
+        return bad(why, len, i, ty, "more than one");
+    if (i < 0)
+        return 0; /* older images */
+    struct cairn_proc_mapnote n;
+    if (cairn_image_section(img, (unsigned)i)->raw_size != sizeof n)
+        return bad(why, len, i, ty, "not one %zu-byte record", sizeof n);
+    int rc = cairn_image_read(img, (unsigned)i, &n, sizeof n);
+    if (rc < 0)
+        return bad(why, len, i, ty, "%s", cairn_image_error(img)), rc;
+    if (n.capacity < 1 || n.capacity > CAIRN_PROC_MAX_MAPSRC || n.table_addr % 8 ||
+        saved_map_at(p, n.table_addr, 8 + n.capacity * sizeof(struct cairn_proc_mapsrc), 3) < 0 ||
+        n.reserved[0] || n.reserved[1])
+        return bad(why, len, i, ty, "a table of %" PRIu64 " at 0x%" PRIx64 ": not an aligned "
+                   "table of 1 to %u entries in a saved writable mapping", n.capacity,
+                   n.table_addr, CAIRN_PROC_MAX_MAPSRC);
+    return 0;
+}
+
 /* A delta image's parent record: present exactly when a mapping is a
    delta, naming an older generation. The tracking record: a descriptor
    number and a word in a saved writable mapping for the restorer. */
@@ -852,7 +879,7 @@ static int check_chain_records(cairn_image_t *img, const struct proc_records *p,
                        "descriptor number and an aligned word in a saved writable mapping",
                        t.uffd_fd, t.flag_addr);
     }
-    return 0;
+    return check_mapnote(img, p, why, len);
 }
 
 int proc_check_delta(const struct proc_records *c, const struct proc_records *p, char *why,

@@ -35,6 +35,7 @@
 #define CAIRN_SEC_PROC_BASE 0x10fu   /* struct cairn_proc_extent[n]: a delta mapping's pages kept in the parent image; arg = its index */
 #define CAIRN_SEC_PROC_PARENT 0x110u /* struct cairn_proc_parent: the image a delta image is written on */
 #define CAIRN_SEC_PROC_TRACK 0x111u  /* struct cairn_proc_track: the runtime tracked dirty pages */
+#define CAIRN_SEC_PROC_MAPNOTE 0x115u /* struct cairn_proc_mapnote: where the restorer names the files it maps memory from */
 #define CAIRN_SEC_PROC_IPC 0x114u    /* struct cairn_proc_ipc, then its objects: the job's IPC namespace (first process only) */
 
 #define CAIRN_PROC_MAGIC 0x636f7270u /* "proc" */
@@ -67,6 +68,10 @@
 #define CAIRN_PROC_MAX_EXTENTS 65536u        /* per sparse mapping */
 #define CAIRN_PROC_MAX_CHAIN 16u             /* images in a chain: a delta and its ancestors */
 #define CAIRN_PROC_TASK_TOP 0x7ffffffff000ull
+/* Writers place memory payloads (CAIRN_SEC_PROC_MEM) at file offsets that
+   are multiples of this, so that the restorer can map them from the file;
+   readers accept any (docs/FORMAT.md, "Memory payloads"). */
+#define CAIRN_PROC_MEM_ALIGN 4096u
 
 struct cairn_proc_sigaction {       /* the kernel's struct sigaction */
     uint64_t handler;
@@ -414,6 +419,23 @@ struct cairn_proc_track {
     uint64_t reserved[2];    /* 0 */
 };
 
+/* Where the restorer tells the runtime which files it mapped the job's
+   memory from (docs/FORMAT.md, "Memory payloads"): at table_addr, 8-aligned
+   inside a saved writable mapping, a u64 count then `capacity` entries of
+   struct cairn_proc_mapsrc. A restore writes the count (0: nothing mapped)
+   and the entries; the runtime's next capture takes a private mapping of
+   one of those files for the anonymous memory it is. */
+#define CAIRN_PROC_MAX_MAPSRC 16u /* = CAIRN_PROC_MAX_CHAIN: an image and its parents */
+struct cairn_proc_mapnote {
+    uint64_t table_addr;
+    uint64_t capacity;       /* 1..CAIRN_PROC_MAX_MAPSRC */
+    uint64_t reserved[2];    /* 0 */
+};
+struct cairn_proc_mapsrc {
+    uint64_t dev;            /* major << 32 | minor, as /proc/PID/maps shows it */
+    uint64_t ino;
+};
+
 /* Mappings whose written pages the runtime tracks and the restorer arms
    again: private anonymous or stack, readable and writable, saved. */
 static inline int cairn_proc_trackable(const struct cairn_proc_map *m)
@@ -424,6 +446,8 @@ static inline int cairn_proc_trackable(const struct cairn_proc_map *m)
 
 _Static_assert(sizeof(struct cairn_proc_parent) == 64, "layout");
 _Static_assert(sizeof(struct cairn_proc_track) == 32, "layout");
+_Static_assert(sizeof(struct cairn_proc_mapnote) == 32, "layout");
+_Static_assert(sizeof(struct cairn_proc_mapsrc) == 16, "layout");
 _Static_assert(sizeof(struct cairn_proc_extent) == 16, "layout");
 _Static_assert(sizeof(struct cairn_proc_timer) == 48, "layout");
 _Static_assert(sizeof(struct cairn_proc_thread) == 8 * 30 + 16, "layout");

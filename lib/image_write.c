@@ -61,9 +61,13 @@ int cairn__writer_append(struct cairn__writer *w, const void *buf, size_t len)
 
 static int pad_to(struct cairn__writer *w, uint64_t target)
 {
-    static const unsigned char zeros[512]; /* > header + name + alignment */
-    if (target > w->off)
-        return write_at_end(w, zeros, (size_t)(target - w->off));
+    static const unsigned char zeros[4096]; /* a page: header + name + alignment */
+    while (target > w->off) {
+        uint64_t n = target - w->off < sizeof zeros ? target - w->off : sizeof zeros;
+        int rc = write_at_end(w, zeros, (size_t)n);
+        if (rc < 0)
+            return rc;
+    }
     return 0;
 }
 
@@ -125,7 +129,8 @@ static int put_raw(struct cairn__writer *w, const unsigned char *data, uint64_t 
 }
 
 /* Leaves room for the section's header and name; the payload goes at
-   *data_off. */
+   *data_off (aligned further if the section asks: a page-aligned memory
+   payload can be mapped from the file by the restorer). */
 static int open_section(struct cairn__writer *w, const struct cairn__section *s,
                         uint64_t *hdr_off, uint64_t *data_off, XXH3_state_t *st)
 {
@@ -133,6 +138,8 @@ static int open_section(struct cairn__writer *w, const struct cairn__section *s,
         return CAIRN_EINVAL;
     *hdr_off = w->off;
     *data_off = cairn_section_data_offset(*hdr_off, (unsigned)s->name_len);
+    if (s->align > CAIRN_DATA_ALIGN)
+        *data_off = cairn_align_up(*data_off, s->align);
     int rc = pad_to(w, *data_off); /* header and name are filled in by close_section */
     if (rc < 0)
         return rc;

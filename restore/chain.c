@@ -17,7 +17,8 @@
  * image, each layer reads its own saved pages over the ones below, every
  * layer's memory section checked against its checksum as it is read; then
  * the pages the restored image lists in neither list are zeroed
- * (MADV_DONTNEED). A page the restored image takes from its parent is
+ * (MADV_DONTNEED, or fresh anonymous memory where a layer was mapped from
+ * its image: memory.c, mapped.c). A page the restored image takes from its parent is
  * held by the parent (the writer only lists such pages, dirty.c), so the
  * top-most layer that saved it is the right one. A chain costs at most its
  * images' bytes to read; retention keeps it within about twice a full image.
@@ -163,9 +164,22 @@ static struct r_src level_src(unsigned k, uint64_t j)
                           .ext_sum = l->ext_sum[j]};
 }
 
+/* Zeroes [addr, addr + len): MADV_DONTNEED, or where a layer was mapped
+   from its image (mapped.c: a dropped page would read the file again)
+   fresh anonymous memory. */
+static void zero_range(uint64_t addr, uint64_t len, int mapped)
+{
+    long rc = mapped ? sys6(NR_mmap, (long)addr, (long)len, 3 /* PROT_READ | PROT_WRITE */,
+                            0x02 | 0x10 | 0x20 | 0x4000 /* PRIVATE FIXED ANONYMOUS NORESERVE */,
+                            -1, 0)
+                     : sys3(NR_madvise, addr, len, MADV_DONTNEED);
+    if (mapped && rc < 0)
+        r_fail("cannot map a region of the job", rc);
+}
+
 /* Zeroes the pages of m in neither ordered list (disjoint). */
 static void zero_rest(const struct cairn_proc_map *m, const struct cairn_proc_extent *a,
-                      uint64_t na, const struct cairn_proc_extent *b, uint64_t nb)
+                      uint64_t na, const struct cairn_proc_extent *b, uint64_t nb, int mapped)
 {
     uint64_t at = 0, size = m->end - m->start;
     for (uint64_t i = 0, j = 0; at < size;) {
@@ -177,7 +191,7 @@ static void zero_rest(const struct cairn_proc_map *m, const struct cairn_proc_ex
         if (from < at)
             corrupt(m); /* overlapping lists */
         if (from > at)
-            sys3(NR_madvise, m->start + at, from - at, MADV_DONTNEED);
+            zero_range(m->start + at, from - at, mapped);
         at = next ? from + next->length : size;
     }
 }
@@ -198,16 +212,19 @@ void r_chain_fill(uint64_t i)
         layer[n + 1] = level_src(n, j);
         n++;
     }
+    uint64_t mapped = r_mapped_bytes;
     for (unsigned k = n + 1; k-- > 0;) {
         if (layer[k].map->flags & CAIRN_MAPF_SPARSE)
             r_fill_sparse(&layer[k], ext);
         else
             r_fill_whole(&layer[k]);
+        if (k && r_mapped_bytes != mapped) /* runs mapped read-only: the next layer may copy */
+            sys3(NR_mprotect, m->start, m->end - m->start, 3 /* PROT_READ | PROT_WRITE */);
     }
     /* ext holds the restored image's own runs now (layer 0, read last). */
     uint64_t ne = r_read_runs(img.fd, m, img.ext_off[i], img.ext_len[i], img.ext_sum[i], ext);
     uint64_t nb = r_read_runs(img.fd, m, img.base_off[i], img.base_len[i], img.base_sum[i], base);
-    zero_rest(m, ext, ne, base, nb);
+    zero_rest(m, ext, ne, base, nb, r_mapped_bytes != mapped);
 }
 
 /* ---- tracking --------------------------------------------------------- */

@@ -55,6 +55,8 @@ static struct r_record *record_for(unsigned type)
         return &img.rec_parent;
     case CAIRN_SEC_PROC_TRACK:
         return &img.rec_track;
+    case CAIRN_SEC_PROC_MAPNOTE:
+        return &img.rec_mapnote;
     default:
         return 0;
     }

@@ -16,7 +16,9 @@
  *    grows down), filled with pread from the image in chunks, each chunk
  *    hashed while still in cache (XXH3; a mismatch ends the restorer with
  *    R_EXIT_CORRUPT, before anything outside this process has changed), then
- *    given its protection.
+ *    given its protection. With CAIRN_RESTORE_MAP=1, a private anonymous
+ *    mapping's page-aligned runs are mapped from the image instead and
+ *    hashed in place (mapped.c); what cannot be mapped is copied as here.
  *
  * Large regions are filled on transparent huge pages where the kernel's
  * policy is "madvise" and huge pages are cheap: 512 times fewer page faults
@@ -263,7 +265,13 @@ static void page_policy(uint64_t b, uint64_t end)
     pp.huge = best;
 }
 
-/* Reads a whole mapping's bytes from src into place, checking their checksum. */
+/* The mapping map_one is filling may be mapped from the image (mapped.c),
+   with these extra mmap flags. */
+static int may_map;
+static long map_flags;
+
+/* Reads a whole mapping's bytes from src into place, checking their
+   checksum: mapped from the image where it can be, else copied. */
 void r_fill_whole(const struct r_src *src)
 {
     const struct cairn_proc_map *m = src->map;
@@ -272,6 +280,12 @@ void r_fill_whole(const struct r_src *src)
     int huge = len >= HUGE && thp_on_madvise();
     if (src->mem_len != len)
         corrupt(m);
+    r_hash_reset();
+    if (may_map && r_map_run(src->fd, m->start, len, src->mem_off, map_flags, 0)) {
+        if (r_hash_digest() != src->mem_sum)
+            corrupt(m);
+        return; /* no drop-behind: the page cache is the job's memory now */
+    }
     uint64_t dropped = src->mem_off;
     if (huge)
         sys3(NR_madvise, m->start, len, MADV_HUGEPAGE);
@@ -332,6 +346,12 @@ uint64_t r_fill_sparse(const struct r_src *src, struct cairn_proc_extent *ext)
         const struct cairn_proc_extent *e = &ext[k];
         if (e->length > src->mem_len - total)
             corrupt(m);
+        if (may_map && r_map_run(src->fd, m->start + e->offset, e->length,
+                                 src->mem_off + total, map_flags, 1)) {
+            total += e->length;
+            dropped = src->mem_off + total; /* not that cache: the job's memory */
+            continue;
+        }
         for (uint64_t done = 0; done < e->length;) {
             uint64_t c = e->length - done < CHUNK ? e->length - done : CHUNK;
             unsigned char *p = (unsigned char *)(m->start + e->offset + done);
@@ -390,6 +410,9 @@ static void map_one(uint64_t i)
         return;
     static struct cairn_proc_extent ext[CAIRN_PROC_MAX_EXTENTS];
     struct r_src src = r_src_of(i);
+    /* private anonymous memory only: a stack grows down, shared memory stays shared */
+    may_map = m->kind == CAIRN_MAP_ANON;
+    map_flags = flags & MAP_NORESERVE;
     if (m->flags & CAIRN_MAPF_DELTA)
         r_chain_fill(i); /* chain.c: from the parent images too */
     else if (sparse)

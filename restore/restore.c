@@ -62,6 +62,7 @@ void restore_main(uint64_t *sp)
     char **argv = (char **)(sp + 1);
     block_all_signals();
     r_debug_env(argv + argc + 1);
+    r_mapped_env(argv + argc + 1);
     /* A delta image's parents come after "--", parent first (chain.c). */
     long sep = 3;
     while (sep < argc && !r_streq(argv[sep], "--"))
@@ -103,6 +104,7 @@ void restore_main(uint64_t *sp)
     r_rebuild_memory();
     r_restore_files();
     r_debug_dump(image_name); /* CAIRN_DEBUG_DIRTY only */
+    r_mapped_note(); /* the runtime's table: which files the memory maps */
     r_track_arm(); /* the runtime's dirty tracking, on the restored memory */
     r_restore_process();
     r_threads_spawn(); /* needs the capability to choose tids */

@@ -36,7 +36,7 @@ struct r_image {
     int have_fileid;                /* the optional file-id section was read */
     struct r_record rec_core, rec_maps, rec_files, rec_task, rec_sigq, rec_fileid;
     struct r_record rec_threads, rec_tsigq, rec_timers, rec_tree, rec_pipedata, rec_epoll;
-    struct r_record rec_parent, rec_track;
+    struct r_record rec_parent, rec_track, rec_mapnote;
 };
 
 /* Where one mapping's bytes are in one image (the restored one or a parent). */
@@ -72,6 +72,17 @@ uint64_t r_fill_sparse(const struct r_src *src, struct cairn_proc_extent *ext);
 uint64_t r_read_runs(int fd, const struct cairn_proc_map *m, uint64_t off, uint64_t len,
                      uint64_t sum, struct cairn_proc_extent *ext);
 __attribute__((noreturn)) void corrupt(const struct cairn_proc_map *m);
+
+/* mapped.c: CAIRN_RESTORE_MAP=1 in the environment (map what can be);
+   r_map_run maps len bytes at addr from offset off of fd (private, fixed,
+   read-only, plus flags) and hashes them into the running hash: 1, or 0
+   if it did not (not mappable here: copy them; nothing was hashed);
+   r_mapped_bytes counts what was mapped; r_mapped_note names the files
+   mapped from in the runtime's table (after the memory is rebuilt). */
+void r_mapped_env(char **envp);
+int r_map_run(int fd, uint64_t addr, uint64_t len, uint64_t off, long flags, int sparse);
+extern uint64_t r_mapped_bytes;
+void r_mapped_note(void);
 
 /* chain.c: a delta image's parents, open as the descriptors in argv[first..
    argc) (parent first): loaded and checked against the identities their

@@ -145,6 +145,79 @@ static int classify_map(struct rt_state *st, struct cairn_proc_map *m, const cha
     return 0;
 }
 
+/* ---- memory a restore mapped from its image --------------------------------
+   The restorer maps saved memory MAP_PRIVATE from the image file, or from
+   cairn's memfd of an expanded one (restore/memory.c): /proc/self/maps then
+   shows a file mapping of the image, but it is the job's private memory,
+   anonymous when it was saved. The restorer names those files here
+   (struct cairn_proc_mapnote, in every image): a private mapping of one of
+   them is captured as the anonymous memory it is, joined with the
+   neighbours the restore made of the same saved mapping (a sparse one is
+   mapped run by run, its holes anonymous), and its range is noted in
+   st->backed: its pages hold the image's bytes even where no page is
+   present, which the writer must know before it looks for holes. */
+static struct {
+    uint64_t count;
+    struct cairn_proc_mapsrc src[CAIRN_PROC_MAX_MAPSRC];
+} mapsrc;
+
+int rt_mapped_restore(void)
+{
+    return mapsrc.count != 0;
+}
+
+void rt_mapnote(struct cairn_proc_mapnote *n)
+{
+    *n = (struct cairn_proc_mapnote){.table_addr = (uint64_t)(uintptr_t)&mapsrc,
+                                     .capacity = CAIRN_PROC_MAX_MAPSRC};
+}
+
+int rt_from_image(uint64_t dev, uint64_t ino)
+{
+    uint64_t n = mapsrc.count < CAIRN_PROC_MAX_MAPSRC ? mapsrc.count : CAIRN_PROC_MAX_MAPSRC;
+    for (uint64_t k = 0; k < n && ino; k++)
+        if (mapsrc.src[k].dev == dev && mapsrc.src[k].ino == ino)
+            return 1;
+    return 0;
+}
+
+/* A private mapping of the image: anonymous data, its range noted. */
+static void take_as_anonymous(struct rt_state *st, struct cairn_proc_map *m)
+{
+    m->kind = CAIRN_MAP_ANON;
+    m->offset = 0;
+    m->name[0] = 0;
+    if (m->prot != PROT_NONE)
+        m->flags |= CAIRN_MAPF_DATA;
+    if (!(m->prot & PROT_READ)) /* written whole, read once made readable */
+        return;
+    st->backed[st->nbacked].start = m->start;
+    st->backed[st->nbacked].end = m->end;
+    st->nbacked++;
+}
+
+/* m (just parsed) continues the previous record, both the restore's pieces
+   of one anonymous mapping: the previous one is extended instead. */
+static int joins_previous(struct rt_state *st, const struct cairn_proc_map *m, int backed,
+                          int prev_backed)
+{
+    if (st->core.nmaps == 0 || !(backed || prev_backed))
+        return 0;
+    struct cairn_proc_map *p = &st->maps[st->core.nmaps - 1];
+    if (p->end != m->start || p->prot != m->prot || p->kind != CAIRN_MAP_ANON ||
+        m->kind != CAIRN_MAP_ANON || p->flags != m->flags)
+        return 0;
+    /* the alternate stack stays a mapping of its own (the writer saves a copy) */
+    uint64_t alt_end = st->alt_start + st->alt_size;
+    if ((p->start < alt_end && p->end > st->alt_start) ||
+        (m->start < alt_end && m->end > st->alt_start))
+        return 0;
+    p->end = m->end;
+    if (!p->name[0]) /* "[heap]" if a piece is named so */
+        memcpy(p->name, m->name, sizeof p->name);
+    return 1;
+}
+
 /* Parses one line of /proc/self/maps into m; 1 if it is to be skipped. */
 static int parse_map(struct rt_state *st, const char *p, const char *eol,
                      struct cairn_proc_map *m)
@@ -175,7 +248,11 @@ static int parse_map(struct rt_state *st, const char *p, const char *eol,
         return 1;
     if (m->start >= CAIRN_RESERVED_LO && m->end <= CAIRN_RESERVED_HI)
         return 1;
-    return classify_map(st, m, p, eol, shared) < 0 ? -1 : 0;
+    if (classify_map(st, m, p, eol, shared) < 0)
+        return -1;
+    if (shared == 'p' && m->kind == CAIRN_MAP_FILE && rt_from_image(major << 32 | minor, ino))
+        take_as_anonymous(st, m);
+    return 0;
 }
 
 static int capture_maps(struct rt_state *st)
@@ -183,6 +260,8 @@ static int capture_maps(struct rt_state *st)
     if (rt_read_file("/proc/self/maps", st->text, sizeof st->text) < 0)
         return refuse(st, "cannot read /proc/self/maps", "", "");
     st->core.nmaps = 0;
+    st->nbacked = 0;
+    int prev_backed = 0;
     for (const char *p = st->text; *p;) {
         const char *eol = p;
         while (*eol && *eol != '\n')
@@ -190,11 +269,15 @@ static int capture_maps(struct rt_state *st)
         if (st->core.nmaps == CAIRN_PROC_MAX_MAPS)
             return refuse(st, "too many mappings", "", "");
         struct cairn_proc_map *m = &st->maps[st->core.nmaps];
+        uint64_t nbacked = st->nbacked;
         int rc = parse_map(st, p, eol, m);
         if (rc < 0)
             return -1;
-        if (rc == 0)
-            st->core.nmaps++;
+        int backed = st->nbacked > nbacked;
+        if (rc == 0 && joins_previous(st, m, backed, prev_backed))
+            prev_backed = 1;
+        else if (rc == 0)
+            st->core.nmaps++, prev_backed = backed;
         p = *eol ? eol + 1 : eol;
     }
     return 0;

@@ -64,7 +64,19 @@ struct rt_state {
     /* The job's POSIX timers (timers.c). */
     struct cairn_proc_timer timers[CAIRN_PROC_MAX_TIMERS];
     uint32_t ntimers;
+    /* The pieces of anonymous mappings that a restore mapped from its
+       image (capture.c): their pages hold data whether present or not. */
+    struct { uint64_t start, end; } backed[CAIRN_PROC_MAX_MAPS];
+    uint64_t nbacked;
 };
+
+/* The record telling the restorer where to name the files it maps the
+   job's memory from (capture.c; in every image). */
+void rt_mapnote(struct cairn_proc_mapnote *n);
+/* The last restore mapped memory from an image; this file (device as
+   major << 32 | minor, inode) is one it mapped from. */
+int rt_mapped_restore(void);
+int rt_from_image(uint64_t dev, uint64_t ino);
 
 /* Records the whole process state into st; uc is the handler's ucontext.
    Returns 0, or -1 with st->why naming the resource that cannot be saved. */

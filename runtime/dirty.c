@@ -188,6 +188,11 @@ int rt_dirty_fd(void)
     return R ? (int)R->fd : -1;
 }
 
+int rt_dirty_own_fd(void)
+{
+    return R && R->fd >= 0 && R->owner == raw3(SYS_getpid, 0, 0, 0) ? (int)R->fd : -1;
+}
+
 static uint64_t hex(const char **p)
 {
     uint64_t v = 0;

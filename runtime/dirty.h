@@ -28,6 +28,8 @@ struct rt_dirty_map {
 int rt_dirty_init(void);
 /* The tracker's descriptor (capture.c leaves it out of the image), or -1. */
 int rt_dirty_fd(void);
+/* The userfaultfd if it tracks this process's memory (not a parent's, inherited), else -1. */
+int rt_dirty_own_fd(void);
 /* The request line from cairn run: "CKPT <gen> <name> P <gen> <hdr> <chain>
    <base> <depth>" names the parent a delta may be written on. */
 void rt_dirty_request(const char *line);

@@ -12,6 +12,7 @@
  * the end of their file (which would raise SIGBUS) are replaced by zeros.
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -52,7 +53,8 @@ static void zero_past_eof(const struct cairn_proc_map *m)
 static int section(struct cairn__writer *w, unsigned type, uint64_t arg, const void *data,
                    uint64_t size)
 {
-    struct cairn__section s = {.type = type, .arg = arg};
+    struct cairn__section s = {.type = type, .arg = arg,
+                               .align = type == CAIRN_SEC_PROC_MEM ? CAIRN_PROC_MEM_ALIGN : 0};
     return cairn__writer_section(w, &s, data, size);
 }
 
@@ -134,9 +136,30 @@ static int split_delta(const struct plan *p, const struct cairn_proc_map *m,
     return 0;
 }
 
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ 22
+#endif
+
+/* Memory a restore mapped from its image (capture.c) has its pages in the
+   file, present or not, and a fork copies no page table of a file mapping
+   the job never wrote: each readable piece is faulted in here (from the
+   page cache) so that the scan for holes sees it whole. */
+static int populate_backed(struct rt_state *st)
+{
+    for (uint64_t k = 0; k < st->nbacked; k++) {
+        uint64_t a = st->backed[k].start, len = st->backed[k].end - a;
+        if (madvise((void *)a, len, MADV_POPULATE_READ) < 0)
+            return fail(st, "cannot read memory the restore mapped from its image (the "
+                        "image was cut since?)", -errno);
+    }
+    return 0;
+}
+
 /* Marks the mappings to be written sparse and sums the image's size. */
 static int make_plan(struct rt_state *st, struct plan *p)
 {
+    if (populate_backed(st) < 0)
+        return -1;
     size_t buf = CAIRN_PROC_MAX_EXTENTS * (3 * sizeof *p->ext + sizeof *p->parts);
     void *mem = mmap(NULL, buf, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (mem == MAP_FAILED)
@@ -213,7 +236,7 @@ static int write_sparse(struct rt_state *st, struct cairn__writer *w, const stru
     for (long k = 0; k < n; k++)
         p->parts[k] = (struct cairn__part){(const void *)(m->start + ext[k].offset),
                                            ext[k].length};
-    struct cairn__section s = {.type = CAIRN_SEC_PROC_MEM, .arg = i};
+    struct cairn__section s = {.type = CAIRN_SEC_PROC_MEM, .arg = i, .align = CAIRN_PROC_MEM_ALIGN};
     rc = cairn__writer_section_parts(w, &s, p->parts, (size_t)n);
     return rc < 0 ? fail(st, "cannot write a memory section", rc) : 0;
 }
@@ -250,7 +273,11 @@ static int write_chain_records(const struct rt_state *st, struct cairn__writer *
         if (st->maps[i].flags & CAIRN_MAPF_DELTA)
             parent = rt_dirty_parent();
     struct cairn_proc_track track;
-    int rc = parent ? section(w, CAIRN_SEC_PROC_PARENT, 0, parent, sizeof *parent) : 0;
+    struct cairn_proc_mapnote note;
+    rt_mapnote(&note);
+    int rc = section(w, CAIRN_SEC_PROC_MAPNOTE, 0, &note, sizeof note);
+    if (rc == 0 && parent)
+        rc = section(w, CAIRN_SEC_PROC_PARENT, 0, parent, sizeof *parent);
     if (rc == 0 && rt_dirty_track(&track))
         rc = section(w, CAIRN_SEC_PROC_TRACK, 0, &track, sizeof track);
     return rc;

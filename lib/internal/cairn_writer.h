@@ -69,6 +69,8 @@ struct cairn__section {
     size_t name_len;
     uint64_t arg;            /* type-specific */
     int level;               /* 0: store raw; > 0: zstd level */
+    uint32_t align;          /* payload alignment if over CAIRN_DATA_ALIGN (a power
+                                of two: CAIRN_PROC_MEM_ALIGN for memory), else 0 */
 };
 
 /* Starts an image on fd (empty, positioned anywhere): writes the header. */

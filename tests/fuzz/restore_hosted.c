@@ -87,6 +87,14 @@ void restore_sigreturn(uint64_t uc)
     abort();
 }
 
+/* mapped.c: a hosted run copies every region (memory.c's copy path). */
+uint64_t r_mapped_bytes;
+int r_map_run(int fd, uint64_t addr, uint64_t len, uint64_t off, long flags, int sparse)
+{
+    (void)fd, (void)addr, (void)len, (void)off, (void)flags, (void)sparse;
+    return 0;
+}
+
 /* memory.c's progress reports to cairn run (restore/progress.c): a hosted
    run has no control channel, and reports nothing. */
 void r_progress(uint64_t bytes)

@@ -13,6 +13,10 @@
 # says that PROG is a real program (real.sh), without the gate below.
 # MAX_IMAGE_BYTES, if set, bounds the size of every image taken.
 # CAIRN_COMPRESS, if set (cairn run's --compress), must compress the images.
+# MAPPED, if set, is a pattern (grep -E) that a line of /proc/PID/maps of a
+# process of every restored job must match: memory mapped from the image
+# (restore/mapped.c), e.g. 'ckpt-[0-9]+\.cairn' or 'memfd:cairn-image'; with
+# MAPPED_NOT=1, no line may (the default: no CAIRN_RESTORE_MAP=1).
 # OUTPUT is cairn run's --output: direct by default (the job writes its
 # stdout file itself, and progress shows in it at once), or committed
 # (docs/TRANSPARENT.md: the job's lines reach the file only at commits).
@@ -70,6 +74,21 @@ target() {
 run_ended() { ended "$CPID"; }
 progressed() { has_lines "$W/job/out.txt" "$1" || run_ended; }
 restored() { has_text "$W/err$cycle" 'job restored' || run_ended; }
+# mapped_now: a process of the restored job maps memory from its image.
+mapped_now() {
+    for _p in $(descendants "$CPID"); do
+        grep -Eq -- "$MAPPED" "/proc/$_p/maps" 2>/dev/null && return 0
+    done
+    return 1
+}
+check_mapped() {
+    [ -n "${MAPPED:-}" ] || return 0
+    if [ "${MAPPED_NOT:-0}" = 1 ]; then
+        ! mapped_now || fail "cycle $cycle: the restored job maps its image ($MAPPED)"
+    else
+        mapped_now || fail "cycle $cycle: no memory of the restored job is mapped from its image ($MAPPED)"
+    fi
+}
 committed() { newer_than "$STORE" "$1" || run_ended; }
 # commit_until N: committed output, checkpoints until N lines are out.
 commit_until() {
@@ -112,6 +131,7 @@ while :; do
         if [ -n "$before" ]; then
             poll_until 120 "cycle $cycle: the restore" restored
             has_text "$W/err$cycle" 'job restored' || fail "cycle $cycle: the job was not restored"
+            check_mapped
         fi
         if [ $restores -ge "$MIN" ]; then
             rc=0; wait "$CPID" || rc=$?; CPID=
