@@ -137,11 +137,16 @@ static int check_maps(int child_fd, int parent_fd, char *why, size_t len)
 }
 
 /* Generation gen's image of process pid: the generation's own file for
-   the first process (pid 0), else its member file (lib/store_members.c). */
+   the first process (pid 0), else its member file (lib/store_members.c),
+   which counts only while its generation is in the store (not set aside
+   as corrupt: its members go with it). */
 static int open_of(struct run_ctx *r, uint64_t gen, pid_t pid, int *fd, char *why, size_t len)
 {
-    if (!pid)
-        return cairn__store_open_image(&r->store, gen, fd, why, len);
+    int rc = cairn__store_open_image(&r->store, gen, fd, why, len);
+    if (rc < 0 || !pid)
+        return rc;
+    close(*fd);
+    *fd = -1;
     return cairn__store_open_member(&r->store, gen, (uint64_t)pid, fd, why, len);
 }
 
