@@ -158,6 +158,11 @@ static int check_parent(struct run_ctx *r, pid_t pid, const struct cairn__link *
     char sub[512] = "";
     uint64_t pgen = child->parent.generation;
     int rc = open_of(r, pgen, pid, pfd, sub, sizeof sub);
+    if (rc == 0 && child->parent.process != (uint32_t)pid) {
+        snprintf(sub, sizeof sub, "the delta names process %" PRIu32 "'s image, not %d's",
+                 child->parent.process, (int)pid);
+        rc = CAIRN_EMISMATCH;
+    }
     if (rc == 0 && (rc = check(r, *pfd, sub, sizeof sub)) == 0 &&
         (rc = cairn__link_read(*pfd, pl, sub, sizeof sub)) == 0 && !cairn__link_is(pl, &child->parent)) {
         snprintf(sub, sizeof sub, "it is not the image generation %" PRIu64 " was written on "
@@ -269,9 +274,9 @@ void run_chain_member_request(struct run_ctx *r, pid_t pid, char *buf, size_t le
     uint32_t depth = l.has_parent ? l.parent.depth : 0;
     if (rc < 0 || l.generation != c->last_gen || depth + 2 > full_every())
         return;
-    snprintf(buf, len, " P %" PRIx64 " %" PRIx64 " %" PRIx64 " %" PRIx64 " %x", l.generation,
+    snprintf(buf, len, " P %" PRIx64 " %" PRIx64 " %" PRIx64 " %" PRIx64 " %x %x", l.generation,
              l.header_checksum, l.chain, l.has_parent ? l.parent.base_generation : l.generation,
-             depth + 1);
+             depth + 1, (unsigned)pid);
 }
 
 static int verify_one(struct run_ctx *r, int fd)

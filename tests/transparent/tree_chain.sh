@@ -73,7 +73,7 @@ run_until() {
     CPID=$!
     if [ -n "$had" ]; then
         poll_until 120 "the restore from $had" restored "$2"
-        has_text "$2" 'job restored' || fail "not restored from $had"
+        has_text "$2" "job restored from generation $(gen_of "$had")\$" || fail "not restored from $had"
         m=$(member_of "$1" "$(gen_of "$had")")
         if [ -n "$m" ] && [ -n "$(parent_of "$1/$m")" ]; then from_delta=$((from_delta + 1)); fi
     fi
