@@ -89,6 +89,12 @@ for k in $(seq 1 $ROUNDS); do
     checkpoint_now st "$CPID" || fail "round $k: the job ended"
     if [ $((k % 2)) -eq 1 ] || [ -z "$before" ]; then
         poll_until 120 "round $k: a new generation" newer_than st "$before"
+    else
+        poll_until 120 "round $k: the images being written" temp_or_newer st "$before"
+    fi
+    kill_tree "$CPID" || fail "round $k: the killed run's processes did not end"
+    CPID=
+    if newer_than st "$before"; then # committed (also in a round meant to kill it mid-write)
         new=$(newest st)
         m=$(member_of st "$(gen_of "$new")")
         [ -n "$m" ] || fail "round $k: $new has no member image (the job is not a tree?)"
@@ -101,11 +107,8 @@ for k in $(seq 1 $ROUNDS); do
             [ $seen_delta = 0 ] || fulls_after_delta=$((fulls_after_delta + 1))
         fi
     else
-        poll_until 120 "round $k: the images being written" temp_or_newer st "$before"
-        newer_than st "$before" || midwrite=$((midwrite + 1))
+        midwrite=$((midwrite + 1))
     fi
-    kill_tree "$CPID" || fail "round $k: the killed run's processes did not end"
-    CPID=
     chain_ok st
 done
 : >gate
