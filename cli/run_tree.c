@@ -696,10 +696,18 @@ int run_tree_request(struct run_ctx *r, ssize_t (*send_fd)(int, const void *, si
         int n = snprintf(line, sizeof line, "CKPT %" PRIu64 " %s%s\n", r->tmp.generation,
                          m->tmp.tmpname, parent);
         m->phase = RUN_PH_ASKED;
+        errno = 0;
         if (image_fd < 0 || send_fd(m->ctl, line, (size_t)n, image_fd) != (ssize_t)n ||
             run_ns_kill_pid(m->pid, CAIRN_CKPT_SIGNAL) < 0) {
+            int gone = errno == EPIPE || errno == ECONNRESET || errno == ESRCH;
+            char what[160];
             m->phase = RUN_PH_ANSWERED;
-            run_tree_fail(r, "cannot ask a process of the job for its checkpoint", CAIRN_EV_FAILED);
+            snprintf(what, sizeof what, "process %d %s", (int)m->pid,
+                     gone ? "ended during the checkpoint" : "cannot be asked for its checkpoint");
+            if (gone) /* it ended since the listing: the round is taken again */
+                run_tree_churn(r, what);
+            else
+                run_tree_fail(r, what, CAIRN_EV_FAILED);
         }
     }
     return 0;

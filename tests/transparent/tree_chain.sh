@@ -15,8 +15,9 @@
 #      than its full one; restores come from them; a full image is written
 #      again after deltas. The job then finishes with the uninterrupted
 #      run's output (incr's last line is a checksum of all its memory).
+#      cairn verify --all passes on every generation and member image.
 #   2. A member delta whose parent (the member image of the generation
-#      before, itself a delta) is corrupt: cairn sets that generation
+#      before, itself a delta) is corrupt: cairn verify names it; cairn sets that generation
 #      aside, skips the one that needs it and restores an older one; the
 #      output is again the uninterrupted run's.
 #   tree_chain.sh CAIRN INCR
@@ -111,6 +112,7 @@ for k in $(seq 1 $ROUNDS); do
     fi
     chain_ok st
 done
+"$CAIRN" verify --all -q st || fail "cairn verify: a generation or member image is invalid"
 : >gate
 "$CAIRN" run --store st -v -- /bin/bash -c "$JOB" >>out.txt 2>>err_last </dev/null ||
     fail "the last run failed"
@@ -148,6 +150,9 @@ import json, sys
 s = max(json.load(sys.stdin)["sections"], key=lambda s: s["stored_size"])
 print(s["offset"] + s["stored_size"] // 2)')
 printf 'XXXXXXXX' | dd of="$M2" bs=1 seek="$AT" conv=notrunc 2>/dev/null
+rc=0; "$CAIRN" verify --all -q st 2>err_verify || rc=$?
+[ $rc = 1 ] && grep -q "$(basename "$M2")" err_verify ||
+    fail "cairn verify did not find the corrupt member image (exit $rc): $(cat err_verify)"
 : >gate
 "$CAIRN" run --store st -v -- /bin/bash -c "$JOB" >>out.txt 2>err_c4 </dev/null ||
     fail "the resume failed"
