@@ -101,6 +101,7 @@ struct run_chain {
     uint32_t depth;             /* deltas above it: 0, last is a full image */
     uint64_t full_bytes;        /* the full image's size */
     uint64_t delta_bytes;       /* the deltas' sizes, added */
+    uint64_t member_full, member_delta; /* the same for a restored tree's members */
     /* The picked image's ancestors, parent first, open and checked: the
        restorer reads them by descriptor. */
     unsigned nfds;

@@ -238,8 +238,9 @@ int run_chain_check(struct run_ctx *r, int fd, run_check_fn check, char *why, si
     memcpy(c->gen, p.gen, sizeof p.gen);
     c->depth = c->nfds;
     c->base_gen = cur.generation;
-    c->full_bytes = cur.size;
-    c->delta_bytes = delta_bytes;
+    /* A tree's: its members' too (run_chain_member_check, called first). */
+    c->full_bytes = cur.size + c->member_full;
+    c->delta_bytes = delta_bytes + c->member_delta;
     set_last(c, &top);
     return 0;
 }
@@ -251,7 +252,13 @@ int run_chain_member_check(struct run_ctx *r, pid_t pid, int fd, run_check_fn ch
     uint64_t delta_bytes;
     p->n = 0;
     int rc = cairn__link_read(fd, &cur, why, why_len);
-    return rc < 0 ? rc : walk(r, pid, fd, &cur, check, p, &delta_bytes, why, why_len);
+    if (rc == 0)
+        rc = walk(r, pid, fd, &cur, check, p, &delta_bytes, why, why_len);
+    if (rc == 0) { /* for the size rule (run_chain_request) */
+        r->chain.member_full += cur.size;
+        r->chain.member_delta += delta_bytes;
+    }
+    return rc;
 }
 
 void run_chain_member_drop(struct run_parents *p)

@@ -87,6 +87,7 @@ static int check_ancestor(struct run_ctx *r, int fd, char *why, size_t why_len);
 
 static void drop_members(struct run_ctx *r)
 {
+    r->chain.member_full = r->chain.member_delta = 0;
     for (size_t i = 0; i < r->nmember_fds; i++) {
         close(r->member_fd[i]);
         run_chain_member_drop(&r->member_parents[i]);
@@ -145,6 +146,7 @@ static int check_image(void *ctx, uint64_t gen, int fd, char *why, size_t why_le
 {
     static struct tree_copy tree;
     struct run_ctx *r = ctx;
+    r->chain.member_full = r->chain.member_delta = 0; /* a tree's members add theirs */
     int rc = check_process(r, fd, &tree, why, why_len, 1);
     if (rc == 0 && tree.len)
         rc = check_members(r, gen, &tree, why, why_len);

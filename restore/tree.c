@@ -3,11 +3,15 @@
  * tree.c — restoring a job of several processes (docs/TRANSPARENT.md,
  * "Process trees").
  *
- *   cairn-restore IMAGE_FD CONTROL_FD NAME KEEP_FDS REGISTER_FD [PID FD]...
+ *   cairn-restore IMAGE_FD CONTROL_FD NAME KEEP_FDS REGISTER_FD
+ *                 [PID FD[,PARENT_FD...]]...
  *
  * The restorer started by the namespace init restores the job's first
  * process; its image's tree section lists the others, whose checked
- * member images cairn run passes as open descriptors with their pids.
+ * member images cairn run passes as open descriptors with their pids, and
+ * for a member that is a delta image, its ancestors (its own images of
+ * older generations, parent first, chain.c), each opened and checked by
+ * cairn run through the store's descriptor.
  * Before anything changes, each restorer forks the processes whose parent
  * it is, with clone3 at their own pids (orphans, whose parent was the
  * init, are forked by the first with CLONE_PARENT, so the init is theirs
