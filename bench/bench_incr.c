@@ -15,6 +15,9 @@
  * bytes and the time from the request to the committed generation
  * ("durable after") and the pause. Each round starts --settle seconds
  * (3) after the previous commit. Rows: full, incremental, their ratio.
+ * --tree runs the job under bash (bash -c 'JOB; exit $?': bash forks it and
+ * waits), so each checkpoint is a process tree's: bash's image and the
+ * job's member image, both deltas in the incremental run.
  * Benchmarks only print; nothing here decides pass or fail of CI.
  */
 #define _GNU_SOURCE
@@ -76,6 +79,9 @@ static int job_main(char **argv)
     return 0;
 }
 
+/* --tree: the job under bash (docs/TRANSPARENT.md, "Process trees"). */
+static int tree;
+
 static int spawn(struct run *r, const char *cairn, const char *self, const char *store,
                  uint64_t mib, unsigned permille, int full)
 {
@@ -91,8 +97,13 @@ static int spawn(struct run *r, const char *cairn, const char *self, const char 
         dup2(out[1], 1);
         dup2(err[1], 2);
         setenv("CAIRN_FULL_EVERY", full ? "1" : "8", 1);
-        execl(cairn, "cairn", "run", "-v", "--interval", "100000", "--store", store, "--", self,
-              "--job", a, b, (char *)NULL);
+        if (tree) /* bash waiting for the job, as a wrapper script does: a tree */
+            execl(cairn, "cairn", "run", "-v", "--interval", "100000", "--store", store, "--",
+                  "/bin/bash", "-c", "\"$0\" --job \"$1\" \"$2\"; exit $?", self, a, b,
+                  (char *)NULL);
+        else
+            execl(cairn, "cairn", "run", "-v", "--interval", "100000", "--store", store, "--",
+                  self, "--job", a, b, (char *)NULL);
         _exit(127);
     }
     close(in[0]);
@@ -210,7 +221,7 @@ int main(int argc, char **argv)
         {"size", required_argument, 0, 's'}, {"reps", required_argument, 0, 'r'},
         {"dir", required_argument, 0, 'd'}, {"permille", required_argument, 0, 'p'},
         {"cairn", required_argument, 0, 'C'}, {"settle", required_argument, 0, 'S'},
-        {0, 0, 0, 0}};
+        {"tree", no_argument, 0, 'T'}, {0, 0, 0, 0}};
     int o;
     while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         int bad = 0;
@@ -221,11 +232,12 @@ int main(int argc, char **argv)
         case 'p': permille = (unsigned)atoi(optarg); bad = permille > 1000; break;
         case 'C': snprintf(cairn, sizeof cairn, "%s", optarg); break;
         case 'S': settle = (unsigned)atoi(optarg); break;
+        case 'T': tree = 1; break;
         default: bad = 1; break;
         }
         if (bad) {
             fprintf(stderr, "usage: %s [--size SIZE (1G)] [--reps N (3)] [--permille P (10)] "
-                    "[--settle SECS (3)] [--dir DIR] [--cairn PATH]\n", ME);
+                    "[--settle SECS (3)] [--dir DIR] [--cairn PATH] [--tree]\n", ME);
             return 2;
         }
     }
@@ -237,9 +249,9 @@ int main(int argc, char **argv)
         return 1;
     char sz[32], load[64];
     bench_loadavg(load, sizeof load);
-    printf("\ncairn run, %s touched, %.1f%% of the pages written between checkpoints, %d reps, "
-           "in %s; load %s\n", bench_size_str(size, sz, sizeof sz), permille / 10.0, reps, dir,
-           load);
+    printf("\ncairn run%s, %s touched, %.1f%% of the pages written between checkpoints, %d reps, "
+           "in %s; load %s\n", tree ? " (under bash: a tree)" : "", bench_size_str(size, sz, sizeof sz),
+           permille / 10.0, reps, dir, load);
     printf("durable: from cairn's request to the committed generation; pause: the job stopped "
            "(of it)\n");
     printf("%-24s %12s %10s %10s %10s %10s\n", "", "bytes", "median s", "min s", "pause med",

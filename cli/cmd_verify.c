@@ -5,6 +5,7 @@
  * the one a restore would get. The reason for a failure names the file, the
  * section and the byte offset.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <string.h>
@@ -17,6 +18,7 @@ static const char usage[] =
     "usage: cairn verify [--all] [-q] [--json] PATH\n"
     "\n"
     "Reads the newest image of the store PATH (or the image file PATH) completely\n"
+    "(a process tree's generation: its member images too)\n"
     "and checks its structure and every section's XXH3 checksum, as a restore\n"
     "would (with $CAIRN_KEY_FILE set, its MAC too; for a process image, the\n"
     "records cairn run checks before a restore). Prints one line per image\n"
@@ -92,6 +94,29 @@ static int verify_one(const char *path, const struct verify_flags *fl)
     return ok;
 }
 
+/* Generation i of the store: its own image, then each member image of a
+   process tree (ckpt-GEN.pPID.cairn, lib/store_members.c; a delta on its
+   own image of an older generation is verified as any image). 1 if all ok. */
+static int verify_gen(const struct store_scan *st, size_t i, const struct verify_flags *fl)
+{
+    char p[4200], prefix[40];
+    scan_store_gen_path(st, i, p, sizeof p);
+    int ok = verify_one(p, fl);
+    snprintf(prefix, sizeof prefix, "ckpt-%020" PRIu64 ".p", st->gens[i]);
+    DIR *d = opendir(st->path);
+    for (struct dirent *e; d && (e = readdir(d));) {
+        size_t n = strlen(e->d_name);
+        if (strncmp(e->d_name, prefix, strlen(prefix)) != 0 || n < 6 ||
+            strcmp(e->d_name + n - 6, ".cairn") != 0)
+            continue;
+        snprintf(p, sizeof p, "%s/%s", st->path, e->d_name);
+        ok &= verify_one(p, fl);
+    }
+    if (d)
+        closedir(d);
+    return ok;
+}
+
 /* After a bad newest image: says which generation a restore would use. */
 static void note_fallback(const struct store_scan *st, struct verify_flags *fl)
 {
@@ -126,16 +151,11 @@ static int verify_store(const char *path, struct verify_flags *fl)
         cli_error("verify", "%s: %s", path, fl->reason);
         rc = CLI_EXIT_NOIMAGE;
     } else if (fl->all) {
-        for (size_t i = st.ngens; i-- > 0;) {
-            char p[4200];
-            scan_store_gen_path(&st, i, p, sizeof p);
-            if (!verify_one(p, fl))
+        for (size_t i = st.ngens; i-- > 0;)
+            if (!verify_gen(&st, i, fl))
                 rc = CLI_EXIT_INVALID;
-        }
     } else {
-        char p[4200];
-        scan_store_gen_path(&st, st.ngens - 1, p, sizeof p);
-        if (!verify_one(p, fl)) {
+        if (!verify_gen(&st, st.ngens - 1, fl)) {
             rc = CLI_EXIT_INVALID;
             note_fallback(&st, fl);
         }

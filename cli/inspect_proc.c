@@ -166,10 +166,14 @@ static void job_text(const char *indent, const struct image_scan *s)
 /* A delta image: what it needs (docs/FORMAT.md, "Delta images"). */
 static void parent_text(const char *indent, const struct proc_records *p)
 {
-    if (p->has_parent)
-        printf("%sdelta       on generation %" PRIu64 " (%u below it, down to the full image %"
-               PRIu64 ")\n", indent, p->parent.generation, p->parent.depth,
-               p->parent.base_generation);
+    if (!p->has_parent)
+        return;
+    char of[48] = ""; /* a tree's member: on its own member image of that generation */
+    if (p->parent.process)
+        snprintf(of, sizeof of, "process %" PRIu32 "'s image; ", p->parent.process);
+    printf("%sdelta       on generation %" PRIu64 " (%s%u below it, down to the full image %"
+           PRIu64 ")\n", indent, p->parent.generation, of, p->parent.depth,
+           p->parent.base_generation);
 }
 
 void inspect_proc_text(const struct image_scan *s, int full)

@@ -101,9 +101,18 @@ struct run_chain {
     uint32_t depth;             /* deltas above it: 0, last is a full image */
     uint64_t full_bytes;        /* the full image's size */
     uint64_t delta_bytes;       /* the deltas' sizes, added */
+    uint64_t member_full, member_delta; /* the same for a restored tree's members */
     /* The picked image's ancestors, parent first, open and checked: the
        restorer reads them by descriptor. */
     unsigned nfds;
+    int fd[CAIRN_PROC_MAX_CHAIN];
+    uint64_t gen[CAIRN_PROC_MAX_CHAIN];
+};
+
+/* A member image's ancestors (a delta on the same process's image in the
+   parent generation...), parent first, open and checked (run_chain.c). */
+struct run_parents {
+    unsigned n;
     int fd[CAIRN_PROC_MAX_CHAIN];
     uint64_t gen[CAIRN_PROC_MAX_CHAIN];
 };
@@ -166,6 +175,7 @@ struct run_ctx {
     /* a restore of a tree: the members' images, checked (run_start.c) */
     int member_fd[CAIRN_PROC_MAX_MEMBERS];
     pid_t member_pid[CAIRN_PROC_MAX_MEMBERS];
+    struct run_parents member_parents[CAIRN_PROC_MAX_MEMBERS]; /* a delta member's */
     size_t nmember_fds;
     struct run_output out;      /* the job's stdout/stderr (run_output.c) */
     char keep_fds[256];         /* restore: appended files not to cut back */
@@ -212,6 +222,23 @@ uint64_t run_chain_corrupt(struct run_ctx *r);
    command line. Returns how many. */
 void run_chain_stash(struct run_ctx *r);
 unsigned run_chain_place(struct run_ctx *r, int first, char num[][16]);
+/* A process tree's members (docs/TRANSPARENT.md, "Process trees"): member
+   pid's image in a delta round is a delta on that pid's image in the last
+   generation. run_chain_member_request: its " P ..." (or "" for a full
+   one, as for a new process); run_chain_member_check: the ancestors of
+   its image open as fd, checked as run_chain_check does, into *p;
+   run_chain_member_drop closes them. */
+void run_chain_member_request(struct run_ctx *r, pid_t pid, char *buf, size_t len);
+int run_chain_member_check(struct run_ctx *r, pid_t pid, int fd, run_check_fn check,
+                           struct run_parents *p, char *why, size_t why_len);
+void run_chain_member_drop(struct run_parents *p);
+/* In the job's process before exec, after run_chain_stash: the members'
+   ancestors moved above every number they and the images will take
+   (first_free: the first number after the images and the first process's
+   ancestors); run_chain_member_place puts member i's after the previous
+   ones from *next and appends ",FD" for each to arg. */
+void run_chain_member_stash(struct run_ctx *r, int first_free);
+void run_chain_member_place(struct run_ctx *r, size_t i, int *next, char *arg, size_t len);
 
 /* run_start.c */
 int run_main(struct run_ctx *r);

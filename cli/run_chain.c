@@ -24,6 +24,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "cairn_chain.h"
@@ -92,13 +93,15 @@ void run_chain_committed(struct run_ctx *r, uint64_t gen)
     close(fd);
     if (rc < 0)
         return;
+    /* A tree's size is all its images' (the members' DONE bytes). */
+    uint64_t size = l.size + (r->nnodes > 1 ? r->round_bytes : 0);
     if (l.has_parent) {
         c->depth = l.parent.depth;
-        c->delta_bytes += l.size;
+        c->delta_bytes += size;
     } else {
         c->depth = 0;
         c->base_gen = gen;
-        c->full_bytes = l.size;
+        c->full_bytes = size;
         c->delta_bytes = 0;
     }
     set_last(c, &l);
@@ -133,14 +136,33 @@ static int check_maps(int child_fd, int parent_fd, char *why, size_t len)
     return rc;
 }
 
+/* Generation gen's image of process pid: the generation's own file for
+   the first process (pid 0), else its member file (lib/store_members.c),
+   which counts only while its generation is in the store (not set aside
+   as corrupt: its members go with it). */
+static int open_of(struct run_ctx *r, uint64_t gen, pid_t pid, int *fd, char *why, size_t len)
+{
+    int rc = cairn__store_open_image(&r->store, gen, fd, why, len);
+    if (rc < 0 || !pid)
+        return rc;
+    close(*fd);
+    *fd = -1;
+    return cairn__store_open_member(&r->store, gen, (uint64_t)pid, fd, why, len);
+}
+
 /* One ancestor: open, checked, the one its child names. */
-static int check_parent(struct run_ctx *r, const struct cairn__link *child, int child_fd,
-                        run_check_fn check, struct cairn__link *pl, int *pfd, char *why,
-                        size_t len)
+static int check_parent(struct run_ctx *r, pid_t pid, const struct cairn__link *child,
+                        int child_fd, run_check_fn check, struct cairn__link *pl, int *pfd,
+                        char *why, size_t len)
 {
     char sub[512] = "";
     uint64_t pgen = child->parent.generation;
-    int rc = cairn__store_open_image(&r->store, pgen, pfd, sub, sizeof sub);
+    int rc = open_of(r, pgen, pid, pfd, sub, sizeof sub);
+    if (rc == 0 && child->parent.process != (uint32_t)pid) {
+        snprintf(sub, sizeof sub, "the delta names process %" PRIu32 "'s image, not %d's",
+                 child->parent.process, (int)pid);
+        rc = CAIRN_EMISMATCH;
+    }
     if (rc == 0 && (rc = check(r, *pfd, sub, sizeof sub)) == 0 &&
         (rc = cairn__link_read(*pfd, pl, sub, sizeof sub)) == 0 && !cairn__link_is(pl, &child->parent)) {
         snprintf(sub, sizeof sub, "it is not the image generation %" PRIu64 " was written on "
@@ -160,42 +182,108 @@ static int check_parent(struct run_ctx *r, const struct cairn__link *child, int 
     return 0;
 }
 
+static void close_parents(struct run_parents *p)
+{
+    for (unsigned i = 0; i < p->n; i++)
+        close(p->fd[i]);
+    p->n = 0;
+}
+
+/* The ancestors of process pid's image open as fd (its link *cur), into
+   *p; *cur becomes the full image's link, *delta_bytes the deltas' sizes. */
+static int walk(struct run_ctx *r, pid_t pid, int fd, struct cairn__link *cur, run_check_fn check,
+                struct run_parents *p, uint64_t *delta_bytes, char *why, size_t why_len)
+{
+    struct cairn__link pl;
+    int cur_fd = fd;
+    *delta_bytes = 0;
+    while (cur->has_parent) {
+        if (p->n + 1 >= CAIRN_PROC_MAX_CHAIN) {
+            snprintf(why, why_len, "its chain of delta images is longer than %u",
+                     CAIRN_PROC_MAX_CHAIN);
+            close_parents(p);
+            return -ENOLINK;
+        }
+        int pfd = -1;
+        int rc = check_parent(r, pid, cur, cur_fd, check, &pl, &pfd, why, why_len);
+        if (rc < 0) {
+            close_parents(p);
+            return rc;
+        }
+        p->fd[p->n] = pfd;
+        p->gen[p->n++] = pl.generation;
+        *delta_bytes += cur->size;
+        *cur = pl;
+        cur_fd = pfd;
+    }
+    return 0;
+}
+
 int run_chain_check(struct run_ctx *r, int fd, run_check_fn check, char *why, size_t why_len)
 {
     struct run_chain *c = &r->chain;
-    struct cairn__link cur, pl;
+    struct cairn__link cur;
     run_chain_drop(r);
     c->valid = 0;
     int rc = cairn__link_read(fd, &cur, why, why_len);
     if (rc < 0)
         return rc;
     struct cairn__link top = cur;
+    struct run_parents p = {0};
     uint64_t delta_bytes = 0;
-    int cur_fd = fd;
-    while (cur.has_parent) {
-        if (c->nfds + 1 >= CAIRN_PROC_MAX_CHAIN) {
-            snprintf(why, why_len, "its chain of delta images is longer than %u",
-                     CAIRN_PROC_MAX_CHAIN);
-            run_chain_drop(r);
-            return -ENOLINK;
-        }
-        int pfd = -1;
-        if ((rc = check_parent(r, &cur, cur_fd, check, &pl, &pfd, why, why_len)) < 0) {
-            run_chain_drop(r);
-            return rc;
-        }
-        c->fd[c->nfds] = pfd;
-        c->gen[c->nfds++] = pl.generation;
-        delta_bytes += cur.size;
-        cur = pl;
-        cur_fd = pfd;
-    }
+    if ((rc = walk(r, 0, fd, &cur, check, &p, &delta_bytes, why, why_len)) < 0)
+        return rc;
+    c->nfds = p.n;
+    memcpy(c->fd, p.fd, sizeof p.fd);
+    memcpy(c->gen, p.gen, sizeof p.gen);
     c->depth = c->nfds;
     c->base_gen = cur.generation;
-    c->full_bytes = cur.size;
-    c->delta_bytes = delta_bytes;
+    /* A tree's: its members' too (run_chain_member_check, called first). */
+    c->full_bytes = cur.size + c->member_full;
+    c->delta_bytes = delta_bytes + c->member_delta;
     set_last(c, &top);
     return 0;
+}
+
+int run_chain_member_check(struct run_ctx *r, pid_t pid, int fd, run_check_fn check,
+                           struct run_parents *p, char *why, size_t why_len)
+{
+    struct cairn__link cur;
+    uint64_t delta_bytes;
+    p->n = 0;
+    int rc = cairn__link_read(fd, &cur, why, why_len);
+    if (rc == 0)
+        rc = walk(r, pid, fd, &cur, check, p, &delta_bytes, why, why_len);
+    if (rc == 0) { /* for the size rule (run_chain_request) */
+        r->chain.member_full += cur.size;
+        r->chain.member_delta += delta_bytes;
+    }
+    return rc;
+}
+
+void run_chain_member_drop(struct run_parents *p)
+{
+    close_parents(p);
+}
+
+void run_chain_member_request(struct run_ctx *r, pid_t pid, char *buf, size_t len)
+{
+    const struct run_chain *c = &r->chain;
+    struct cairn__link l;
+    char why[256];
+    int fd = -1;
+    buf[0] = 0;
+    /* Its image of the last generation, which the root's delta extends. */
+    if (cairn__store_open_member(&r->store, c->last_gen, (uint64_t)pid, &fd, why, sizeof why) < 0)
+        return; /* new since: a full image */
+    int rc = cairn__link_read(fd, &l, why, sizeof why);
+    close(fd);
+    uint32_t depth = l.has_parent ? l.parent.depth : 0;
+    if (rc < 0 || l.generation != c->last_gen || depth + 2 > full_every())
+        return;
+    snprintf(buf, len, " P %" PRIx64 " %" PRIx64 " %" PRIx64 " %" PRIx64 " %x %x", l.generation,
+             l.header_checksum, l.chain, l.has_parent ? l.parent.base_generation : l.generation,
+             depth + 1, (unsigned)pid);
 }
 
 static int verify_one(struct run_ctx *r, int fd)
@@ -212,14 +300,32 @@ static int verify_one(struct run_ctx *r, int fd)
     return rc;
 }
 
+/* The first image of fd and then p's that fails its verification: its
+   generation (own: fd's), or 0. */
+static uint64_t first_corrupt(struct run_ctx *r, int fd, uint64_t own, const struct run_parents *p)
+{
+    if (verify_one(r, fd) < 0)
+        return own;
+    for (unsigned i = 0; i < p->n; i++)
+        if (verify_one(r, p->fd[i]) < 0)
+            return p->gen[i];
+    return 0;
+}
+
 uint64_t run_chain_corrupt(struct run_ctx *r)
 {
-    if (r->chain.nfds == 0 || r->image_fd < 0 || verify_one(r, r->image_fd) < 0)
+    int any = r->chain.nfds != 0;
+    for (size_t i = 0; i < r->nmember_fds; i++)
+        any |= r->member_parents[i].n != 0;
+    if (!any || r->image_fd < 0)
         return r->image_gen;
-    for (unsigned i = 0; i < r->chain.nfds; i++)
-        if (verify_one(r, r->chain.fd[i]) < 0)
-            return r->chain.gen[i];
-    return r->image_gen;
+    struct run_parents root = {.n = r->chain.nfds};
+    memcpy(root.fd, r->chain.fd, sizeof root.fd);
+    memcpy(root.gen, r->chain.gen, sizeof root.gen);
+    uint64_t bad = first_corrupt(r, r->image_fd, r->image_gen, &root);
+    for (size_t i = 0; !bad && i < r->nmember_fds; i++)
+        bad = first_corrupt(r, r->member_fd[i], r->image_gen, &r->member_parents[i]);
+    return bad ? bad : r->image_gen;
 }
 
 void run_chain_stash(struct run_ctx *r)
@@ -237,4 +343,29 @@ unsigned run_chain_place(struct run_ctx *r, int first, char num[][16])
         snprintf(num[i], 16, "%d", first + (int)i);
     }
     return r->chain.nfds;
+}
+
+void run_chain_member_stash(struct run_ctx *r, int first_free)
+{
+    int above = first_free;
+    for (size_t i = 0; i < r->nmember_fds; i++)
+        above += (int)r->member_parents[i].n;
+    if (above < 128 + (int)CAIRN_PROC_MAX_CHAIN)
+        above = 128 + (int)CAIRN_PROC_MAX_CHAIN; /* and above the first process's (run_chain_stash) */
+    for (size_t i = 0; i < r->nmember_fds; i++)
+        for (unsigned k = 0; k < r->member_parents[i].n; k++)
+            if ((r->member_parents[i].fd[k] = fcntl(r->member_parents[i].fd[k], F_DUPFD_CLOEXEC,
+                                                    above)) < 0)
+                _exit(125);
+}
+
+void run_chain_member_place(struct run_ctx *r, size_t i, int *next, char *arg, size_t len)
+{
+    const struct run_parents *p = &r->member_parents[i];
+    for (unsigned k = 0; k < p->n; k++, (*next)++) {
+        size_t used = strlen(arg);
+        if (dup2(p->fd[k], *next) < 0 || used + 12 > len)
+            _exit(125);
+        snprintf(arg + used, len - used, ",%d", *next);
+    }
 }

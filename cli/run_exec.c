@@ -107,8 +107,10 @@ void run_exec_job(struct run_ctx *r, const char *image)
        make the job impossible to checkpoint. The restorer also gets the
        checked image as fd 4: it reads that open file, not a path. */
     int fd = RUN_JOB_CONTROL_FD, img = -1, high[CAIRN_PROC_MAX_MEMBERS];
-    if (image)
+    if (image) {
         run_chain_stash(r); /* a delta's parents, placed after the members' images */
+        run_chain_member_stash(r, IMAGE_FD + 1 + (int)r->nmember_fds + (int)r->chain.nfds);
+    }
     int ctl = fcntl(r->job_ctl, F_DUPFD_CLOEXEC, 10), reg = fcntl(r->job_reg, F_DUPFD_CLOEXEC, 10);
     if (ctl < 0 || reg < 0 || (image && (img = fcntl(r->image_fd, F_DUPFD_CLOEXEC, 10)) < 0))
         _exit(125);
@@ -130,17 +132,25 @@ void run_exec_job(struct run_ctx *r, const char *image)
             _exit(125);
     char parents[CAIRN_PROC_MAX_CHAIN][16];
     unsigned nparents = image ? run_chain_place(r, IMAGE_FD + 1 + (int)nm, parents) : 0;
-    close_range(image ? IMAGE_FD + 1 + (unsigned)nm + nparents : RUN_JOB_REGISTER_FD + 1, ~0u, 0);
+    /* A delta member's parents after those: "FD,PARENT_FD..." (restore/tree.c). */
+    static char nums[2 * CAIRN_PROC_MAX_MEMBERS][16 + 12 * CAIRN_PROC_MAX_CHAIN];
+    int next = IMAGE_FD + 1 + (int)nm + (int)nparents;
+    for (size_t i = 0; i < nm; i++) {
+        snprintf(nums[2 * i], sizeof nums[0], "%d", (int)r->member_pid[i]);
+        snprintf(nums[2 * i + 1], sizeof nums[0], "%d", IMAGE_FD + 1 + (int)i);
+        run_chain_member_place(r, i, &next, nums[2 * i + 1], sizeof nums[0]);
+    }
+    close_range(image ? (unsigned)next : RUN_JOB_REGISTER_FD + 1, ~0u, 0);
     char fdstr[16], imgstr[16], regstr[16], path[PATH_MAX];
     snprintf(fdstr, sizeof fdstr, "%d", fd);
     snprintf(imgstr, sizeof imgstr, "%d", IMAGE_FD);
     snprintf(regstr, sizeof regstr, "%d", RUN_JOB_REGISTER_FD);
     if (image) {
         companion("CAIRN_RESTORER", "cairn-restore", path, sizeof path);
-        /* cairn-restore IMAGE_FD CONTROL_FD NAME KEEP_FDS REGISTER_FD [PID FD]...
-           [-- PARENT_FD...], a delta's parents parent first */
+        /* cairn-restore IMAGE_FD CONTROL_FD NAME KEEP_FDS REGISTER_FD
+           [PID FD[,PARENT_FD...]]... [-- PARENT_FD...], a delta's parents
+           parent first */
         char *args[8 + 2 * CAIRN_PROC_MAX_MEMBERS + CAIRN_PROC_MAX_CHAIN];
-        static char nums[2 * CAIRN_PROC_MAX_MEMBERS][16];
         size_t a = 0;
         args[a++] = "cairn-restore";
         args[a++] = imgstr;
@@ -149,8 +159,6 @@ void run_exec_job(struct run_ctx *r, const char *image)
         args[a++] = r->keep_fds[0] ? r->keep_fds : "-";
         args[a++] = regstr;
         for (size_t i = 0; i < nm; i++) {
-            snprintf(nums[2 * i], sizeof nums[0], "%d", (int)r->member_pid[i]);
-            snprintf(nums[2 * i + 1], sizeof nums[0], "%d", IMAGE_FD + 1 + (int)i);
             args[a++] = nums[2 * i];
             args[a++] = nums[2 * i + 1];
         }

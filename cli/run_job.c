@@ -136,11 +136,8 @@ static void request(struct run_ctx *r, enum run_reason why)
         request_failed(r, why);
         return;
     }
-    /* A delta on the last image? Not for a tree: its images are all full. */
-    if (r->nnodes > 1)
-        parent[0] = 0;
-    else
-        run_chain_request(r, parent, sizeof parent);
+    /* A delta on the last image? For a tree, each member's too (run_tree.c). */
+    run_chain_request(r, parent, sizeof parent);
     int n = snprintf(line, sizeof line, "CKPT%s %" PRIu64 " %s%s\n", r->keyed ? "K" : "",
                      r->tmp.generation, r->tmp.tmpname, parent);
     if (r->keyed && n > 0 && (size_t)n + sizeof r->key <= sizeof line) {

@@ -83,10 +83,15 @@ static int read_tree(cairn_image_t *img, struct tree_copy *t, char *why, size_t 
 static int check_process(struct run_ctx *r, int fd, struct tree_copy *tree, char *why,
                          size_t why_len, int identity);
 
+static int check_ancestor(struct run_ctx *r, int fd, char *why, size_t why_len);
+
 static void drop_members(struct run_ctx *r)
 {
-    for (size_t i = 0; i < r->nmember_fds; i++)
+    r->chain.member_full = r->chain.member_delta = 0;
+    for (size_t i = 0; i < r->nmember_fds; i++) {
         close(r->member_fd[i]);
+        run_chain_member_drop(&r->member_parents[i]);
+    }
     r->nmember_fds = 0;
 }
 
@@ -110,6 +115,12 @@ static int check_members(struct run_ctx *r, uint64_t gen, const struct tree_copy
             snprintf(what, sizeof what, "not of the same checkpoint");
             rc = CAIRN_ECORRUPT;
         }
+        /* A delta: the same process's images it needs, in older generations. */
+        struct run_parents *parents = &r->member_parents[r->nmember_fds];
+        parents->n = 0;
+        if (rc == 0)
+            rc = run_chain_member_check(r, (pid_t)m[i].pid, fd, check_ancestor, parents, what,
+                                        sizeof what);
         if (rc < 0) {
             if (fd >= 0)
                 close(fd);
@@ -135,6 +146,7 @@ static int check_image(void *ctx, uint64_t gen, int fd, char *why, size_t why_le
 {
     static struct tree_copy tree;
     struct run_ctx *r = ctx;
+    r->chain.member_full = r->chain.member_delta = 0; /* a tree's members add theirs */
     int rc = check_process(r, fd, &tree, why, why_len, 1);
     if (rc == 0 && tree.len)
         rc = check_members(r, gen, &tree, why, why_len);

@@ -677,6 +677,12 @@ int run_tree_request(struct run_ctx *r, ssize_t (*send_fd)(int, const void *, si
         return -1;
     for (size_t i = 0; i < r->nmembers; i++)
         r->members[i].phase = RUN_PH_IDLE;
+    /* Deltas when the first process's image may be one (run_chain.c): so
+       every delta of the generation is on the one before it, the
+       generation the first process's chain keeps. */
+    char root_parent[128];
+    run_chain_request(r, root_parent, sizeof root_parent);
+    int delta_round = root_parent[0] != 0;
     for (size_t i = 1; i < r->nnodes; i++) {
         struct run_member *m = r->nodes[i].zombie ? NULL : run_tree_member(r, r->nodes[i].pid);
         if (!m)
@@ -684,21 +690,24 @@ int run_tree_request(struct run_ctx *r, ssize_t (*send_fd)(int, const void *, si
         int rc = cairn__store_begin_member(&r->store, r->tmp.generation, (uint64_t)m->pid,
                                            &m->tmp);
         int image_fd = rc < 0 ? -1 : run_compress_target(r, &m->tmp); /* or a memfd */
-        char line[128];
-        int n = snprintf(line, sizeof line, "CKPT %" PRIu64 " %s\n", r->tmp.generation,
-                         m->tmp.tmpname);
+        char line[256], parent[128] = "";
+        if (delta_round) /* a delta on its own image in the last generation, if it has one */
+            run_chain_member_request(r, m->pid, parent, sizeof parent);
+        int n = snprintf(line, sizeof line, "CKPT %" PRIu64 " %s%s\n", r->tmp.generation,
+                         m->tmp.tmpname, parent);
         m->phase = RUN_PH_ASKED;
-        if (image_fd < 0) {
+        errno = 0;
+        if (image_fd < 0 || send_fd(m->ctl, line, (size_t)n, image_fd) != (ssize_t)n ||
+            run_ns_kill_pid(m->pid, CAIRN_CKPT_SIGNAL) < 0) {
+            int gone = errno == EPIPE || errno == ECONNRESET || errno == ESRCH;
+            char what[160];
             m->phase = RUN_PH_ANSWERED;
-            run_tree_fail(r, "cannot ask a process of the job for its checkpoint", CAIRN_EV_FAILED);
-        } else if (send_fd(m->ctl, line, (size_t)n, image_fd) != (ssize_t)n ||
-                   run_ns_kill_pid(m->pid, CAIRN_CKPT_SIGNAL) < 0) {
-            /* Its channel or the process is gone: it ended since the
-               listing, and the round is retried (churn), not failed. */
-            m->phase = RUN_PH_ANSWERED;
-            char gone[96];
-            snprintf(gone, sizeof gone, "process %d ended as the checkpoint began", (int)m->pid);
-            run_tree_churn(r, gone);
+            snprintf(what, sizeof what, "process %d %s", (int)m->pid,
+                     gone ? "ended during the checkpoint" : "cannot be asked for its checkpoint");
+            if (gone) /* it ended since the listing: the round is taken again */
+                run_tree_churn(r, what);
+            else
+                run_tree_fail(r, what, CAIRN_EV_FAILED);
         }
     }
     return 0;

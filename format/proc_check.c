@@ -857,7 +857,8 @@ static int check_chain_records(cairn_image_t *img, const struct proc_records *p,
         uint64_t gen = cairn_image_info(img)->generation;
         if (r.magic != CAIRN_PROC_PARENT_MAGIC || r.version != 1 || r.depth < 1 ||
             r.depth >= CAIRN_PROC_MAX_CHAIN || r.generation >= gen ||
-            r.base_generation > r.generation || r.process || r.reserved[0] || r.reserved[1])
+            r.base_generation > r.generation || (r.process && r.process != task_pid(img)) ||
+            r.reserved[0] || r.reserved[1])
             return bad(why, len, i, ty, "parent generation %" PRIu64 " (depth %u, base %" PRIu64
                        ") of generation %" PRIu64 ": not a parent record of this version",
                        r.generation, r.depth, r.base_generation, gen);

@@ -397,7 +397,10 @@ static int store_parent_of(void *ctx, uint64_t gen, uint64_t *pgen)
     if (rc < 0)
         return -1;
     *pgen = l.parent.generation;
-    return l.has_parent;
+    /* A tree's first process may be full (its tracker started again)
+       while its other processes' images are deltas on the generation
+       before (store_members.c). */
+    return l.has_parent ? 1 : cairn__store_member_parent(s, gen, pgen);
 }
 
 /* Removes all but the newest `keep` of the listed generations and those

@@ -13,6 +13,12 @@
  * all its members are there. They are removed with their generation, and
  * members whose generation is gone (a crash between the two renames) are
  * removed when the store is opened.
+ *
+ * A member image may be a delta on the same process's member image in the
+ * generation before (cli/run_chain.c): retention then keeps that generation
+ * (cairn__store_member_parent), so its members are never orphans while a
+ * newer generation needs them; removal goes newest first, as for the
+ * generations themselves.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -24,6 +30,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cairn_chain.h"
 #include "cairn_store.h"
 #include "internal.h"
 
@@ -126,6 +133,48 @@ void cairn__store_remove_members(struct cairn__store *s, uint64_t gen)
 void cairn__store_remove_orphan_members(struct cairn__store *s)
 {
     each_member(s, is_orphan, 0);
+}
+
+/* Member file name's link: 1 with its parent generation in *pgen if it is
+   a delta, 0 if not (or unreadable: unrestorable, it needs nothing). */
+static int member_link(struct cairn__store *s, const char *name, uint64_t *pgen)
+{
+    char why[256];
+    int fd = -1;
+    struct cairn__link l;
+    if (cairn__store_open_file(s, name, &fd, why, sizeof why) < 0)
+        return 0;
+    int rc = cairn__link_read(fd, &l, why, sizeof why);
+    close(fd);
+    if (rc < 0 || !l.has_parent)
+        return 0;
+    *pgen = l.parent.generation;
+    return 1;
+}
+
+int cairn__store_member_parent(struct cairn__store *s, uint64_t gen, uint64_t *pgen)
+{
+    int fd = openat(s->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    DIR *d = fd < 0 ? NULL : fdopendir(fd);
+    if (!d) {
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    int found = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        uint64_t g, p;
+        /* the oldest any member needs: with it kept, so are the others
+           (they are all on the generation before, cli/run_chain.c) */
+        if (parse_member(e->d_name, &g) && g == gen && member_link(s, e->d_name, &p) &&
+            (!found || p < *pgen)) {
+            *pgen = p;
+            found = 1;
+        }
+    }
+    closedir(d);
+    return found;
 }
 
 int cairn__store_open_member(struct cairn__store *s, uint64_t gen, uint64_t pid, int *fd,

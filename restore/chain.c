@@ -123,6 +123,7 @@ static int load_level(unsigned k, int fd, const struct cairn_proc_parent *want)
 
 int r_chain_load(long argc, char **argv, long first)
 {
+    nlv = 0; /* a member of a tree loads its own, after the first process's (tree.c) */
     int rc = read_parent(&top_parent);
     if (rc < 0)
         return rc;

@@ -3,11 +3,15 @@
  * tree.c — restoring a job of several processes (docs/TRANSPARENT.md,
  * "Process trees").
  *
- *   cairn-restore IMAGE_FD CONTROL_FD NAME KEEP_FDS REGISTER_FD [PID FD]...
+ *   cairn-restore IMAGE_FD CONTROL_FD NAME KEEP_FDS REGISTER_FD
+ *                 [PID FD[,PARENT_FD...]]...
  *
  * The restorer started by the namespace init restores the job's first
  * process; its image's tree section lists the others, whose checked
- * member images cairn run passes as open descriptors with their pids.
+ * member images cairn run passes as open descriptors with their pids, and
+ * for a member that is a delta image, its ancestors (its own images of
+ * older generations, parent first, chain.c), each opened and checked by
+ * cairn run through the store's descriptor.
  * Before anything changes, each restorer forks the processes whose parent
  * it is, with clone3 at their own pids (orphans, whose parent was the
  * init, are forked by the first with CLONE_PARENT, so the init is theirs
@@ -56,6 +60,8 @@ static uint64_t tree_len;
 static const struct cairn_proc_member *members;
 static uint64_t nmembers;
 static long member_pid[CAIRN_PROC_MAX_MEMBERS], member_fd[CAIRN_PROC_MAX_MEMBERS];
+static char *member_par[CAIRN_PROC_MAX_MEMBERS][CAIRN_PROC_MAX_CHAIN]; /* a delta's parents */
+static long member_npar[CAIRN_PROC_MAX_MEMBERS];
 static int nfds;
 static long register_fd = -1;
 static struct barrier *shared;
@@ -84,6 +90,26 @@ static void on_exit_status(int status)
     }
 }
 
+/* "FD[,PARENT_FD...]": a member image, and a delta's parents, parent
+   first (chain.c), split in place. */
+static int member_arg(int k, char *arg)
+{
+    char *at = arg;
+    member_npar[k] = 0;
+    for (; *at && *at != ','; at++)
+        ;
+    while (*at == ',') {
+        *at++ = 0;
+        if (member_npar[k] == CAIRN_PROC_MAX_CHAIN - 1)
+            return -1;
+        member_par[k][member_npar[k]++] = at;
+        for (; *at && *at != ','; at++)
+            ;
+    }
+    member_fd[k] = r_parse_dec(arg);
+    return member_fd[k] < 0 ? -1 : 0;
+}
+
 int r_tree_args(int argc, char **argv)
 {
     if (argc < 6)
@@ -91,19 +117,24 @@ int r_tree_args(int argc, char **argv)
     register_fd = r_parse_dec(argv[5]);
     for (int i = 6; i + 1 < argc && nfds < (int)CAIRN_PROC_MAX_MEMBERS; i += 2, nfds++) {
         member_pid[nfds] = r_parse_dec(argv[i]);
-        member_fd[nfds] = r_parse_dec(argv[i + 1]);
-        if (member_pid[nfds] <= 1 || member_fd[nfds] < 0)
+        if (member_pid[nfds] <= 1 || member_arg(nfds, argv[i + 1]) < 0)
             return -1;
     }
     return register_fd < 0 ? -1 : 0;
 }
 
-static long fd_of(uint64_t pid)
+static int index_of(uint64_t pid)
 {
     for (int i = 0; i < nfds; i++)
         if ((uint64_t)member_pid[i] == pid)
-            return member_fd[i];
+            return i;
     return -1;
+}
+
+static long fd_of(uint64_t pid)
+{
+    int i = index_of(pid);
+    return i < 0 ? -1 : member_fd[i];
 }
 
 /* The image's tree section, if any (img loaded): 0, or -1/-2 (said why). */
@@ -296,6 +327,9 @@ static void become(uint64_t i, long root_fd)
         r_say("a member image of the job is not of the same checkpoint", (char *)0);
         rc = -2;
     }
+    int k = index_of(m->pid);
+    if (rc == 0) /* a delta: its own parents (the first process's are not its) */
+        rc = r_chain_load(member_npar[k], member_par[k], 0);
     if (rc < 0 || r_check_layout() < 0 || r_check_files() < 0)
         r_exit(rc == -2 ? R_EXIT_CORRUPT : R_EXIT_FAILED);
 }

@@ -230,6 +230,7 @@ void rt_dirty_request(const char *line)
     q->chain = hex(&p);
     q->base_generation = hex(&p);
     q->depth = (uint32_t)hex(&p);
+    q->process = (uint32_t)hex(&p); /* a tree's member: its own pid (0 if absent) */
     R->have_parent = q->generation != 0 && q->depth > 0 && q->depth < CAIRN_PROC_MAX_CHAIN;
 }
 

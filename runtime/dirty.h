@@ -31,7 +31,8 @@ int rt_dirty_fd(void);
 /* The userfaultfd if it tracks this process's memory (not a parent's, inherited), else -1. */
 int rt_dirty_own_fd(void);
 /* The request line from cairn run: "CKPT <gen> <name> P <gen> <hdr> <chain>
-   <base> <depth>" names the parent a delta may be written on. */
+   <base> <depth> [<pid>]" names the parent a delta may be written on (pid:
+   a tree's member, whose parent is its own member image of <gen>). */
 void rt_dirty_request(const char *line);
 /* In the handler, after the capture and the job's last write to its own
    memory, just before the writer forks: splits the captured mappings at the

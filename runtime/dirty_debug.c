@@ -6,7 +6,8 @@
  * of its snapshot in DIR/h-<gen> (an absent page and a zero page hash the
  * same). Writing a delta on parent P, it then compares each page of a
  * delta mapping that it did NOT write (the tracker reported it clean)
- * with P's record for that address: a page that differs is one the chain
+ * with P's record for that address (records are per process, DIR/h-<gen>-<pid>:
+ * a process tree's members are deltas on their own images): a page that differs is one the chain
  * would restore wrong. The job's own pagemap entries, read just before the
  * scan, tell the two causes apart: a page the job wrote (present and not
  * write-protected) that the scan did not list is MISSED by the tracker; a
@@ -53,12 +54,20 @@ void rt_dirty_debug_init(void)
     }
 }
 
+/* The process the writer saves (its pid in the job), set in the job before
+   the fork: each process of a tree has its own records, DIR/h-<gen>-<pid>. */
+static uint64_t job_pid;
+
 static void path_of(char *buf, size_t cap, const char *what, uint64_t gen)
 {
     buf[0] = 0;
     rt_cat(buf, cap, dir);
     rt_cat(buf, cap, what);
     rt_cat_u64(buf, cap, gen);
+    if (what[1] == 'h') {
+        rt_cat(buf, cap, "-");
+        rt_cat_u64(buf, cap, job_pid);
+    }
 }
 
 void rt_dirty_debug_pagemap(const struct rt_state *st, long pagemap)
@@ -66,6 +75,7 @@ void rt_dirty_debug_pagemap(const struct rt_state *st, long pagemap)
     uint64_t at = 0;
     if (!jobpm)
         return;
+    job_pid = (uint64_t)getpid();
     for (uint64_t i = 0; i < st->core.nmaps; i++) {
         const struct cairn_proc_map *m = &st->maps[i];
         uint64_t n = (m->end - m->start) / PAGE;
@@ -250,8 +260,11 @@ void rt_dirty_debug(const struct rt_state *st, uint64_t gen)
     }
     char line[96] = "gen ";
     rt_cat_u64(line, sizeof line, gen);
-    rt_cat(line, sizeof line, par ? (pf != MAP_FAILED ? " delta checked\n" : " delta, no parent record\n")
-                                  : " full\n");
+    rt_cat(line, sizeof line, par ? (pf != MAP_FAILED ? " delta checked" : " delta, no parent record")
+                                  : " full");
+    rt_cat(line, sizeof line, " (pid ");
+    rt_cat_u64(line, sizeof line, job_pid);
+    rt_cat(line, sizeof line, ")\n");
     if (write(rep, line, strlen(line)) < 0)
         line[0] = 0;
     close(out);

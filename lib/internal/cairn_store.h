@@ -81,6 +81,10 @@ void cairn__store_remove_members(struct cairn__store *s, uint64_t gen);
 void cairn__store_remove_orphan_members(struct cairn__store *s);
 int cairn__store_open_member(struct cairn__store *s, uint64_t gen, uint64_t pid, int *fd,
                              char *why, size_t why_len);
+/* The generation a delta member image of gen was written on: 1 with *pgen
+   (the oldest if several), 0 if gen's members are all full, -1 if the
+   store cannot be listed. */
+int cairn__store_member_parent(struct cairn__store *s, uint64_t gen, uint64_t *pgen);
 
 /* Moves a generation that failed verification aside, keeping it for study. */
 void cairn__store_quarantine(struct cairn__store *s, uint64_t gen, const char *why);

@@ -150,6 +150,14 @@ void run_chain_request(const struct run_ctx *rc, char *buf, size_t len)
         buf[0] = 0;
 }
 
+void run_chain_member_request(struct run_ctx *rc, pid_t pid, char *buf, size_t len)
+{
+    (void)rc;
+    (void)pid;
+    if (len)
+        buf[0] = 0;
+}
+
 void run_chain_committed(struct run_ctx *rc, uint64_t gen)
 {
     (void)rc;

@@ -78,6 +78,14 @@ for k in $(seq 1 $ROUNDS); do
     checkpoint_now st "$CPID" || fail "round $k: the job ended"
     if [ $((k % 2)) -eq 1 ] || [ -z "$before" ]; then
         poll_until 120 "round $k: a new generation" newer_than st "$before"
+    else
+        poll_until 120 "round $k: the image being written" temp_or_newer st "$before"
+    fi
+    kill_tree "$CPID" || fail "round $k: the killed run's processes did not end"
+    CPID=
+    # Committed (also in a round meant to kill it mid-write, on a fast
+    # machine: full rewrites came there and were not counted).
+    if newer_than st "$before"; then
         new=$(newest st)
         if [ -n "$(parent_of "st/$new")" ]; then
             deltas=$((deltas + 1)); seen_delta=1
@@ -85,11 +93,8 @@ for k in $(seq 1 $ROUNDS); do
             fulls_after_delta=$((fulls_after_delta + 1))
         fi
     else
-        poll_until 120 "round $k: the image being written" temp_or_newer st "$before"
-        newer_than st "$before" || midwrite=$((midwrite + 1))
+        midwrite=$((midwrite + 1))
     fi
-    kill_tree "$CPID" || fail "round $k: the killed run's processes did not end"
-    CPID=
     chain_ok st
 done
 : >gate

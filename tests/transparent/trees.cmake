@@ -51,6 +51,11 @@
 #                               progs/counter, piped and not, and of /bin/sh
 #   transparent_tree_xz         xz -T1 -c of a 20 MB file (a real program:
 #                               NOGATE=1, as real.sh)
+#   transparent_tree_chain      bash running progs/incr (32 MiB, a few pages
+#                               written between checkpoints): its member
+#                               images deltas, killed at commits and while
+#                               writing, a corrupt member parent
+#                               (tree_chain.sh)
 
 foreach(p tree_pipeline tree_forkwait tree_popen tree_shm tree_mq tree_epoll tree_fds tree_sigchld)
   add_executable(transparent_${p} progs/${p}.c)
@@ -78,6 +83,9 @@ function(tree_test name files)
 endfunction()
 tree_test(wrapper "" /bin/bash ${_trees}/tree_wrapper.sh ${_bin}/counter 12000 60)
 tree_test(churn "" /bin/bash ${_trees}/tree_churn.sh 2000)
+add_test(NAME transparent_tree_chain COMMAND ${_trees}/tree_chain.sh ${_cairn} ${_bin}/incr)
+set_tests_properties(transparent_tree_chain PROPERTIES
+  LABELS "transparent;no-asan;tree" TIMEOUT 600)
 tree_test(pipeline "out.gz" /bin/sh -c ${_tree_pipeline})
 tree_test(forkwait "" ${_bin}/tree_forkwait 100)
 tree_test(popen "" ${_bin}/tree_popen 20000)

@@ -11,6 +11,8 @@
  *    chain (parent records naming generation, header checksum and chain),
  *    committing never removes a generation a kept one needs, and removes
  *    the rest once a newer full image makes them unneeded;
+ *  - a tree generation whose own image is full keeps the generation its
+ *    delta member image needs (lib/store_members.c);
  *  - cairn__link_read reads an image's identity and parent record, and
  *    cairn__link_is tells the right parent from another image of the same
  *    generation.
@@ -95,14 +97,12 @@ static void test_retain_rule(void **state)
 
 /* ---- through the store -------------------------------------------------- */
 
-/* Commits generation gen as a minimal process image, a delta on parent (a
-   link read back from the store) or full (parent NULL). */
-static void commit_image(struct cairn__store *s, const struct cairn__link *parent, unsigned keep)
+/* A minimal process image of generation gen into fd, a delta on parent
+   (a link read back from the store) or full (parent NULL). */
+static void write_image(int fd, uint64_t gen, const struct cairn__link *parent)
 {
-    struct cairn__pending p;
-    assert_int_equal(cairn__store_begin(s, &p), 0);
     struct cairn__writer w = {0};
-    assert_int_equal(cairn__writer_begin(&w, p.fd, CAIRN_IMG_PROCESS, p.generation), 0);
+    assert_int_equal(cairn__writer_begin(&w, fd, CAIRN_IMG_PROCESS, gen), 0);
     char core[64] = "a process image of the test";
     struct cairn__section sec = {.type = CAIRN_SEC_PROC_CORE};
     assert_int_equal(cairn__writer_section(&w, &sec, core, sizeof core), 0);
@@ -116,8 +116,30 @@ static void commit_image(struct cairn__store *s, const struct cairn__link *paren
     }
     assert_int_equal(cairn__writer_finish(&w), 0);
     cairn__writer_release(&w);
-    assert_int_equal(fsync(p.fd), 0);
+    assert_int_equal(fsync(fd), 0);
+}
+
+/* Commits the next generation: its own image, a delta on parent or full,
+   and if member, a member image of process 3 too, a delta on
+   member_parent or full. */
+static void commit_tree(struct cairn__store *s, const struct cairn__link *parent, int member,
+                        const struct cairn__link *member_parent, unsigned keep)
+{
+    struct cairn__pending p, m;
+    assert_int_equal(cairn__store_begin(s, &p), 0);
+    write_image(p.fd, p.generation, parent);
+    if (member) {
+        uint64_t pid = 3;
+        assert_int_equal(cairn__store_begin_member(s, p.generation, pid, &m), 0);
+        write_image(m.fd, p.generation, member_parent);
+        assert_int_equal(cairn__store_commit_members(s, &m, &pid, 1), 0);
+    }
     assert_int_equal(cairn__store_commit(s, &p, keep), 0);
+}
+
+static void commit_image(struct cairn__store *s, const struct cairn__link *parent, unsigned keep)
+{
+    commit_tree(s, parent, 0, NULL, keep);
 }
 
 static struct cairn__link link_of(struct cairn__store *s, uint64_t gen)
@@ -172,6 +194,41 @@ static void test_store_keeps_parents(void **state)
     cairn__store_close(&s);
 }
 
+static struct cairn__link member_link_of(struct cairn__store *s, uint64_t gen)
+{
+    struct cairn__link l;
+    char why[256];
+    int fd;
+    assert_int_equal(cairn__store_open_member(s, gen, 3, &fd, why, sizeof why), 0);
+    assert_int_equal(cairn__link_read(fd, &l, why, sizeof why), 0);
+    close(fd);
+    return l;
+}
+
+/* A process tree whose first image is full while a member's is a delta on
+   its image of the generation before: that generation stays (and its
+   member with it) until nothing needs it. */
+static void test_store_keeps_member_parents(void **state)
+{
+    struct th_dir *d = *state;
+    struct cairn__store s;
+    assert_int_equal(cairn__store_open(&s, d->store, -1), 0);
+    commit_tree(&s, NULL, 1, NULL, 1); /* F1, member F1 */
+    struct cairn__link m1 = member_link_of(&s, 1);
+    commit_tree(&s, NULL, 1, &m1, 1); /* F2, member D2 on 1: keeps 1 */
+    assert_gens(&s, "1 2");
+    struct cairn__link m2 = member_link_of(&s, 2);
+    assert_true(m2.has_parent);
+    assert_true(cairn__link_is(&m1, &m2.parent));
+    commit_tree(&s, NULL, 1, NULL, 1); /* F3, member F3: 1 and 2 go, members too */
+    assert_gens(&s, "3");
+    char why[256];
+    int fd;
+    assert_true(cairn__store_open_member(&s, 1, 3, &fd, why, sizeof why) < 0);
+    assert_true(cairn__store_open_member(&s, 2, 3, &fd, why, sizeof why) < 0);
+    cairn__store_close(&s);
+}
+
 /* A generation replaced by another image of the same number is not the
    parent its child names. */
 static void test_replaced_parent(void **state)
@@ -200,6 +257,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_retain_rule),
         th_unit_test(test_store_keeps_parents),
+        th_unit_test(test_store_keeps_member_parents),
         th_unit_test(test_replaced_parent),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
