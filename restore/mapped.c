@@ -37,6 +37,7 @@
 #include "restore.h"
 #include "rlib.h"
 #include "sys_x86_64.h"
+#include "procmap_query.h"
 
 #define PAGE 4096ull
 #define PROT_READ 1
@@ -101,14 +102,6 @@ static struct source *source_of(int fd)
     return s;
 }
 
-/* PROCMAP_QUERY (Linux 6.11): the vma at addr as /proc/self/maps shows it. */
-struct procmap_query_ {
-    uint64_t size, query_flags, query_addr, vma_start, vma_end, vma_flags, vma_page_size;
-    uint64_t vma_offset, inode;
-    uint32_t dev_major, dev_minor, vma_name_size, build_id_size;
-    uint64_t vma_name_addr, build_id_addr;
-};
-#define PROCMAP_QUERY_ 0xc0686611u
 
 /* The source's identity as the runtime will read it, from a vma just
    mapped from it (st_dev differs on some file systems); fstat's if the

@@ -27,6 +27,7 @@
 
 #include "capture.h"
 #include "dirty.h"
+#include "procmap_query.h"
 
 #ifndef MADV_FREE
 #define MADV_FREE 8
@@ -35,14 +36,6 @@
 #define MADV_WIPEONFORK 18
 #endif
 
-/* The kernel uapi (linux/fs.h of 6.11; Debian 12's headers lack it). */
-struct procmap_query_ {
-    uint64_t size, query_flags, query_addr, vma_start, vma_end, vma_flags, vma_page_size;
-    uint64_t vma_offset, inode;
-    uint32_t dev_major, dev_minor, vma_name_size, build_id_size;
-    uint64_t vma_name_addr, build_id_addr;
-};
-#define PROCMAP_QUERY_ 0xc0686611u
 #define PROCMAP_QUERY_COVERING_OR_NEXT_VMA_ 0x10ull
 #define VMA_READABLE_ 0x1ull
 #define VMA_WRITABLE_ 0x2ull
