@@ -57,6 +57,13 @@
    flag: the runtime's own calls to these functions (inside the handler)
    must not clear what the handler noted. */
 static __thread volatile unsigned interrupts __attribute__((tls_model("initial-exec")));
+/* Per thread, how many handlers of the job's ran (handlers.c). */
+static __thread volatile unsigned job_handlers __attribute__((tls_model("initial-exec")));
+
+void rt_eintr_job_handler_ran(void)
+{
+    job_handlers++;
+}
 
 void rt_eintr_note(void *uc)
 {
@@ -107,9 +114,11 @@ static long repeat(attempt_fn *attempt, void *call, int64_t timeout)
 {
     int64_t end = timeout > 0 ? now_ns() + timeout : 0, left = timeout;
     for (;;) {
-        unsigned before = interrupts;
+        unsigned before = interrupts, ran = job_handlers;
         long rc = attempt(call, left);
-        if (rc != -1 || errno != EINTR || interrupts == before)
+        /* A handler of the job's ran: the EINTR is the job's, even if
+           cairn's handler noted one too (handlers.c says when). */
+        if (rc != -1 || errno != EINTR || interrupts == before || job_handlers != ran)
             return rc;
         if (timeout > 0 && (left = end - now_ns()) < 0)
             left = 0;

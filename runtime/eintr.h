@@ -9,4 +9,8 @@
    is taken: notes that the handler ended a system call of this thread. */
 void rt_eintr_note(void *uc);
 
+/* In a handler of the job's (handlers.c): it ran on this thread, so a
+   wait it ended is not repeated. */
+void rt_eintr_job_handler_ran(void);
+
 #endif

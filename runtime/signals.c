@@ -22,7 +22,10 @@
  *     to the default action (so the next signal checkpoints) and calls it.
  * sigaction() and the other libc calls that change a disposition are
  * interposed (every symbol glibc 2.36 exports for it), record the job's
- * action, and report the recorded one as the old action.
+ * action, and report the recorded one as the old action. For the other
+ * signals they pass the action on, its handler behind handlers.c's
+ * counting trampoline (signal(), sysv_signal() and sigset() are built on
+ * sigaction() here for every signal: glibc's call its internal one).
  *
  * The signal is applied for real (default action: the job dies of it) when
  * the job sent it to itself (raise() after a cleanup) or its parent did:
@@ -52,17 +55,17 @@
 
 #include "capture.h"
 #include "control.h"
+#include "eintr.h"
+#include "handlers.h"
 #include "signals.h"
 
 #define RT_NSIG 65
 #define EXPORT __attribute__((visibility("default")))
 
 typedef int sigaction_fn(int, const struct sigaction *, struct sigaction *);
-typedef __sighandler_t handler_fn(int, __sighandler_t);
 
 /* libc's own functions, for the signals not virtualised. */
 static struct {
-    handler_fn *signal, *sysv_signal, *sigset;
     int (*siginterrupt)(int, int);
     int (*sigignore)(int);
     sigaction_fn *sigaction; /* resolved last: non-NULL means all are */
@@ -81,9 +84,6 @@ static void resolve(void)
 {
     if (real.sigaction)
         return;
-    real.signal = (handler_fn *)dlsym(RTLD_NEXT, "signal");
-    real.sysv_signal = (handler_fn *)dlsym(RTLD_NEXT, "sysv_signal");
-    real.sigset = (handler_fn *)dlsym(RTLD_NEXT, "sigset");
     real.siginterrupt = (int (*)(int, int))dlsym(RTLD_NEXT, "siginterrupt");
     real.sigignore = (int (*)(int))dlsym(RTLD_NEXT, "sigignore");
     real.sigaction = (sigaction_fn *)dlsym(RTLD_NEXT, "sigaction");
@@ -94,8 +94,9 @@ static void resolve(void)
 static void on_term(int sig, siginfo_t *si, void *uc);
 static void on_oneshot(int sig, siginfo_t *si, void *uc);
 
-/* What the kernel is given for the job's action v. */
-static struct sigaction kernel_action(const struct sigaction *v)
+/* What the kernel is given for the job's action v on sig (a handler of
+   the job's: behind handlers.c's counting trampoline). */
+static struct sigaction kernel_action(int sig, const struct sigaction *v)
 {
     struct sigaction k = *v;
     if (v->sa_handler == SIG_DFL) {
@@ -104,6 +105,8 @@ static struct sigaction kernel_action(const struct sigaction *v)
     } else if (v->sa_handler != SIG_IGN && (v->sa_flags & SA_RESETHAND)) {
         k.sa_sigaction = on_oneshot;
         k.sa_flags = (v->sa_flags & ~SA_RESETHAND) | SA_SIGINFO;
+    } else {
+        rt_handler_counted(sig, v, &k);
     }
     return k;
 }
@@ -168,8 +171,9 @@ static void on_oneshot(int sig, siginfo_t *si, void *uc)
 {
     struct sigaction job = virt[sig];
     virt[sig] = (struct sigaction){.sa_handler = SIG_DFL};
-    struct sigaction k = kernel_action(&virt[sig]);
+    struct sigaction k = kernel_action(sig, &virt[sig]);
     real.sigaction(sig, &k, NULL);
+    rt_eintr_job_handler_ran();
     if (job.sa_flags & SA_SIGINFO)
         job.sa_sigaction(sig, si, uc);
     else if (job.sa_handler != SIG_DFL && job.sa_handler != SIG_IGN)
@@ -223,7 +227,7 @@ static int virt_sigaction(int sig, const struct sigaction *act, struct sigaction
     struct sigaction old = virt[sig];
     int rc = 0, err = 0;
     if (act) {
-        struct sigaction k = kernel_action(act);
+        struct sigaction k = kernel_action(sig, act);
         if (act->sa_handler != SIG_DFL)
             rt_sigmask_unblockable(&k.sa_mask);
         rc = real.sigaction(sig, &k, NULL);
@@ -238,8 +242,9 @@ static int virt_sigaction(int sig, const struct sigaction *act, struct sigaction
     return rc;
 }
 
-/* A handler of the job's runs with cairn's signals unblocked (sigmask.c);
-   cairn's own handlers keep their full masks. */
+/* A handler of the job's runs with cairn's signals unblocked (sigmask.c),
+   behind the counting trampoline (handlers.c); cairn's own handlers keep
+   their full masks. */
 static const struct sigaction *job_action(int sig, const struct sigaction *act,
                                           struct sigaction *copy)
 {
@@ -247,16 +252,20 @@ static const struct sigaction *job_action(int sig, const struct sigaction *act,
         return act;
     *copy = *act;
     rt_sigmask_unblockable(&copy->sa_mask);
+    rt_handler_counted(sig, act, copy);
     return copy;
 }
 
 EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *oact)
 {
     resolve();
-    struct sigaction copy;
-    if (!is_virtual(sig))
-        return real.sigaction(sig, job_action(sig, act, &copy), oact);
-    return virt_sigaction(sig, act, oact);
+    if (is_virtual(sig))
+        return virt_sigaction(sig, act, oact);
+    struct sigaction copy, before = rt_handler_recorded(sig);
+    int rc = real.sigaction(sig, job_action(sig, act, &copy), oact);
+    if (rc == 0)
+        rt_handler_report(oact, &before);
+    return rc;
 }
 extern __typeof(sigaction) __sigaction __attribute__((alias("sigaction"), copy(sigaction), visibility("default")));
 
@@ -271,7 +280,7 @@ static __sighandler_t set_handler(int sig, __sighandler_t h, int flags, int mask
     sigemptyset(&act.sa_mask);
     if (mask_self)
         sigaddset(&act.sa_mask, sig);
-    if (virt_sigaction(sig, &act, &old) < 0)
+    if (sigaction(sig, &act, &old) < 0)
         return SIG_ERR;
     return old.sa_handler;
 }
@@ -281,8 +290,10 @@ static __sighandler_t set_handler(int sig, __sighandler_t h, int flags, int mask
 EXPORT __sighandler_t signal(int sig, __sighandler_t h)
 {
     resolve();
-    if (!is_virtual(sig))
-        return real.signal(sig, h);
+    if (sig <= 0 || sig >= RT_NSIG) {
+        errno = EINVAL;
+        return SIG_ERR;
+    }
     return set_handler(sig, h, no_restart[sig] ? 0 : SA_RESTART, 1);
 }
 extern __typeof(signal) bsd_signal __attribute__((alias("signal"), copy(signal), visibility("default")));
@@ -292,8 +303,10 @@ extern __typeof(signal) ssignal __attribute__((alias("signal"), copy(signal), vi
 EXPORT __sighandler_t sysv_signal(int sig, __sighandler_t h)
 {
     resolve();
-    if (!is_virtual(sig))
-        return real.sysv_signal(sig, h);
+    if (sig <= 0 || sig >= RT_NSIG) {
+        errno = EINVAL;
+        return SIG_ERR;
+    }
     return set_handler(sig, h, SA_RESETHAND | SA_NODEFER, 0);
 }
 extern __typeof(sysv_signal) __sysv_signal
@@ -304,15 +317,20 @@ extern __typeof(sysv_signal) __sysv_signal
 EXPORT __sighandler_t sigset(int sig, __sighandler_t disp)
 {
     resolve();
-    if (!is_virtual(sig))
-        return real.sigset(sig, disp);
+    if (sig <= 0 || sig >= RT_NSIG) {
+        errno = EINVAL;
+        return SIG_ERR;
+    }
     sigset_t one, old;
     sigemptyset(&one);
     sigaddset(&one, sig);
     if (disp == SIG_HOLD) {
         if (sigprocmask(SIG_BLOCK, &one, &old) < 0)
             return SIG_ERR;
-        return sigismember(&old, sig) ? SIG_HOLD : virt[sig].sa_handler;
+        struct sigaction cur;
+        if (sigaction(sig, NULL, &cur) < 0)
+            return SIG_ERR;
+        return sigismember(&old, sig) ? SIG_HOLD : cur.sa_handler;
     }
     __sighandler_t prev = set_handler(sig, disp, 0, 0);
     if (prev == SIG_ERR || sigprocmask(SIG_UNBLOCK, &one, &old) < 0)
@@ -333,8 +351,14 @@ EXPORT int sigignore(int sig)
 EXPORT int siginterrupt(int sig, int interrupt)
 {
     resolve();
-    if (!is_virtual(sig))
-        return real.siginterrupt(sig, interrupt);
+    if (!is_virtual(sig)) {
+        /* glibc's changes the kernel's flags (the trampoline stays); its
+           set of interrupting signals is kept here too, for signal(). */
+        int rc = real.siginterrupt(sig, interrupt);
+        if (rc == 0)
+            no_restart[sig] = interrupt != 0;
+        return rc;
+    }
     struct sigaction act;
     virt_sigaction(sig, NULL, &act);
     no_restart[sig] = interrupt != 0;
@@ -395,7 +419,7 @@ int rt_signals_init(int control_fd, int tree)
     }
     active = 1;
     for (size_t i = 0; i < sizeof term_signals / sizeof term_signals[0]; i++) {
-        struct sigaction k = kernel_action(&virt[term_signals[i]]);
+        struct sigaction k = kernel_action(term_signals[i], &virt[term_signals[i]]);
         real.sigaction(term_signals[i], &k, NULL);
     }
     rt_sigmask_raw(SIG_SETMASK, &saved, NULL);

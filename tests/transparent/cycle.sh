@@ -56,7 +56,12 @@ cleanup() {
     [ -n "${KEEP:-}" ] || rm -rf "$W"
 }
 trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; echo "--- cairn's messages:" >&2; cat "$W"/err* >&2 || true; exit 1; }
+fail() {
+    echo "FAIL: $*" >&2
+    [ -z "$CPID" ] || { echo "--- the processes of the run:" >&2; dump_tree "$CPID" >&2; }
+    echo "--- cairn's messages:" >&2; cat "$W"/err* >&2 || true
+    exit 1
+}
 setup() { mkdir "$1"; if [ -n "${SETUP:-}" ]; then (cd "$1" && sh -c "$SETUP"); fi; }
 
 setup "$W/ref"
@@ -98,7 +103,10 @@ commit_until() {
         [ $_n -le 10000 ] || fail "cycle $cycle: no line $1 after $_n checkpoints"
         poll_until 60 "cairn run writing its pid file" owns_store_or_ended "$STORE" "$CPID"
         running "$CPID" || return 1
-        "$CAIRN" checkpoint --wait --store "$STORE" >/dev/null 2>&1 || { running "$CPID" || return 1; }
+        timeout 300 "$CAIRN" checkpoint --wait --store "$STORE" >/dev/null 2>&1 || {
+            [ $? -ne 124 ] || fail "cycle $cycle: cairn checkpoint --wait did not return in 300 s"
+            running "$CPID" || return 1
+        }
     done
 }
 # early_end: what to do when cairn run exited before kill k landed.
@@ -134,6 +142,7 @@ while :; do
             check_mapped
         fi
         if [ $restores -ge "$MIN" ]; then
+            poll_until 400 "the last run ending" run_ended
             rc=0; wait "$CPID" || rc=$?; CPID=
             [ $rc -eq 0 ] || fail "the last run: cairn run exited $rc"
             break

@@ -71,6 +71,17 @@ descendants() {
     done
 }
 
+# dump_tree PID: what PID and every process under it are doing (state,
+# signal masks, where they wait in the kernel), for a failure's message.
+dump_tree() {
+    for _p in "$1" $(descendants "$1"); do
+        echo "--- process $_p: $(tr '\0' ' ' <"/proc/$_p/cmdline" 2>/dev/null)"
+        grep -E '^(State|PPid|NSpid|SigPnd|ShdPnd|SigBlk|SigIgn|SigCgt):' "/proc/$_p/status" 2>/dev/null |
+            tr '\n' ' '
+        echo "wchan=$(cat "/proc/$_p/wchan" 2>/dev/null)"
+    done
+}
+
 # kill_tree PID: SIGKILL to PID, a child of this shell (cairn run), and to
 # every process under it (the namespace's init, the job, a writer), then
 # waits for PID and until none of them runs any more, so that nothing of
