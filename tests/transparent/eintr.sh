@@ -17,18 +17,33 @@
 #   eintr.sh CAIRN EINTR_WAITS
 set -eu
 CAIRN=$1; PROG=$2
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/events.sh"
 W=$(mktemp -d "${TMPDIR:-/tmp}/cairn-eintr.XXXXXX")
-trap 'rm -rf "$W"' EXIT
+CPID=
+trap '[ -z "$CPID" ] || kill_tree "$CPID"; rm -rf "$W"' EXIT
 cd "$W"
 fail() { echo "FAIL: $*" >&2; tail -n 5 out* err* >&2 || true; exit 1; }
 N=300 # steps of ~15 ms each: about 90 checkpoints are due meanwhile
 # count WORDS FILE: the number before WORDS in cairn's summary line.
 count() { sed -n "s/.*: \([0-9]*\) $1.*exit status.*/\1/p" "$2"; }
+# has_taken STORE K: generation K or a later one is in STORE (or cairn ended).
+has_taken() {
+    _g=$(newest "$1" | sed 's/^ckpt-0*\([0-9]*\)\.cairn$/\1/')
+    [ "${_g:-0}" -ge "$2" ] || ended "$CPID"
+}
+# The job waits before its last line until the gate exists (progress.h):
+# opened once 5 checkpoints were committed, however slow the machine.
 for mode in "" sysv; do
-    "$PROG" $N $mode >ref$mode.txt 2>&1 || fail "reference run ($mode) failed"
+    env -u CAIRN_TEST_GATE "$PROG" $N $mode >ref$mode.txt 2>&1 || fail "reference run ($mode) failed"
     grep -q "none ended early" ref$mode.txt || fail "the reference run ($mode) saw EINTR"
-    "$CAIRN" run --output direct --interval 0.05 --store st$mode -- "$PROG" $N $mode \
-        >out$mode.txt 2>err$mode.txt || fail "cairn run ($mode) failed"
+    CAIRN_TEST_GATE="$W/gate$mode" "$CAIRN" run --output direct --interval 0.05 --store st$mode \
+        -- "$PROG" $N $mode >out$mode.txt 2>err$mode.txt &
+    CPID=$!
+    poll_until 600 "5 checkpoints of the job ($mode)" has_taken st$mode 5
+    : >"$W/gate$mode"
+    rc=0; wait "$CPID" || rc=$?; CPID=
+    [ $rc -eq 0 ] || fail "cairn run ($mode) exited $rc"
     cmp -s ref$mode.txt out$mode.txt || fail "($mode) $(tail -n 1 out$mode.txt)"
 done
 taken=$(count checkpoints err.txt)
