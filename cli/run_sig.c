@@ -42,8 +42,10 @@ static long job_pid(const struct run_ctx *r)
 }
 
 /* The masks of the main thread's /proc/PID/status lines "SigBlk:" and
-   "SigCgt:", and whether it is a zombie ("State: Z"). */
-static int signal_masks(long pid, uint64_t *blocked, uint64_t *caught, int *zombie)
+   "SigCgt:", whether it is a zombie ("State: Z") and whether it is
+   runnable ("State: R": running, or waiting for a CPU). */
+static int signal_masks(long pid, uint64_t *blocked, uint64_t *caught, int *zombie,
+                        int *runnable)
 {
     char path[64], line[256];
     snprintf(path, sizeof path, "/proc/%ld/status", pid);
@@ -51,14 +53,14 @@ static int signal_masks(long pid, uint64_t *blocked, uint64_t *caught, int *zomb
     if (!f)
         return -1;
     int found = 0;
-    *zombie = 0;
+    *zombie = *runnable = 0;
     while (fgets(line, sizeof line, f)) {
         if (!strncmp(line, "SigBlk:", 7))
             *blocked = strtoull(line + 7, NULL, 16), found |= 1;
         else if (!strncmp(line, "SigCgt:", 7))
             *caught = strtoull(line + 7, NULL, 16), found |= 2;
         else if (!strncmp(line, "State:", 6))
-            *zombie = strchr(line + 6, 'Z') != NULL;
+            *zombie = strchr(line + 6, 'Z') != NULL, *runnable = strchr(line + 6, 'R') != NULL;
     }
     fclose(f);
     return found == 3 ? 0 : -1;
@@ -94,18 +96,49 @@ static int other_thread_runs(long pid)
     return runs;
 }
 
-/* A job may block every signal for a moment (the runtime does while it
-   reads cairn's answer to HELLO; glibc does around fork): only a block that
-   lasts this many looks, 4 ms apart, refuses the checkpoint. */
+/* The CPU time the main thread of pid has had (ns: the first field of
+   /proc/PID/schedstat), or UINT64_MAX if the kernel does not say. */
+static uint64_t cpu_time_ns(long pid)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%ld/schedstat", pid);
+    FILE *f = fopen(path, "re");
+    unsigned long long ns = 0;
+    int ok = f && fscanf(f, "%llu", &ns) == 1;
+    if (f)
+        fclose(f);
+    return ok ? (uint64_t)ns : UINT64_MAX;
+}
+
+/* A job may block every signal for a moment (the runtime does in its
+   SIGTERM handler, around sigaction() and while it reads cairn's answer to
+   HELLO; glibc does around fork): only a block that lasts this many looks,
+   4 ms apart, refuses the checkpoint. A look counts only if the job could
+   have unblocked since the previous one: it had the CPU meanwhile, or it is
+   not waiting for one (asleep, stopped). A job that waits for a CPU on a
+   loaded machine (preempted inside the runtime's SIGTERM handler, say) is
+   waited for, however long that takes, instead of being refused, which a
+   stop signal turns into the job's death. */
 #define BLOCK_LOOKS 50
+#define LOOK_NS 4000000
+
+/* One more look at a job that blocks the signal: whether it counts. */
+static int look_counts(long pid, int runnable, uint64_t *ran)
+{
+    uint64_t now = cpu_time_ns(pid);
+    int counts = !runnable || now == UINT64_MAX || now != *ran;
+    *ran = now;
+    return counts;
+}
 
 int run_can_signal(const struct run_ctx *r, char *why, size_t len)
 {
     long pid = job_pid(r);
     uint64_t blocked = 0, caught = 0, bit = 1ull << (CAIRN_CKPT_SIGNAL - 1);
-    int zombie = 0;
-    for (int look = 0; look < BLOCK_LOOKS; look++) {
-        if (pid <= 0 || signal_masks(pid, &blocked, &caught, &zombie) < 0)
+    int zombie = 0, runnable = 0;
+    uint64_t ran = pid > 0 ? cpu_time_ns(pid) : 0;
+    for (int look = 0; look < BLOCK_LOOKS;) {
+        if (pid <= 0 || signal_masks(pid, &blocked, &caught, &zombie, &runnable) < 0)
             return 1; /* cannot tell: the job may be exiting; the runtime decides */
         if (zombie && !other_thread_runs(pid)) {
             /* Not yet reaped, or its threads dying: there is nothing left
@@ -121,7 +154,8 @@ int run_can_signal(const struct run_ctx *r, char *why, size_t len)
         }
         if (!(caught & bit) || !(blocked & bit))
             break;
-        nanosleep(&(struct timespec){.tv_nsec = 4000000}, NULL);
+        look += look_counts(pid, runnable, &ran);
+        nanosleep(&(struct timespec){.tv_nsec = LOOK_NS}, NULL);
     }
     if (!(caught & bit)) {
         snprintf(why, len, "the job's program no longer has cairn's runtime (it exec'd a "

@@ -31,7 +31,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 W=$(mktemp -d "${TMPDIR:-/tmp}/cairn-term.XXXXXX")
 cleanup() {
     pkill -9 -f "$W" 2>/dev/null || true
-    rm -rf "$W"
+    [ -n "${KEEP:-}" ] || rm -rf "$W"
 }
 trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; tail -n 20 "$W"/*.err "$W"/*.out >&2 2>/dev/null || true; exit 1; }
