@@ -198,6 +198,10 @@ int r_check_files(void)
         const char *path = reroot(f->path);
         long fd = open_checked(f, path);
         const char *why = fd < 0 ? 0 : mismatch(f, i, fd);
+        struct kstat sb;
+        if (fd >= 0 && !why && f->kind == CAIRN_FD_FILE && (f->flags & CAIRN_FILEF_APPENDING) &&
+            sys2(NR_fstat, fd, &sb) == 0 && (sb.mode & S_IFMT) == S_IFREG)
+            r_tree_publish_size(sb.dev, sb.ino, f->size); /* before the first barrier */
         if (fd >= 0)
             sys1(NR_close, fd);
         if (fd < 0 || why) {
@@ -248,18 +252,21 @@ static void reopen(const struct cairn_proc_file *f, uint64_t i)
     sys3(NR_fcntl, fd, F_SETFL, f->open_flags); /* O_NONBLOCK only as the job had it */
     struct kstat sb;
     if (f->kind == CAIRN_FD_FILE && sys2(NR_fstat, fd, &sb) == 0 && (sb.mode & S_IFMT) == S_IFREG) {
-        if ((uint64_t)sb.size < f->size)
+        /* Shared with other processes of the job: the largest size any
+           of them recorded (tree.h), not this one's. */
+        uint64_t size = f->flags & CAIRN_FILEF_APPENDING ? r_tree_file_size(sb.dev, sb.ino, f->size)
+                                                        : f->size;
+        if ((uint64_t)sb.size < size)
             r_say("warning: ", path, " is shorter (", r_dec(a, (uint64_t)sb.size),
-                  " bytes) than at the checkpoint (", r_dec(b, f->size),
+                  " bytes) than at the checkpoint (", r_dec(b, size),
                   " bytes): it was truncated or re-created since", (char *)0);
-        else if ((uint64_t)sb.size > f->size && (f->flags & CAIRN_FILEF_APPENDING) &&
-                 kept(f->fd))
-            r_say("warning: ", path, " holds ", r_dec(a, (uint64_t)sb.size - f->size),
+        else if ((uint64_t)sb.size > size && (f->flags & CAIRN_FILEF_APPENDING) && kept(f->fd))
+            r_say("warning: ", path, " holds ", r_dec(a, (uint64_t)sb.size - size),
                   " bytes more than at the checkpoint and another process is writing it: "
                   "kept, not cut back (what the job wrote after the checkpoint may appear "
                   "twice in it)", (char *)0);
-        else if ((uint64_t)sb.size > f->size && (f->flags & CAIRN_FILEF_APPENDING))
-            sys2(NR_ftruncate, fd, f->size);
+        else if ((uint64_t)sb.size > size && (f->flags & CAIRN_FILEF_APPENDING))
+            sys2(NR_ftruncate, fd, size);
     }
     if (fd != f->fd) {
         long rc = sys2(NR_dup2, fd, f->fd);

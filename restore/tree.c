@@ -35,6 +35,7 @@
 #define NR_setsid 112
 #define NR_setpgid 109
 #define NR_futex 202
+#define NR_sched_yield 24
 #define NR_kill 62
 #define NR_pipe2 293
 #define NR_memfd_create 319
@@ -50,10 +51,16 @@
 #define F_SETOWN 8
 #define BARRIER_PAGE R_TREE_PAGE
 
+#define SHARED_SIZES 128 /* appended files whose sizes the restorers share */
+
 struct barrier {
     volatile int arrived[2];
     volatile int failed; /* the exit status of the first that failed; 0: none */
+    int lock;            /* of sizes[] */
+    uint32_t nsizes;
+    struct { uint64_t dev, ino, size; } sizes[SHARED_SIZES];
 };
+_Static_assert(sizeof(struct barrier) <= 4096, "the restorers share one page");
 
 static unsigned char tree_bytes[CAIRN_PROC_TREE_MAX];
 static uint64_t tree_len;
@@ -381,6 +388,47 @@ static void drop_zombies_sigchld(void)
     struct { long sec, nsec; } zero = {0, 0};
     if (zombies)
         sys4(NR_rt_sigtimedwait, (long)&chld, 0, (long)&zero, 8);
+}
+
+static void sizes_lock(void)
+{
+    while (__atomic_exchange_n(&shared->lock, 1, __ATOMIC_ACQUIRE))
+        sys0(NR_sched_yield);
+}
+
+static void sizes_unlock(void)
+{
+    __atomic_store_n(&shared->lock, 0, __ATOMIC_RELEASE);
+}
+
+void r_tree_publish_size(uint64_t dev, uint64_t ino, uint64_t size)
+{
+    if (!shared)
+        return;
+    sizes_lock();
+    uint32_t i = 0;
+    while (i < shared->nsizes && (shared->sizes[i].dev != dev || shared->sizes[i].ino != ino))
+        i++;
+    if (i == shared->nsizes && i < SHARED_SIZES) { /* more: each keeps its own */
+        shared->sizes[i].dev = dev, shared->sizes[i].ino = ino, shared->sizes[i].size = size;
+        shared->nsizes++;
+    } else if (i < shared->nsizes && shared->sizes[i].size < size) {
+        shared->sizes[i].size = size;
+    }
+    sizes_unlock();
+}
+
+uint64_t r_tree_file_size(uint64_t dev, uint64_t ino, uint64_t own)
+{
+    if (!shared)
+        return own;
+    uint64_t size = own;
+    sizes_lock();
+    for (uint32_t i = 0; i < shared->nsizes; i++)
+        if (shared->sizes[i].dev == dev && shared->sizes[i].ino == ino && shared->sizes[i].size > size)
+            size = shared->sizes[i].size;
+    sizes_unlock();
+    return size;
 }
 
 void r_tree_barrier(int which)

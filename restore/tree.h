@@ -21,6 +21,14 @@ void r_tree_spawn(long root_fd);
 /* Waits until every process of the job is there (0: all checked, 1: all
    rebuilt); ends this one if another failed. */
 void r_tree_barrier(int which);
+/* A file the job appends to, shared by several of its processes: each
+   captured its size at its own moment, and the file is cut back to the
+   largest (the size at the round's last capture; every process captured
+   before was paused by then). Published by every restorer before the
+   first barrier; asked for after it. r_tree_file_size gives own if no
+   other process published a larger size (or in a job of one process). */
+void r_tree_publish_size(uint64_t dev, uint64_t ino, uint64_t size);
+uint64_t r_tree_file_size(uint64_t dev, uint64_t ino, uint64_t own);
 /* The job's registration socket (-1: none). */
 long r_tree_register_fd(void);
 
