@@ -149,12 +149,13 @@ static long open_checked(const struct cairn_proc_file *f, const char *path)
     return sys3(NR_open, path, flags, 0);
 }
 
-/* Why the open file is not the one recorded, or NULL. */
-static const char *mismatch(const struct cairn_proc_file *f, uint64_t i, long fd)
+/* Why the open file is not the one recorded, or NULL; *st is its fstat. */
+static const char *mismatch(const struct cairn_proc_file *f, uint64_t i, long fd,
+                            struct kstat *st)
 {
-    struct kstat sb;
-    if (sys2(NR_fstat, fd, &sb) < 0)
+    if (sys2(NR_fstat, fd, st) < 0)
         return "cannot be examined";
+    const struct kstat sb = *st;
     uint32_t type = sb.mode & S_IFMT;
     if (f->kind == CAIRN_FD_DEVICE)
         return type == S_IFCHR ? 0 : "is no longer a character device";
@@ -197,10 +198,10 @@ int r_check_files(void)
             continue;
         const char *path = reroot(f->path);
         long fd = open_checked(f, path);
-        const char *why = fd < 0 ? 0 : mismatch(f, i, fd);
         struct kstat sb;
+        const char *why = fd < 0 ? 0 : mismatch(f, i, fd, &sb);
         if (fd >= 0 && !why && f->kind == CAIRN_FD_FILE && (f->flags & CAIRN_FILEF_APPENDING) &&
-            sys2(NR_fstat, fd, &sb) == 0 && (sb.mode & S_IFMT) == S_IFREG)
+            (sb.mode & S_IFMT) == S_IFREG)
             r_tree_publish_size(sb.dev, sb.ino, f->size); /* before the first barrier */
         if (fd >= 0)
             sys1(NR_close, fd);
@@ -244,14 +245,14 @@ static void reopen(const struct cairn_proc_file *f, uint64_t i)
     char a[24], b[24];
     const char *path = reroot(f->path);
     long fd = open_checked(f, path);
-    const char *why = fd < 0 ? 0 : mismatch(f, i, fd);
+    struct kstat sb;
+    const char *why = fd < 0 ? 0 : mismatch(f, i, fd, &sb);
     if (fd < 0 || why) {
         refuse_file(path, why ? why : "changed while the restore ran", fd);
         r_fail(path, fd < 0 ? fd : -1);
     }
     sys3(NR_fcntl, fd, F_SETFL, f->open_flags); /* O_NONBLOCK only as the job had it */
-    struct kstat sb;
-    if (f->kind == CAIRN_FD_FILE && sys2(NR_fstat, fd, &sb) == 0 && (sb.mode & S_IFMT) == S_IFREG) {
+    if (f->kind == CAIRN_FD_FILE && (sb.mode & S_IFMT) == S_IFREG) { /* sb: mismatch's */
         /* Shared with other processes of the job: the largest size any
            of them recorded (tree.h), not this one's. */
         uint64_t size = f->flags & CAIRN_FILEF_APPENDING ? r_tree_file_size(sb.dev, sb.ino, f->size)
