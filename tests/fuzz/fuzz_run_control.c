@@ -252,6 +252,48 @@ static void runtime_reads_identities(void)
             bug("cairn's answer to HELLO is not a job record the runtime takes");
 }
 
+/* cairn's answers to STOPPED (GO with the tree section, or ABORT) and to
+   HOLD (RESUME): a runtime that said those waits for the answer, so it has
+   read them before any later request. GO's section bytes go with it. */
+static void runtime_reads_answers(void)
+{
+    char head[8], line[600];
+    for (;;) {
+        ssize_t n = recv(h.peer, head, sizeof head, MSG_PEEK | MSG_DONTWAIT);
+        if (n < 3 || (memcmp(head, "GO ", 3) && (n < 6 || memcmp(head, "ABORT ", 6)) &&
+                      (n < 7 || memcmp(head, "RESUME\n", 7))))
+            return;
+        if (rth_read_answer(h.peer, line, sizeof line) < 0)
+            bug("cairn's answer to STOPPED or HOLD is not a line the runtime reads");
+        if (line[0] != 'G')
+            continue;
+        unsigned long long len[3];
+        if (sscanf(line, "GO %llu %llu %llu", &len[0], &len[1], &len[2]) != 3)
+            bug("cairn's GO is not the one the runtime parses");
+        for (unsigned long long left = len[0] + len[1] + len[2]; left;) {
+            char buf[4096];
+            ssize_t got = recv(h.peer, buf, left < sizeof buf ? left : sizeof buf, MSG_DONTWAIT);
+            if (got <= 0)
+                bug("cairn's GO promises more bytes than it sent");
+            left -= (unsigned long long)got;
+        }
+    }
+}
+
+/* What the runtime reads outside a checkpoint signal: answers to HELLO,
+   STOPPED and HOLD, in the order they came. */
+static void runtime_reads_replies(void)
+{
+    char head[4];
+    for (;;) {
+        runtime_reads_identities();
+        runtime_reads_answers();
+        if (recv(h.peer, head, sizeof head, MSG_PEEK | MSG_DONTWAIT) != (ssize_t)sizeof head ||
+            memcmp(head, "JOB ", 4))
+            return;
+    }
+}
+
 /* The runtime's checkpoint handler: reads one request with its own code. */
 static void runtime_takes_request(void)
 {
@@ -260,7 +302,7 @@ static void runtime_takes_request(void)
     int keyed = 0, image_fd = -1;
     if (h.peer < 0)
         return; /* the job closed its end: it never reads a request again */
-    runtime_reads_identities();
+    runtime_reads_replies();
     if (rth_read_request(h.peer, &gen, &image_fd, &keyed, key) < 0)
         bug("the checkpoint signal finds no request the runtime accepts");
     if (image_fd < 0)
@@ -531,7 +573,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         status = pump();
     }
     if (!h.job_gone && h.peer >= 0) {
-        runtime_reads_identities();
+        runtime_reads_replies();
         if (recv(h.peer, &(char){0}, 1, MSG_PEEK | MSG_DONTWAIT) > 0)
             bug("a request was sent to the job without its checkpoint signal");
     }

@@ -45,6 +45,14 @@ int rth_read_identity(int fd)
     return hosted.have_job ? 0 : -1;
 }
 
+int rth_read_answer(int fd, char *line, size_t cap)
+{
+    control_fd = fd;
+    int rc = read_answer(line, cap);
+    control_fd = -1;
+    return rc;
+}
+
 uint64_t rth_status_mask(const char *text, const char *name)
 {
     return rt_status_mask(text, name);

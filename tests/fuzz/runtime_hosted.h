@@ -23,6 +23,11 @@ int rth_read_request(int fd, uint64_t *gen, int *image_fd, int *keyed,
    and the job record): 0 if it took a record, else -1. */
 int rth_read_identity(int fd);
 
+/* runtime.c's read_answer on fd: one line of cairn's answer to STOPPED
+   (GO, ABORT) or HOLD (RESUME), without its newline; 0, or -1 if no
+   whole line came. */
+int rth_read_answer(int fd, char *line, size_t cap);
+
 /* identity.c's status_mask: the value of a "Name:\tHEX" line of text. */
 uint64_t rth_status_mask(const char *text, const char *name);
 
