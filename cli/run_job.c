@@ -149,6 +149,7 @@ static void request(struct run_ctx *r, enum run_reason why)
     r->pending = why;
     r->t_request = cairn__now_ns(CLOCK_MONOTONIC);
     r->pause_ns = 0;
+    r->copied = 0;
     run_output_request(r); /* the output boundary: stop reading until PAUSE */
     if (send_with_fd(r->ctl, line, (size_t)n, image_fd) != n ||
         run_ns_kill(r->job, CAIRN_CKPT_SIGNAL) < 0) {
@@ -171,6 +172,17 @@ static void stop_job(struct run_ctx *r)
     kill(r->job, SIGKILL);
     waitpid(r->job, NULL, 0);
     r->job = 0;
+}
+
+/* For -v: the written pages copied at the pause (runtime/stage.c). */
+static const char *copied_note(const struct run_ctx *r)
+{
+    static char note[64];
+    note[0] = 0;
+    if (r->copied)
+        snprintf(note, sizeof note, " (%.1f MiB of written pages copied)",
+                 r->copied / 1048576.0);
+    return note;
 }
 
 /* The commit's event: generation, bytes, pause and durable times. */
@@ -229,8 +241,8 @@ static int checkpoint_done(struct run_ctx *r, int ok, const char *detail, const 
             run_output_committed(r); /* appends the output it covers */
             if (r->verbose)
                 fprintf(stderr, "cairn: checkpoint %" PRIu64 " committed (%s bytes): job paused "
-                                "%.3f ms, durable after %.3f ms\n", r->tmp.generation, detail,
-                        r->pause_ns / 1e6, r->last_durable_ns / 1e6);
+                                "%.3f ms%s, durable after %.3f ms\n", r->tmp.generation, detail,
+                        r->pause_ns / 1e6, copied_note(r), r->last_durable_ns / 1e6);
         }
     } else if (retry_churn(r, why)) {
         run_output_unpause(r);
@@ -357,8 +369,7 @@ static int handle_line(struct run_ctx *r, char *line)
     } else if (!strncmp(line, "TERM ", 5)) {
         run_term_reported(r, atoi(line + 5));
     } else if (!strncmp(line, "PAUSE ", 6)) {
-        uint64_t ns = strtoull(line + 6, NULL, 10);
-        r->pause_ns = ns > r->pause_ns ? ns : r->pause_ns;
+        run_pause_reported(r, line + 6);
     } else if (!strcmp(line, "HOLD")) {
         r->root_holding = 1;
     } else if (r->pending && !strcmp(line, "STOPPED") && r->root_phase == RUN_PH_ASKED) {

@@ -852,6 +852,14 @@ int run_tree_progress(struct run_ctx *r)
     return !open;
 }
 
+void run_pause_reported(struct run_ctx *r, const char *args)
+{
+    char *end;
+    uint64_t ns = strtoull(args, &end, 10);
+    r->pause_ns = ns > r->pause_ns ? ns : r->pause_ns; /* the longest process's */
+    r->copied += strtoull(end, NULL, 10);
+}
+
 /* One line from member m; a checkpoint in flight is told (run_tree_progress). */
 static void member_line(struct run_ctx *r, struct run_member *m, const char *line)
 {
@@ -871,8 +879,7 @@ static void member_line(struct run_ctx *r, struct run_member *m, const char *lin
     } else if (!strcmp(line, "STOPPED") && m->phase == RUN_PH_ASKED) {
         m->phase = RUN_PH_STOPPED;
     } else if (!strncmp(line, "PAUSE ", 6)) {
-        uint64_t ns = strtoull(line + 6, NULL, 10);
-        r->pause_ns = ns > r->pause_ns ? ns : r->pause_ns;
+        run_pause_reported(r, line + 6);
     } else if (!strncmp(line, "DONE ", 5) && m->phase == RUN_PH_RELEASED) {
         m->phase = RUN_PH_ANSWERED;
         r->round_bytes += strtoull(line + 5, NULL, 10);

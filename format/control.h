@@ -31,7 +31,11 @@
  *                                              line (or REFUSE/FAIL): what it
  *                                              read plus these is its output
  *                                              boundary (cli/run_output.c)
- *                     "PAUSE <ns>"              the job ran again after ns
+ *                     "PAUSE <ns> <copied>"     the job ran again after ns;
+ *                                              copied: bytes of written pages
+ *                                              copied at the pause instead
+ *                                              of forked (runtime/stage.c;
+ *                                              absent from older runtimes)
  *                     "DONE <bytes>"            the writer made it durable
  *                     "FAIL <why>"              the writer failed
  *                     "PROGRESS <done> <total>" bytes of the image written

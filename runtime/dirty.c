@@ -51,6 +51,7 @@
 
 #include "capture.h"
 #include "dirty.h"
+#include "stage.h"
 
 /* The kernel uapi (linux/userfaultfd.h, linux/fs.h of 6.7+; Debian 12's
    headers lack these). */
@@ -80,6 +81,8 @@ struct pm_scan_arg_ {
 #define PAGE_IS_WRITTEN_ (1ull << 1)
 #define PAGE_IS_PRESENT_ (1ull << 3)
 #define PAGE_IS_SWAPPED_ (1ull << 4)
+#define PAGE_IS_PFNZERO_ (1ull << 5)
+#define PAGE_IS_HUGE_ (1ull << 6)
 
 #define PAGE 4096ull
 #define VEC 256
@@ -288,28 +291,43 @@ static void split_at_prev(struct rt_state *st, const struct prev_map *prev, uint
 
 /* Scans [start, end): written pages are listed (record) and protected
    again. 0, 1 if the run list overflowed (protected all the same), or a
-   negative errno (-EPERM: the range is not registered). A run is merged
+   negative errno (-EPERM: the range is not registered). With held (a
+   mapping stage.c may stage), the same walk also lists every page held
+   on 4 KiB pages, present or swapped but not the zero page, as writer.c's
+   scan would: all held pages are matched then, and protecting one that
+   is protected already changes nothing. A run is merged
    only with one of this same scan: the previous mapping's last run may
    end exactly where this one starts (a restored data segment, anonymous
    now, just below the heap), and a run extended across the boundary
    would be counted in that mapping's list and lost from this one's (the
    writer would then take those written pages from the parent image). */
-static long scan(uint64_t start, uint64_t end, int record)
+static long scan(uint64_t start, uint64_t end, int record, struct rt_held *held)
 {
     int overflow = 0;
     const uint64_t first = R->nruns;
+    const uint64_t kinds = PAGE_IS_PRESENT_ | PAGE_IS_SWAPPED_ | PAGE_IS_PFNZERO_;
     for (uint64_t at = start; at < end;) {
         struct pm_scan_arg_ a = {.size = sizeof a,
                                  .flags = PM_SCAN_WP_MATCHING_ | PM_SCAN_CHECK_WPASYNC_,
                                  .start = at, .end = end,
                                  .vec = (uint64_t)(uintptr_t)R->vec, .vec_len = VEC,
-                                 .category_mask = PAGE_IS_WRITTEN_,
+                                 .category_mask = held ? 0 : PAGE_IS_WRITTEN_,
                                  .category_anyof_mask = PAGE_IS_PRESENT_ | PAGE_IS_SWAPPED_,
-                                 .return_mask = PAGE_IS_WRITTEN_};
+                                 .return_mask = PAGE_IS_WRITTEN_ |
+                                                (held ? kinds | PAGE_IS_HUGE_ : 0)};
         long got = raw3(SYS_ioctl, R->pagemap, PAGEMAP_SCAN_, (long)&a);
         if (got < 0)
             return got;
+        for (long k = 0; held && k < got; k++) {
+            uint64_t c = R->vec[k].categories;
+            if (c & PAGE_IS_HUGE_)
+                held->huge = 1; /* fork copies it cheaply: not staged */
+            else if ((c & kinds) != (PAGE_IS_PRESENT_ | PAGE_IS_PFNZERO_))
+                rt_held_add(held, R->vec[k].start, R->vec[k].end);
+        }
         for (long k = 0; record && k < got; k++) {
+            if (!(R->vec[k].categories & PAGE_IS_WRITTEN_))
+                continue;
             struct rt_dirty_run *last = R->nruns > first ? &R->runs[R->nruns - 1] : NULL;
             if (last && last->end == R->vec[k].start)
                 last->end = R->vec[k].end;
@@ -342,9 +360,12 @@ static int track_one(const struct rt_state *st, uint64_t i, const struct prev_ma
         return 0;
     long j = find_prev(prev, nprev, m);
     uint64_t first = R->nruns;
-    long rc = j >= 0 ? scan(m->start, m->end, R->delta) : -1;
+    struct rt_held *held = j >= 0 && R->delta ? rt_stage_held(st, i) : NULL;
+    long rc = j >= 0 ? scan(m->start, m->end, R->delta, held) : -1;
     if (rc == 0 && R->delta) {
         R->map[i] = (struct rt_dirty_map){RT_DIRTY_DELTA, (uint32_t)j, first, R->nruns - first};
+        if (held)
+            rt_stage_consider(i, R->runs + first, R->nruns - first, held);
         return 1;
     }
     R->nruns = first; /* overflowed, or not to be recorded: written whole */
@@ -353,7 +374,7 @@ static int track_one(const struct rt_state *st, uint64_t i, const struct prev_ma
     /* New (or mapped again): register, protect what it holds. */
     if (register_range(m->start, m->end) < 0)
         return 0;
-    return scan(m->start, m->end, 0) >= 0;
+    return scan(m->start, m->end, 0, NULL) >= 0;
 }
 
 void rt_dirty_checkpoint(struct rt_state *st, uint64_t gen)
@@ -362,6 +383,7 @@ void rt_dirty_checkpoint(struct rt_state *st, uint64_t gen)
         return;
     R->nruns = 0;
     R->delta = 0;
+    rt_stage_reset();
     own_tracker();
     if (R->fd < 0) {
         for (uint64_t i = 0; i < st->core.nmaps; i++)

@@ -54,6 +54,8 @@ int rt_dirty_track(struct cairn_proc_track *t);
    after the memory is written, records every page's hash and checks a
    delta's clean pages against its parent's record (report in DIR/report). */
 void rt_dirty_debug_init(void);
+/* CAIRN_DEBUG_DIRTY is set: the writer reads every page of the job. */
+int rt_dirty_debug_on(void);
 void rt_dirty_debug(const struct rt_state *st, uint64_t gen);
 /* In the job, before the scan: each mapping's pagemap entries, for the writer's report. */
 void rt_dirty_debug_pagemap(const struct rt_state *st, long pagemap);

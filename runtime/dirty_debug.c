@@ -42,6 +42,11 @@ static uint64_t *jobpm;          /* the job's pagemap entries at the scan */
 static uint64_t jobpm_cap = 1u << 24;
 static uint64_t jobpm_start[CAIRN_PROC_MAX_MAPS]; /* map i's first entry */
 
+int rt_dirty_debug_on(void)
+{
+    return dir[0] != 0;
+}
+
 void rt_dirty_debug_init(void)
 {
     const char *d = getenv("CAIRN_DEBUG_DIRTY");

@@ -41,6 +41,7 @@
 #include "eintr.h"
 #include "dirty.h"
 #include "signals.h"
+#include "stage.h"
 #include "threads.h"
 #include "tree.h"
 
@@ -77,6 +78,16 @@ static void send_number(const char *a, uint64_t v)
     char num[24] = "";
     rt_cat_u64(num, sizeof num, v);
     send_line(a, num);
+}
+
+/* "PAUSE <ns> <bytes copied at the pause>" (format/control.h). */
+static void send_pause(uint64_t ns, uint64_t copied)
+{
+    char nums[48] = "";
+    rt_cat_u64(nums, sizeof nums, ns);
+    rt_cat(nums, sizeof nums, " ");
+    rt_cat_u64(nums, sizeof nums, copied);
+    send_line("PAUSE ", nums);
 }
 
 /* Reads exactly n bytes from the control channel. */
@@ -372,6 +383,7 @@ static void on_checkpoint(int sig, siginfo_t *si, void *uc)
     errno = saved_errno; /* the image's main thread resumes with its own */
     request_gen = gen;
     rt_dirty_checkpoint(state, gen); /* last: written pages, protected again */
+    rt_stage_before_fork(state); /* a delta's large mappings stay out of the fork */
     /* The writer reads MAP_SHARED memory live, not a copy-on-write copy:
        a process that has some stays stopped until every writer of the
        round is done (HOLD, then cairn's RESUME), so that no process of the
@@ -382,13 +394,14 @@ static void on_checkpoint(int sig, siginfo_t *si, void *uc)
         send_line("HOLD", "");
     long pid = rt_tree_fork_writer(state->own_pidns, writer_entry);
     rt_dirty_after_fork();
+    rt_stage_after_fork();
     explicit_bzero(image_key, sizeof image_key);
     if (state->pipe_data_len || state->ipc_len) /* the writer has its copy */
         madvise(state->pipe_data, state->pipe_data_len + state->ipc_len, MADV_DONTNEED);
     if (pid < 0)
         send_line("FAIL cannot fork the writer", "");
     else
-        send_number("PAUSE ", cairn__now_ns(CLOCK_MONOTONIC) - t0);
+        send_pause(cairn__now_ns(CLOCK_MONOTONIC) - t0, rt_stage_copied());
     if (hold)
         wait_resume();
     rt_threads_release();

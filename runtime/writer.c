@@ -10,6 +10,8 @@
  * refused before its first byte. Being a throw-away copy, the child may change its own mappings
  * to read them: unreadable regions are made readable, and file pages past
  * the end of their file (which would raise SIGBUS) are replaced by zeros.
+ * A large delta mapping may not be in the child at all: its written pages
+ * were copied at the pause and it was left out of the fork (stage.c).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -26,6 +28,7 @@
 #include "identity.h"
 #include "progress.h"
 #include "sparse.h"
+#include "stage.h"
 
 #define PAGE 4096ull
 
@@ -155,6 +158,37 @@ static int populate_backed(struct rt_state *st)
     return 0;
 }
 
+/* A staged mapping (stage.c): sparse, a delta if the parent holds any of
+   its pages; 1 if mapping i is one. */
+static int plan_staged(struct rt_state *st, uint64_t i, struct plan *p)
+{
+    const struct rt_stage_map *s = rt_stage_map(i);
+    const struct rt_dirty_map *dm = rt_dirty_map(i);
+    if (!s || !dm)
+        return 0;
+    struct cairn_proc_map *m = &st->maps[i];
+    m->flags |= CAIRN_MAPF_SPARSE;
+    if (s->nbase) {
+        m->flags |= CAIRN_MAPF_DELTA;
+        m->parent_index = dm->parent_index;
+    }
+    p->bytes += s->nbytes + (uint64_t)(s->ndata + s->nbase) * sizeof p->ext[0] + 384;
+    return 1;
+}
+
+/* A staged mapping's sections: its page lists, then the copied pages. */
+static int write_staged(struct rt_state *st, struct cairn__writer *w, uint64_t i,
+                        const struct rt_stage_map *s)
+{
+    int rc = section(w, CAIRN_SEC_PROC_EXTENTS, i, s->data, (uint64_t)s->ndata * sizeof s->data[0]);
+    if (rc == 0 && (st->maps[i].flags & CAIRN_MAPF_DELTA))
+        rc = section(w, CAIRN_SEC_PROC_BASE, i, s->base, (uint64_t)s->nbase * sizeof s->base[0]);
+    if (rc < 0)
+        return fail(st, "cannot write a mapping's page list", rc);
+    rc = section(w, CAIRN_SEC_PROC_MEM, i, s->bytes, s->nbytes);
+    return rc < 0 ? fail(st, "cannot write a memory section", rc) : 0;
+}
+
 /* Marks the mappings to be written sparse and sums the image's size. */
 static int make_plan(struct rt_state *st, struct plan *p)
 {
@@ -174,6 +208,8 @@ static int make_plan(struct rt_state *st, struct plan *p)
     for (uint64_t i = 0; i < st->core.nmaps; i++) {
         struct cairn_proc_map *m = &st->maps[i];
         if (!(m->flags & CAIRN_MAPF_DATA))
+            continue;
+        if (plan_staged(st, i, p))
             continue;
         uint64_t len = m->end - m->start;
         long n = sparse_candidate(st, m) ? scan(p, m) : RT_SPARSE_UNSUPPORTED;
@@ -247,6 +283,12 @@ static int write_memory(struct rt_state *st, struct cairn__writer *w, const stru
         const struct cairn_proc_map *m = &st->maps[i];
         if (!(m->flags & CAIRN_MAPF_DATA))
             continue;
+        const struct rt_stage_map *s = rt_stage_map(i);
+        if (s && (m->flags & CAIRN_MAPF_SPARSE)) {
+            if (write_staged(st, w, i, s) < 0)
+                return -1;
+            continue;
+        }
         if (m->flags & CAIRN_MAPF_SPARSE) {
             if (write_sparse(st, w, p, i) < 0)
                 return -1;

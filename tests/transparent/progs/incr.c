@@ -23,7 +23,7 @@ int main(int argc, char **argv)
 {
     size_t mib = argc > 1 ? (size_t)atol(argv[1]) : 64;
     long passes = argc > 2 ? atol(argv[2]) : 200;
-    long permille = argc > 3 ? atol(argv[3]) : 10;
+    double permille = argc > 3 ? atof(argv[3]) : 10; /* 0.1: one page in 10000 */
     size_t pages = mib << 8, words = mib << 17;
     uint64_t *m = mmap(NULL, words * 8, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (m == MAP_FAILED)
@@ -47,7 +47,7 @@ int main(int argc, char **argv)
     size_t grown = 0;
     uint64_t *temp = NULL;
     for (long p = 0; p < passes; p++) {
-        size_t n = pages * (size_t)permille / 1000;
+        size_t n = (size_t)((double)pages * permille / 1000);
         for (size_t k = 0; k < n; k++) {
             x ^= x << 13, x ^= x >> 7, x ^= x << 17;
             size_t page = (size_t)(x % pages), w = page * (PAGE / 8) + (x >> 40) % (PAGE / 8);
@@ -86,6 +86,6 @@ int main(int argc, char **argv)
         sum += m[i] >> 3;
     for (size_t i = 0; i < 16 * PAGE / 8; i++)
         sum += lo[i] >> 3;
-    printf("incr %zu MiB x %ld, %ld permille: %llu\n", mib, passes, permille, (unsigned long long)sum);
+    printf("incr %zu MiB x %ld, %g permille: %llu\n", mib, passes, permille, (unsigned long long)sum);
     return 0;
 }
