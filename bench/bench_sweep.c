@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_ckpt.h" /* bench_remove_dir */
 #include "bench_sweep.h"
 
 #define ME program_invocation_short_name
@@ -72,6 +73,8 @@ static int next_report(struct reports *r, double deadline, double *t)
             *nl = 0;
             int ok = sscanf(r->buf, "s %llu", &ns) == 1;
             size_t used = (size_t)(nl - r->buf) + 1;
+            if (!ok)
+                fprintf(stderr, "%s: not a report of the sweeping job: '%s'\n", ME, r->buf);
             memmove(r->buf, nl + 1, r->len - used);
             r->len -= used;
             *t = (double)ns * 1e-9;
@@ -163,6 +166,8 @@ static int restore_watch(struct trun *t, int map, double steady, struct sweep_ru
 static int one_rep(struct trun *t, int idle, struct sweep_results *r)
 {
     struct tckpt k;
+    if (access(t->store, F_OK) == 0)
+        bench_remove_dir(t->store); /* a fresh job: the last repetition's images go */
     if (trun_start_fresh(t) < 0)
         return -1;
     double steady = steady_pass(t);
