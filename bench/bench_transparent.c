@@ -35,6 +35,17 @@
  *   restore warm compressed: job running
  * next to memcpy and write+fsync of the same size, measured in the same run.
  *
+ * Then (unless --no-full-speed) the time to full speed (bench_sweep.c): a
+ * second job sweeps its whole state, reporting each 1/256 of a pass; rows:
+ *   sweep: pass, uninterrupted   its pass before any checkpoint
+ *   copy warm / copy, N s idle / map warm / map, N s idle (CAIRN_RESTORE_MAP=1):
+ *     job running   cairn's "job restored", as above
+ *     first slice   the restored job's first report (its first instruction
+ *                   ran at most one slice before)
+ *     full speed    the start of the first pass-long stretch of its slices
+ *                   within 10% of the uninterrupted pass of the same rep
+ *     first pass    the first whole pass after its first report
+ *
  * --size takes a list (256M,1G,4G): one table per size, a size skipped if
  * the memory it needs is not available.
 
