@@ -35,6 +35,17 @@
  *   restore warm compressed: job running
  * next to memcpy and write+fsync of the same size, measured in the same run.
  *
+ * Then (unless --no-full-speed) the time to full speed (bench_sweep.c): a
+ * second job sweeps its whole state, reporting each 1/256 of a pass; rows:
+ *   sweep: pass, uninterrupted   its pass before any checkpoint
+ *   copy warm / copy, N s idle / map warm / map, N s idle (CAIRN_RESTORE_MAP=1):
+ *     job running   cairn's "job restored", as above
+ *     first slice   the restored job's first report (its first instruction
+ *                   ran at most one slice before)
+ *     full speed    the start of the first pass-long stretch of its slices
+ *                   within 10% of the uninterrupted pass of the same rep
+ *     first pass    the first whole pass after its first report
+ *
  * --size takes a list (256M,1G,4G): one table per size, a size skipped if
  * the memory it needs is not available.
 
@@ -56,6 +67,7 @@
 #include <unistd.h>
 
 #include "bench_ckpt.h"
+#include "bench_sweep.h"
 #include "bench_trun.h"
 #include "bench_util.h"
 
@@ -69,6 +81,7 @@ struct config {
     int reps;
     int idle;                 /* seconds of idle memory before a restore */
     int drop_caches;
+    int full_speed;           /* the sweeping job's rows (bench_sweep.c) */
     int verbose;
     const char *compress;     /* --compress SPEC: the compressed rows; NULL: none */
     struct bench_stream stream;
@@ -92,6 +105,7 @@ struct results {
     struct compressed_runs z;
     struct bench_runs pause, durable, cold_read;
     struct restore_runs warm, idle, cold;
+    struct sweep_results sweep;
     uint64_t image_bytes;
 };
 
@@ -110,6 +124,8 @@ static void usage(FILE *f)
             "  --cairn PATH    the cairn program (default: next to this one)\n"
             "  --compress SPEC also the rows of a half-text job under cairn run\n"
             "                  --compress SPEC (zstd, zstd:LEVEL)\n"
+            "  --no-full-speed leave out the rows of the sweeping job (time to full speed\n"
+            "                  after copying and mapped restores, warm and after --idle)\n"
             "  --verbose       echo cairn's messages\n");
 }
 
@@ -138,7 +154,7 @@ static int parse_args(struct config *c, int argc, char **argv)
         {"chunk", required_argument, 0, 'c'}, {"window", required_argument, 0, 'w'},
         {"cairn", required_argument, 0, 'C'}, {"verbose", no_argument, 0, 'v'},
         {"idle", required_argument, 0, 'i'}, {"help", no_argument, 0, 'h'},
-        {"compress", required_argument, 0, 'z'},
+        {"compress", required_argument, 0, 'z'}, {"no-full-speed", no_argument, 0, 'F'},
         {0, 0, 0, 0}};
     const char *t = getenv("TMPDIR");
     snprintf(c->dir, sizeof c->dir, "%s", t && *t ? t : "/tmp");
@@ -148,6 +164,7 @@ static int parse_args(struct config *c, int argc, char **argv)
     c->nsizes = 1;
     c->reps = 3;
     c->idle = 10;
+    c->full_speed = 1;
     c->stream = (struct bench_stream){.chunk = 512u << 10, .window = 64ull << 20};
     int o;
     while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -163,6 +180,7 @@ static int parse_args(struct config *c, int argc, char **argv)
         case 'C': snprintf(c->cairn, sizeof c->cairn, "%s", optarg); break;
         case 'v': c->verbose = 1; break;
         case 'z': c->compress = optarg; break;
+        case 'F': c->full_speed = 0; break;
         case 'h': usage(stdout); exit(0);
         default: bad = 1; break;
         }
@@ -310,6 +328,18 @@ static int compressed_rows(const struct config *c, struct results *r)
     return rc;
 }
 
+/* The sweeping job in a store of its own: bench_sweep.c. */
+static int full_speed_rows(const struct config *c, struct results *r)
+{
+    char store[PATH_MAX + 32];
+    snprintf(store, sizeof store, "%s/store-sweep", c->dir);
+    struct trun t = {.cairn = c->cairn, .self = c->self, .store = store,
+                     .mib = c->size >> 20, .verbose = c->verbose};
+    int rc = sweep_rows(&t, c->reps, c->idle, &r->sweep);
+    bench_remove_dir(store);
+    return rc;
+}
+
 static void row(const char *name, const struct bench_runs *x, const struct results *r,
                 double scale, const char *unit)
 {
@@ -318,6 +348,61 @@ static void row(const char *name, const struct bench_runs *x, const struct resul
     printf("%-28s %10.3f %10.3f %s %7.2fx %7.2fx %8.2fx\n", name, bench_median(x) * scale,
            bench_min(x) * scale, unit, bench_median(x) / md, bench_min(x) / mn,
            bench_min(x) / mmin);
+}
+
+/* The rows of one kind of restore of the sweeping job. */
+static void sweep_kind(const char *kind, const struct sweep_runs *x, const struct results *r)
+{
+    char name[64];
+    snprintf(name, sizeof name, "%s: job running", kind);
+    row(name, &x->running, r, 1, "s ");
+    snprintf(name, sizeof name, "%s: first slice", kind);
+    row(name, &x->first, r, 1, "s ");
+    snprintf(name, sizeof name, "%s: full speed", kind);
+    if (x->full.n)
+        row(name, &x->full, r, 1, "s ");
+    if (x->not_reached)
+        printf("%-28s not reached in %d passes, %d of %d reps\n", name, r->sweep.passes,
+               x->not_reached, x->running.n);
+    snprintf(name, sizeof name, "%s: first pass", kind);
+    row(name, &x->first_pass, r, 1, "s ");
+}
+
+/* Median and min over the repetitions of each one's first pass after the
+   restore divided by its own steady pass. */
+static void pass_ratio(const char *kind, const struct sweep_runs *x)
+{
+    struct bench_runs q = {0};
+    for (int i = 0; i < x->first_pass.n && i < x->steady.n; i++)
+        bench_add(&q, x->first_pass.t[i] / x->steady.t[i]);
+    printf(" %s %.2fx / %.2fx;", kind, bench_median(&q), bench_min(&q));
+}
+
+static void sweep_table(const struct config *c, const struct results *r)
+{
+    const struct sweep_results *w = &r->sweep;
+    char copy_idle[40], map_idle[40];
+    snprintf(copy_idle, sizeof copy_idle, "copy, %d s idle", c->idle);
+    snprintf(map_idle, sizeof map_idle, "map, %d s idle", c->idle);
+    printf("sweeping job (adds 1 to every word, reports each 1/%d of a pass); times from the "
+           "start of cairn run; full speed = start of the first pass-long stretch within "
+           "%.0f%% of the same rep's uninterrupted pass\n", SWEEP_SLICES,
+           (SWEEP_TOLERANCE - 1) * 100);
+    row("sweep: pass, uninterrupted", &w->steady, r, 1, "s ");
+    sweep_kind("copy warm", &w->copy, r);
+    if (c->idle)
+        sweep_kind(copy_idle, &w->copy_idle, r);
+    sweep_kind("map warm", &w->map, r);
+    if (c->idle)
+        sweep_kind(map_idle, &w->map_idle, r);
+    printf("first pass after restore / uninterrupted pass (median / min):");
+    pass_ratio("copy warm", &w->copy);
+    if (c->idle)
+        pass_ratio(copy_idle, &w->copy_idle);
+    pass_ratio("map warm", &w->map);
+    if (c->idle)
+        pass_ratio(map_idle, &w->map_idle);
+    printf("\n");
 }
 
 static void table(const struct config *c, const struct results *r)
@@ -356,6 +441,8 @@ static void table(const struct config *c, const struct results *r)
     row("restore cold: verified", &r->cold.verify, r, 1, "s ");
     row("restore cold: job running", &r->cold.total, r, 1, "s ");
     row("restore cold: CPU of the job", &r->cold.cpu, r, 1, "s ");
+    if (c->full_speed)
+        sweep_table(c, r);
     double gib = (double)r->image_bytes / (1u << 30);
     if (c->compress) {
         const struct compressed_runs *z = &r->z;
@@ -405,7 +492,8 @@ static int one_size(struct config *c, uint64_t size)
                      .mib = size >> 20, .verbose = c->verbose};
     struct results *r = calloc(1, sizeof *r);
     int rc = r && fresh_rows(c, &t, r) == 0 && restore_rows(c, &t, r) == 0 &&
-             (!c->compress || compressed_rows(c, r) == 0) ? 0 : 1;
+             (!c->compress || compressed_rows(c, r) == 0) &&
+             (!c->full_speed || full_speed_rows(c, r) == 0) ? 0 : 1;
     if (rc == 0)
         table(c, r);
     free(r);

@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_sweep.h"
 #include "bench_trun.h"
 #include "bench_util.h"
 
@@ -39,8 +40,11 @@ static int spawn(struct trun *t)
     char mib[32], me[32], nthr[16], tick[24];
     snprintf(mib, sizeof mib, "%" PRIu64, t->mib);
     snprintf(me, sizeof me, "%ld", (long)getpid());
-    snprintf(nthr, sizeof nthr, "%d", t->threads);
-    snprintf(tick, sizeof tick, "%ld", t->tick_us);
+    snprintf(nthr, sizeof nthr, "%d", t->sweep ? 1 : t->threads);
+    if (t->sweep)
+        snprintf(tick, sizeof tick, "sweep");
+    else
+        snprintf(tick, sizeof tick, "%ld", t->tick_us);
     t->pid = fork();
     if (t->pid == 0) {
         dup2(out[1], 1);
@@ -50,7 +54,7 @@ static int spawn(struct trun *t)
         if (t->compress)
             argv[n++] = "--compress", argv[n++] = (char *)t->compress;
         char *job[] = {"--", (char *)t->self, "--job", mib, me, nthr, tick, NULL};
-        for (int i = 0; job[i] && (i < 5 || t->threads); i++)
+        for (int i = 0; job[i] && (i < 5 || t->threads || t->sweep); i++)
             argv[n++] = job[i];
         argv[n] = NULL;
         execv(t->cairn, argv);
@@ -410,6 +414,7 @@ int bench_job_main(int argc, char **argv)
 {
     uint64_t n = strtoull(argv[2], NULL, 10) << 17;
     pid_t bench = (pid_t)atol(argv[3]);
+    int sweep = argc == 6 && !strcmp(argv[5], "sweep");
     int threads = argc == 6 ? atoi(argv[4]) : 1;
     long tick_us = argc == 6 ? atol(argv[5]) : 10000;
     if (threads < 1 || threads > 1024 || tick_us < 0 || n < (uint64_t)threads * 512)
@@ -419,6 +424,12 @@ int bench_job_main(int argc, char **argv)
     if (m == MAP_FAILED || !s)
         return 1;
     fill(m, n);
+    if (sweep) {
+        if (write(1, "r", 1) != 1)
+            return 1;
+        sweep_job(m, n, bench);
+        return 0;
+    }
     for (int i = 0; i < threads; i++) {
         uint64_t lo = slice_start(n, i, threads), hi = slice_start(n, i + 1, threads);
         s[i] = (struct job_slice){.m = m + lo, .n = hi - lo, .tick_us = tick_us};

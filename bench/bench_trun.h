@@ -17,6 +17,7 @@ struct trun {
     uint64_t mib;            /* touched memory of the job */
     int threads;             /* threads of the job (0: one, idle, as --job MIB PID) */
     long tick_us;            /* with threads: each thread's sleep between touches, 0 = spin */
+    int sweep;               /* the job sweeps its state and reports (bench_sweep.h) */
     int verbose;             /* echo cairn's lines */
     const char *compress;    /* cairn run --compress SPEC; NULL: not given */
     int refusal_ok;          /* a refused checkpoint is the caller's to report */
@@ -56,7 +57,8 @@ int trun_stop(struct trun *t, struct tckpt *c);
 /* Ends cairn run and the job however they are (error paths). */
 void trun_kill(struct trun *t);
 
-/* Is argv the job's command line, `--job MIB BENCHPID [THREADS TICK_US]`?
+/* Is argv the job's command line, `--job MIB BENCHPID [THREADS TICK_US]`
+(TICK_US `sweep`: one thread sweeping its state, bench_sweep.h)?
    With CAIRN_BENCH_CONTENT=halftext in its environment, each MiB of its
    memory is half log-like text, half xorshift (else all xorshift). */
 int bench_is_job(int argc, char **argv);
