@@ -180,7 +180,7 @@ static const char *copied_note(const struct run_ctx *r)
     static char note[64];
     note[0] = 0;
     if (r->copied)
-        snprintf(note, sizeof note, " (%.1f MiB of written pages copied)",
+        snprintf(note, sizeof note, " (%.1f MiB of written pages copied at the pause)",
                  r->copied / 1048576.0);
     return note;
 }
@@ -241,8 +241,8 @@ static int checkpoint_done(struct run_ctx *r, int ok, const char *detail, const 
             run_output_committed(r); /* appends the output it covers */
             if (r->verbose)
                 fprintf(stderr, "cairn: checkpoint %" PRIu64 " committed (%s bytes): job paused "
-                                "%.3f ms%s, durable after %.3f ms\n", r->tmp.generation, detail,
-                        r->pause_ns / 1e6, copied_note(r), r->last_durable_ns / 1e6);
+                                "%.3f ms, durable after %.3f ms%s\n", r->tmp.generation, detail,
+                        r->pause_ns / 1e6, r->last_durable_ns / 1e6, copied_note(r));
         }
     } else if (retry_churn(r, why)) {
         run_output_unpause(r);

@@ -5,7 +5,7 @@
 # stage.c): the job (progs/incr, 64 MiB, one page in 10000 written per
 # pass, so a delta holds a few percent of it however late it is taken) is
 # checkpointed twice — a full image, then a delta on it that cairn -v
-# reports as "MiB of written pages copied" — killed with SIGKILL, and
+# reports with "MiB of written pages copied at the pause" — killed with SIGKILL, and
 # restored from the delta; it must end with the uninterrupted run's output
 # (its last line is a checksum of all its memory) and the restore must come
 # from generation 2 (resumed there: the run appends only what followed it).
@@ -42,7 +42,7 @@ poll_until 120 "generation 2" test -f "st/$(gen_file 2)"
 kill_tree "$CPID" || fail "the killed run's processes did not end"
 CPID=
 [ "$(parent_of "st/$(gen_file 2)")" = 1 ] || fail "generation 2 is not a delta on generation 1"
-grep -q 'checkpoint 2 committed.*MiB of written pages copied' err1 ||
+grep -q 'checkpoint 2 committed.*MiB of written pages copied at the pause)$' err1 ||
     fail "generation 2's written pages were not copied at the pause (no 'copied' in cairn -v)"
 full=$(stat -c %s "st/$(gen_file 1)") delta=$(stat -c %s "st/$(gen_file 2)")
 [ $((delta * 4)) -lt "$full" ] || fail "the delta ($delta bytes) is not small beside the full image ($full)"
