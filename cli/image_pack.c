@@ -359,6 +359,88 @@ static uint64_t expanded_layout(cairn_image_t *img, uint64_t *data_off)
     return off + CAIRN_TRAILER_SIZE;
 }
 
+/* Threads that expand: one per core, at most 8 (as cli/run_compress.c packs). */
+static int expand_workers(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > 8 ? 8 : (int)n;
+}
+
+/* Below this many stored bytes of zstd, an image is expanded without threads. */
+#define EXPAND_THREADS_MIN (4ull << 20)
+#define EXPAND_WINDOW (32u << 20) /* stored bytes read at a time */
+
+static int pread_all(int fd, unsigned char *p, uint64_t len, uint64_t off)
+{
+    while (len > 0) {
+        ssize_t n = pread(fd, p, len < (1u << 30) ? (size_t)len : (1u << 30), (off_t)off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return n < 0 ? -errno : -EIO;
+        p += n;
+        len -= (uint64_t)n;
+        off += (uint64_t)n;
+    }
+    return 0;
+}
+
+/* A zstd section's frames, read EXPAND_WINDOW bytes at a time, decompressed
+   on the pool into dst, then checked against the section's checksum.
+   -E2BIG: a frame larger than the window (an image of one frame per
+   section, before cli/image_zpar.c): the caller streams it instead. */
+static int expand_zstd(int fd, struct zpar *zp, const cairn_section_info_t *s, unsigned char *dst)
+{
+    size_t cap = s->stored_size < EXPAND_WINDOW ? (size_t)s->stored_size : EXPAND_WINDOW;
+    unsigned char *buf = malloc(cap ? cap : 1);
+    if (!buf)
+        return -ENOMEM;
+    uint64_t in = 0, out = 0; /* stored bytes taken, raw bytes made */
+    size_t have = 0;          /* bytes at buf, from stored offset in */
+    int rc = 0;
+    for (;;) {
+        size_t n = cap - have < s->stored_size - in - have ? cap - have
+                                                           : (size_t)(s->stored_size - in - have);
+        if ((rc = pread_all(fd, buf + have, n, s->data_offset + in + have)) < 0)
+            break;
+        have += n;
+        int final = in + have == s->stored_size;
+        size_t used;
+        uint64_t made;
+        rc = zpar_expand(zp, buf, have, dst + out, s->raw_size - out, final, &used, &made);
+        in += used;
+        out += made;
+        if (rc < 0 || final)
+            break;
+        if (used == 0) {
+            rc = -E2BIG;
+            break;
+        }
+        memmove(buf, buf + used, have - used);
+        have -= used;
+    }
+    free(buf);
+    if (rc == 0 && (out != s->raw_size || XXH3_64bits(dst, (size_t)s->raw_size) != s->checksum))
+        rc = CAIRN_ECORRUPT;
+    return rc;
+}
+
+/* The payload of section i at dst, checked: zstd frames on the pool. */
+static int expand_section(int fd, cairn_image_t *img, struct zpar *zp, unsigned i,
+                          unsigned char *dst, char *why, size_t len)
+{
+    const cairn_section_info_t *s = cairn_image_section(img, i);
+    int rc = s->codec == CAIRN_CODEC_ZSTD ? expand_zstd(fd, zp, s, dst) : -E2BIG;
+    if (rc == -E2BIG) /* raw, or a frame over the window: streamed by libcairn */
+        return cairn_image_read(img, i, dst, (size_t)s->raw_size) < 0
+                   ? fail(why, len, CAIRN_ECORRUPT, "section %u: %s", i, cairn_image_error(img))
+                   : 0;
+    if (rc == CAIRN_ECORRUPT)
+        return fail(why, len, rc, "section %u (%s): its zstd frames do not decompress to its "
+                    "checksum", i, cairn_section_type_name(s->type));
+    return rc < 0 ? fail(why, len, rc, "section %u: %s", i, cairn_strerror(rc)) : 0;
+}
+
 static int expand_into(int fd, cairn_image_t *img, unsigned char *map, const uint64_t *data_off,
                        char *why, size_t len)
 {
@@ -366,10 +448,21 @@ static int expand_into(int fd, cairn_image_t *img, unsigned char *map, const uin
         return fail(why, len, -EIO, "cannot read the header");
     uint64_t chain = cairn_get64(map + CAIRN_HDR_CHECKSUM), off = CAIRN_HEADER_SIZE;
     const cairn_image_info_t *info = cairn_image_info(img);
+    uint64_t zstored = 0;
     for (unsigned i = 0; i < info->section_count; i++) {
         const cairn_section_info_t *s = cairn_image_section(img, i);
-        if (cairn_image_read(img, i, map + data_off[i], (size_t)s->raw_size) < 0)
-            return fail(why, len, CAIRN_ECORRUPT, "section %u: %s", i, cairn_image_error(img));
+        zstored += s->codec == CAIRN_CODEC_ZSTD ? s->stored_size : 0;
+    }
+    struct zpar *zp = zpar_new(1, zstored >= EXPAND_THREADS_MIN ? expand_workers() : 0);
+    if (!zp)
+        return fail(why, len, -ENOMEM, "out of memory");
+    for (unsigned i = 0; i < info->section_count; i++) {
+        const cairn_section_info_t *s = cairn_image_section(img, i);
+        int rc = expand_section(fd, img, zp, i, map + data_off[i], why, len);
+        if (rc < 0) {
+            zpar_free(zp);
+            return rc;
+        }
         struct cairn_section_header sh = {
             .type = (uint16_t)s->type, .flags = s->flags, .name_len = (uint16_t)strlen(s->name),
             .data_offset = data_off[i], .stored_size = s->raw_size, .raw_size = s->raw_size,
@@ -387,6 +480,7 @@ static int expand_into(int fd, cairn_image_t *img, unsigned char *map, const uin
         chain = XXH3_64bits_withSeed(link, sizeof link, chain);
         off = cairn_align_up(data_off[i] + s->raw_size, CAIRN_DATA_ALIGN);
     }
+    zpar_free(zp);
     struct cairn_trailer tr = {.section_count = info->section_count, .trailer_offset = off,
                                .chain = chain};
     cairn_trailer_encode(map + off, &tr);

@@ -31,8 +31,11 @@
 enum { SLOT_FREE, SLOT_QUEUED, SLOT_DONE };
 
 struct slot {
+    int expand;                /* a frame to decompress into dst, not a chunk */
+    unsigned char *dst;        /* with expand: room for len bytes */
     const unsigned char *src;
-    size_t len;
+    size_t len;                /* raw bytes: the chunk's, or the frame's content */
+    size_t src_len;            /* with expand: the frame's bytes at src */
     unsigned char *out;
     size_t out_len;
     uint64_t raw_bytes;
@@ -43,6 +46,7 @@ struct slot {
 /* One worker's zstd contexts: frames, and the samples of the test. */
 struct wctx {
     ZSTD_CCtx *frame, *sample;
+    ZSTD_DCtx *d;              /* made on the first frame to expand */
     unsigned char sbuf[SAMPLE + 512];
 };
 
@@ -135,6 +139,15 @@ static int pack_chunk(struct wctx *w, struct slot *s, size_t cap)
     return 0;
 }
 
+/* A frame decompressed to exactly the content size its header gave. */
+static int expand_frame(struct wctx *w, struct slot *s)
+{
+    if (!w->d && !(w->d = ZSTD_createDCtx()))
+        return -ENOMEM;
+    size_t n = ZSTD_decompressDCtx(w->d, s->dst, s->len, s->src, s->src_len);
+    return ZSTD_isError(n) || n != s->len ? CAIRN_ECORRUPT : 0;
+}
+
 /* ---- the pool ---------------------------------------------------------------- */
 
 static void *worker(void *arg)
@@ -152,7 +165,7 @@ static void *worker(void *arg)
             break;
         struct slot *s = &z->slot[z->taken++ % SLOTS];
         pthread_mutex_unlock(&z->mu);
-        int rc = pack_chunk(w, s, z->cap);
+        int rc = s->expand ? expand_frame(w, s) : pack_chunk(w, s, z->cap);
         pthread_mutex_lock(&z->mu);
         s->rc = rc;
         s->state = SLOT_DONE;
@@ -216,6 +229,7 @@ void zpar_free(struct zpar *z)
     for (int i = 0; z->w && i < z->nw; i++) {
         ZSTD_freeCCtx(z->w[i].frame);
         ZSTD_freeCCtx(z->w[i].sample);
+        ZSTD_freeDCtx(z->w[i].d);
     }
     for (int i = 0; i < SLOTS; i++)
         free(z->slot[i].out);
@@ -270,5 +284,67 @@ int zpar_run(struct zpar *z, const unsigned char *p, uint64_t size, zpar_emit_fn
         z->submitted = base; /* no sequence used */
     if (raw_bytes)
         *raw_bytes = raw;
+    return rc;
+}
+
+/* Hands the frame (or does it here without a pool) and waits for slots
+   to come back while SLOTS are out; *rc gets the first error. */
+static void expand_submit(struct zpar *z, const struct slot *job, uint64_t *sub, uint64_t *got,
+                          int *rc)
+{
+    pthread_mutex_lock(&z->mu);
+    for (; *sub - *got >= (job ? SLOTS : 1) && *got < *sub; ++*got) {
+        struct slot *s = wait_done(z, *got);
+        if (*rc == 0)
+            *rc = s->rc;
+    }
+    if (job) {
+        struct slot *s = &z->slot[*sub % SLOTS];
+        unsigned char *out = s->out;
+        *s = *job;
+        s->out = out;
+        if (z->nthreads == 0) {
+            s->rc = expand_frame(&z->w[0], s);
+            s->state = SLOT_DONE;
+        } else {
+            s->state = SLOT_QUEUED;
+            z->submitted++;
+            pthread_cond_signal(&z->work);
+        }
+        ++*sub;
+    }
+    pthread_mutex_unlock(&z->mu);
+}
+
+int zpar_expand(struct zpar *z, const unsigned char *src, size_t src_len, unsigned char *dst,
+                uint64_t room, int final, size_t *used, uint64_t *made)
+{
+    uint64_t sub = z->submitted, got = sub, done = 0;
+    const unsigned char *p = src;
+    int rc = 0;
+    while (rc == 0 && (size_t)(p - src) < src_len) {
+        size_t left = src_len - (size_t)(p - src), n = ZSTD_findFrameCompressedSize(p, left);
+        if (ZSTD_isError(n) && !final)
+            break; /* cut by the window, or not a frame: the caller reads on */
+        unsigned long long c = ZSTD_isError(n) ? ZSTD_CONTENTSIZE_ERROR
+                                               : ZSTD_getFrameContentSize(p, n);
+        if (c == ZSTD_CONTENTSIZE_UNKNOWN) { /* not cairn's: the caller streams it */
+            rc = -E2BIG;
+            break;
+        }
+        if (c == ZSTD_CONTENTSIZE_ERROR || c > room - done) {
+            rc = CAIRN_ECORRUPT;
+            break;
+        }
+        struct slot job = {.expand = 1, .dst = dst + done, .src = p, .len = (size_t)c,
+                           .src_len = n};
+        expand_submit(z, &job, &sub, &got, &rc);
+        done += c;
+        p += n;
+    }
+    while (got < sub) /* all back before the buffers go */
+        expand_submit(z, NULL, &sub, &got, &rc);
+    *used = (size_t)(p - src);
+    *made = done;
     return rc;
 }

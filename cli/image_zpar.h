@@ -36,6 +36,17 @@ typedef int (*zpar_emit_fn)(void *ctx, const unsigned char *raw, size_t raw_len,
 int zpar_run(struct zpar *z, const unsigned char *p, uint64_t size, zpar_emit_fn emit,
              void *ctx, uint64_t *raw_bytes);
 
+/* Decompresses the whole zstd frames at the start of src (src_len
+   bytes) into dst (room bytes), a frame per worker at a time; *used gets
+   the bytes of the frames taken, *made the bytes they gave. Without
+   final, a frame cut by the end of src ends the run (the caller reads
+   on); with it, every byte must be a frame. 0; CAIRN_ECORRUPT if a frame
+   does not parse, does not decompress to its content size or overflows
+   room; -E2BIG if one has no content size (the caller decompresses the
+   payload as a stream instead); -ENOMEM. The caller checks the checksum. */
+int zpar_expand(struct zpar *z, const unsigned char *src, size_t src_len, unsigned char *dst,
+                uint64_t room, int final, size_t *used, uint64_t *made);
+
 /* One zstd frame holding len bytes (1 .. 2^32-1) as raw blocks, written
    at dst (room for zpar_raw_frame_size(len)); returns its size. */
 size_t zpar_raw_frame(unsigned char *dst, const unsigned char *src, size_t len);

@@ -245,6 +245,37 @@ static void test_corrupt(void **state)
     close(raw);
 }
 
+/* An image of one frame per section, as cairn packed them before the
+   frames (and as libcairn's writer does), expands as it did. */
+static void test_one_frame_image(void **state)
+{
+    (void)state;
+    int fd = memfd_create("old", MFD_CLOEXEC);
+    assert_true(fd >= 0);
+    struct cairn__writer w = {.zstd = &cairn__writer_zstd};
+    assert_int_equal(cairn__writer_begin(&w, fd, 0, 7), 0);
+    for (int i = 0; i < NSEC; i++) {
+        struct cairn__section s = {.type = CAIRN_SEC_PROC_MEM, .arg = (uint64_t)i,
+                                   .level = i == 0 || i == 2 ? 1 : 0};
+        assert_int_equal(cairn__writer_section(&w, &s, payload[i], payload_len[i]), 0);
+    }
+    assert_int_equal(cairn__writer_finish(&w), 0);
+    cairn__writer_release(&w);
+    size_t len;
+    unsigned char *all = slurp(fd, &len);
+    cairn_image_t *img;
+    char why[400];
+    assert_int_equal(cairn_image_open_fd(&img, fd, why, sizeof why), 0);
+    const cairn_section_info_t *s = cairn_image_section(img, 0);
+    assert_int_equal(s->codec, CAIRN_CODEC_ZSTD);
+    assert_int_equal(ZSTD_findFrameCompressedSize(all + s->data_offset, (size_t)s->stored_size),
+                     s->stored_size);
+    cairn_image_close(img);
+    free(all);
+    check_expanded(fd);
+    close(fd);
+}
+
 /* A raw frame is a zstd frame: libzstd decodes it to its bytes. */
 static void test_raw_frame(void **state)
 {
@@ -276,6 +307,7 @@ int main(void)
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_same_without_threads),
         cmocka_unit_test(test_corrupt),
+        cmocka_unit_test(test_one_frame_image),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     for (int i = 0; i < NSEC; i++)
