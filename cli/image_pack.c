@@ -6,9 +6,10 @@
  * The runtime in the job links no libzstd and the restorer has no libc, so
  * neither compresses: the writer child writes the image uncompressed into
  * a memfd of cairn's, and cairn packs it into the store's temp file here,
- * zstd multi-threaded, before the usual commit. On restore, an image with
- * compressed sections is expanded into a sealed memfd, which the restorer
- * reads as it reads any image. Both directions re-encode the container
+ * as zstd frames compressed on threads (cli/image_zpar.c), before the
+ * usual commit. On restore, an image with compressed sections is
+ * expanded into a sealed memfd, which the restorer reads as it reads any
+ * image. Both directions re-encode the container
  * (section headers, chain, trailer; the MAC with the key) and check every
  * payload's raw checksum on the way, so what is stored and what is
  * restored are each covered by the checksums of the bytes the job had.
@@ -33,6 +34,7 @@
 #include "container.h"
 #include "image_format.h"
 #include "image_pack.h"
+#include "image_zpar.h"
 #include "process_format.h"
 
 #define CHUNK (1u << 20)
@@ -48,8 +50,7 @@ struct out {
     uint64_t chain;
     unsigned nsections;
     struct cairn__mac *mac;
-    unsigned char *zbuf;
-    size_t zbuf_len;
+    XXH3_state_t *xs;          /* the section's raw checksum, while put_zstd runs */
 };
 
 static int pwrite_all(int fd, const void *buf, size_t len, uint64_t off)
@@ -159,36 +160,29 @@ static int put_raw(struct out *o, const unsigned char *p, uint64_t size, XXH3_st
     return 0;
 }
 
-/* One zstd frame of size bytes at p; the raw bytes are hashed on the way. */
-static int put_zstd(struct out *o, ZSTD_CCtx *zc, const unsigned char *p, uint64_t size,
-                    XXH3_state_t *st)
+/* zpar_run's emit: the chunk's raw bytes hashed, its frames written. */
+static int put_frames(void *ctx, const unsigned char *raw, size_t raw_len,
+                      const unsigned char *frames, size_t frames_len)
 {
-    ZSTD_CCtx_reset(zc, ZSTD_reset_session_only);
-    ZSTD_CCtx_setPledgedSrcSize(zc, size);
-    uint64_t done = 0;
-    size_t pending;
-    do {
-        size_t n = size - done < CHUNK ? (size_t)(size - done) : CHUNK;
-        ZSTD_EndDirective mode = done + n == size ? ZSTD_e_end : ZSTD_e_continue;
-        take_in(o, st, p + done, n);
-        ZSTD_inBuffer in = {p + done, n, 0};
-        do {
-            ZSTD_outBuffer zout = {o->zbuf, o->zbuf_len, 0};
-            pending = ZSTD_compressStream2(zc, &zout, &in, mode);
-            if (ZSTD_isError(pending))
-                return CAIRN_ECODEC;
-            int rc = append(o, o->zbuf, zout.pos);
-            if (rc < 0)
-                return rc;
-        } while (in.pos < in.size || (mode == ZSTD_e_end && pending > 0));
-        done += n;
-    } while (done < size);
-    return 0;
+    struct out *o = ctx;
+    take_in(o, o->xs, raw, raw_len);
+    return append(o, frames, frames_len);
+}
+
+/* The payload as zstd frames, compressed on the pool; the raw bytes are
+   hashed on the way. */
+static int put_zstd(struct out *o, struct zpar *zp, const unsigned char *p, uint64_t size,
+                    XXH3_state_t *st, uint64_t *raw_bytes)
+{
+    o->xs = st;
+    int rc = zpar_run(zp, p, size, put_frames, o, raw_bytes);
+    o->xs = NULL;
+    return rc;
 }
 
 /* Section i of the raw image (its payload at p): written compressed if it
    is a memory section that shrinks, else as it is. */
-static int pack_section(struct out *o, ZSTD_CCtx *zc, const cairn_section_info_t *s,
+static int pack_section(struct out *o, struct zpar *zp, const cairn_section_info_t *s,
                         const unsigned char *p, unsigned i, struct pack_stats *st,
                         char *why, size_t len)
 {
@@ -203,10 +197,13 @@ static int pack_section(struct out *o, ZSTD_CCtx *zc, const cairn_section_info_t
     if (o->mac)
         cairn__mac_section_begin(o->mac, o->nsections);
     int rc, try_zstd = s->type == CAIRN_SEC_PROC_MEM && s->raw_size >= PACK_MIN_SECTION;
-    rc = try_zstd ? put_zstd(o, zc, p, s->raw_size, &xs) : put_raw(o, p, s->raw_size, &xs);
+    uint64_t raw_bytes = 0;
+    rc = try_zstd ? put_zstd(o, zp, p, s->raw_size, &xs, &raw_bytes)
+                  : put_raw(o, p, s->raw_size, &xs);
     if (rc == 0 && try_zstd && o->off - sh.data_offset < s->raw_size) {
         sh.codec = CAIRN_CODEC_ZSTD;
         st->compressed++;
+        st->raw_blocks += raw_bytes;
     } else if (rc == 0 && try_zstd) { /* incompressible: stored as it is, mappable */
         sh.data_offset = cairn_align_up(sh.data_offset, CAIRN_PROC_MEM_ALIGN);
         o->off = sh.data_offset;
@@ -269,26 +266,12 @@ static int put_trailer(struct out *o)
 
 /* ---- pack ------------------------------------------------------------------ */
 
-static ZSTD_CCtx *make_cctx(const struct pack_opts *po)
-{
-    ZSTD_CCtx *zc = ZSTD_createCCtx();
-    if (!zc)
-        return NULL;
-    ZSTD_CCtx_setParameter(zc, ZSTD_c_compressionLevel, po->level);
-    ZSTD_CCtx_setParameter(zc, ZSTD_c_checksumFlag, 0); /* the section's XXH3 covers it */
-    if (po->workers > 0) /* refused by a libzstd built without threads: then one */
-        ZSTD_CCtx_setParameter(zc, ZSTD_c_nbWorkers, po->workers);
-    return zc;
-}
-
 static int pack_sections(struct out *o, cairn_image_t *img, const unsigned char *map,
                          const struct pack_opts *po, struct pack_stats *st, char *why,
                          size_t len)
 {
-    ZSTD_CCtx *zc = make_cctx(po);
-    o->zbuf_len = ZSTD_CStreamOutSize() * 4;
-    o->zbuf = malloc(o->zbuf_len);
-    int rc = zc && o->zbuf ? 0 : fail(why, len, -ENOMEM, "out of memory");
+    struct zpar *zp = zpar_new(po->level, po->workers);
+    int rc = zp ? 0 : fail(why, len, -ENOMEM, "out of memory");
     const cairn_image_info_t *info = cairn_image_info(img);
     for (unsigned i = 0; rc == 0 && i < info->section_count; i++) {
         const cairn_section_info_t *s = cairn_image_section(img, i);
@@ -298,14 +281,13 @@ static int pack_sections(struct out *o, cairn_image_t *img, const unsigned char 
         else if (s->type == CAIRN_SEC_MAC) /* made again, last */
             continue;
         else
-            rc = pack_section(o, zc, s, map + s->data_offset, i, st, why, len);
+            rc = pack_section(o, zp, s, map + s->data_offset, i, st, why, len);
     }
     if (rc == 0 && o->mac && (rc = put_mac(o)) < 0)
         fail(why, len, rc, "cannot write the MAC section: %s", cairn_strerror(rc));
     if (rc == 0 && (rc = put_trailer(o)) < 0)
         fail(why, len, rc, "cannot finish the image: %s", cairn_strerror(rc));
-    ZSTD_freeCCtx(zc);
-    free(o->zbuf);
+    zpar_free(zp);
     return rc;
 }
 
@@ -377,6 +359,88 @@ static uint64_t expanded_layout(cairn_image_t *img, uint64_t *data_off)
     return off + CAIRN_TRAILER_SIZE;
 }
 
+/* Threads that expand: one per core, at most 8 (as cli/run_compress.c packs). */
+static int expand_workers(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > 8 ? 8 : (int)n;
+}
+
+/* Below this many stored bytes of zstd, an image is expanded without threads. */
+#define EXPAND_THREADS_MIN (4ull << 20)
+#define EXPAND_WINDOW (32u << 20) /* stored bytes read at a time */
+
+static int pread_all(int fd, unsigned char *p, uint64_t len, uint64_t off)
+{
+    while (len > 0) {
+        ssize_t n = pread(fd, p, len < (1u << 30) ? (size_t)len : (1u << 30), (off_t)off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return n < 0 ? -errno : -EIO;
+        p += n;
+        len -= (uint64_t)n;
+        off += (uint64_t)n;
+    }
+    return 0;
+}
+
+/* A zstd section's frames, read EXPAND_WINDOW bytes at a time, decompressed
+   on the pool into dst, then checked against the section's checksum.
+   -E2BIG: a frame larger than the window (an image of one frame per
+   section, before cli/image_zpar.c): the caller streams it instead. */
+static int expand_zstd(int fd, struct zpar *zp, const cairn_section_info_t *s, unsigned char *dst)
+{
+    size_t cap = s->stored_size < EXPAND_WINDOW ? (size_t)s->stored_size : EXPAND_WINDOW;
+    unsigned char *buf = malloc(cap ? cap : 1);
+    if (!buf)
+        return -ENOMEM;
+    uint64_t in = 0, out = 0; /* stored bytes taken, raw bytes made */
+    size_t have = 0;          /* bytes at buf, from stored offset in */
+    int rc = 0;
+    for (;;) {
+        size_t n = cap - have < s->stored_size - in - have ? cap - have
+                                                           : (size_t)(s->stored_size - in - have);
+        if ((rc = pread_all(fd, buf + have, n, s->data_offset + in + have)) < 0)
+            break;
+        have += n;
+        int final = in + have == s->stored_size;
+        size_t used;
+        uint64_t made;
+        rc = zpar_expand(zp, buf, have, dst + out, s->raw_size - out, final, &used, &made);
+        in += used;
+        out += made;
+        if (rc < 0 || final)
+            break;
+        if (used == 0) {
+            rc = -E2BIG;
+            break;
+        }
+        memmove(buf, buf + used, have - used);
+        have -= used;
+    }
+    free(buf);
+    if (rc == 0 && (out != s->raw_size || XXH3_64bits(dst, (size_t)s->raw_size) != s->checksum))
+        rc = CAIRN_ECORRUPT;
+    return rc;
+}
+
+/* The payload of section i at dst, checked: zstd frames on the pool. */
+static int expand_section(int fd, cairn_image_t *img, struct zpar *zp, unsigned i,
+                          unsigned char *dst, char *why, size_t len)
+{
+    const cairn_section_info_t *s = cairn_image_section(img, i);
+    int rc = s->codec == CAIRN_CODEC_ZSTD ? expand_zstd(fd, zp, s, dst) : -E2BIG;
+    if (rc == -E2BIG) /* raw, or a frame over the window: streamed by libcairn */
+        return cairn_image_read(img, i, dst, (size_t)s->raw_size) < 0
+                   ? fail(why, len, CAIRN_ECORRUPT, "section %u: %s", i, cairn_image_error(img))
+                   : 0;
+    if (rc == CAIRN_ECORRUPT)
+        return fail(why, len, rc, "section %u (%s): its zstd frames do not decompress to its "
+                    "checksum", i, cairn_section_type_name(s->type));
+    return rc < 0 ? fail(why, len, rc, "section %u: %s", i, cairn_strerror(rc)) : 0;
+}
+
 static int expand_into(int fd, cairn_image_t *img, unsigned char *map, const uint64_t *data_off,
                        char *why, size_t len)
 {
@@ -384,10 +448,21 @@ static int expand_into(int fd, cairn_image_t *img, unsigned char *map, const uin
         return fail(why, len, -EIO, "cannot read the header");
     uint64_t chain = cairn_get64(map + CAIRN_HDR_CHECKSUM), off = CAIRN_HEADER_SIZE;
     const cairn_image_info_t *info = cairn_image_info(img);
+    uint64_t zstored = 0;
     for (unsigned i = 0; i < info->section_count; i++) {
         const cairn_section_info_t *s = cairn_image_section(img, i);
-        if (cairn_image_read(img, i, map + data_off[i], (size_t)s->raw_size) < 0)
-            return fail(why, len, CAIRN_ECORRUPT, "section %u: %s", i, cairn_image_error(img));
+        zstored += s->codec == CAIRN_CODEC_ZSTD ? s->stored_size : 0;
+    }
+    struct zpar *zp = zpar_new(1, zstored >= EXPAND_THREADS_MIN ? expand_workers() : 0);
+    if (!zp)
+        return fail(why, len, -ENOMEM, "out of memory");
+    for (unsigned i = 0; i < info->section_count; i++) {
+        const cairn_section_info_t *s = cairn_image_section(img, i);
+        int rc = expand_section(fd, img, zp, i, map + data_off[i], why, len);
+        if (rc < 0) {
+            zpar_free(zp);
+            return rc;
+        }
         struct cairn_section_header sh = {
             .type = (uint16_t)s->type, .flags = s->flags, .name_len = (uint16_t)strlen(s->name),
             .data_offset = data_off[i], .stored_size = s->raw_size, .raw_size = s->raw_size,
@@ -405,6 +480,7 @@ static int expand_into(int fd, cairn_image_t *img, unsigned char *map, const uin
         chain = XXH3_64bits_withSeed(link, sizeof link, chain);
         off = cairn_align_up(data_off[i] + s->raw_size, CAIRN_DATA_ALIGN);
     }
+    zpar_free(zp);
     struct cairn_trailer tr = {.section_count = info->section_count, .trailer_offset = off,
                                .chain = chain};
     cairn_trailer_encode(map + off, &tr);

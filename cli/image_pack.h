@@ -14,7 +14,7 @@
 
 struct pack_opts {
     int level;                   /* zstd level (negative: zstd's fast levels) */
-    int workers;                 /* zstd worker threads (ZSTD_c_nbWorkers); 0: none */
+    int workers;                 /* threads compressing (cli/image_zpar.c); 0: the caller's */
     const unsigned char *key;    /* the image key (32 bytes): the MAC is made
                                     again over the stored form; NULL: unkeyed */
 };
@@ -24,6 +24,7 @@ struct pack_stats {
     uint64_t stored;             /* bytes of the stored one */
     uint64_t compressed;         /* sections stored as zstd */
     uint64_t passed;             /* memory sections stored raw (incompressible) */
+    uint64_t raw_blocks;         /* bytes of compressed sections in raw zstd blocks */
 };
 
 /* Smallest memory section worth a zstd frame. */
@@ -32,7 +33,8 @@ struct pack_stats {
 /* Reads the uncompressed image in in_fd (any readable file, typically the
    memfd the writer wrote), checks every payload against its checksum, and
    writes to out_fd (empty) the same image with its memory sections zstd
-   compressed (raw where that does not make them smaller), streamed to
+   compressed (frames of at most 1 MiB each, made on po->workers threads;
+   raw where that does not make them smaller), streamed to
    disk as it goes, then fsyncs it. 0, or a CAIRN_* error with why. */
 int image_pack(int in_fd, int out_fd, const struct pack_opts *o, struct pack_stats *st,
                char *why, size_t len);

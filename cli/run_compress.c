@@ -101,6 +101,7 @@ static int pack_one(const struct run_ctx *r, struct cairn__pending *p, struct pa
     sum->stored += st.stored;
     sum->compressed += st.compressed;
     sum->passed += st.passed;
+    sum->raw_blocks += st.raw_blocks;
     return 0;
 }
 
@@ -122,10 +123,11 @@ int run_compress_round(struct run_ctx *r, uint64_t *stored, char *why, size_t le
     if (r->verbose) /* cairn-bench-transparent reads this line */
         fprintf(stderr, "cairn: checkpoint %" PRIu64 " compressed: %" PRIu64 " bytes to %" PRIu64
                         " (%.0f%%) in %.3f ms (%.2f GB/s), fsync included; %" PRIu64
-                        " memory sections compressed, %" PRIu64 " stored as they were\n",
+                        " memory sections compressed (%" PRIu64 " bytes of them in raw blocks), %"
+                        PRIu64 " stored as they were\n",
                 r->tmp.generation, sum.raw, sum.stored,
                 sum.raw ? 100.0 * (double)sum.stored / (double)sum.raw : 0, s * 1e3,
-                s > 0 ? (double)sum.raw / s / 1e9 : 0, sum.compressed, sum.passed);
+                s > 0 ? (double)sum.raw / s / 1e9 : 0, sum.compressed, sum.raw_blocks, sum.passed);
     return 0;
 }
 

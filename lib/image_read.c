@@ -436,6 +436,8 @@ static int stream_raw(cairn_image_t *img, const cairn_section_info_t *s, unsigne
     return 0;
 }
 
+/* Codec 1: one zstd frame or more, one after another (docs/FORMAT.md);
+   the last must end with the payload. */
 static int stream_zstd(cairn_image_t *img, const cairn_section_info_t *s, unsigned char *dst,
                        XXH3_state_t *st)
 {
@@ -475,10 +477,6 @@ static int stream_zstd(cairn_image_t *img, const cairn_section_info_t *s, unsign
             if (img->mac)
                 cairn__mac_section_data(img->mac, to, out.pos);
             produced += out.pos;
-            if (ret == 0 && in.pos < in.size) {
-                rc = fail(img, CAIRN_ECORRUPT, "section '%s': data after the zstd frame", s->name);
-                goto out;
-            }
             if (out.pos == 0 && in.pos < in.size && dst && produced == s->raw_size) {
                 rc = fail(img, CAIRN_ECORRUPT, "section '%s': decompresses to more than %llu bytes",
                           s->name, (unsigned long long)s->raw_size);
