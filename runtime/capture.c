@@ -545,5 +545,7 @@ int rt_capture(struct rt_state *st, void *uc, int control_fd)
         return -1;
     capture_misc(st);
     rt_arch_capture(c);
-    return capture_maps(st); /* last: nothing maps or unmaps after it */
+    if (capture_maps(st) < 0) /* last: nothing maps or unmaps after it */
+        return -1;
+    return rt_nofork_refuse(st); /* memory the writer's fork would not have */
 }

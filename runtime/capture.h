@@ -78,6 +78,10 @@ void rt_mapnote(struct cairn_proc_mapnote *n);
 int rt_mapped_restore(void);
 int rt_from_image(uint64_t dev, uint64_t ino);
 
+/* madvise.c: -1 with st->why if a captured mapping holds memory the job
+   marked MADV_DONTFORK (through libc), which the writer cannot read. */
+int rt_nofork_refuse(struct rt_state *st);
+
 /* Records the whole process state into st; uc is the handler's ucontext.
    Returns 0, or -1 with st->why naming the resource that cannot be saved. */
 int rt_capture(struct rt_state *st, void *uc, int control_fd);

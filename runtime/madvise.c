@@ -15,6 +15,10 @@
  * Only after a restore that mapped memory; otherwise it is the plain call.
  * A job that makes the system call itself (not through libc) is not seen:
  * docs/TRANSPARENT.md says so (mapping is asked for: CAIRN_RESTORE_MAP=1).
+ *
+ * Memory the job marks MADV_DONTFORK is not in a fork, so the writer (a
+ * fork) cannot save it: the ranges are kept here (until MADV_DOFORK), and
+ * a checkpoint of a job holding one is refused naming it (capture.c).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -35,6 +39,65 @@
 #ifndef MADV_WIPEONFORK
 #define MADV_WIPEONFORK 18
 #endif
+
+#define MAX_NOFORK 32
+
+/* [start, end) ranges the job marked MADV_DONTFORK; a slot with end 0 is free. */
+static struct { uint64_t start, end; } nofork[MAX_NOFORK];
+static int nofork_overflow; /* more than MAX_NOFORK: refused as unknown */
+
+static void nofork_add(uint64_t a, uint64_t b)
+{
+    for (int i = 0; i < MAX_NOFORK; i++)
+        if (!nofork[i].end) {
+            nofork[i].start = a, nofork[i].end = b;
+            return;
+        }
+    nofork_overflow = 1;
+}
+
+/* MADV_DOFORK on [a, b): ranges it covers are dropped, ends it overlaps
+   cut; one it falls strictly inside is kept whole (refused, not missed). */
+static void nofork_drop(uint64_t a, uint64_t b)
+{
+    for (int i = 0; i < MAX_NOFORK; i++) {
+        uint64_t s = nofork[i].start, e = nofork[i].end;
+        if (!e || b <= s || a >= e)
+            continue;
+        if (a <= s && b >= e)
+            nofork[i].end = 0;
+        else if (a <= s)
+            nofork[i].start = b;
+        else if (b >= e)
+            nofork[i].end = a;
+    }
+}
+
+static int refuse_nofork(struct rt_state *st, const char *what)
+{
+    st->why[0] = 0;
+    rt_cat(st->why, sizeof st->why, what);
+    rt_cat(st->why, sizeof st->why, " is marked MADV_DONTFORK by the job (madvise): the "
+           "image's writer, a fork, could not read it");
+    return -1;
+}
+
+int rt_nofork_refuse(struct rt_state *st)
+{
+    for (uint64_t k = 0; k < st->core.nmaps; k++) {
+        const struct cairn_proc_map *m = &st->maps[k];
+        for (int i = 0; i < MAX_NOFORK; i++)
+            if (nofork[i].end && nofork[i].start < m->end && nofork[i].end > m->start) {
+                char what[96] = "";
+                rt_cat(what, sizeof what, "memory at ");
+                rt_cat_hex(what, sizeof what, nofork[i].start);
+                rt_cat(what, sizeof what, "-");
+                rt_cat_hex(what, sizeof what, nofork[i].end);
+                return refuse_nofork(st, what);
+            }
+    }
+    return nofork_overflow ? refuse_nofork(st, "more than 32 ranges of memory") : 0;
+}
 
 #define PROCMAP_QUERY_COVERING_OR_NEXT_VMA_ 0x10ull
 #define VMA_READABLE_ 0x1ull
@@ -92,5 +155,8 @@ __attribute__((visibility("default"))) int madvise(void *addr, size_t len, int a
         errno = saved;
     }
     long rc = syscall(SYS_madvise, addr, len, advice);
+    uint64_t end = (start + len + 4095) & ~4095ull;
+    if (rc == 0 && len && (advice == MADV_DONTFORK || advice == MADV_DOFORK))
+        advice == MADV_DONTFORK ? nofork_add(start, end) : nofork_drop(start, end);
     return rc < 0 ? -1 : 0;
 }
