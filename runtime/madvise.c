@@ -44,6 +44,7 @@
 
 /* [start, end) ranges the job marked MADV_DONTFORK; a slot with end 0 is free. */
 static struct { uint64_t start, end; } nofork[MAX_NOFORK];
+static int nofork_used;     /* slots ever taken: the pause looks at none if 0 */
 static int nofork_overflow; /* more than MAX_NOFORK: refused as unknown */
 
 static void nofork_add(uint64_t a, uint64_t b)
@@ -51,6 +52,7 @@ static void nofork_add(uint64_t a, uint64_t b)
     for (int i = 0; i < MAX_NOFORK; i++)
         if (!nofork[i].end) {
             nofork[i].start = a, nofork[i].end = b;
+            nofork_used = i + 1 > nofork_used ? i + 1 : nofork_used;
             return;
         }
     nofork_overflow = 1;
@@ -60,7 +62,7 @@ static void nofork_add(uint64_t a, uint64_t b)
    cut; one it falls strictly inside is kept whole (refused, not missed). */
 static void nofork_drop(uint64_t a, uint64_t b)
 {
-    for (int i = 0; i < MAX_NOFORK; i++) {
+    for (int i = 0; i < nofork_used; i++) {
         uint64_t s = nofork[i].start, e = nofork[i].end;
         if (!e || b <= s || a >= e)
             continue;
@@ -84,9 +86,9 @@ static int refuse_nofork(struct rt_state *st, const char *what)
 
 int rt_nofork_refuse(struct rt_state *st)
 {
-    for (uint64_t k = 0; k < st->core.nmaps; k++) {
+    for (uint64_t k = 0; nofork_used && k < st->core.nmaps; k++) {
         const struct cairn_proc_map *m = &st->maps[k];
-        for (int i = 0; i < MAX_NOFORK; i++)
+        for (int i = 0; i < nofork_used; i++)
             if (nofork[i].end && nofork[i].start < m->end && nofork[i].end > m->start) {
                 char what[96] = "";
                 rt_cat(what, sizeof what, "memory at ");

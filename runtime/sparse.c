@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <sys/ioctl.h>
 
+#include "dirty.h"
 #include "sparse.h"
 
 /* The kernel uapi (linux/fs.h of 6.7+; Debian 12's headers lack it). */
@@ -33,16 +34,38 @@ struct pm_scan_arg {
 #define PAGE_IS_PFNZERO (1u << 5)
 #define BATCH 256
 
-/* Appends [start, end) (relative) to ext, merging with the last extent. */
-static int add(struct cairn_proc_extent *ext, long *n, long cap, uint64_t start, uint64_t end)
+int rt_extent_append(struct cairn_proc_extent *ext, long *n, long cap, uint64_t a, uint64_t b)
 {
-    if (*n > 0 && ext[*n - 1].offset + ext[*n - 1].length == start) {
-        ext[*n - 1].length += end - start;
+    if (*n > 0 && ext[*n - 1].offset + ext[*n - 1].length == a) {
+        ext[*n - 1].length += b - a;
         return 0;
     }
     if (*n == cap)
         return -1;
-    ext[(*n)++] = (struct cairn_proc_extent){start, end - start};
+    ext[(*n)++] = (struct cairn_proc_extent){a, b - a};
+    return 0;
+}
+
+/* A page held and not written was held, with these bytes, at the parent's
+   snapshot; pages not held are zero whatever the parent had. */
+int rt_split_written(const struct cairn_proc_extent *held, long n, uint64_t start,
+                     const struct rt_dirty_run *w, const struct rt_dirty_run *wend,
+                     struct cairn_proc_extent *data, long *nd,
+                     struct cairn_proc_extent *base, long *nb, long cap)
+{
+    *nd = *nb = 0;
+    for (long k = 0; k < n; k++) {
+        uint64_t a = start + held[k].offset, b = a + held[k].length;
+        while (a < b) {
+            while (w < wend && w->end <= a)
+                w++;
+            int in = w < wend && w->start <= a;
+            uint64_t to = in ? (w->end < b ? w->end : b) : (w < wend && w->start < b ? w->start : b);
+            if (rt_extent_append(in ? data : base, in ? nd : nb, cap, a - start, to - start) < 0)
+                return -1;
+            a = to;
+        }
+    }
     return 0;
 }
 
@@ -63,7 +86,7 @@ long rt_sparse_scan(int pagemap, uint64_t start, uint64_t end, struct cairn_proc
         for (long i = 0; i < got; i++) {
             if (r[i].categories == (PAGE_IS_PRESENT | PAGE_IS_PFNZERO))
                 continue; /* the zero page: reads as zeros anyway */
-            if (add(ext, &n, cap, r[i].start - start, r[i].end - start) < 0)
+            if (rt_extent_append(ext, &n, cap, r[i].start - start, r[i].end - start) < 0)
                 return RT_SPARSE_TOO_MANY;
         }
         if (a.walk_end <= at)

@@ -32,6 +32,7 @@
 
 #include "capture.h"
 #include "dirty.h"
+#include "sparse.h"
 #include "stage.h"
 
 #define PAGE 4096ull
@@ -133,47 +134,11 @@ struct rt_held *rt_stage_held(const struct rt_state *st, uint64_t i)
     return &S.held;
 }
 
-/* Appends [a, b) (offsets) to e, merging with the last one; -1 if full. */
-static int append(struct cairn_proc_extent *e, long *n, long cap, uint64_t a, uint64_t b)
-{
-    if (*n > 0 && e[*n - 1].offset + e[*n - 1].length == a) {
-        e[*n - 1].length += b - a;
-        return 0;
-    }
-    if (*n == cap)
-        return -1;
-    e[(*n)++] = (struct cairn_proc_extent){a, b - a};
-    return 0;
-}
-
 void rt_held_add(struct rt_held *h, uint64_t start, uint64_t end)
 {
-    if (!h->overflow && append(h->ext, &h->n, h->cap, start - h->start, end - h->start) < 0)
+    if (!h->overflow &&
+        rt_extent_append(h->ext, &h->n, h->cap, start - h->start, end - h->start) < 0)
         h->overflow = 1;
-}
-
-/* The held pages split into written ones (data) and the others (base),
-   as writer.c's split_delta does; -1 if a list would be too long. */
-static int split(const struct rt_held *h, const struct rt_dirty_run *w, const struct rt_dirty_run *wend,
-                 struct rt_stage_map *s, struct cairn_proc_extent *data,
-                 struct cairn_proc_extent *base, long cap)
-{
-    for (long k = 0; k < h->n; k++) {
-        uint64_t a = h->start + h->ext[k].offset, b = a + h->ext[k].length;
-        while (a < b) {
-            while (w < wend && w->end <= a)
-                w++;
-            int in = w < wend && w->start <= a;
-            uint64_t to = in ? (w->end < b ? w->end : b) : (w < wend && w->start < b ? w->start : b);
-            if (in ? append(data, &s->ndata, cap, a - h->start, to - h->start)
-                   : append(base, &s->nbase, cap, a - h->start, to - h->start))
-                return -1;
-            if (in)
-                s->nbytes += to - a;
-            a = to;
-        }
-    }
-    return 0;
 }
 
 void rt_stage_consider(uint64_t i, const struct rt_dirty_run *w, uint64_t nw,
@@ -185,11 +150,12 @@ void rt_stage_consider(uint64_t i, const struct rt_dirty_run *w, uint64_t nw,
     cap = cap < HELD_CAP ? cap : HELD_CAP;
     struct cairn_proc_extent *data = S.arena->pool + S.pool_used, *base = data + cap;
     struct rt_stage_map s = {.index = i, .data = data, .base = base};
-    uint64_t held = 0;
-    for (long k = 0; k < h->n; k++)
-        held += h->ext[k].length;
-    if (cap <= 0 || split(h, w, w + nw, &s, data, base, cap) < 0 ||
-        s.nbytes * STAGE_RATIO > held || S.nbytes + s.nbytes > STAGE_MAX_BYTES)
+    if (cap <= 0 ||
+        rt_split_written(h->ext, h->n, h->start, w, w + nw, data, &s.ndata, base, &s.nbase, cap))
+        return;
+    s.nbytes = rt_sparse_bytes(data, s.ndata);
+    if (s.nbytes * STAGE_RATIO > rt_sparse_bytes(h->ext, h->n) ||
+        S.nbytes + s.nbytes > STAGE_MAX_BYTES)
         return;
     /* The base list goes right after the data list: the pool stays dense. */
     memmove(data + s.ndata, base, (size_t)s.nbase * sizeof *base);
@@ -201,10 +167,13 @@ void rt_stage_consider(uint64_t i, const struct rt_dirty_run *w, uint64_t nw,
     S.nbytes += s.nbytes;
 }
 
-static void mark(int advice)
+/* Marks the first n staged mappings; how many it could. */
+static uint64_t mark(uint64_t n, int advice)
 {
-    for (uint64_t k = 0; k < S.nmaps; k++)
-        raw6(SYS_madvise, (long)S.start[k], (long)(S.end[k] - S.start[k]), advice, 0, 0, 0);
+    for (uint64_t k = 0; k < n; k++)
+        if (raw6(SYS_madvise, (long)S.start[k], (long)(S.end[k] - S.start[k]), advice, 0, 0, 0) < 0)
+            return k;
+    return n;
 }
 
 void rt_stage_before_fork(const struct rt_state *st)
@@ -227,14 +196,12 @@ void rt_stage_before_fork(const struct rt_state *st)
             at += s->data[e].length;
         }
     }
-    for (uint64_t k = 0; k < S.nmaps; k++)
-        if (raw6(SYS_madvise, (long)S.start[k], (long)(S.end[k] - S.start[k]), MADV_DONTFORK, 0,
-                 0, 0) < 0) {
-            S.nmaps = k; /* undo what was marked; the fork takes it all */
-            mark(MADV_DOFORK);
-            S.nmaps = 0;
-            return;
-        }
+    uint64_t marked = mark(S.nmaps, MADV_DONTFORK);
+    if (marked < S.nmaps) { /* undo what was marked; the fork takes it all */
+        mark(marked, MADV_DOFORK);
+        S.nmaps = 0;
+        return;
+    }
     S.forked = 1;
     S.copied = S.nbytes;
 }
@@ -242,7 +209,7 @@ void rt_stage_before_fork(const struct rt_state *st)
 void rt_stage_after_fork(void)
 {
     if (S.forked)
-        mark(MADV_DOFORK);
+        mark(S.nmaps, MADV_DOFORK);
     S.forked = 0;
     raw_unmap(S.bytes, S.bytes_len); /* the writer has its copy */
     raw_unmap(S.arena, sizeof *S.arena);

@@ -97,46 +97,18 @@ static long scan(const struct plan *p, const struct cairn_proc_map *m)
     return rt_sparse_scan(p->pagemap, m->start, m->end, p->ext, CAIRN_PROC_MAX_EXTENTS);
 }
 
-/* Appends [off, off + len) to a list of at most CAIRN_PROC_MAX_EXTENTS
-   runs, merging with the last one; -1 if full. */
-static int append(struct cairn_proc_extent *e, long *n, uint64_t off, uint64_t len)
-{
-    if (*n > 0 && e[*n - 1].offset + e[*n - 1].length == off) {
-        e[*n - 1].length += len;
-        return 0;
-    }
-    if (*n == CAIRN_PROC_MAX_EXTENTS)
-        return -1;
-    e[(*n)++] = (struct cairn_proc_extent){off, len};
-    return 0;
-}
-
 /*
  * A mapping the tracker followed since the parent image (dirty.c): of the
  * pages it holds (the n runs in p->ext, from this writer's own scan), those
  * written since go to p->data (saved here), the others to p->base (the
- * parent's). Pages it does not hold are zero whatever the parent had. A
- * page held and not written was held, with these bytes, at the parent's
- * snapshot. 0 with the counts, or -1 (too many runs: write it as before).
+ * parent's). 0 with the counts, or -1 (too many runs: write it as before).
  */
 static int split_delta(const struct plan *p, const struct cairn_proc_map *m,
                        const struct rt_dirty_map *dm, long n, long *nd, long *nb)
 {
-    const struct rt_dirty_run *w = rt_dirty_runs() + dm->first, *wend = w + dm->count;
-    *nd = *nb = 0;
-    for (long k = 0; k < n; k++) {
-        uint64_t a = m->start + p->ext[k].offset, b = a + p->ext[k].length;
-        while (a < b) {
-            while (w < wend && w->end <= a)
-                w++;
-            int in = w < wend && w->start <= a;
-            uint64_t to = in ? (w->end < b ? w->end : b) : (w < wend && w->start < b ? w->start : b);
-            if (append(in ? p->data : p->base, in ? nd : nb, a - m->start, to - a) < 0)
-                return -1;
-            a = to;
-        }
-    }
-    return 0;
+    const struct rt_dirty_run *w = rt_dirty_runs() + dm->first;
+    return rt_split_written(p->ext, n, m->start, w, w + dm->count, p->data, nd, p->base, nb,
+                            CAIRN_PROC_MAX_EXTENTS);
 }
 
 #ifndef MADV_POPULATE_READ

@@ -41,8 +41,6 @@ L=$(lines ref.txt)
 export CAIRN_TEST_GATE="$W/gate" CAIRN_FULL_EVERY=3 CAIRN_OUTPUT=direct
 ROUNDS=8
 
-# parent_of FILE: the generation the image FILE is a delta on, or nothing.
-parent_of() { "$CAIRN" inspect "$1" | sed -n 's/^delta *on generation \([0-9]*\) .*/\1/p'; }
 # chain_ok STORE: every delta image in STORE has its parent there.
 chain_ok() {
     for f in "$1"/ckpt-*.cairn; do

@@ -39,6 +39,8 @@ newer_than() { [ "$(newest "$1")" != "$2" ]; }
 
 # gen_file N: the file name of generation N.
 gen_file() { printf 'ckpt-%020d.cairn' "$1"; }
+# parent_of IMAGE: the generation the image is a delta on, or nothing ($CAIRN).
+parent_of() { "$CAIRN" inspect "$1" | sed -n 's/^delta *on generation \([0-9]*\) .*/\1/p'; }
 
 # running PID: PID exists and is not a zombie.
 running() {

@@ -35,7 +35,6 @@ gzip -c big >ref.gz
 L=$(lines ref.gz)
 export CAIRN_FULL_EVERY=8 CAIRN_OUTPUT=direct CAIRN_DEBUG_DIRTY="$W/dbg"
 
-parent_of() { "$CAIRN" inspect "$1" | sed -n 's/^delta *on generation \([0-9]*\) .*/\1/p'; }
 out_or_end() { has_lines out.gz "$1" || ended "$CPID"; }
 restored_or_end() { has_text "$1" 'job restored' || ended "$CPID"; }
 start() {

@@ -27,7 +27,6 @@ ARGS="64 400 0.1"
 # shellcheck disable=SC2086
 "$INCR" $ARGS >ref.txt
 export CAIRN_TEST_GATE="$W/gate" CAIRN_FULL_EVERY=8 CAIRN_OUTPUT=direct
-parent_of() { "$CAIRN" inspect "$1" | sed -n 's/^delta *on generation \([0-9]*\) .*/\1/p'; }
 
 # shellcheck disable=SC2086
 (exec "$CAIRN" run --store st -v -- "$INCR" $ARGS >>out.txt 2>>err1 </dev/null) &

@@ -44,8 +44,6 @@ export CAIRN_TEST_GATE="$W/gate" CAIRN_FULL_EVERY=3 CAIRN_OUTPUT=direct CAIRN_DE
 mkdir dbg
 ROUNDS=8
 
-# parent_of FILE: the generation the image FILE is a delta on, or nothing.
-parent_of() { "$CAIRN" inspect "$1" | sed -n 's/^delta *on generation \([0-9]*\) .*/\1/p'; }
 # member_of STORE GEN: generation GEN's member image (incr's), or nothing.
 member_of() { ls "$1" | grep "^ckpt-$(printf %020d "$2")\.p[0-9]*\.cairn$" | head -n 1; }
 gen_of() { echo "$1" | sed 's/^ckpt-0*\([0-9][0-9]*\)\..*/\1/'; }

@@ -9,15 +9,8 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/mman.h>
-#include <time.h>
-#include <unistd.h>
 
-static void wait_for(const char *path)
-{
-    struct timespec ms5 = {0, 5000000};
-    while (access(path, F_OK) != 0)
-        nanosleep(&ms5, NULL);
-}
+#include "progress.h"
 
 int main(int argc, char **argv)
 {
@@ -34,12 +27,12 @@ int main(int argc, char **argv)
     }
     printf("marked\n");
     fflush(stdout);
-    wait_for(argv[1]);
+    wait_for_file(argv[1]);
     if (madvise(m, len, MADV_DOFORK) != 0)
         return 1;
     printf("unmarked\n");
     fflush(stdout);
-    wait_for(argv[2]);
+    wait_for_file(argv[2]);
     for (size_t i = 0; i < len / 8; i++)
         sum = sum * 31 + m[i];
     printf("sum %llu\n", (unsigned long long)sum);
