@@ -25,6 +25,7 @@
 
 #include "arch_x86_64.h"
 #include "capture.h"
+#include "stage.h"
 #include "ipc.h"
 #include "capture_sock.h"
 #include "tree.h"
@@ -248,6 +249,8 @@ static int parse_map(struct rt_state *st, const char *p, const char *eol,
         return 1;
     if (m->start >= CAIRN_RESERVED_LO && m->end <= CAIRN_RESERVED_HI)
         return 1;
+    if (shared == 's' && rt_stage_owns(m->start, m->end, ino)) /* cairn's, not the job's */
+        return 1;
     if (classify_map(st, m, p, eol, shared) < 0)
         return -1;
     if (shared == 'p' && m->kind == CAIRN_MAP_FILE && rt_from_image(major << 32 | minor, ino))
@@ -261,6 +264,7 @@ static int capture_maps(struct rt_state *st)
         return refuse(st, "cannot read /proc/self/maps", "", "");
     st->core.nmaps = 0;
     st->nbacked = 0;
+    rt_stage_maps_listing();
     int prev_backed = 0;
     for (const char *p = st->text; *p;) {
         const char *eol = p;

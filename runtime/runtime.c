@@ -195,10 +195,14 @@ static void writer_child(void *arg)
         send_line("FAIL cannot map memory for the image MAC", "");
     else if (fd < 0)
         send_line("FAIL no temp image descriptor came with the request", "");
-    else if (rt_write_image(state, fd, gen, &bytes) < 0)
-        send_line("FAIL ", state->why);
-    else
-        send_number("DONE ", bytes);
+    else {
+        int rc = rt_write_image(state, fd, gen, &bytes);
+        rt_stage_release(); /* before DONE: cairn may ask for the next one at once */
+        if (rc < 0)
+            send_line("FAIL ", state->why);
+        else
+            send_number("DONE ", bytes);
+    }
     rt_arch_exit(0);
 }
 

@@ -15,6 +15,10 @@
  * a mapping is staged only if it holds at least 8 times what was written
  * in it on 4 KiB pages (on huge pages fork is cheap: left alone).
  *
+ * The buffer is kept from one checkpoint to the next (a memfd mapped
+ * MAP_SHARED, see *The buffer* below): fresh pages cost this VM 0.45 ms per
+ * MiB to get from the host, more than the copy itself.
+ *
  * What the writer child itself touches must stay in its fork: the
  * runtime's state, its buffers, the alternate stack and its copy, the
  * thread's TLS, libc's and the runtime's statics. Mappings holding any of
@@ -28,6 +32,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 
 #include "capture.h"
@@ -58,10 +63,41 @@ static struct {
     uint64_t nmaps, nbytes;
     uint64_t start[STAGE_MAX_MAPS], end[STAGE_MAX_MAPS];
     unsigned char *bytes;      /* the copied pages, nbytes */
-    uint64_t bytes_len;        /* its mapping's length */
     uint64_t copied;           /* nbytes once staged, for PAUSE */
     int forked;                /* marked MADV_DONTFORK */
 } S;
+
+/*
+ * The buffer. Its pages are the job's memory from one checkpoint to the
+ * next, so that a pause copies into pages it already has. It is a memfd
+ * ("cairn-stage") mapped MAP_SHARED:
+ * - fork leaves the page tables of a shared mapping to the child's faults,
+ *   and the job's own pages stay writable (a private buffer would be
+ *   write-protected by the writer's fork and fault again at every pause);
+ * - MADV_DONTFORK except for the writer's fork: a child of the job does not
+ *   share it (its next capture does not find it and it takes a new one);
+ * - the capture leaves it out of the image by its inode (rt_stage_owns);
+ *   a capture that does not find it (a restored job, a forked child)
+ *   forgets it without unmapping what may now be the job's;
+ * - the writer reads it after the job resumed: the job fills it again only
+ *   once that writer said it is done with it (busy, in its first page);
+ *   else it maps a new one, the old writer keeping its own.
+ * It grows to what a pause copies (and a quarter), and is made anew,
+ * smaller, when a pause copies less than a quarter of one over 8 MiB.
+ */
+#define BUF_HEADER PAGE
+#define BUF_ROUND (2ull << 20)         /* sizes: what is copied + 1/4, rounded up */
+#define BUF_SHRINK (8ull << 20)        /* never made smaller than this */
+static struct {
+    unsigned char *map;        /* header page, then the copied pages */
+    uint64_t len, ino;
+    int seen;                  /* by this checkpoint's capture */
+} B;
+
+static volatile uint64_t *busy_word(void)
+{
+    return (volatile uint64_t *)B.map;
+}
 
 static long raw6(long nr, long a, long b, long c, long d, long e, long f)
 {
@@ -95,8 +131,73 @@ void rt_stage_reset(void)
     S.forked = 0;
     S.copied = 0;
     S.bytes = NULL;
-    S.bytes_len = 0;
     S.arena = NULL; /* the last one was dropped after its fork */
+}
+
+/* ---- the buffer ------------------------------------------------------------ */
+
+void rt_stage_maps_listing(void)
+{
+    B.seen = 0;
+}
+
+int rt_stage_owns(uint64_t start, uint64_t end, uint64_t ino)
+{
+    if (!B.map || start != (uint64_t)(uintptr_t)B.map || end != start + B.len || ino != B.ino)
+        return 0;
+    B.seen = 1;
+    return 1;
+}
+
+void rt_stage_release(void)
+{
+    if (B.map && S.forked)
+        __atomic_store_n(busy_word(), 0, __ATOMIC_RELEASE);
+}
+
+static void drop_buffer(void)
+{
+    raw_unmap(B.map, B.len); /* a writer still reading it keeps its mapping */
+    B.map = NULL;
+}
+
+/* A new buffer of len bytes, populated, or NULL. */
+static unsigned char *new_buffer(uint64_t len)
+{
+    long fd = raw6(SYS_memfd_create, (long)"cairn-stage", MFD_CLOEXEC, 0, 0, 0, 0);
+    if (fd < 0)
+        return NULL;
+    struct stat sb;
+    long p = -1;
+    if (raw6(SYS_ftruncate, fd, (long)len, 0, 0, 0, 0) == 0 &&
+        raw6(SYS_fstat, fd, (long)&sb, 0, 0, 0, 0) == 0)
+        p = raw6(SYS_mmap, 0, (long)len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, 0);
+    raw6(SYS_close, fd, 0, 0, 0, 0, 0);
+    if (p < 0 && p > -4096)
+        return NULL;
+    if (raw6(SYS_madvise, p, (long)len, MADV_DONTFORK, 0, 0, 0) < 0) {
+        raw_unmap((void *)p, len);
+        return NULL;
+    }
+    B.map = (unsigned char *)p;
+    B.len = len;
+    B.ino = sb.st_ino;
+    return B.map;
+}
+
+/* Room for nbytes of pages: the kept buffer if it is free and fits. */
+static unsigned char *buffer_for(uint64_t nbytes)
+{
+    if (B.map && !B.seen) /* not this process's any more: forget, never unmap */
+        B.map = NULL;
+    uint64_t need = BUF_HEADER + nbytes;
+    if (B.map && (__atomic_load_n(busy_word(), __ATOMIC_ACQUIRE) || B.len < need ||
+                  (B.len > BUF_SHRINK && (B.len - BUF_HEADER) / 4 > nbytes)))
+        drop_buffer();
+    if (!B.map && !new_buffer((need + need / 4 + BUF_ROUND - 1) & ~(BUF_ROUND - 1)))
+        return NULL;
+    *busy_word() = 1;
+    return B.map + BUF_HEADER;
 }
 
 static int overlaps(const struct cairn_proc_map *m, uint64_t start, uint64_t len)
@@ -180,9 +281,8 @@ void rt_stage_before_fork(const struct rt_state *st)
 {
     if (!S.nmaps)
         return;
-    S.bytes_len = (S.nbytes + PAGE - 1) & ~(PAGE - 1);
-    S.bytes = S.bytes_len ? raw_map(S.bytes_len, MAP_POPULATE) : NULL;
-    if (S.bytes_len && !S.bytes) {
+    S.bytes = buffer_for(S.nbytes);
+    if (!S.bytes) {
         S.nmaps = 0; /* no memory for the copy: the fork takes it all, as before */
         return;
     }
@@ -197,8 +297,10 @@ void rt_stage_before_fork(const struct rt_state *st)
         }
     }
     uint64_t marked = mark(S.nmaps, MADV_DONTFORK);
-    if (marked < S.nmaps) { /* undo what was marked; the fork takes it all */
-        mark(marked, MADV_DOFORK);
+    if (marked < S.nmaps ||
+        raw6(SYS_madvise, (long)B.map, (long)B.len, MADV_DOFORK, 0, 0, 0) < 0) {
+        mark(marked, MADV_DOFORK); /* undo what was marked; the fork takes it all */
+        *busy_word() = 0;
         S.nmaps = 0;
         return;
     }
@@ -208,11 +310,13 @@ void rt_stage_before_fork(const struct rt_state *st)
 
 void rt_stage_after_fork(void)
 {
-    if (S.forked)
+    if (S.forked) {
         mark(S.nmaps, MADV_DOFORK);
+        if (raw6(SYS_madvise, (long)B.map, (long)B.len, MADV_DONTFORK, 0, 0, 0) < 0)
+            drop_buffer(); /* a child of the job would share it */
+    }
     S.forked = 0;
-    raw_unmap(S.bytes, S.bytes_len); /* the writer has its copy */
-    raw_unmap(S.arena, sizeof *S.arena);
+    raw_unmap(S.arena, sizeof *S.arena); /* the writer has its copy */
     S.bytes = NULL;
     S.arena = NULL;
     S.nmaps = 0;

@@ -45,6 +45,15 @@ void rt_stage_before_fork(const struct rt_state *st);
 /* In the job once the writer is forked: MADV_DOFORK again, buffers dropped. */
 void rt_stage_after_fork(void);
 
+/* The kept buffer (stage.c, *The buffer*), for the capture: a new listing
+   of the mappings starts; whether this one is the buffer (left out). */
+void rt_stage_maps_listing(void);
+int rt_stage_owns(uint64_t start, uint64_t end, uint64_t ino);
+
+/* In the writer child, once it read the staged pages: the job may fill the
+   buffer again. */
+void rt_stage_release(void);
+
 /* The bytes copied at this checkpoint's pause (0: none staged). */
 uint64_t rt_stage_copied(void);
 

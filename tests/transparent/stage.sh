@@ -9,6 +9,12 @@
 # restored from the delta; it must end with the uninterrupted run's output
 # (its last line is a checksum of all its memory) and the restore must come
 # from generation 2 (resumed there: the run appends only what followed it).
+# The buffer the pages are copied into is kept from one checkpoint to the
+# next, out of the image: after generations 2 and 3 the job has one
+# mapping of the memfd "cairn-stage", the same one (inode); a run restored
+# from generation 3 finds none of it, makes its own for generation 4 (no
+# crash writing into the old address), and the run restored from that ends
+# with the same output.
 #   stage.sh CAIRN INCR
 set -eu
 CAIRN=$1; INCR=$2
@@ -22,6 +28,14 @@ cleanup() {
 }
 trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; cat "$W"/err* >&2 || true; exit 1; }
+# stage_buffers CPID: the inodes of the "cairn-stage" memfd mappings of
+# the job (the process under CPID that runs INCR, not a writer).
+stage_buffers() {
+    for _p in $(descendants "$1"); do
+        [ "$(cat "/proc/$_p/comm" 2>/dev/null)" = "$(basename "$INCR")" ] || continue
+        awk '/memfd:cairn-stage/ { print $5 }' "/proc/$_p/maps"
+    done | tr '\n' ' ' | sed 's/ $//'
+}
 cd "$W"
 ARGS="64 400 0.1"
 # shellcheck disable=SC2086
@@ -38,17 +52,34 @@ at=$(lines out.txt)
 poll_until 300 "a line after generation 1" has_lines out.txt $((at + 1))
 checkpoint_now st "$CPID"
 poll_until 120 "generation 2" test -f "st/$(gen_file 2)"
+ino2=$(stage_buffers "$CPID")
+checkpoint_now st "$CPID"
+poll_until 120 "generation 3" test -f "st/$(gen_file 3)"
+ino3=$(stage_buffers "$CPID")
 kill_tree "$CPID" || fail "the killed run's processes did not end"
 CPID=
+[ -n "$ino2" ] && [ "$ino2" = "$ino3" ] ||
+    fail "the job's cairn-stage buffers: '$ino2' after generation 2, '$ino3' after 3 (one, kept)"
 [ "$(parent_of "st/$(gen_file 2)")" = 1 ] || fail "generation 2 is not a delta on generation 1"
 grep -q 'checkpoint 2 committed.*MiB of written pages copied at the pause)$' err1 ||
     fail "generation 2's written pages were not copied at the pause (no 'copied' in cairn -v)"
 full=$(stat -c %s "st/$(gen_file 1)") delta=$(stat -c %s "st/$(gen_file 2)")
 [ $((delta * 4)) -lt "$full" ] || fail "the delta ($delta bytes) is not small beside the full image ($full)"
 
+# shellcheck disable=SC2086
+(exec "$CAIRN" run --store st -v -- "$INCR" $ARGS >>out.txt 2>>err2 </dev/null) &
+CPID=$!
+poll_until 120 "the run restored from generation 3" has_text err2 'job restored from generation 3'
+checkpoint_now st "$CPID"
+poll_until 120 "generation 4" test -f "st/$(gen_file 4)"
+ino4=$(stage_buffers "$CPID")
+kill_tree "$CPID" || fail "the restored run's processes did not end"
+CPID=
+case "$ino4" in *" "*) fail "the restored job has more than one cairn-stage buffer: $ino4" ;; esac
+
 : >gate
 # shellcheck disable=SC2086
-"$CAIRN" run --store st -v -- "$INCR" $ARGS >>out.txt 2>err2 </dev/null || fail "the resumed run failed"
-grep -q 'job restored from generation 2' err2 || fail "not restored from generation 2"
+"$CAIRN" run --store st -v -- "$INCR" $ARGS >>out.txt 2>err3 </dev/null || fail "the resumed run failed"
+grep -q 'job restored from generation 4' err3 || fail "not restored from generation 4"
 cmp ref.txt out.txt || fail "the output differs from the uninterrupted run's: $(tail -1 out.txt)"
-echo "ok: delta of $delta bytes (full $full) staged at the pause, restored, output identical"
+echo "ok: delta of $delta bytes (full $full) staged at the pause, buffer $ino2 kept, restored twice, output identical"
