@@ -81,6 +81,8 @@ int rt_from_image(uint64_t dev, uint64_t ino);
 /* madvise.c: -1 with st->why if a captured mapping holds memory the job
    marked MADV_DONTFORK (through libc), which the writer cannot read. */
 int rt_nofork_refuse(struct rt_state *st);
+/* In a forked child: the marked memory stayed in the parent, none is here. */
+void rt_nofork_forked(void);
 
 /* Records the whole process state into st; uc is the handler's ucontext.
    Returns 0, or -1 with st->why naming the resource that cannot be saved. */

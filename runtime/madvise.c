@@ -84,6 +84,14 @@ static int refuse_nofork(struct rt_state *st, const char *what)
     return -1;
 }
 
+void rt_nofork_forked(void)
+{
+    for (int i = 0; i < nofork_used; i++) /* the marked memory stayed in the parent */
+        nofork[i].end = 0;
+    nofork_used = 0;
+    nofork_overflow = 0;
+}
+
 int rt_nofork_refuse(struct rt_state *st)
 {
     for (uint64_t k = 0; nofork_used && k < st->core.nmaps; k++) {

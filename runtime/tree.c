@@ -198,6 +198,7 @@ int rt_tree_rejoin(int at)
 static void child_after_fork(void)
 {
     int saved = errno;
+    rt_nofork_forked();
     /* Until fd 3 is this process's own channel, a checkpoint signal would
        make its handler read the parent's channel (inherited): it waits. */
     uint64_t ckpt = 1ull << (CAIRN_CKPT_SIGNAL - 1), old = 0;
