@@ -1,20 +1,19 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# stage.sh — a delta checkpoint whose written pages were copied at the
+# stage.sh — delta checkpoints whose written pages were copied at the
 # pause and whose large mapping the writer's fork left out (runtime/
 # stage.c): the job (progs/incr, 64 MiB, one page in 10000 written per
 # pass, so a delta holds a few percent of it however late it is taken) is
-# checkpointed twice — a full image, then a delta on it that cairn -v
-# reports with "MiB of written pages copied at the pause" — killed with SIGKILL, and
-# restored from the delta; it must end with the uninterrupted run's output
-# (its last line is a checksum of all its memory) and the restore must come
-# from generation 2 (resumed there: the run appends only what followed it).
-# The buffer the pages are copied into is kept from one checkpoint to the
-# next, out of the image: after generations 2 and 3 the job has one
-# mapping of the memfd "cairn-stage", the same one (inode); a run restored
-# from generation 3 finds none of it, makes its own for generation 4 (no
-# crash writing into the old address), and the run restored from that ends
-# with the same output.
+# checkpointed three times — a full image, a delta whose writer makes the
+# buffer the next one copies into (a memfd "cairn-stage", kept from one
+# checkpoint to the next, out of the image: after generations 2 and 3 the
+# job has one mapping of it, the same inode), a delta that cairn -v reports
+# with "MiB of written pages copied at the pause" — and killed with SIGKILL.
+# A run restored from generation 3 finds none of the old buffer, makes its
+# own with generation 4 (no crash writing to the old address), is killed;
+# the run restored from generation 4 must end with the uninterrupted run's
+# output (its last line is a checksum of all its memory), appending only
+# what followed the generation it was restored from.
 #   stage.sh CAIRN INCR
 set -eu
 CAIRN=$1; INCR=$2
@@ -54,16 +53,17 @@ checkpoint_now st "$CPID"
 poll_until 120 "generation 2" test -f "st/$(gen_file 2)"
 ino2=$(stage_buffers "$CPID")
 checkpoint_now st "$CPID"
-poll_until 120 "generation 3" test -f "st/$(gen_file 3)"
+poll_until 120 "generation 3 committed" has_text err1 'checkpoint 3 committed'
 ino3=$(stage_buffers "$CPID")
 kill_tree "$CPID" || fail "the killed run's processes did not end"
 CPID=
 [ -n "$ino2" ] && [ "$ino2" = "$ino3" ] ||
     fail "the job's cairn-stage buffers: '$ino2' after generation 2, '$ino3' after 3 (one, kept)"
 [ "$(parent_of "st/$(gen_file 2)")" = 1 ] || fail "generation 2 is not a delta on generation 1"
-grep -q 'checkpoint 2 committed.*MiB of written pages copied at the pause)$' err1 ||
-    fail "generation 2's written pages were not copied at the pause (no 'copied' in cairn -v)"
-full=$(stat -c %s "st/$(gen_file 1)") delta=$(stat -c %s "st/$(gen_file 2)")
+[ "$(parent_of "st/$(gen_file 3)")" = 2 ] || fail "generation 3 is not a delta on generation 2"
+grep -q 'checkpoint 3 committed.*MiB of written pages copied at the pause)$' err1 ||
+    fail "generation 3's written pages were not copied at the pause (no 'copied' in cairn -v)"
+full=$(stat -c %s "st/$(gen_file 1)") delta=$(stat -c %s "st/$(gen_file 3)")
 [ $((delta * 4)) -lt "$full" ] || fail "the delta ($delta bytes) is not small beside the full image ($full)"
 
 # shellcheck disable=SC2086
