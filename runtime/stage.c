@@ -94,7 +94,7 @@ static struct {
  */
 #define BUF_HEADER PAGE
 #define MADV_POPULATE_WRITE_ 23         /* Linux 5.14 */
-#define BUF_ROUND (2ull << 20)         /* sizes: what is copied + 1/4, rounded up */
+#define BUF_ROUND (2ull << 20)         /* sizes: what a delta copies + 1/2, rounded up */
 #define BUF_SHRINK (8ull << 20)        /* never made smaller than this */
 static struct {
     unsigned char *map;        /* header page, then the copied pages */
@@ -132,6 +132,11 @@ static void raw_unmap(void *p, uint64_t len)
         raw6(SYS_munmap, (long)p, (long)len, 0, 0, 0, 0);
 }
 
+static long buffer_advise(int advice)
+{
+    return raw6(SYS_madvise, (long)B.map, (long)B.len, advice, 0, 0, 0);
+}
+
 void rt_stage_reset(void)
 {
     S.nmaps = 0;
@@ -163,7 +168,7 @@ void rt_stage_release(void)
     if (!B.map || !(S.forked || S.prepared))
         return;
     if (S.prepared) /* the pages, allocated here, off the job's pause */
-        raw6(SYS_madvise, (long)B.map, (long)B.len, MADV_POPULATE_WRITE_, 0, 0, 0);
+        buffer_advise(MADV_POPULATE_WRITE_);
     __atomic_store_n(busy_word(), 0, __ATOMIC_RELEASE);
 }
 
@@ -293,7 +298,7 @@ void rt_stage_before_fork(const struct rt_state *st)
         return;
     }
     if (B.fresh) /* its pages are there (the writer made them), not yet in this page table */
-        raw6(SYS_madvise, (long)B.map, (long)B.len, MADV_POPULATE_WRITE_, 0, 0, 0);
+        buffer_advise(MADV_POPULATE_WRITE_);
     B.fresh = 0;
     *busy_word() = 1;
     S.bytes = B.map + BUF_HEADER;
@@ -309,7 +314,7 @@ void rt_stage_before_fork(const struct rt_state *st)
     }
     uint64_t marked = mark(S.nmaps, MADV_DONTFORK);
     if (marked < S.nmaps ||
-        raw6(SYS_madvise, (long)B.map, (long)B.len, MADV_DOFORK, 0, 0, 0) < 0) {
+        buffer_advise(MADV_DOFORK) < 0) {
         mark(marked, MADV_DOFORK); /* undo what was marked; the fork takes it all */
         *busy_word() = 0;
         S.nmaps = 0;
@@ -324,7 +329,7 @@ void rt_stage_after_fork(void)
     if (S.forked)
         mark(S.nmaps, MADV_DOFORK);
     if ((S.forked || S.prepared) &&
-        raw6(SYS_madvise, (long)B.map, (long)B.len, MADV_DONTFORK, 0, 0, 0) < 0)
+        buffer_advise(MADV_DONTFORK) < 0)
         drop_buffer(); /* a child of the job would share it */
     S.forked = 0;
     S.prepared = 0;
