@@ -17,7 +17,8 @@
  * (3) after the previous commit. Rows: full, incremental, their ratio.
  * --tree runs the job under bash (bash -c 'JOB; exit $?': bash forks it and
  * waits), so each checkpoint is a process tree's: bash's image and the
- * job's member image, both deltas in the incremental run.
+ * job's member image, both deltas in the incremental run. --each prints
+ * cairn's line for every checkpoint (a run's first delta is not staged).
  * Benchmarks only print; nothing here decides pass or fail of CI.
  */
 #define _GNU_SOURCE
@@ -125,6 +126,10 @@ static int job_says(struct run *r, char want)
     return 0;
 }
 
+/* --each: every checkpoint's own line from cairn on stderr (the pause's
+   parts: what was copied, the image's bytes). */
+static int each;
+
 /* Asks cairn for a checkpoint and reads its "committed" line. */
 static int checkpoint(struct run *r, uint64_t *bytes, double *durable, double *paused)
 {
@@ -146,6 +151,8 @@ static int checkpoint(struct run *r, uint64_t *bytes, double *durable, double *p
         double pause, ms;
         int got = sscanf(r->buf, "cairn: checkpoint %llu committed (%llu bytes): job paused %lf "
                          "ms, durable after %lf ms", &gen, &b, &pause, &ms);
+        if (each && got == 4)
+            fprintf(stderr, "%s\n", r->buf);
         if (strstr(r->buf, "not taken"))
             fprintf(stderr, "%s: %s\n", ME, r->buf);
         size_t used = (size_t)(nl + 1 - r->buf);
@@ -221,7 +228,7 @@ int main(int argc, char **argv)
         {"size", required_argument, 0, 's'}, {"reps", required_argument, 0, 'r'},
         {"dir", required_argument, 0, 'd'}, {"permille", required_argument, 0, 'p'},
         {"cairn", required_argument, 0, 'C'}, {"settle", required_argument, 0, 'S'},
-        {"tree", no_argument, 0, 'T'}, {0, 0, 0, 0}};
+        {"tree", no_argument, 0, 'T'}, {"each", no_argument, 0, 'E'}, {0, 0, 0, 0}};
     int o;
     while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         int bad = 0;
@@ -233,11 +240,12 @@ int main(int argc, char **argv)
         case 'C': snprintf(cairn, sizeof cairn, "%s", optarg); break;
         case 'S': settle = (unsigned)atoi(optarg); break;
         case 'T': tree = 1; break;
+        case 'E': each = 1; break;
         default: bad = 1; break;
         }
         if (bad) {
             fprintf(stderr, "usage: %s [--size SIZE (1G)] [--reps N (3)] [--permille P (10)] "
-                    "[--settle SECS (3)] [--dir DIR] [--cairn PATH] [--tree]\n", ME);
+                    "[--settle SECS (3)] [--dir DIR] [--cairn PATH] [--tree] [--each]\n", ME);
             return 2;
         }
     }
