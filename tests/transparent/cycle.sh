@@ -95,6 +95,11 @@ check_mapped() {
     fi
 }
 committed() { newer_than "$STORE" "$1" || run_ended; }
+# fail_round WHY: fail, with what the last `cairn checkpoint --wait` said.
+fail_round() {
+    echo "--- the last cairn checkpoint --wait said:" >&2; cat "$W/ckpt.txt" >&2
+    fail "$1"
+}
 # commit_until N: committed output, checkpoints until N lines are out.
 # A job that prints no line in 500 checkpoints in a row (each lets it run
 # for a while: far more than its lines are apart) is stuck, or every round
@@ -104,10 +109,8 @@ commit_until() {
     until has_lines "$W/job/out.txt" "$1"; do
         _now=$(lines "$W/job/out.txt")
         [ "$_now" = "$_had" ] && _n=$((_n + 1)) || { _n=0; _had=$_now; }
-        [ $_n -le 500 ] || {
-            echo "--- the last cairn checkpoint --wait said:" >&2; cat "$W/ckpt.txt" >&2
-            fail "cycle $cycle: no line $((_now + 1)) (of the $1 wanted) after $_n checkpoints in a row"
-        }
+        [ $_n -le 500 ] ||
+            fail_round "cycle $cycle: no line $((_now + 1)) (of the $1 wanted) after $_n checkpoints in a row"
         poll_until 60 "cairn run writing its pid file" owns_store_or_ended "$STORE" "$CPID"
         running "$CPID" || return 1
         timeout -k 10 300 "$CAIRN" checkpoint --wait --timeout 90 --store "$STORE" >"$W/ckpt.txt" 2>&1 || {
@@ -115,10 +118,7 @@ commit_until() {
             [ $_rc -lt 124 ] || fail "cycle $cycle: cairn checkpoint --wait did not return in 300 s"
             running "$CPID" || return 1
             # 5: no commit, refusal or failure in its 90 s: a round is stuck.
-            [ $_rc -ne 5 ] || {
-                echo "--- cairn checkpoint --wait said:" >&2; cat "$W/ckpt.txt" >&2
-                fail "cycle $cycle: a checkpoint neither committed nor failed in 90 s"
-            }
+            [ $_rc -ne 5 ] || fail_round "cycle $cycle: a checkpoint neither committed nor failed in 90 s"
         }
     done
 }
