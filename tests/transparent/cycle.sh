@@ -100,13 +100,17 @@ fail_round() {
     echo "--- the last cairn checkpoint --wait said:" >&2; cat "$W/ckpt.txt" >&2
     fail "$1"
 }
-# commit_until N: committed output, checkpoints until N lines are out.
+# commit_until N: committed output, checkpoints until N lines are out and
+# this run has committed a generation of its own. The second condition
+# matters: one commit may release many lines at once (the job ran far ahead
+# of a slow round), so the file can already hold N lines when this run
+# starts, and a kill without a new generation would leave nothing to test.
 # A job that prints no line in 500 checkpoints in a row (each lets it run
 # for a while: far more than its lines are apart) is stuck, or every round
 # fails: the failure shows its processes and what the last round said.
 commit_until() {
     _n=0; _had=$(lines "$W/job/out.txt")
-    until has_lines "$W/job/out.txt" "$1"; do
+    until has_lines "$W/job/out.txt" "$1" && newer_than "$STORE" "$before"; do
         _now=$(lines "$W/job/out.txt")
         [ "$_now" = "$_had" ] && _n=$((_n + 1)) || { _n=0; _had=$_now; }
         [ $_n -le 500 ] ||
@@ -124,6 +128,9 @@ commit_until() {
 }
 # early_end: what to do when cairn run exited before kill k landed.
 early_end() {
+    # Only a run that has ended may be waited for: a job held by its gate
+    # would make this wait last for ever.
+    ! running "$CPID" || fail "cycle $cycle: no new generation, and cairn run still runs"
     rc=0; wait "$CPID" || rc=$?; CPID=
     [ $rc -eq 0 ] && [ -f "$STORE/finished" ] || fail "cycle $cycle: cairn run exited $rc"
     [ "${NOGATE:-0}" = 1 ] || fail "the job ended before kill $((restores + 1)): the gate did not hold it"
