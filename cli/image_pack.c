@@ -29,6 +29,7 @@
 
 #include "cairn.h"
 #include "cairn_image.h"
+#include "cairn_io.h"
 #include "cairn_mac.h"
 #include "cairn_xxh3.h"
 #include "container.h"
@@ -53,22 +54,6 @@ struct out {
     XXH3_state_t *xs;          /* the section's raw checksum, while put_zstd runs */
 };
 
-static int pwrite_all(int fd, const void *buf, size_t len, uint64_t off)
-{
-    const unsigned char *p = buf;
-    while (len > 0) {
-        ssize_t n = pwrite(fd, p, len, (off_t)off);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return n < 0 ? -errno : -EIO;
-        p += n;
-        len -= (size_t)n;
-        off += (uint64_t)n;
-    }
-    return 0;
-}
-
 /* Hands what is written to writeback as it goes (lib/image_write.c). */
 static void stream_writeback(struct out *o)
 {
@@ -84,7 +69,7 @@ static void stream_writeback(struct out *o)
 
 static int append(struct out *o, const void *buf, size_t len)
 {
-    int rc = pwrite_all(o->fd, buf, len, o->off);
+    int rc = cairn__pwrite_all(o->fd, buf, len, o->off);
     if (rc < 0)
         return rc;
     o->off += len;
@@ -127,12 +112,12 @@ static int put_header(struct out *o, uint64_t hdr_off, const struct cairn_sectio
     o->chain = XXH3_64bits_withSeed(link, sizeof link, o->chain);
     o->nsections++;
     uint64_t name_end = hdr_off + CAIRN_SECTION_HEADER_SIZE + sh->name_len;
-    int rc = pwrite_all(o->fd, h, (size_t)(name_end - hdr_off), hdr_off);
+    int rc = cairn__pwrite_all(o->fd, h, (size_t)(name_end - hdr_off), hdr_off);
     static const unsigned char zeros[4096]; /* up to a page-aligned payload */
     for (uint64_t at = name_end; rc == 0 && at < sh->data_offset;) {
         size_t n = sh->data_offset - at < sizeof zeros ? (size_t)(sh->data_offset - at)
                                                        : sizeof zeros;
-        rc = pwrite_all(o->fd, zeros, n, at);
+        rc = cairn__pwrite_all(o->fd, zeros, n, at);
         at += n;
     }
     return rc;
@@ -320,7 +305,7 @@ int image_pack(int in_fd, int out_fd, const struct pack_opts *po, struct pack_st
     if (rc == 0 && o.mac)
         cairn__mac_header(o.mac, map, CAIRN_HEADER_SIZE);
     if (rc == 0)
-        rc = pwrite_all(out_fd, map, CAIRN_HEADER_SIZE, 0);
+        rc = cairn__pwrite_all(out_fd, map, CAIRN_HEADER_SIZE, 0);
     if (rc < 0)
         fail(why, len, rc, "cannot write the header: %s", cairn_strerror(rc));
     else
@@ -370,21 +355,6 @@ static int expand_workers(void)
 #define EXPAND_THREADS_MIN (4ull << 20)
 #define EXPAND_WINDOW (32u << 20) /* stored bytes read at a time */
 
-static int pread_all(int fd, unsigned char *p, uint64_t len, uint64_t off)
-{
-    while (len > 0) {
-        ssize_t n = pread(fd, p, len < (1u << 30) ? (size_t)len : (1u << 30), (off_t)off);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return n < 0 ? -errno : -EIO;
-        p += n;
-        len -= (uint64_t)n;
-        off += (uint64_t)n;
-    }
-    return 0;
-}
-
 /* A zstd section's frames, read EXPAND_WINDOW bytes at a time, decompressed
    on the pool into dst, then checked against the section's checksum.
    -E2BIG: a frame larger than the window (an image of one frame per
@@ -401,7 +371,7 @@ static int expand_zstd(int fd, struct zpar *zp, const cairn_section_info_t *s, u
     for (;;) {
         size_t n = cap - have < s->stored_size - in - have ? cap - have
                                                            : (size_t)(s->stored_size - in - have);
-        if ((rc = pread_all(fd, buf + have, n, s->data_offset + in + have)) < 0)
+        if ((rc = cairn__pread_all(fd, buf + have, n, s->data_offset + in + have)) < 0)
             break;
         have += n;
         int final = in + have == s->stored_size;

@@ -33,6 +33,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "cairn_io.h"
 #include "cli.h"
 #include "run.h"
 
@@ -52,20 +53,6 @@ static void crash_point(const char *where)
     const char *at = getenv("CAIRN_TEST_OUTPUT_CRASH");
     if (at && !strcmp(at, where))
         _exit(99);
-}
-
-static int write_all(int fd, const char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
 }
 
 /* 1 if cairn run's fd is a regular file. */
@@ -212,9 +199,10 @@ static void append_upto(struct run_ctx *r, struct run_stream *s, uint64_t upto)
         s->intent_to = s->appended + n;
         s->intent_size = fstat(s->real, &sb) == 0 ? (uint64_t)sb.st_size : 0;
         run_output_state_save(r, 1);
-        if (write_all(s->real, chunk_buf, n) < 0) {
+        int rc = cairn__write_all(s->real, chunk_buf, n);
+        if (rc < 0) {
             fprintf(stderr, "cairn: cannot write the job's output to fd %d: %s\n", s->real,
-                    strerror(errno));
+                    strerror(-rc));
             break;
         }
         crash_point("append");
@@ -252,7 +240,7 @@ static int read_some(struct run_stream *s)
     if (s->pipe_read < s->skip) {
         off = (size_t)(s->skip - s->pipe_read) < (size_t)n ? (size_t)(s->skip - s->pipe_read)
                                                            : (size_t)n;
-        write_all(2, buf, off);
+        cairn__write_all(2, buf, off);
     }
     s->pipe_read += (uint64_t)n;
     hold(s, buf + off, (size_t)n - off);
@@ -442,7 +430,7 @@ void run_output_close(struct run_ctx *r)
             fcntl(s->rd, F_SETFL, O_NONBLOCK);
             ssize_t n;
             while ((n = read(s->rd, chunk_buf, sizeof chunk_buf)) > 0)
-                write_all(2, chunk_buf, (size_t)n);
+                cairn__write_all(2, chunk_buf, (size_t)n);
         }
         if (s->rd >= 0)
             close(s->rd);

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "cairn_io.h"
 #include "cairn_time.h"
 
 #define CAIRN_PRINTF(a, b) __attribute__((format(printf, a, b)))
@@ -24,11 +25,5 @@ void cairn__log(int verbosity, int level, const char *fmt, ...) CAIRN_PRINTF(3, 
 /* snprintf into a caller's buffer that may be NULL. */
 void cairn__say(char *buf, size_t len, const char *fmt, ...) CAIRN_PRINTF(3, 4);
 
-/* Writes all of buf or returns -errno. */
-int cairn__write_all(int fd, const void *buf, size_t len);
-/* pwrite of all of buf or -errno. */
-int cairn__pwrite_all(int fd, const void *buf, size_t len, uint64_t off);
-/* pread of exactly len bytes: 0, -errno, or CAIRN_ETRUNCATED at end of file. */
-int cairn__pread_all(int fd, void *buf, size_t len, uint64_t off);
 
 #endif

@@ -51,13 +51,14 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/events.sh"
 W=$(mktemp -d "${TMPDIR:-/tmp}/cairn-transparent.XXXXXX")
 CPID=
+START=$(date +%s)
 cleanup() {
     [ -n "$CPID" ] && kill_tree "$CPID"
     [ -n "${KEEP:-}" ] || rm -rf "$W"
 }
 trap cleanup EXIT
 fail() {
-    echo "FAIL: $*" >&2
+    echo "FAIL (after $(($(date +%s) - START)) s): $*" >&2
     [ -z "$CPID" ] || { echo "--- the processes of the run:" >&2; dump_tree "$CPID" >&2; }
     echo "--- cairn's messages:" >&2; cat "$W"/err* >&2 || true
     exit 1
@@ -119,7 +120,9 @@ commit_until() {
         running "$CPID" || return 1
         timeout -k 10 300 "$CAIRN" checkpoint --wait --timeout 90 --store "$STORE" >"$W/ckpt.txt" 2>&1 || {
             _rc=$?
-            [ $_rc -lt 124 ] || fail "cycle $cycle: cairn checkpoint --wait did not return in 300 s"
+            # 124 and up: timeout's own (300 s passed, or it could not run
+            # the command), or a signal ended cairn checkpoint.
+            [ $_rc -lt 124 ] || fail_round "cycle $cycle: cairn checkpoint --wait exited $_rc (124: not in 300 s)"
             running "$CPID" || return 1
             # 5: no commit, refusal or failure in its 90 s: a round is stuck.
             [ $_rc -ne 5 ] || fail_round "cycle $cycle: a checkpoint neither committed nor failed in 90 s"
