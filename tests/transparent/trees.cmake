@@ -45,6 +45,8 @@
 #   transparent_tree_sigchld    a parent counting its SIGCHLDs with a zombie
 #                               unreaped at each checkpoint: the restored
 #                               zombie's exit is not counted again
+#   transparent_tree_sigchld_ahead  the same, short enough that one commit
+#                               releases all its lines (cycle.sh's own case)
 #   transparent_tree_subprocess python3's subprocess.run and Popen (default
 #                               close_fds: the children lose fds 3 and 4 and
 #                               register on the job's endpoint) of
@@ -102,6 +104,14 @@ add_test(NAME transparent_tree_sigchld
          COMMAND env OUTPUT=committed ${_cycle} ${_cairn} 3 "" ${_bin}/tree_sigchld 150)
 set_tests_properties(transparent_tree_sigchld PROPERTIES
   LABELS "transparent;no-asan;tree" TIMEOUT 600)
+# The same job, so short that it reaches its gate within one round: the
+# first commit releases all its lines, and every restored run starts with
+# its kill point already passed. cycle.sh must still take a generation of
+# that run's own before the kill (before 8a9f944 it waited for ever).
+add_test(NAME transparent_tree_sigchld_ahead
+         COMMAND env OUTPUT=committed ${_cycle} ${_cairn} 3 "" ${_bin}/tree_sigchld 10)
+set_tests_properties(transparent_tree_sigchld_ahead PROPERTIES
+  LABELS "transparent;no-asan;tree" TIMEOUT 300)
 tree_test(subprocess "" /bin/sh ${_trees}/tree_subprocess.sh ${_bin}/counter 2500 45)
 # xz is one process, but keeps a pipe to itself (fd 4, for its signal
 # handling). NOGATE=1 and SETUP are cycle.sh's (real.sh), hence no tree_test().
