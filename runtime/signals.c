@@ -244,11 +244,14 @@ static int virt_sigaction(int sig, const struct sigaction *act, struct sigaction
 
 /* A handler of the job's runs with cairn's signals unblocked (sigmask.c),
    behind the counting trampoline (handlers.c); cairn's own handlers keep
-   their full masks. */
+   their full masks. A vfork() child's goes to its kernel as it is: the
+   trampoline's record is in memory it shares with the job until it execs
+   or exits, and would then run the child's handler for the job's signals
+   (progs/vfork_handler.c). */
 static const struct sigaction *job_action(int sig, const struct sigaction *act,
                                           struct sigaction *copy)
 {
-    if (!act || sig == CAIRN_CKPT_SIGNAL || sig == CAIRN_PARK_SIGNAL)
+    if (!act || sig == CAIRN_CKPT_SIGNAL || sig == CAIRN_PARK_SIGNAL || !is_the_job())
         return act;
     *copy = *act;
     rt_sigmask_unblockable(&copy->sa_mask);
