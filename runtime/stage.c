@@ -290,6 +290,16 @@ static uint64_t mark(uint64_t n, int advice)
 
 void rt_stage_before_fork(const struct rt_state *st)
 {
+    /* A restored job's record is the one its image's writer saw at its
+       fork: forked or prepared, and a buffer that is not mapped here. Left
+       so, a full checkpoint (no S.nmaps) would give its writer a stale
+       address to write the busy word to (rt_stage_release: SIGSEGV, or a
+       write into whatever is mapped there now), and rt_stage_after_fork
+       would unmap that address in the job. */
+    if (B.map && !B.seen)
+        B.map = NULL; /* not this process's: forget, never unmap */
+    S.forked = 0;
+    S.prepared = 0;
     if (!S.nmaps)
         return;
     if (!buffer_ready(S.nbytes)) { /* this fork takes it all; the next delta is staged */
