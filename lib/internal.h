@@ -25,5 +25,4 @@ void cairn__log(int verbosity, int level, const char *fmt, ...) CAIRN_PRINTF(3, 
 /* snprintf into a caller's buffer that may be NULL. */
 void cairn__say(char *buf, size_t len, const char *fmt, ...) CAIRN_PRINTF(3, 4);
 
-
 #endif

@@ -178,11 +178,10 @@ static void drop_buffer(void)
     B.map = NULL;
 }
 
-/* Whether the kept buffer can take nbytes of pages now; drops it if not. */
+/* Whether the kept buffer can take nbytes of pages now; drops it if not.
+   A buffer this capture did not find is already forgotten (rt_stage_before_fork). */
 static int buffer_ready(uint64_t nbytes)
 {
-    if (B.map && !B.seen) /* not this process's any more: forget, never unmap */
-        B.map = NULL;
     if (B.map && (__atomic_load_n(busy_word(), __ATOMIC_ACQUIRE) || B.len < BUF_HEADER + nbytes ||
                   (B.len > BUF_SHRINK && (B.len - BUF_HEADER) / 4 > nbytes)))
         drop_buffer();
