@@ -29,6 +29,9 @@
 
 enum run_reason { RUN_NONE, RUN_PERIODIC, RUN_USER, RUN_STOP };
 
+/* Writers that died remembered until their process's PAUSE names them. */
+#define RUN_DEAD_WRITERS 16
+
 /* Where a process of the job is in a checkpoint (run_tree.c). */
 enum run_phase { RUN_PH_IDLE, RUN_PH_ASKED, RUN_PH_STOPPED, RUN_PH_RELEASED, RUN_PH_ANSWERED };
 
@@ -48,6 +51,7 @@ struct run_member {
     uint64_t ctl_ino;   /* its inode: the process holds the other end */
     enum run_phase phase;
     int holding;        /* stopped until RESUME: it has MAP_SHARED memory */
+    pid_t writer;       /* its writer in the round in flight (PAUSE), 0: unknown */
     struct cairn__pending tmp; /* its image in the checkpoint in flight */
     char line[1024];
     size_t len;
@@ -165,6 +169,12 @@ struct run_ctx {
     size_t nnodes;
     enum run_phase root_phase;
     int root_holding;           /* the first process waits for RESUME */
+    pid_t root_writer;          /* its writer in the round in flight (PAUSE), 0: unknown */
+    /* writers that ended without exiting 0, as their reaper saw them (cairn
+       run, or the namespace init): the last RUN_DEAD_WRITERS (run_writer.c) */
+    struct run_dead { pid_t pid; int status; } dead[RUN_DEAD_WRITERS];
+    unsigned ndead;
+    int check_writers;          /* a PAUSE or a death since the last look */
     int round_failed;
     int round_churn;            /* it failed because processes came or went */
     unsigned churn_retries;     /* rounds retried since the last commit */
@@ -261,8 +271,10 @@ __attribute__((noreturn)) void run_exec_job(struct run_ctx *r, const char *image
 pid_t run_ns_fork(struct run_ctx *r, const char *image);
 /* The init's report socket, -1 if none (poll it for the job's end). */
 int run_ns_status_fd(void);
-/* 0 and the job's wait status in *st once the init reported it; else -1. */
-int run_ns_job_status(int *st);
+/* 0 and the job's wait status in *st once the init reported it; 1 and a
+   writer's (or an orphan's) pid and wait status if it did not exit 0;
+   else -1. */
+int run_ns_job_status(int *st, pid_t *pid);
 /* Sends sig to the job: kill(), or through its namespace's init (which
    passes on only what cairn asks for, not the signals it gets itself). */
 int run_ns_kill(pid_t job, int sig);
@@ -316,9 +328,22 @@ int run_precheck(long pid, int control_fd, uint64_t sent_ino, int in_tree, char 
 /* run_job.c: a process of the job got sig from outside at its default
    action ("TERM <sig>"): the whole job is checkpointed, then stopped. */
 void run_term_reported(struct run_ctx *r, int sig);
-/* run_tree.c: a process's "PAUSE <ns> [<copied>]": the round's pause is
-   the longest, its copied bytes the sum. */
-void run_pause_reported(struct run_ctx *r, const char *args);
+/* run_tree.c: a process's "PAUSE <ns> [<copied> [<writer>]]": the round's
+   pause is the longest, its copied bytes the sum; returns the writer's pid
+   (in the job's namespace), 0 if the runtime did not say. */
+pid_t run_pause_reported(struct run_ctx *r, const char *args);
+
+/* run_writer.c: writers that die before they report (killed by the OOM
+   killer, by a signal from outside, by a bug) fail their round instead of
+   leaving cairn run waiting for ever. */
+/* A child that was not the job ended with wait status st (not 0). */
+void run_writer_died(struct run_ctx *r, pid_t pid, int st);
+/* 1 with why if pid (a writer of the round) is among the dead; else 0. */
+int run_writer_lost(const struct run_ctx *r, pid_t pid, char *why, size_t len);
+/* run_tree.c: members whose writer is among the dead fail the round;
+   their channels are read first (a report sent before the death is
+   there). 1 if any did. */
+int run_tree_writers_lost(struct run_ctx *r);
 /* run_job.c: the answer to a runtime's HELLO on channel fd. */
 void run_send_identity(struct run_ctx *r, int fd);
 

@@ -369,7 +369,8 @@ static int handle_line(struct run_ctx *r, char *line)
     } else if (!strncmp(line, "TERM ", 5)) {
         run_term_reported(r, atoi(line + 5));
     } else if (!strncmp(line, "PAUSE ", 6)) {
-        run_pause_reported(r, line + 6);
+        r->root_writer = run_pause_reported(r, line + 6);
+        r->check_writers = 1;
     } else if (!strcmp(line, "HOLD")) {
         r->root_holding = 1;
     } else if (r->pending && !strcmp(line, "STOPPED") && r->root_phase == RUN_PH_ASKED) {
@@ -450,11 +451,44 @@ static int job_ended(struct run_ctx *r, int st)
     return WEXITSTATUS(st);
 }
 
-/* The job's pid namespace init reported the job's end (run_ns.c). */
+/* A writer of the round that died before it reported fails the round
+   (run_writer.c). Called from the supervision loop, never from within a
+   read: the writer's channel is read to its end first, since a report it
+   sent before it died is there already. */
+static int writers_lost(struct run_ctx *r)
+{
+    r->check_writers = 0;
+    int status = -1;
+    char why[200];
+    if (r->pending && r->root_phase == RUN_PH_RELEASED &&
+        run_writer_lost(r, r->root_writer, why, sizeof why)) {
+        struct pollfd p = {r->ctl, POLLIN, 0};
+        while (status < 0 && r->ctl >= 0 && r->pending && r->root_phase == RUN_PH_RELEASED &&
+               poll(&p, 1, 0) == 1)
+            status = read_control(r);
+        if (status < 0 && r->pending && r->root_phase == RUN_PH_RELEASED) {
+            char line[256];
+            snprintf(line, sizeof line, "FAIL %s", why);
+            status = handle_line(r, line);
+        }
+    }
+    if (status < 0 && r->pending && run_tree_writers_lost(r))
+        status = round_moved(r);
+    return status;
+}
+
+/* The job's pid namespace init reported the job's end, or a writer's
+   (run_ns.c). */
 static int ns_reported(struct run_ctx *r)
 {
     int st;
-    if (run_ns_job_status(&st) < 0)
+    pid_t pid;
+    int kind = run_ns_job_status(&st, &pid);
+    if (kind == 1) {
+        run_writer_died(r, pid, st);
+        r->check_writers = 1;
+    }
+    if (kind != 0)
         return -1;
     int status = job_ended(r, st); /* a writer in flight reports first */
     run_ns_close();                /* then the init ends the namespace */
@@ -465,9 +499,12 @@ static int reap(struct run_ctx *r)
 {
     int st;
     pid_t pid;
-    while ((pid = waitpid(-1, &st, WNOHANG)) > 0)
+    while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
         if (pid == r->job)
             return job_ended(r, st);
+        run_writer_died(r, pid, st); /* (nothing if it exited 0) */
+        r->check_writers = 1;
+    }
     return -1;
 }
 
@@ -543,6 +580,8 @@ int run_supervise(struct run_ctx *r)
             if (read(tfd, &ticks, sizeof ticks) > 0)
                 request(r, RUN_PERIODIC);
         }
+        if (status < 0 && r->check_writers)
+            status = writers_lost(r);
         if (status < 0 && r->retry && !r->pending &&
             cairn__now_ns(CLOCK_MONOTONIC) >= r->retry_at) {
             enum run_reason w = r->retry;

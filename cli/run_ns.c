@@ -66,12 +66,14 @@
 
 /* Messages from the init to cairn (one record each: SOCK_SEQPACKET). */
 enum { MSG_READY = 1, MSG_FAILED, MSG_EXITED, MSG_SIGNAL /* cairn -> init */,
-       MSG_IPC_FAILED /* the job's IPC objects could not be made again */ };
+       MSG_IPC_FAILED /* the job's IPC objects could not be made again */,
+       MSG_DIED /* another child (a writer) did not exit 0 */ };
 struct init_msg {
     int32_t kind;
-    int32_t value;   /* READY: the job's pid inside; FAILED: errno; EXITED: wait
-                        status; SIGNAL: the signal to send */
-    int32_t pid;     /* SIGNAL: to this process of the job (0: the job's first) */
+    int32_t value;   /* READY: the job's pid inside; FAILED: errno; EXITED, DIED:
+                        wait status; SIGNAL: the signal to send */
+    int32_t pid;     /* SIGNAL: to this process of the job (0: the job's first);
+                        DIED: the child's */
 };
 
 static int status_fd = -1;   /* cairn's end of the init's socket */
@@ -201,7 +203,8 @@ static pid_t start_job(struct run_ctx *r, const char *image, pid_t want, int use
     return pid;
 }
 
-/* Reaps every child; reports the job's end. */
+/* Reaps every child; reports the job's end, and any other child's that
+   did not exit 0 (a writer killed before its report: cli/run_writer.c). */
 static void reap_all(pid_t *job, int fd)
 {
     int st;
@@ -210,6 +213,10 @@ static void reap_all(pid_t *job, int fd)
         if (pid == *job) {
             say(fd, MSG_EXITED, st);
             *job = 0;
+        } else if (st != 0) {
+            struct init_msg m = {MSG_DIED, st, pid};
+            while (send(fd, &m, sizeof m, MSG_NOSIGNAL) < 0 && errno == EINTR)
+                ;
         }
 }
 
@@ -427,15 +434,16 @@ int run_ns_status_fd(void)
     return status_fd;
 }
 
-int run_ns_job_status(int *st)
+int run_ns_job_status(int *st, pid_t *pid)
 {
     struct init_msg m;
     ssize_t n = recv(status_fd, &m, sizeof m, MSG_DONTWAIT);
     if (n < 0 && (errno == EAGAIN || errno == EINTR))
         return -1;
-    if (n == (ssize_t)sizeof m && m.kind == MSG_EXITED) {
+    if (n == (ssize_t)sizeof m && (m.kind == MSG_EXITED || m.kind == MSG_DIED)) {
         *st = m.value;
-        return 0;
+        *pid = m.pid;
+        return m.kind == MSG_EXITED ? 0 : 1;
     }
     if (n <= 0) /* the init is gone: its own exit will be reaped */
         run_ns_close();

@@ -652,6 +652,8 @@ int run_tree_request(struct run_ctx *r, ssize_t (*send_fd)(int, const void *, si
     r->round_churn = 0;
     r->round_bytes = 0;
     r->root_phase = RUN_PH_ASKED;
+    r->root_writer = 0;
+    r->ndead = 0; /* (a writer of an earlier round had reported) */
     if (run_ns_status_fd() < 0) { /* no namespace: one process, as before */
         r->nnodes = 0;
         return 0;
@@ -696,6 +698,7 @@ int run_tree_request(struct run_ctx *r, ssize_t (*send_fd)(int, const void *, si
         int n = snprintf(line, sizeof line, "CKPT %" PRIu64 " %s%s\n", r->tmp.generation,
                          m->tmp.tmpname, parent);
         m->phase = RUN_PH_ASKED;
+        m->writer = 0;
         errno = 0;
         if (image_fd < 0 || send_fd(m->ctl, line, (size_t)n, image_fd) != (ssize_t)n ||
             run_ns_kill_pid(m->pid, CAIRN_CKPT_SIGNAL) < 0) {
@@ -852,12 +855,14 @@ int run_tree_progress(struct run_ctx *r)
     return !open;
 }
 
-void run_pause_reported(struct run_ctx *r, const char *args)
+pid_t run_pause_reported(struct run_ctx *r, const char *args)
 {
     char *end;
     uint64_t ns = strtoull(args, &end, 10);
     r->pause_ns = ns > r->pause_ns ? ns : r->pause_ns; /* the longest process's */
-    r->copied += strtoull(end, NULL, 10);
+    r->copied += strtoull(end, &end, 10);
+    long writer = strtol(end, NULL, 10);
+    return writer > 0 && writer < (1L << 22) ? (pid_t)writer : 0;
 }
 
 /* One line from member m; a checkpoint in flight is told (run_tree_progress). */
@@ -879,7 +884,8 @@ static void member_line(struct run_ctx *r, struct run_member *m, const char *lin
     } else if (!strcmp(line, "STOPPED") && m->phase == RUN_PH_ASKED) {
         m->phase = RUN_PH_STOPPED;
     } else if (!strncmp(line, "PAUSE ", 6)) {
-        run_pause_reported(r, line + 6);
+        m->writer = run_pause_reported(r, line + 6);
+        r->check_writers = 1;
     } else if (!strncmp(line, "DONE ", 5) && m->phase == RUN_PH_RELEASED) {
         m->phase = RUN_PH_ANSWERED;
         r->round_bytes += strtoull(line + 5, NULL, 10);
@@ -926,6 +932,33 @@ int run_tree_read(struct run_ctx *r, size_t i)
     if (m->len == sizeof m->line - 1)
         m->len = 0;
     return 0;
+}
+
+int run_tree_writers_lost(struct run_ctx *r)
+{
+    int any = 0;
+    for (size_t i = 0; i < r->nmembers; i++) {
+        struct run_member *m = &r->members[i];
+        char why[200];
+        if (m->phase != RUN_PH_RELEASED || !run_writer_lost(r, m->writer, why, sizeof why))
+            continue;
+        const pid_t pid = m->pid;
+        struct pollfd p = {m->ctl, POLLIN, 0};
+        int ended = 0;
+        while (!ended && m->phase == RUN_PH_RELEASED && poll(&p, 1, 0) == 1)
+            ended = run_tree_read(r, i);
+        if (ended && m->pid != pid) { /* dropped: another member took slot i */
+            i--;
+            continue;
+        }
+        if (m->phase != RUN_PH_RELEASED || m->ctl < 0)
+            continue; /* it reported, or its process ended */
+        char line[256];
+        snprintf(line, sizeof line, "FAIL %s", why);
+        member_line(r, m, line);
+        any = 1;
+    }
+    return any;
 }
 
 void run_tree_release(struct run_ctx *r)

@@ -31,11 +31,16 @@
  *                                              line (or REFUSE/FAIL): what it
  *                                              read plus these is its output
  *                                              boundary (cli/run_output.c)
- *                     "PAUSE <ns> <copied>"     the job ran again after ns;
+ *                     "PAUSE <ns> <copied> <writer>"
+ *                                              the job ran again after ns;
  *                                              copied: bytes of written pages
  *                                              copied at the pause instead
- *                                              of forked (runtime/stage.c;
- *                                              absent from older runtimes)
+ *                                              of forked (runtime/stage.c);
+ *                                              writer: the writer's pid in
+ *                                              the job's namespace, which
+ *                                              cairn reaps (cli/run_writer.c;
+ *                                              both absent from older
+ *                                              runtimes)
  *                     "DONE <bytes>"            the writer made it durable
  *                     "FAIL <why>"              the writer failed
  *                     "PROGRESS <done> <total>" bytes of the image written

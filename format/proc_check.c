@@ -891,10 +891,10 @@ int proc_check_delta(const struct proc_records *c, const struct proc_records *p,
         if (!(m->flags & CAIRN_MAPF_DELTA))
             continue;
         const struct cairn_proc_map *q = m->parent_index < p->nmaps ? &p->maps[m->parent_index] : NULL;
-        if (!q || q->start != m->start || q->end != m->end || q->kind != m->kind ||
+        if (!q || q->start > m->start || q->end < m->end || q->kind != m->kind ||
             !(q->flags & CAIRN_MAPF_DATA)) {
             snprintf(why, len, "mapping %" PRIu64 " [0x%" PRIx64 "-0x%" PRIx64 ") takes pages "
-                     "from the parent's mapping %u, which is not a saved mapping of the same "
+                     "from the parent's mapping %u, which is not a saved mapping holding its "
                      "range", i, m->start, m->end, m->parent_index);
             return CAIRN_ECORRUPT;
         }

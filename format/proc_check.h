@@ -66,8 +66,8 @@ int proc_check_ipc(cairn_image_t *img, char *why, size_t len);
 /* A POSIX message queue's name: "/" then 1-254 bytes, no other '/'. */
 int proc_mq_name(const char *name);
 /* A delta image's records (c) against its parent's (p): every delta
-   mapping names a saved parent mapping of the same range and kind. 0 or
-   CAIRN_ECORRUPT with why. */
+   mapping names a saved parent mapping of the same kind holding its range
+   (the same range or a larger one). 0 or CAIRN_ECORRUPT with why. */
 int proc_check_delta(const struct proc_records *c, const struct proc_records *p, char *why,
                      size_t len);
 

@@ -141,7 +141,8 @@ enum {
                                   section lists are saved; the others are zero */
 #define CAIRN_MAPF_DELTA 0x4u  /* with DATA and SPARSE: the pages its base section
                                   (CAIRN_SEC_PROC_BASE) lists are those of mapping
-                                  `parent_index` of the parent image (same range) */
+                                  `parent_index` of the parent image (which holds
+                                  its range: the same, or a larger one) */
 
 struct cairn_proc_map {
     uint64_t start, end;

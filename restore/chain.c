@@ -6,7 +6,8 @@
  * A delta mapping holds the pages written since its parent image; the
  * pages it lists in its base section are the parent's, at the same
  * addresses, in the parent's mapping `parent_index` (itself perhaps a
- * delta); the pages in neither list are zero. `cairn run` opened the
+ * delta), whose range holds this one's (the same range, or a larger one);
+ * the pages in neither list are zero. `cairn run` opened the
  * parents through the store and checked them; they come as descriptors
  * (argv, parent first). Each is walked here like the restored image
  * (image.c: the container's rules, the records' checksums) and must be the
@@ -197,6 +198,64 @@ static void zero_rest(const struct cairn_proc_map *m, const struct cairn_proc_ex
     }
 }
 
+/* ---- a parent's mapping larger than the delta's ---------------------------
+   A tracked mapping may be a part of a larger one in a parent image: the
+   kernel had merged it with a neighbour when tracking began, and the
+   neighbour went since (runtime/dirty.c). That parent's section is read
+   whole and in order, for its checksum, but only its bytes inside the
+   delta's range are put in place; the others pass through a scratch
+   buffer. Nothing is mapped from the image here. */
+static unsigned char clip_buf[64 << 10];
+
+/* len bytes of src's memory section from offset sec, the bytes of the
+   mapping from address addr on: those inside [lo, hi) into place. */
+static void read_clipped(const struct r_src *src, uint64_t addr, uint64_t len, uint64_t sec,
+                         uint64_t lo, uint64_t hi)
+{
+    for (uint64_t done = 0; done < len;) {
+        uint64_t a = addr + done, n = len - done;
+        int inside = a >= lo && a < hi;
+        uint64_t edge = inside ? hi - a : a < lo ? lo - a : n;
+        uint64_t cap = inside ? (512ull << 10) : sizeof clip_buf;
+        n = n < edge ? n : edge;
+        n = n < cap ? n : cap;
+        unsigned char *dst = inside ? (unsigned char *)a : clip_buf;
+        long rc = r_pread_all(src->fd, dst, n, src->mem_off + sec + done);
+        if (rc < 0)
+            r_fail("cannot read a region from the image", rc);
+        r_hash_update(dst, n);
+        if (inside)
+            r_progress(n);
+        done += n;
+    }
+}
+
+/* The layer src, whose mapping contains [lo, hi), filled there only. */
+static void fill_clipped(const struct r_src *src, uint64_t lo, uint64_t hi,
+                         struct cairn_proc_extent *ext)
+{
+    const struct cairn_proc_map *q = src->map;
+    r_hash_reset();
+    if (!(q->flags & CAIRN_MAPF_SPARSE)) {
+        if (src->mem_len != q->end - q->start)
+            corrupt(q);
+        read_clipped(src, q->start, src->mem_len, 0, lo, hi);
+    } else {
+        uint64_t n = r_read_runs(src->fd, q, src->ext_off, src->ext_len, src->ext_sum, ext);
+        uint64_t total = 0;
+        for (uint64_t k = 0; k < n; k++) {
+            if (ext[k].length > src->mem_len - total)
+                corrupt(q);
+            read_clipped(src, q->start + ext[k].offset, ext[k].length, total, lo, hi);
+            total += ext[k].length;
+        }
+        if (total != src->mem_len)
+            corrupt(q);
+    }
+    if (r_hash_digest() != src->mem_sum)
+        corrupt(q);
+}
+
 void r_chain_fill(uint64_t i)
 {
     static struct cairn_proc_extent ext[CAIRN_PROC_MAX_EXTENTS], base[CAIRN_PROC_MAX_EXTENTS];
@@ -204,18 +263,22 @@ void r_chain_fill(uint64_t i)
     unsigned n = 0;
     layer[0] = r_src_of(i);
     const struct cairn_proc_map *m = layer[0].map;
-    /* Down the chain to the image where this mapping is not a delta. */
+    /* Down the chain to the image where this mapping is not a delta; each
+       parent's mapping holds this one's range (the same, or more). */
     while (layer[n].map->flags & CAIRN_MAPF_DELTA) {
         uint64_t j = layer[n].map->parent_index;
-        if (n >= nlv || j >= lv[n].nmaps || lv[n].maps[j].start != m->start ||
-            lv[n].maps[j].end != m->end || !(lv[n].maps[j].flags & CAIRN_MAPF_DATA))
+        if (n >= nlv || j >= lv[n].nmaps || lv[n].maps[j].start > m->start ||
+            lv[n].maps[j].end < m->end || !(lv[n].maps[j].flags & CAIRN_MAPF_DATA))
             corrupt(m);
         layer[n + 1] = level_src(n, j);
         n++;
     }
     uint64_t mapped = r_mapped_bytes;
     for (unsigned k = n + 1; k-- > 0;) {
-        if (layer[k].map->flags & CAIRN_MAPF_SPARSE)
+        const struct cairn_proc_map *q = layer[k].map;
+        if (q->start != m->start || q->end != m->end)
+            fill_clipped(&layer[k], m->start, m->end, ext);
+        else if (q->flags & CAIRN_MAPF_SPARSE)
             r_fill_sparse(&layer[k], ext);
         else
             r_fill_whole(&layer[k]);

@@ -30,8 +30,13 @@
  * with PM_SCAN_CHECK_WPASYNC fails on a vma that was unmapped and mapped
  * again). The kernel merges adjacent registered vmas, and a restore maps
  * them one by one, so captured mappings are first split at the previous
- * capture's boundaries. Anything else (created, moved, resized, protection
- * changed) is new: registered now and written whole.
+ * capture's boundaries. A mapping inside a larger previous one is the same
+ * too: the kernel had merged two neighbours before the first registration
+ * (a large array and a small allocation just below it), and one of them
+ * went since; what is left kept its registration and its protection, and
+ * the parent's larger mapping holds its pages (docs/FORMAT.md, "Delta
+ * images"). Anything else (created, moved, grown, protection changed) is
+ * new: registered now and written whole.
  *
  * A delta is written only on the parent cairn run names (the last
  * committed generation) and only if that is the generation this protection
@@ -245,21 +250,25 @@ static int own(const struct rt_state *st, const struct cairn_proc_map *m)
            (m->start < st->alt_start + st->alt_size && m->end > st->alt_start);
 }
 
-/* The previous capture's mapping with exactly m's range, protection and
-   kind, registered: its index, or -1 (binary search: in address order). */
+/* The previous capture's mapping that holds m's range, with its
+   protection and kind, registered: its index, or -1 (binary search: in
+   address order, disjoint). Usually the same range; a larger one when the
+   kernel had merged m with a neighbour before tracking began, and the
+   neighbour went since (unmapped, or moved: the pages left keep their
+   registration and their protection). */
 static long find_prev(const struct prev_map *prev, uint64_t n, const struct cairn_proc_map *m)
 {
-    uint64_t lo = 0, hi = n;
+    uint64_t lo = 0, hi = n; /* the first that starts above m->start */
     while (lo < hi) {
         uint64_t mid = lo + (hi - lo) / 2;
-        if (prev[mid].start < m->start)
+        if (prev[mid].start <= m->start)
             lo = mid + 1;
         else
             hi = mid;
     }
-    if (lo < n && prev[lo].start == m->start && prev[lo].end == m->end &&
-        prev[lo].prot == m->prot && prev[lo].kind == m->kind && prev[lo].registered)
-        return (long)lo;
+    const struct prev_map *q = lo > 0 ? &prev[lo - 1] : NULL;
+    if (q && q->end >= m->end && q->prot == m->prot && q->kind == m->kind && q->registered)
+        return (long)(lo - 1);
     return -1;
 }
 

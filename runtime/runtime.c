@@ -60,6 +60,9 @@ static struct rt_state *state;
 static unsigned char image_key[CAIRN_KEY_BYTES];
 static int keyed;
 static uint64_t writer_gen; /* the writer child's generation */
+/* A test hook (tests/transparent/writer_killed.sh): CAIRN_TEST_KILL_WRITER=N
+   makes this process's Nth writer kill itself before it writes. */
+static uint64_t kill_writer_at, writers_forked;
 
 static void send_line(const char *a, const char *b)
 {
@@ -80,13 +83,17 @@ static void send_number(const char *a, uint64_t v)
     send_line(a, num);
 }
 
-/* "PAUSE <ns> <bytes copied at the pause>" (format/control.h). */
-static void send_pause(uint64_t ns, uint64_t copied)
+/* "PAUSE <ns> <bytes copied at the pause> <the writer's pid>"
+   (format/control.h): with the pid, cairn knows the writer it reaps, or
+   hears of from the namespace init, for this process's. */
+static void send_pause(uint64_t ns, uint64_t copied, long writer)
 {
-    char nums[48] = "";
+    char nums[72] = "";
     rt_cat_u64(nums, sizeof nums, ns);
     rt_cat(nums, sizeof nums, " ");
     rt_cat_u64(nums, sizeof nums, copied);
+    rt_cat(nums, sizeof nums, " ");
+    rt_cat_u64(nums, sizeof nums, (uint64_t)writer);
     send_line("PAUSE ", nums);
 }
 
@@ -190,6 +197,8 @@ static void writer_child(void *arg)
     rt_arch_writer_detach(&state->core);
     memcpy(state->alt_copy, (void *)state->alt_start, state->alt_size);
     uint64_t bytes = 0;
+    if (writers_forked == kill_writer_at)
+        syscall(SYS_kill, syscall(SYS_getpid), SIGKILL);
     state->mac = child_mac();
     if (keyed && !state->mac)
         send_line("FAIL cannot map memory for the image MAC", "");
@@ -396,6 +405,7 @@ static void on_checkpoint(int sig, siginfo_t *si, void *uc)
     int hold = has_shared_maps();
     if (hold)
         send_line("HOLD", "");
+    writers_forked++;
     long pid = rt_tree_fork_writer(state->own_pidns, writer_entry);
     rt_dirty_after_fork();
     rt_stage_after_fork();
@@ -405,7 +415,7 @@ static void on_checkpoint(int sig, siginfo_t *si, void *uc)
     if (pid < 0)
         send_line("FAIL cannot fork the writer", "");
     else
-        send_pause(cairn__now_ns(CLOCK_MONOTONIC) - t0, rt_stage_copied());
+        send_pause(cairn__now_ns(CLOCK_MONOTONIC) - t0, rt_stage_copied(), pid);
     if (hold)
         wait_resume();
     rt_threads_release();
@@ -479,6 +489,8 @@ __attribute__((constructor)) static void cairn_runtime_init(void)
     if (!env)
         return;
     int fd = atoi(env);
+    const char *kill_at = getenv("CAIRN_TEST_KILL_WRITER");
+    kill_writer_at = kill_at ? strtoull(kill_at, NULL, 10) : 0;
     /* The variable and the descriptor stay for a program the job execs
        (a wrapper script exec'ing the real program keeps the job's pid);
        one started with fds 3 and 4 closed registers on cairn's endpoint

@@ -256,7 +256,7 @@ static int middle(void *arg)
     long pid = syscall(SYS_clone, (unsigned long)SIGCHLD, 0UL, 0UL, 0UL, 0UL);
     if (pid == 0)
         ((void (*)(void))arg)(); /* the writer: never returns */
-    writer_result = pid < 0 ? -1 : 1;
+    writer_result = pid < 0 ? -1 : pid;
     syscall(SYS_exit, 0);
     return 0;
 }

@@ -347,7 +347,7 @@ static pid_t fuzz_waitpid(pid_t pid, int *st, int options)
     return pid;
 }
 
-int run_ns_job_status(int *st)
+int run_ns_job_status(int *st, pid_t *pid)
 {
     bug("run_ns_job_status: not reached from the control channel");
 }
