@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -105,10 +106,23 @@ static int pack_one(const struct run_ctx *r, struct cairn__pending *p, struct pa
     return 0;
 }
 
+/* cairn's own soft file size limit raised to the hard one, as the writer
+   does (runtime/writer.c): the packed image is cairn's file. Only once the
+   job runs, which keeps the limits it was started with. */
+static void raise_file_size_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_FSIZE, &rl);
+    }
+}
+
 int run_compress_round(struct run_ctx *r, uint64_t *stored, char *why, size_t len)
 {
     if (r->compress == RUN_COMPRESS_OFF || r->tmp.raw_fd < 0)
         return 0;
+    raise_file_size_limit();
     uint64_t t0 = cairn__now_ns(CLOCK_MONOTONIC);
     struct pack_stats sum = {0};
     test_hooks(r->tmp.generation);

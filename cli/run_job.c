@@ -544,6 +544,7 @@ int run_supervise(struct run_ctx *r)
 {
     sigset_t set;
     sigprocmask(SIG_BLOCK, NULL, &set);
+    sigdelset(&set, SIGXFSZ); /* blocked only to get EFBIG (run_start.c) */
     int sfd = signalfd(-1, &set, SFD_CLOEXEC);
     int tfd = make_timer(r);
     int status = -1;

@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/vfs.h>
@@ -61,11 +62,32 @@ static int section(struct cairn__writer *w, unsigned type, uint64_t arg, const v
     return cairn__writer_section(w, &s, data, size);
 }
 
+/* The errors a store's file system gives a writer, named (no strerror: it
+   may translate, and allocate, in the job's locale). */
+static const char *error_name(int err)
+{
+    switch (err) {
+    case ENOSPC: return "no space left on the device";
+    case EDQUOT: return "disk quota exceeded";
+    case EFBIG: return "file too large: the job's file size limit (ulimit -f)";
+    case EIO: return "input/output error";
+    case ENOMEM: return "out of memory";
+    case EROFS: return "read-only file system";
+    default: return NULL;
+    }
+}
+
 static int fail(struct rt_state *st, const char *what, int rc)
 {
+    const char *name = error_name(-rc);
     st->why[0] = 0;
     rt_cat(st->why, sizeof st->why, what);
-    rt_cat(st->why, sizeof st->why, " (error ");
+    rt_cat(st->why, sizeof st->why, " (");
+    if (name) {
+        rt_cat(st->why, sizeof st->why, name);
+        rt_cat(st->why, sizeof st->why, ", ");
+    }
+    rt_cat(st->why, sizeof st->why, "error ");
     rt_cat_u64(st->why, sizeof st->why, (uint64_t)-rc);
     rt_cat(st->why, sizeof st->why, ")");
     return -1;
@@ -202,6 +224,32 @@ static int make_plan(struct rt_state *st, struct plan *p)
     return 0;
 }
 
+/* Refuses an image larger than the job's file size limit (ulimit -f: a
+   write past it fails with EFBIG, the writer having SIGXFSZ blocked),
+   after raising this child's soft limit to the hard one: the writer is
+   cairn's, and the limit the job set for itself stays as it was. */
+static int check_file_size_limit(struct rt_state *st, uint64_t bytes)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_FSIZE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY)
+        return 0;
+    if (rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_FSIZE, &rl);
+        if (rl.rlim_cur == RLIM_INFINITY)
+            return 0;
+    }
+    if (bytes <= (uint64_t)rl.rlim_cur)
+        return 0;
+    st->why[0] = 0;
+    rt_cat(st->why, sizeof st->why, "the image needs ");
+    rt_cat_u64(st->why, sizeof st->why, (bytes + (1u << 20) - 1) >> 20);
+    rt_cat(st->why, sizeof st->why, " MiB and the job's file size limit (ulimit -f) is ");
+    rt_cat_u64(st->why, sizeof st->why, (uint64_t)rl.rlim_cur >> 20);
+    rt_cat(st->why, sizeof st->why, " MiB");
+    return -1;
+}
+
 /* Refuses an image that cannot fit in its file system's free space. */
 static int check_space(struct rt_state *st, int fd, uint64_t bytes)
 {
@@ -299,8 +347,9 @@ static int write_chain_records(const struct rt_state *st, struct cairn__writer *
 
 int rt_write_image(struct rt_state *st, int fd, uint64_t generation, uint64_t *bytes)
 {
-    struct plan plan;
-    if (make_plan(st, &plan) < 0 || check_space(st, fd, plan.bytes) < 0)
+    struct plan plan = {0};
+    if (make_plan(st, &plan) < 0 || check_space(st, fd, plan.bytes) < 0 ||
+        check_file_size_limit(st, plan.bytes) < 0)
         return -1;
     struct cairn__writer w = {.mac = st->mac};
     rt_progress_start(&w, (int)st->core.control_fd, plan.bytes);
