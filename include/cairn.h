@@ -246,7 +246,10 @@ CAIRN_EXTERN int cairn_restore(cairn_t *c);
  */
 CAIRN_EXTERN int cairn_step(cairn_t *c);
 
-/* Writes a checkpoint now. Returns 0 or a negative error. */
+/* Writes a checkpoint now. Returns 0 or a negative error: -ENOSPC for a
+   full disk, -EFBIG, before anything is written, for a checkpoint that may
+   not fit under the process's file size limit (ulimit -f; writing past it
+   would raise SIGXFSZ and kill the job). */
 CAIRN_EXTERN int cairn_checkpoint(cairn_t *c);
 
 /*

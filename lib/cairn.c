@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "cairn.h"
@@ -375,6 +376,31 @@ static int write_sections(cairn_t *c, int fd, uint64_t gen, uint64_t *bytes)
     return rc;
 }
 
+/* A checkpoint that may not fit under the process's file size limit
+   (ulimit -f, RLIMIT_FSIZE; a batch system may set one) is refused before
+   its first byte, -EFBIG: a write past the limit raises SIGXFSZ, which
+   kills the job unless it handles it. The bound: every region whole, plus
+   what zstd may add to data it cannot shrink, plus the headers. */
+static int check_file_size_limit(cairn_t *c)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_FSIZE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY)
+        return 0;
+    uint64_t bound = 64u << 10;
+    for (size_t i = 0; i < c->nregions; i++) {
+        const struct cairn__region *r = &c->regions[i];
+        uint64_t size = r->psize ? *r->psize : r->size;
+        bound += size + size / 128 + 1024 + r->name_len;
+    }
+    if (bound <= (uint64_t)rl.rlim_cur)
+        return 0;
+    cairn__log(c->o.verbose, CAIRN_LOG_ERROR,
+               "%s: the checkpoint may need up to %llu bytes and the job's file size limit "
+               "(ulimit -f) is %llu bytes",
+               c->store.path, (unsigned long long)bound, (unsigned long long)rl.rlim_cur);
+    return -EFBIG;
+}
+
 int cairn_set_checkpoint_hook(cairn_t *c, cairn_hook_fn fn, void *arg)
 {
     if (!c)
@@ -419,6 +445,8 @@ int cairn_checkpoint(cairn_t *c)
     /* The hook first: it may change the protected memory and buffers. */
     int rc = run_hook(c);
     int cancelled = rc < 0;
+    if (rc == 0)
+        rc = check_file_size_limit(c);
     if (rc == 0)
         rc = cairn__store_begin(&c->store, &p);
     if (rc == 0)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * faults_mounts.c — a store that cannot be written, and a full disk.
+ * faults_mounts.c — a store that cannot be written, a full disk, and a
+ * file size limit below the checkpoint (that one needs no mount).
  *
  * The test enters a private mount namespace first: as root directly, as an
  * ordinary user inside a user namespace that maps the user to root (which
@@ -28,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -450,6 +452,59 @@ static void test_enospc_zstd(void **state)
     enospc_case(d->root, 1);
 }
 
+/* ---- a file size limit ----------------------------------------------------- */
+
+/* A checkpoint that may not fit under the file size limit (ulimit -f) is
+   refused before its first byte with -EFBIG, saying so: a write past the
+   limit would raise SIGXFSZ and kill the job (this test, before). The job
+   goes on, the previous generation stays; a state that fits checkpoints
+   again. Raw and compressed. */
+static void fsize_case(const char *root, int level)
+{
+    char store[800];
+    snprintf(store, sizeof store, "%s/fsize%d", root, level);
+    struct rlimit old;
+    assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+    struct job j = {0};
+    cairn_t *c = job_open(store, &j, level);
+    assert_int_equal(cairn_restore(c), CAIRN_FRESH);
+    job_set(&j, 1, 64 * KiB);
+    assert_int_equal(cairn_step(c), CAIRN_CHECKPOINTED); /* generation 1 */
+    struct snapshot snap;
+    snapshot_take(store, &snap);
+
+    struct rlimit lim = {512 * KiB, old.rlim_max};
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    job_set(&j, 2, 900 * KiB);
+    int rc;
+    char *err = step_captured(c, &rc);
+    assert_int_equal(rc, -EFBIG);
+    th_assert_contains(err, "and the job's file size limit (ulimit -f) is 524288 bytes");
+    th_assert_contains(err, "the previous checkpoint (generation 1) is kept and the job goes on");
+    free(err);
+    snapshot_check(store, &snap);
+
+    job_set(&j, 3, 100 * KiB);
+    assert_int_equal(cairn_step(c), CAIRN_CHECKPOINTED);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+    cairn_close(c);
+    expect_restores(store, 3, 100 * KiB);
+    snapshot_free(&snap);
+    free(j.buf);
+}
+
+static void test_fsize_raw(void **state)
+{
+    struct th_dir *d = *state;
+    fsize_case(d->root, 0);
+}
+
+static void test_fsize_zstd(void **state)
+{
+    struct th_dir *d = *state;
+    fsize_case(d->root, 1);
+}
+
 int main(void)
 {
     const char *why = enter_mount_namespace();
@@ -462,6 +517,8 @@ int main(void)
         th_unit_test(test_read_only_new_store),
         th_unit_test(test_enospc_raw),
         th_unit_test(test_enospc_zstd),
+        th_unit_test(test_fsize_raw),
+        th_unit_test(test_fsize_zstd),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
