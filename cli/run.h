@@ -9,6 +9,7 @@
 
 #include <limits.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -133,6 +134,7 @@ struct run_ctx {
     int fresh;                  /* --fresh: set the old images aside */
     int compress;               /* --compress (CAIRN_COMPRESS): zstd level, or
                                    RUN_COMPRESS_OFF (run_compress.c) */
+    sigset_t job_mask;          /* the signal mask cairn run started with: the job's */
     /* state */
     struct cairn_proc_job ident; /* who this job is (run_ident.c) */
     char store_abs[PATH_MAX];

@@ -93,9 +93,9 @@ int run_companions_ok(int restoring, char *why, size_t len)
 
 void run_exec_job(struct run_ctx *r, const char *image)
 {
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
+    /* The signal mask cairn run was started with (nohup, a batch
+       system's starter may block some): as the job would have had it. */
+    sigprocmask(SIG_SETMASK, &r->job_mask, NULL);
     /* The job does not outlive its cairn (or its namespace's init): with
        cairn killed, a rerun would otherwise restore a second copy of a job
        that still runs, both writing the same output. */

@@ -368,11 +368,11 @@ static int start(struct run_ctx *r)
     /* SIGXFSZ too, so that a write past the file size limit (ulimit -f)
        the job runs under fails with EFBIG, a failed checkpoint, instead of
        killing cairn and the job with it (run_supervise does not read it;
-       the job gets an empty mask, run_exec_job). */
+       the job gets the mask cairn started with, run_exec_job). */
     int sigs[] = {SIGCHLD, SIGTERM, SIGINT, SIGUSR1, SIGXFSZ, r->exit_signal};
     for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
         sigaddset(&set, sigs[i]);
-    sigprocmask(SIG_BLOCK, &set, NULL);
+    sigprocmask(SIG_BLOCK, &set, &r->job_mask); /* the job starts with the mask cairn got */
     for (;;) {
         int rc = run_spawn(r, found ? r->image_name : NULL);
         if (rc)
