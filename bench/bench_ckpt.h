@@ -40,6 +40,9 @@ int bench_size(struct bench_ctx *ctx, uint64_t size, int reps);
 void io_fill_state(void *buf, uint64_t size);
 /* Seconds for one memcpy of size bytes. */
 double io_memcpy(void *dst, const void *src, uint64_t size);
+/* XXH3 of size bytes at src on one core, in 512 KiB steps (as the restorer
+   verifies a memory section): seconds. */
+double io_hash(const void *src, uint64_t size);
 /* Creates path (O_EXCL), writes buf with large write() calls, fsyncs and
    closes it; *secs is the time from open to close. 0 or -errno. */
 int io_write_naive(const char *path, const void *buf, uint64_t size, double *secs);
@@ -49,6 +52,7 @@ int io_write_streamed(const char *path, const void *buf, uint64_t size,
 /* The machine's limits for `size` bytes, one sample each per call. */
 struct bench_refs {
     struct bench_runs memcpy_, naive, streamed;
+    struct bench_runs hash; /* io_hash: the floor of a verified restore on one core */
     struct bench_runs disk; /* the faster of naive and streamed */
 };
 /* One repetition of the references: memcpy of src into dst, naive and
