@@ -176,7 +176,6 @@ struct run_ctx {
        run, or the namespace init): the last RUN_DEAD_WRITERS (run_writer.c) */
     struct run_dead { pid_t pid; int status; } dead[RUN_DEAD_WRITERS];
     unsigned ndead;
-    int check_writers;          /* a PAUSE or a death since the last look */
     int round_failed;
     int round_churn;            /* it failed because processes came or went */
     unsigned churn_retries;     /* rounds retried since the last commit */

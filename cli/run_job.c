@@ -370,7 +370,6 @@ static int handle_line(struct run_ctx *r, char *line)
         run_term_reported(r, atoi(line + 5));
     } else if (!strncmp(line, "PAUSE ", 6)) {
         r->root_writer = run_pause_reported(r, line + 6);
-        r->check_writers = 1;
     } else if (!strcmp(line, "HOLD")) {
         r->root_holding = 1;
     } else if (r->pending && !strcmp(line, "STOPPED") && r->root_phase == RUN_PH_ASKED) {
@@ -457,7 +456,6 @@ static int job_ended(struct run_ctx *r, int st)
    sent before it died is there already. */
 static int writers_lost(struct run_ctx *r)
 {
-    r->check_writers = 0;
     int status = -1;
     char why[200];
     if (r->pending && r->root_phase == RUN_PH_RELEASED &&
@@ -484,10 +482,8 @@ static int ns_reported(struct run_ctx *r)
     int st;
     pid_t pid;
     int kind = run_ns_job_status(&st, &pid);
-    if (kind == 1) {
+    if (kind == 1)
         run_writer_died(r, pid, st);
-        r->check_writers = 1;
-    }
     if (kind != 0)
         return -1;
     int status = job_ended(r, st); /* a writer in flight reports first */
@@ -499,12 +495,11 @@ static int reap(struct run_ctx *r)
 {
     int st;
     pid_t pid;
-    while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+    while ((pid = waitpid(-1, &st, WNOHANG)) > 0)
         if (pid == r->job)
             return job_ended(r, st);
-        run_writer_died(r, pid, st); /* (nothing if it exited 0) */
-        r->check_writers = 1;
-    }
+        else
+            run_writer_died(r, pid, st); /* (nothing if it exited 0) */
     return -1;
 }
 
@@ -581,7 +576,7 @@ int run_supervise(struct run_ctx *r)
             if (read(tfd, &ticks, sizeof ticks) > 0)
                 request(r, RUN_PERIODIC);
         }
-        if (status < 0 && r->check_writers)
+        if (status < 0 && r->ndead) /* a writer of this round died: whose? */
             status = writers_lost(r);
         if (status < 0 && r->retry && !r->pending &&
             cairn__now_ns(CLOCK_MONOTONIC) >= r->retry_at) {

@@ -89,13 +89,18 @@ static int signal_job(pid_t job, int sig)
     return kill(job, sig);
 }
 
-static void say(int fd, int kind, int value)
+static void say_pid(int fd, int kind, int value, pid_t pid)
 {
-    struct init_msg m = {kind, value, 0};
+    struct init_msg m = {kind, value, pid};
     ssize_t n;
     do
         n = send(fd, &m, sizeof m, MSG_NOSIGNAL);
     while (n < 0 && errno == EINTR);
+}
+
+static void say(int fd, int kind, int value)
+{
+    say_pid(fd, kind, value, 0);
 }
 
 /* READY, with the registration endpoint the init listens on (if any). */
@@ -214,9 +219,7 @@ static void reap_all(pid_t *job, int fd)
             say(fd, MSG_EXITED, st);
             *job = 0;
         } else if (st != 0) {
-            struct init_msg m = {MSG_DIED, st, pid};
-            while (send(fd, &m, sizeof m, MSG_NOSIGNAL) < 0 && errno == EINTR)
-                ;
+            say_pid(fd, MSG_DIED, st, pid);
         }
 }
 

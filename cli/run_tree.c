@@ -885,7 +885,6 @@ static void member_line(struct run_ctx *r, struct run_member *m, const char *lin
         m->phase = RUN_PH_STOPPED;
     } else if (!strncmp(line, "PAUSE ", 6)) {
         m->writer = run_pause_reported(r, line + 6);
-        r->check_writers = 1;
     } else if (!strncmp(line, "DONE ", 5) && m->phase == RUN_PH_RELEASED) {
         m->phase = RUN_PH_ANSWERED;
         r->round_bytes += strtoull(line + 5, NULL, 10);

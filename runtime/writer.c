@@ -224,6 +224,19 @@ static int make_plan(struct rt_state *st, struct plan *p)
     return 0;
 }
 
+/* "the image needs N MiB<and><limit MiB><tail>": -1. */
+static int too_large(struct rt_state *st, uint64_t bytes, const char *and, uint64_t limit,
+                     const char *tail)
+{
+    st->why[0] = 0;
+    rt_cat(st->why, sizeof st->why, "the image needs ");
+    rt_cat_u64(st->why, sizeof st->why, (bytes + (1u << 20) - 1) >> 20);
+    rt_cat(st->why, sizeof st->why, and);
+    rt_cat_u64(st->why, sizeof st->why, limit >> 20);
+    rt_cat(st->why, sizeof st->why, tail);
+    return -1;
+}
+
 /* Refuses an image larger than the job's file size limit (ulimit -f: a
    write past it fails with EFBIG, the writer having SIGXFSZ blocked),
    after raising this child's soft limit to the hard one: the writer is
@@ -239,15 +252,10 @@ static int check_file_size_limit(struct rt_state *st, uint64_t bytes)
         if (rl.rlim_cur == RLIM_INFINITY)
             return 0;
     }
-    if (bytes <= (uint64_t)rl.rlim_cur)
-        return 0;
-    st->why[0] = 0;
-    rt_cat(st->why, sizeof st->why, "the image needs ");
-    rt_cat_u64(st->why, sizeof st->why, (bytes + (1u << 20) - 1) >> 20);
-    rt_cat(st->why, sizeof st->why, " MiB and the job's file size limit (ulimit -f) is ");
-    rt_cat_u64(st->why, sizeof st->why, (uint64_t)rl.rlim_cur >> 20);
-    rt_cat(st->why, sizeof st->why, " MiB");
-    return -1;
+    return bytes <= (uint64_t)rl.rlim_cur
+               ? 0
+               : too_large(st, bytes, " MiB and the job's file size limit (ulimit -f) is ",
+                           (uint64_t)rl.rlim_cur, " MiB");
 }
 
 /* Refuses an image that cannot fit in its file system's free space. */
@@ -257,15 +265,9 @@ static int check_space(struct rt_state *st, int fd, uint64_t bytes)
     if (fstatfs(fd, &fs) < 0 || fs.f_blocks == 0)
         return 0; /* cannot tell, or no limit (cairn run's memfd: it compresses) */
     uint64_t avail = (uint64_t)fs.f_bavail * (uint64_t)fs.f_bsize;
-    if (bytes <= avail)
-        return 0;
-    st->why[0] = 0;
-    rt_cat(st->why, sizeof st->why, "the image needs ");
-    rt_cat_u64(st->why, sizeof st->why, (bytes + (1u << 20) - 1) >> 20);
-    rt_cat(st->why, sizeof st->why, " MiB and the store's file system has ");
-    rt_cat_u64(st->why, sizeof st->why, avail >> 20);
-    rt_cat(st->why, sizeof st->why, " MiB free");
-    return -1;
+    return bytes <= avail
+               ? 0
+               : too_large(st, bytes, " MiB and the store's file system has ", avail, " MiB free");
 }
 
 /* A sparse mapping: its extents, then the pages they list. A delta
