@@ -5,9 +5,12 @@
  * mapping goes to DIR/r-<generation>, in the format of the runtime's
  * DIR/h-<generation> (runtime/dirty_debug.c), so that a test can tell a
  * restore that did not rebuild an image's bytes from a write the tracker
- * missed. Nothing is written without the variable.
+ * missed; and DIR/ahead-<generation> names the helper thread that faulted
+ * the mapped memory in (ahead.c), for a test to tell it was there. Nothing
+ * is written without the variable.
  */
 #include "debug_hash.h"
+#include "hash.h"
 #include "restore.h"
 #include "rlib.h"
 #include "sys_x86_64.h"
@@ -31,21 +34,53 @@ struct dbg_rec {
 };
 
 
-void r_debug_dump(const char *image_name)
+/* DIR/<prefix><generation> opened for writing (flags: O_TRUNC or
+   O_APPEND), or -1. */
+static long open_debug_file(const char *prefix, const char *image_name, long flags)
 {
-    if (!dir[0])
-        return;
     /* the generation: the digits of the image's file name */
     uint64_t gen = 0;
     for (const char *s = image_name; *s; s++)
         gen = *s >= '0' && *s <= '9' ? gen * 10 + (uint64_t)(*s - '0') : *s == '/' ? 0 : gen;
     char path[320], num[24];
-    size_t n = strlen(dir);
+    size_t n = strlen(dir), k = strlen(prefix);
     memcpy(path, dir, n);
-    memcpy(path + n, "/r-", 3);
+    memcpy(path + n, "/", 1);
+    memcpy(path + n + 1, prefix, k);
     const char *d = r_dec(num, gen);
-    memcpy(path + n + 3, d, strlen(d) + 1);
-    long fd = sys3(NR_open, (long)path, 01 | 0100 | 01000 | 02000000, 0600);
+    memcpy(path + n + 1 + k, d, strlen(d) + 1);
+    return sys3(NR_open, (long)path, 01 | 0100 | 02000000 | flags, 0600);
+}
+
+/* DIR/ahead-<generation>, a line per process of the job: "ahead PID TID
+   BORROWED BYTES AVX2\n", the helper thread that faulted its mapped memory
+   in (ahead.c), TID 0 for none, and 1 if the hash used AVX2 (hash.c). */
+static void dump_ahead(const char *image_name)
+{
+    long fd = open_debug_file("ahead-", image_name, 02000 /* O_APPEND */);
+    if (fd < 0)
+        return;
+    char line[96] = "ahead ", num[24];
+    const struct r_ahead_stats *a = &r_ahead_stats;
+    const uint64_t v[5] = {(uint64_t)sys0(NR_getpid), a->tid > 0 ? (uint64_t)a->tid : 0,
+                           (uint64_t)a->borrowed, a->bytes, (uint64_t)r_hash_avx2()};
+    size_t n = strlen(line);
+    for (int i = 0; i < 5; i++) {
+        const char *d = r_dec(num, v[i]);
+        memcpy(line + n, d, strlen(d));
+        n += strlen(d);
+        line[n++] = i < 4 ? ' ' : '\n';
+    }
+    sys3(NR_write, fd, (long)line, (long)n);
+    sys1(NR_close, fd);
+}
+
+void r_debug_dump(const char *image_name)
+{
+    if (!dir[0])
+        return;
+    dump_ahead(image_name);
+    long fd = open_debug_file("r-", image_name, 01000 /* O_TRUNC */);
     if (fd < 0)
         return;
     uint64_t nrec = 0;

@@ -1,40 +1,90 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * hash.c — xxHash's XXH3-64, compiled into the restorer from the header
- * alone (XXH_INLINE_ALL): nothing of libxxhash is linked. The header's
- * allocation helpers are never called, and unaligned loads use packed
- * structs (XXH_FORCE_MEMORY_ACCESS 1) rather than memcpy, which is a plain
- * byte loop here (-fno-builtin). Vector code: SSE2, which every x86_64 has.
+ * hash.c — the restorer's XXH3-64 (hash_impl.h; nothing of libxxhash is
+ * linked), with SSE2 vector code, which every x86_64 has, or with AVX2
+ * (hash_avx2.c) where the CPU has it and the kernel saves its registers:
+ * SSE2 hashes 5.3 GB/s on this machine kind, from L2 or from memory, so
+ * verifying a mapped restore took longer than the restore's other work;
+ * AVX2 hashes 10 GB/s (docs/BENCHMARKS.md, "Restore after idle memory").
+ * The choice is made at the first call; CAIRN_RESTORE_HASH=sse2 in the
+ * environment keeps SSE2 (tests use it to cover both).
  */
-#define XXH_INLINE_ALL
-#define XXH_FORCE_MEMORY_ACCESS 1
-#include <xxhash.h>
+#include <cpuid.h>
+
+#define R_HASH_SUFFIX sse2
+#include "hash_impl.h"
 
 #include "hash.h"
+#include "rlib.h"
+
+uint64_t r_xxh3_avx2(const void *p, size_t n);
+uint64_t r_xxh3_seed_avx2(const void *p, size_t n, uint64_t seed);
+void r_xxh3_reset_avx2(void *state);
+void r_xxh3_update_avx2(void *state, const void *p, size_t n);
+uint64_t r_xxh3_digest_avx2(const void *state);
 
 static XXH3_state_t state;
+static int avx2 = -1; /* not decided yet */
+
+/* CPUID says AVX2, and XCR0 says the kernel saves the YMM registers. */
+static int cpu_has_avx2(void)
+{
+    unsigned a, b, c, d;
+    if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_OSXSAVE) || !(c & bit_AVX))
+        return 0;
+    unsigned lo, hi;
+    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    if ((lo & 6) != 6) /* XMM and YMM state */
+        return 0;
+    return __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & bit_AVX2);
+}
+
+void r_hash_env(char **envp)
+{
+    for (; envp && *envp; envp++)
+        if (r_streq(*envp, "CAIRN_RESTORE_HASH=sse2"))
+            avx2 = 0;
+}
+
+static int use_avx2(void)
+{
+    if (avx2 < 0)
+        avx2 = cpu_has_avx2();
+    return avx2;
+}
+
+int r_hash_avx2(void)
+{
+    return use_avx2();
+}
 
 uint64_t r_hash(const void *p, size_t n)
 {
-    return XXH3_64bits(p, n);
+    return use_avx2() ? r_xxh3_avx2(p, n) : r_xxh3_sse2(p, n);
 }
 
 uint64_t r_hash_seed(const void *p, size_t n, uint64_t seed)
 {
-    return XXH3_64bits_withSeed(p, n, seed);
+    return use_avx2() ? r_xxh3_seed_avx2(p, n, seed) : r_xxh3_seed_sse2(p, n, seed);
 }
 
 void r_hash_reset(void)
 {
-    XXH3_64bits_reset(&state);
+    if (use_avx2())
+        r_xxh3_reset_avx2(&state);
+    else
+        r_xxh3_reset_sse2(&state);
 }
 
 void r_hash_update(const void *p, size_t n)
 {
-    XXH3_64bits_update(&state, p, n);
+    if (use_avx2())
+        r_xxh3_update_avx2(&state, p, n);
+    else
+        r_xxh3_update_sse2(&state, p, n);
 }
 
 uint64_t r_hash_digest(void)
 {
-    return XXH3_64bits_digest(&state);
+    return use_avx2() ? r_xxh3_digest_avx2(&state) : r_xxh3_digest_sse2(&state);
 }

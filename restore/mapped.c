@@ -46,16 +46,9 @@
 #define MAP_FIXED 0x10
 #define MAP_ANONYMOUS 0x20
 #define NR_ioctl 16
-#define NR_madvise 28
-#define NR_fadvise64 221
-#define FADV_WILLNEED 3
-#define MADV_POPULATE_READ 22
 #define S_IFMT_ 0170000u
 #define S_IFREG_ 0100000u
-#define EINVAL_ 22
 #define CHUNK (512ull << 10)  /* hashed at a time */
-#define BLOCK (8ull << 20)    /* faulted in at a time, ahead of the hash */
-#define AHEAD (64ull << 20)   /* asked of the disk ahead */
 #define MIN_RUN (64ull << 10) /* a shorter sparse run is copied */
 #define MAX_RUNS 4096u        /* sparse runs mapped per restore */
 
@@ -121,16 +114,17 @@ static void name_source(struct source *s, uint64_t addr)
         sys1(NR_close, fd);
 }
 
-/* Faults in and hashes [addr, addr + len), mapped from off of fd. */
+/* Faults in and hashes [addr, addr + len), mapped from off of fd: the
+   helper thread faults in ahead where there is one (ahead.c). */
 static void hash_mapped(int fd, uint64_t addr, uint64_t len, uint64_t off)
 {
+    int ahead = r_ahead_start(fd, addr, len, off);
     for (uint64_t done = 0; done < len;) {
-        if (done % AHEAD == 0) /* a cold image: keep the disk busy meanwhile */
-            sys4(NR_fadvise64, fd, off + (done ? done + AHEAD : 0), done ? AHEAD : 2 * AHEAD,
-                 FADV_WILLNEED);
-        uint64_t b = len - done < BLOCK ? len - done : BLOCK;
-        long rc = sys3(NR_madvise, addr + done, b, MADV_POPULATE_READ);
-        if (rc < 0 && rc != -EINVAL_) /* -EINVAL: before Linux 5.14, the reads fault */
+        uint64_t b = len - done < R_BLOCK ? len - done : R_BLOCK;
+        long rc = ahead ? 0 : r_fault_in(fd, addr, done, b, off);
+        if (ahead)
+            r_ahead_wait(done + b);
+        if (rc < 0)
             r_fail("cannot read a region mapped from the image", rc);
         for (uint64_t end = done + b; done < end;) {
             uint64_t n = end - done < CHUNK ? end - done : CHUNK;

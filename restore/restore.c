@@ -22,6 +22,7 @@
  * Exit status 125 means the restore failed before the job could run;
  * R_EXIT_CORRUPT (124), that the image does not match its checksums.
  */
+#include "hash.h"
 #include "restore.h"
 #include "rlib.h"
 #include "sys_x86_64.h"
@@ -63,6 +64,7 @@ void restore_main(uint64_t *sp)
     block_all_signals();
     r_debug_env(argv + argc + 1);
     r_mapped_env(argv + argc + 1);
+    r_hash_env(argv + argc + 1);
     /* A delta image's parents come after "--", parent first (chain.c). */
     long sep = 3;
     while (sep < argc && !r_streq(argv[sep], "--"))
@@ -102,6 +104,7 @@ void restore_main(uint64_t *sp)
     r_ident_detach_self();
     /* From here on the restorer's own stack and arguments are gone. */
     r_rebuild_memory();
+    r_ahead_end(); /* its tid free before r_threads_spawn */
     r_restore_files();
     r_debug_dump(image_name); /* CAIRN_DEBUG_DIRTY only */
     r_mapped_note(); /* the runtime's table: which files the memory maps */

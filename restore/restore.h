@@ -84,6 +84,27 @@ int r_map_run(int fd, uint64_t addr, uint64_t len, uint64_t off, long flags, int
 extern uint64_t r_mapped_bytes;
 void r_mapped_note(void);
 
+/* ahead.c: mapped memory is faulted in (MADV_POPULATE_READ) R_BLOCK bytes
+   at a time, the disk asked R_AHEAD_DISK ahead. r_fault_in faults in
+   [addr + done, + b), mapped from off of fd: 0 or -errno. r_ahead_start
+   hands a run to the helper thread: 1, or 0 if there is none (fault it in
+   yourself); r_ahead_wait returns once its first upto bytes are in place
+   (a failure ends the restore); r_ahead_end ends the helper, its tid free
+   again, before r_threads_spawn. */
+#define R_BLOCK (8ull << 20)
+#define R_AHEAD_DISK (64ull << 20)
+long r_fault_in(int fd, uint64_t addr, uint64_t done, uint64_t b, uint64_t off);
+int r_ahead_start(int fd, uint64_t addr, uint64_t len, uint64_t off);
+void r_ahead_wait(uint64_t upto);
+void r_ahead_end(void);
+/* The helper that was (tid 0: none), for debug.c. */
+struct r_ahead_stats {
+    long tid;
+    int borrowed; /* at the tid of the image's second thread */
+    uint64_t bytes;
+};
+extern struct r_ahead_stats r_ahead_stats;
+
 /* chain.c: a delta image's parents, open as the descriptors in argv[first..
    argc) (parent first): loaded and checked against the identities their
    children name (0, -1 unusable, -2 corrupt: said why), before anything
@@ -133,5 +154,10 @@ void r_sysv_map(uint64_t i);
 void r_timers_restore(void);
 void r_threads_spawn(void);
 void r_threads_go(void);
+/* The tid of the image's second thread, free until r_threads_spawn takes
+   it (ahead.c borrows it); 0 for a process of one thread. */
+uint64_t r_threads_spare_tid(void);
+/* tree.c: how many processes the job has (1 without a tree section). */
+uint64_t r_tree_nprocs(void);
 
 #endif

@@ -42,6 +42,8 @@
 #define FUTEX_WAKE_PRIVATE 129
 #define PR_SET_NAME 15
 #define PID_MAX_LIMIT 4194304u
+#define NR_sched_yield 24
+#define EEXIST_ 17
 
 #define CLONE_VM 0x100ull
 #define CLONE_FS 0x200ull
@@ -234,6 +236,12 @@ void r_threads_spawn(void)
             .set_tid = (uint64_t)(uintptr_t)&tid,
             .set_tid_size = 1};
         long rc = r_clone_thread(&args, sizeof args, thread_main, i);
+        /* a tid the helper thread had (ahead.c) is free a moment after it
+           looks gone */
+        for (int tries = 0; rc == -EEXIST_ && i == 1 && tries < 1000; tries++) {
+            sys0(NR_sched_yield);
+            rc = r_clone_thread(&args, sizeof args, thread_main, i);
+        }
         if (rc < 0) {
             r_say("cannot recreate thread ", r_dec(a, tid), " at its own tid", (char *)0);
             r_fail("clone3", rc);
@@ -247,6 +255,11 @@ void r_threads_spawn(void)
         if (threads[0].clear_child_tid)
             sys1(NR_set_tid_address, threads[0].clear_child_tid);
     }
+}
+
+uint64_t r_threads_spare_tid(void)
+{
+    return nthreads > 1 ? threads[1].tid : 0;
 }
 
 void r_threads_go(void)

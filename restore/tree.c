@@ -431,6 +431,11 @@ uint64_t r_tree_file_size(uint64_t dev, uint64_t ino, uint64_t own)
     return size;
 }
 
+uint64_t r_tree_nprocs(void)
+{
+    return nmembers ? nmembers : 1;
+}
+
 void r_tree_barrier(int which)
 {
     if (!shared)
