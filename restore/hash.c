@@ -9,11 +9,10 @@
  * The choice is made at the first call; CAIRN_RESTORE_HASH=sse2 in the
  * environment keeps SSE2 (tests use it to cover both).
  */
-#include <cpuid.h>
-
 #define R_HASH_SUFFIX sse2
 #include "hash_impl.h"
 
+#include "cpu_avx2.h"
 #include "hash.h"
 #include "rlib.h"
 
@@ -26,19 +25,6 @@ uint64_t r_xxh3_digest_avx2(const void *state);
 static XXH3_state_t state;
 static int avx2 = -1; /* not decided yet */
 
-/* CPUID says AVX2, and XCR0 says the kernel saves the YMM registers. */
-static int cpu_has_avx2(void)
-{
-    unsigned a, b, c, d;
-    if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_OSXSAVE) || !(c & bit_AVX))
-        return 0;
-    unsigned lo, hi;
-    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
-    if ((lo & 6) != 6) /* XMM and YMM state */
-        return 0;
-    return __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & bit_AVX2);
-}
-
 void r_hash_env(char **envp)
 {
     for (; envp && *envp; envp++)
@@ -49,7 +35,7 @@ void r_hash_env(char **envp)
 static int use_avx2(void)
 {
     if (avx2 < 0)
-        avx2 = cpu_has_avx2();
+        avx2 = cairn_cpu_has_avx2();
     return avx2;
 }
 
