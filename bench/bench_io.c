@@ -19,6 +19,7 @@
 
 #include "bench_ckpt.h"
 #include "bench_util.h"
+#include "cpu_avx2.h"
 
 /* xorshift64*: fast, and good enough to defeat compression of noise. */
 static uint64_t next_random(uint64_t *s)
@@ -68,20 +69,21 @@ double io_memcpy(void *dst, const void *src, uint64_t size)
     return bench_now() - t0;
 }
 
+#define IO_HASH_NAME io_hash_sse2
+#include "bench_hash_loop.h"
+
+#ifdef BENCH_HASH_AVX2
+double io_hash_avx2(const void *src, uint64_t size);
+#endif
+
+/* The restorer's hash: AVX2 where the CPU has it (restore/hash.c). */
 double io_hash(const void *src, uint64_t size)
 {
-    static XXH3_state_t st;
-    const unsigned char *p = src;
-    double t0 = bench_now();
-    XXH3_64bits_reset(&st);
-    for (uint64_t done = 0; done < size;) { /* in the restorer's 512 KiB steps */
-        uint64_t n = size - done < (512u << 10) ? size - done : (512u << 10);
-        XXH3_64bits_update(&st, p + done, n);
-        done += n;
-    }
-    volatile uint64_t h = XXH3_64bits_digest(&st); /* the hash is used */
-    (void)h;
-    return bench_now() - t0;
+#ifdef BENCH_HASH_AVX2
+    if (cairn_cpu_has_avx2())
+        return io_hash_avx2(src, size);
+#endif
+    return io_hash_sse2(src, size);
 }
 
 static int write_range(int fd, const char *p, uint64_t len)
