@@ -22,6 +22,7 @@
  * and mapped.c faults the blocks in itself, as before. r_ahead_end() ends
  * the helper and waits until its id is free, before threads.c runs.
  */
+#include "clone.h"
 #include "restore.h"
 #include "rlib.h"
 #include "sys_x86_64.h"
@@ -39,21 +40,8 @@
 #define MADV_POPULATE_READ 22
 #define EINVAL_ 22
 #define ESRCH_ 3
-#define CLONE_VM 0x100ull
-#define CLONE_FS 0x200ull
-#define CLONE_FILES 0x400ull
-#define CLONE_SIGHAND 0x800ull
-#define CLONE_THREAD 0x10000ull
-#define CLONE_SYSVSEM 0x40000ull
-#define CLONE_CHILD_CLEARTID 0x200000ull
 #define HELPER_STACK (16u << 10)
 #define MIN_LEN (32ull << 20) /* a shorter run is faulted in by the restorer */
-
-struct clone_args_ { /* the kernel's, up to set_tid_size (CLONE_ARGS_SIZE_VER1) */
-    uint64_t flags, pidfd, child_tid, parent_tid, exit_signal;
-    uint64_t stack, stack_size, tls, set_tid, set_tid_size;
-};
-long r_clone_thread(struct clone_args_ *args, uint64_t size, void (*fn)(uint64_t), uint64_t arg);
 
 /* The run being faulted in, posted by the restorer (seq counts posts) and
    taken block by block by the helper (blocks: how many are in place). */
@@ -134,9 +122,8 @@ static int start_helper(void)
     if (cpus() < 2 || (!tid && r_tree_nprocs() > 1))
         return -1;
     w.alive = 1;
-    struct clone_args_ args = {
-        .flags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM |
-                 CLONE_CHILD_CLEARTID,
+    struct clone_args args = {
+        .flags = R_CLONE_THREAD_FLAGS | CLONE_CHILD_CLEARTID,
         .child_tid = (uint64_t)(uintptr_t)&w.alive,
         .stack = (uint64_t)(uintptr_t)helper_stack,
         .stack_size = HELPER_STACK,

@@ -27,6 +27,7 @@
  * anything.
  */
 #include "restore.h"
+#include "clone.h"
 #include "rlib.h"
 #include "sys_x86_64.h"
 
@@ -45,14 +46,6 @@
 #define NR_sched_yield 24
 #define EEXIST_ 17
 
-#define CLONE_VM 0x100ull
-#define CLONE_FS 0x200ull
-#define CLONE_FILES 0x400ull
-#define CLONE_SIGHAND 0x800ull
-#define CLONE_THREAD 0x10000ull
-#define CLONE_SYSVSEM 0x40000ull
-#define CLONE_SETTLS 0x80000ull
-#define CLONE_CHILD_CLEARTID 0x200000ull
 
 #define THREAD_STACK (16u << 10)
 
@@ -63,15 +56,6 @@
 #ifndef R_GETPID
 #define R_GETPID() sys0(NR_getpid)
 #endif
-
-struct clone_args { /* the kernel's, up to set_tid_size (CLONE_ARGS_SIZE_VER1) */
-    uint64_t flags, pidfd, child_tid, parent_tid, exit_signal;
-    uint64_t stack, stack_size, tls, set_tid, set_tid_size;
-};
-
-/* start_x86_64.S: clone3(args, size); the child calls fn(arg) on its new
-   stack and never returns. The parent gets the tid or a negative errno. */
-long r_clone_thread(struct clone_args *args, uint64_t size, void (*fn)(uint64_t), uint64_t arg);
 
 static struct cairn_proc_thread threads[CAIRN_PROC_MAX_THREADS];
 static struct cairn_proc_tsig tsig[CAIRN_PROC_MAX_TSIGQ];
@@ -227,8 +211,8 @@ void r_threads_spawn(void)
         const struct cairn_proc_thread *t = &threads[i];
         uint64_t tid = t->tid;
         struct clone_args args = {
-            .flags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD |
-                     CLONE_SYSVSEM | CLONE_SETTLS | (t->clear_child_tid ? CLONE_CHILD_CLEARTID : 0),
+            .flags = R_CLONE_THREAD_FLAGS | CLONE_SETTLS |
+                     (t->clear_child_tid ? CLONE_CHILD_CLEARTID : 0),
             .child_tid = t->clear_child_tid,
             .stack = (uint64_t)(uintptr_t)stacks[i],
             .stack_size = THREAD_STACK,

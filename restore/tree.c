@@ -24,6 +24,7 @@
  * page, and all of them end with its status, so cairn falls back to an
  * older generation as for a single process.
  */
+#include "clone.h"
 #include "restore.h"
 #include "rlib.h"
 #include "sys_x86_64.h"
@@ -42,7 +43,6 @@
 #define NR_waitid 247
 #define NR_rt_sigtimedwait 128
 #define F_SETPIPE_SZ 1031
-#define CLONE_PARENT 0x00008000ull
 #define SIGCHLD 17
 #define FUTEX_WAIT 0
 #define FUTEX_WAKE 1
@@ -83,10 +83,6 @@ static const struct cairn_proc_shm *shm;
 static uint64_t nshm;
 static long shm_fd[CAIRN_PROC_MAX_SHM];
 
-struct clone_args_v1 {
-    uint64_t flags, pidfd, child_tid, parent_tid, exit_signal;
-    uint64_t stack, stack_size, tls, set_tid, set_tid_size;
-};
 
 static void on_exit_status(int status)
 {
@@ -353,7 +349,7 @@ void r_tree_spawn(long root_fd)
         if (m->ppid != self && !orphan)
             continue;
         uint64_t tid = m->pid;
-        struct clone_args_v1 a = {.flags = orphan ? CLONE_PARENT : 0, .exit_signal = SIGCHLD,
+        struct clone_args a = {.flags = orphan ? CLONE_PARENT : 0, .exit_signal = SIGCHLD,
                                   .set_tid = (uint64_t)&tid, .set_tid_size = 1};
         long pid = sys2(NR_clone3, &a, sizeof a);
         if (pid < 0)
