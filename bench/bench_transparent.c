@@ -33,7 +33,9 @@
  *   durable compressed  request to commit with compression
  *   durable uncompressed  the same job and state without compression
  *   restore warm compressed: job running
- * next to memcpy and write+fsync of the same size, measured in the same run.
+ * next to memcpy and write+fsync of the same size, measured in the same run,
+ * and next to the bound this machine's zstd sets on the writer (the text
+ * half at zstd's one-core rate on each core of cairn's pool: bench_zref.c).
  *
  * Then (unless --no-full-speed) the time to full speed (bench_sweep.c): a
  * second job sweeps its whole state, reporting each 1/256 of a pass; rows:
@@ -70,6 +72,7 @@
 #include "bench_sweep.h"
 #include "bench_trun.h"
 #include "bench_util.h"
+#include "bench_zref.h"
 
 struct config {
     char dir[PATH_MAX];       /* run directory (fresh subdirectory) */
@@ -98,6 +101,7 @@ struct restore_runs {
 struct compressed_runs {
     struct bench_runs pack, durable, plain_durable, restore;
     uint64_t raw, stored, plain_bytes;
+    struct zref ref; /* zstd on this machine, one core, the text half alone */
 };
 
 struct results {
@@ -325,7 +329,24 @@ static int compressed_rows(const struct config *c, struct results *r)
         bench_remove_dir(store);
     }
     unsetenv("CAIRN_BENCH_CONTENT");
+    if (rc == 0)
+        rc = zref_measure(zref_level(c->compress), 64u << 20, 3, &r->z.ref);
     return rc;
+}
+
+/* cairn's writer throughput against the bound this machine's zstd sets
+   (bench_zref.c): the text half at zstd's one-core rate on every core of
+   cairn's pool (one per core, at most 8). */
+static void compressed_bound(const struct config *c, const struct compressed_runs *z)
+{
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    cores = cores < 1 ? 1 : cores > 8 ? 8 : cores;
+    double bound = 2.0 * (double)cores * z->ref.rate;
+    double best = z->raw / bench_min(&z->pack);
+    printf("zstd level %d on this machine, one core, the text half alone: %.0f MB/s, to %.1f%%; "
+           "writer bound on %ld cores (text at that rate, the random half free): %.2f GB/s; "
+           "cairn's best / bound %.2fx\n", zref_level(c->compress), z->ref.rate / 1e6,
+           100.0 * z->ref.ratio, cores, bound / 1e9, best / bound);
 }
 
 /* The sweeping job in a store of its own: bench_sweep.c. */
@@ -459,6 +480,7 @@ static void table(const struct config *c, const struct results *r)
                z->raw ? 100.0 * (double)z->stored / (double)z->raw : 0,
                z->raw / bench_median(&z->pack) / 1e9, z->raw / bench_min(&z->pack) / 1e9,
                c->size / bench_min(&r->ref.memcpy_) / 1e9, c->size / bench_min(&r->ref.disk) / 1e9);
+        compressed_bound(c, z);
     }
     printf("per GiB of image (median / min): restore warm %.3f / %.3f s",
            bench_median(&r->warm.total) / gib, bench_min(&r->warm.total) / gib);

@@ -373,7 +373,7 @@ static uint64_t slice_start(uint64_t n, int i, int threads)
 
 /* Log-like text, as a job holds its own output or a parsed input: a step
    counter, words and numbers drawn from x. */
-static void fill_text(char *p, size_t len, uint64_t *x)
+void bench_fill_text(char *p, size_t len, uint64_t *x)
 {
     static const char *const w[16] = {"converged", "residual", "iteration", "energy",
                                       "pressure", "ok", "warning", "step", "temperature",
@@ -401,7 +401,7 @@ static void fill(uint64_t *m, uint64_t n)
     uint64_t x = 88172645463325252ull;
     for (uint64_t i = 0; i < n; i++) {
         if (half && (i & 0x1ffff) == 0) { /* a MiB begins: 512 KiB of text */
-            fill_text((char *)(m + i), 512u << 10, &x);
+            bench_fill_text((char *)(m + i), 512u << 10, &x);
             i += (64u << 10) - 1;
             continue;
         }

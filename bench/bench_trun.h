@@ -68,5 +68,8 @@ int bench_is_job(int argc, char **argv);
    "ready", then runs until its parent is the benchmark (cairn died) or its
    stdout is closed. Returns an exit status. */
 int bench_job_main(int argc, char **argv);
+/* The text half of a halftext MiB: len bytes of log-like lines (a step
+   counter, words and numbers drawn from the xorshift state x). */
+void bench_fill_text(char *p, size_t len, uint64_t *x);
 
 #endif
