@@ -35,6 +35,7 @@
 #include "container.h"
 #include "image_format.h"
 #include "image_pack.h"
+#include "image_sync.h"
 #include "image_zpar.h"
 #include "process_format.h"
 
@@ -52,6 +53,7 @@ struct out {
     unsigned nsections;
     struct cairn__mac *mac;
     XXH3_state_t *xs;          /* the section's raw checksum, while put_zstd runs */
+    struct image_sync *sync;   /* made durable as it goes (image_sync.c); NULL: at the end */
 };
 
 /* Hands what is written to writeback as it goes (lib/image_write.c). */
@@ -74,6 +76,7 @@ static int append(struct out *o, const void *buf, size_t len)
         return rc;
     o->off += len;
     stream_writeback(o);
+    image_sync_wrote(o->sync, o->off);
     return 0;
 }
 
@@ -244,6 +247,10 @@ static int put_trailer(struct out *o)
     int rc = append(o, t, sizeof t);
     if (rc == 0 && ftruncate(o->fd, (off_t)o->off) < 0) /* a raw retry's leftovers */
         rc = -errno;
+    int synced = image_sync_stop(o->sync);
+    o->sync = NULL;
+    if (rc == 0 && synced < 0)
+        rc = synced;
     if (rc == 0 && fsync(o->fd) < 0)
         rc = -errno;
     return rc;
@@ -299,7 +306,7 @@ int image_pack(int in_fd, int out_fd, const struct pack_opts *po, struct pack_st
         return fail(why, len, -errno, "cannot map the writer's image: %s", strerror(errno));
     }
     madvise(map, (size_t)sb.st_size, MADV_SEQUENTIAL);
-    struct out o = {.fd = out_fd, .off = CAIRN_HEADER_SIZE};
+    struct out o = {.fd = out_fd, .off = CAIRN_HEADER_SIZE, .sync = image_sync_start(out_fd)};
     o.chain = cairn_get64((const unsigned char *)map + CAIRN_HDR_CHECKSUM);
     rc = key && !(o.mac = cairn__mac_new(key)) ? -ENOMEM : 0;
     if (rc == 0 && o.mac)
@@ -310,6 +317,7 @@ int image_pack(int in_fd, int out_fd, const struct pack_opts *po, struct pack_st
         fail(why, len, rc, "cannot write the header: %s", cairn_strerror(rc));
     else
         rc = pack_sections(&o, img, map, po, st, why, len);
+    image_sync_stop(o.sync); /* a failure's: the temp file goes */
     if (o.mac)
         cairn__mac_free(o.mac);
     munmap(map, (size_t)sb.st_size);
