@@ -34,8 +34,10 @@
  *   durable uncompressed  the same job and state without compression
  *   restore warm compressed: job running
  * next to memcpy and write+fsync of the same size, measured in the same run,
- * and next to the bound this machine's zstd sets on the writer (the text
- * half at zstd's one-core rate on each core of cairn's pool: bench_zref.c).
+ * and next to the bounds this machine sets on the writer: its zstd (the
+ * text half at the rate zstd makes of it on as many threads at once as
+ * cairn's pool has, bench_zref.c) and its disk (the stored bytes at the
+ * same run's write+fsync rate).
  *
  * Then (unless --no-full-speed) the time to full speed (bench_sweep.c): a
  * second job sweeps its whole state, reporting each 1/256 of a pass; rows:
@@ -101,7 +103,7 @@ struct restore_runs {
 struct compressed_runs {
     struct bench_runs pack, durable, plain_durable, restore;
     uint64_t raw, stored, plain_bytes;
-    struct zref ref; /* zstd on this machine, one core, the text half alone */
+    struct zref ref; /* zstd on this machine on the text half alone (bench_zref.c) */
 };
 
 struct results {
@@ -295,8 +297,9 @@ static int restore_rows(const struct config *c, struct trun *t, struct results *
     return 0;
 }
 
-/* The threads of cairn's compression pool: one per core, at most 8
-   (cli/run_compress.c). */
+/* The threads of cairn's compression pool: one per core, at most 8, as
+   workers() in cli/run_compress.c counts them (a static of the cairn
+   program, so repeated here; keep the two alike). */
 static int pool_threads(void)
 {
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
