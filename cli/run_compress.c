@@ -95,7 +95,7 @@ static int pack_one(const struct run_ctx *r, struct cairn__pending *p, struct pa
     close(p->raw_fd);
     p->raw_fd = -1;
     if (rc < 0) {
-        snprintf(why, len, "cannot compress the image: %s", what);
+        snprintf(why, len, "cannot compress the image into %s: %s", r->store_abs, what);
         return -1;
     }
     sum->raw += st.raw;
