@@ -14,6 +14,7 @@
 #include <sys/types.h>
 
 #include "cairn_events.h"
+#include "cairn_image.h"
 #include "cairn_store.h"
 #include "control.h"
 #include "process_format.h"
@@ -221,7 +222,7 @@ typedef int (*run_check_fn)(struct run_ctx *r, int fd, char *why, size_t why_len
 int run_chain_check(struct run_ctx *r, int fd, run_check_fn check, char *why, size_t why_len);
 void run_chain_drop(struct run_ctx *r);
 /* " P ..." for the request when the next image may be a delta, else "". */
-void run_chain_request(const struct run_ctx *r, char *buf, size_t len);
+void run_chain_request(struct run_ctx *r, char *buf, size_t len);
 /* After generation gen was committed: the chain it starts or extends. */
 void run_chain_committed(struct run_ctx *r, uint64_t gen);
 /* Which image of the restored chain is corrupt (the restorer said one is):
@@ -286,6 +287,11 @@ int run_ns_kill_pid(pid_t pid, int sig);
 int run_ns_endpoint_fd(void);
 /* Lets the init exit, which ends whatever is left in the namespace. */
 void run_ns_close(void);
+
+/* run_cpu.c: the image's CPU record against this machine's. 0, or
+   CAIRN_EMISMATCH (an instruction set missing here) or CAIRN_ECORRUPT, with
+   why. */
+int run_cpu_check(cairn_image_t *img, char *why, size_t why_len);
 
 /* run_ident.c: the job's identity (command line, program, script). */
 /* Finds PROG on $PATH like execvp: 0 and its path, or -1. */

@@ -59,14 +59,33 @@ static unsigned full_every(void)
     return n;
 }
 
-void run_chain_request(const struct run_ctx *r, char *buf, size_t len)
+/* The parent is still in the store, the very image committed or restored:
+   a store directory removed and made again (lib/store.c), or replaced by
+   another, no longer holds it, and its generations may start again at 1.
+   A delta on it would be an image no restore could use. */
+static int parent_in_store(struct run_ctx *r)
+{
+    const struct run_chain *c = &r->chain;
+    struct cairn__link l;
+    char why[256];
+    int fd;
+    if (c->last_gen >= r->tmp.generation ||
+        cairn__store_open_image(&r->store, c->last_gen, &fd, why, sizeof why) < 0)
+        return 0;
+    int rc = cairn__link_read(fd, &l, why, sizeof why);
+    close(fd);
+    return rc == 0 && l.generation == c->last_gen && l.header_checksum == c->last_hdr &&
+           l.chain == c->last_chain;
+}
+
+void run_chain_request(struct run_ctx *r, char *buf, size_t len)
 {
     const struct run_chain *c = &r->chain;
     buf[0] = 0;
     /* Compressed images are always full: cairn packs each one after its
        writer, and the restorer gets parents as they are stored. */
     if (!c->valid || c->depth + 2 > full_every() || c->delta_bytes > c->full_bytes ||
-        r->compress != RUN_COMPRESS_OFF)
+        r->compress != RUN_COMPRESS_OFF || !parent_in_store(r))
         return;
     snprintf(buf, len, " P %" PRIx64 " %" PRIx64 " %" PRIx64 " %" PRIx64 " %x", c->last_gen,
              c->last_hdr, c->last_chain, c->base_gen, c->depth + 1);
