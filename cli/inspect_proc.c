@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cpu_features.h"
 #include "image_format.h"
 #include "inspect.h"
 #include "proc_check.h"
@@ -176,6 +177,30 @@ static void parent_text(const char *indent, const struct proc_records *p)
            p->parent.base_generation);
 }
 
+/* The CPU record (format/cpu_features.h): what a restore here would need
+   and this machine lacks. n < 0: the image has no record. */
+static long cpu_missing(const struct image_scan *s, size_t *count, char *names, size_t len)
+{
+    struct cairn_proc_cpu was, here = {0};
+    char why[256];
+    if (proc_read_cpu(s->img, &was, why, sizeof why) <= 0)
+        return -1;
+    cairn_cpu_accumulate(&here);
+    *count = cairn_cpu_count(&was);
+    return (long)cairn_cpu_missing(&was, &here, names, len);
+}
+
+static void cpu_text(const char *indent, const struct image_scan *s)
+{
+    char names[256];
+    size_t count = 0;
+    long n = cpu_missing(s, &count, names, sizeof names);
+    if (n < 0)
+        return;
+    printf("%scpu         %zu instruction sets; this machine %s%s\n", indent, count,
+           n ? "lacks " : "has them all", n ? names : "");
+}
+
 void inspect_proc_text(const struct image_scan *s, int full)
 {
     const char *indent = full ? "" : "    ";
@@ -194,9 +219,11 @@ void inspect_proc_text(const struct image_scan *s, int full)
                p.core.nthreads, p.core.nthreads == 1 ? "" : "s", p.nmaps, nsaved, sz, p.nfiles);
         parent_text(indent, &p);
         job_text(indent, s);
+        cpu_text(indent, s);
     } else {
         job_text(indent, s);
         parent_text(indent, &p);
+        cpu_text(indent, s);
         core_text(indent, &p);
         threads_text(&p);
         maps_text(&p);
@@ -308,6 +335,15 @@ void inspect_proc_json(struct json *j, const struct image_scan *s)
             json_str(j, "command", cmd);
             json_str(j, "program", job->exe);
             json_str(j, "script", job->script[0] ? job->script : NULL);
+        }
+        char names[256];
+        size_t count = 0;
+        long n = cpu_missing(s, &count, names, sizeof names);
+        if (n >= 0) {
+            json_object(j, "cpu");
+            json_u64(j, "instruction_sets", count);
+            json_str(j, "missing_here", names);
+            json_end_object(j);
         }
         core_json(j, &p);
         threads_json(j, &p);

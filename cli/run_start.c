@@ -182,6 +182,8 @@ static int check_process(struct run_ctx *r, int fd, struct tree_copy *tree, char
     }
     if (rc == 0 && (rc = proc_check_image(img, why, why_len)) < 0)
         rc = CAIRN_ECORRUPT;
+    if (rc == 0)
+        rc = run_cpu_check(img, why, why_len);
     if (rc == 0 && identity)
         rc = check_identity(r, img, why, why_len);
     if (rc == 0)

@@ -64,6 +64,8 @@ static const char *sec_name(unsigned type)
         return "tracking";
     case CAIRN_SEC_PROC_MAPNOTE:
         return "mapped-memory note";
+    case CAIRN_SEC_PROC_CPU:
+        return "cpu";
     case CAIRN_SEC_PROC_JOB:
         return "job";
     case CAIRN_SEC_PROC_THREADS:
@@ -902,6 +904,32 @@ int proc_check_delta(const struct proc_records *c, const struct proc_records *p,
     return 0;
 }
 
+int proc_read_cpu(cairn_image_t *img, struct cairn_proc_cpu *c, char *why, size_t len)
+{
+    int i = proc_only_section(img, CAIRN_SEC_PROC_CPU);
+    unsigned ty = CAIRN_SEC_PROC_CPU;
+    if (i == -2)
+        return bad(why, len, i, ty, "more than one");
+    if (i < 0)
+        return 0; /* older images */
+    if (cairn_image_section(img, (unsigned)i)->raw_size != sizeof *c)
+        return bad(why, len, i, ty, "not one %zu-byte record", sizeof *c);
+    int rc = cairn_image_read(img, (unsigned)i, c, sizeof *c);
+    if (rc < 0)
+        return bad(why, len, i, ty, "%s", cairn_image_error(img)), rc;
+    if (c->magic != CAIRN_PROC_CPU_MAGIC || c->version != 1 || c->reserved32[0] ||
+        c->reserved32[1] || c->reserved[0] || c->reserved[1])
+        return bad(why, len, i, ty, "not a cpu record of this version");
+    return 1;
+}
+
+static int check_cpu(cairn_image_t *img, char *why, size_t len)
+{
+    struct cairn_proc_cpu c;
+    int rc = proc_read_cpu(img, &c, why, len);
+    return rc < 0 ? rc : 0;
+}
+
 int proc_check(cairn_image_t *img, const struct proc_records *p, char *why, size_t len)
 {
     int rc = check_core(img, p, why, len);
@@ -929,6 +957,8 @@ int proc_check(cairn_image_t *img, const struct proc_records *p, char *why, size
         rc = proc_check_ipc(img, why, len);
     if (rc == 0)
         rc = check_chain_records(img, p, why, len);
+    if (rc == 0)
+        rc = check_cpu(img, why, len);
     return rc;
 }
 

@@ -71,6 +71,10 @@ int proc_mq_name(const char *name);
 int proc_check_delta(const struct proc_records *c, const struct proc_records *p, char *why,
                      size_t len);
 
+/* The image's CPU record (part of proc_check): 1 and *c, 0 if it has none
+   (written before 2026-12-04), or CAIRN_ECORRUPT with why. */
+int proc_read_cpu(cairn_image_t *img, struct cairn_proc_cpu *c, char *why, size_t len);
+
 /* proc_load + proc_check. 0 also for an image that is not a process image. */
 int proc_check_image(cairn_image_t *img, char *why, size_t len);
 

@@ -37,6 +37,7 @@
 #define CAIRN_SEC_PROC_TRACK 0x111u  /* struct cairn_proc_track: the runtime tracked dirty pages */
 #define CAIRN_SEC_PROC_MAPNOTE 0x115u /* struct cairn_proc_mapnote: where the restorer names the files it maps memory from */
 #define CAIRN_SEC_PROC_IPC 0x114u    /* struct cairn_proc_ipc, then its objects: the job's IPC namespace (first process only) */
+#define CAIRN_SEC_PROC_CPU 0x116u    /* struct cairn_proc_cpu: the instruction sets the job may use */
 
 #define CAIRN_PROC_MAGIC 0x636f7270u /* "proc" */
 #define CAIRN_PROC_VERSION 1u
@@ -503,6 +504,26 @@ struct cairn_proc_ipc_obj {
     uint64_t data_len;                       /* bytes of data after this record (a multiple of 8) */
     char name[256];                          /* POSIX: "/name", "" once unlinked */
 };
+/* The CPUs the process ran on (docs/FORMAT.md, "CPU record"): CPUID's
+   feature words and XCR0, OR-ed over every checkpoint of the process since
+   it started (the runtime keeps the union in its own state, which a restore
+   brings back), since code chosen on one machine (glibc's ifuncs, BLAS
+   kernels, a JIT) keeps running on the next. Raw words: which bits a
+   restore insists on is the reader's choice (cli/run_cpu.c). */
+#define CAIRN_PROC_CPU_MAGIC 0x20757063u /* "cpu " */
+struct cairn_proc_cpu {
+    uint32_t magic;          /* CAIRN_PROC_CPU_MAGIC */
+    uint32_t version;        /* 1 */
+    uint32_t leaf1_ecx, leaf1_edx;          /* CPUID 1 */
+    uint32_t leaf7_ebx, leaf7_ecx, leaf7_edx; /* CPUID 7, subleaf 0 */
+    uint32_t leaf7s1_eax;                   /* CPUID 7, subleaf 1 */
+    uint32_t ext1_ecx, ext1_edx;            /* CPUID 0x80000001 */
+    uint32_t reserved32[2];  /* 0 */
+    uint64_t xcr0;           /* XGETBV(0): the state components the kernel enabled */
+    uint64_t reserved[2];    /* 0 */
+};
+_Static_assert(sizeof(struct cairn_proc_cpu) == 72, "cpu record layout");
+
 struct cairn_proc_ipc_msg {
     int64_t type;                            /* SysV mtype; POSIX: the priority */
     uint64_t len;                            /* bytes that follow (then padding to 8) */

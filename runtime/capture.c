@@ -25,6 +25,7 @@
 
 #include "arch_x86_64.h"
 #include "capture.h"
+#include "cpu_features.h"
 #include "stage.h"
 #include "ipc.h"
 #include "capture_sock.h"
@@ -549,6 +550,7 @@ int rt_capture(struct rt_state *st, void *uc, int control_fd)
         return -1;
     capture_misc(st);
     rt_arch_capture(c);
+    cairn_cpu_accumulate(&st->cpu);
     if (capture_maps(st) < 0) /* last: nothing maps or unmaps after it */
         return -1;
     return rt_nofork_refuse(st); /* memory the writer's fork would not have */

@@ -37,6 +37,9 @@ struct rt_state {
     /* Who the job is, as cairn run sent it after HELLO; saved in images. */
     struct cairn_proc_job job;
     int have_job;
+    /* The CPUs this process ran on, OR-ed at every capture (cpu_features.h):
+       part of the job's memory, so a restore brings it back. */
+    struct cairn_proc_cpu cpu;
     /* Every thread, main first (threads.c; core.nthreads of them), and the
        signals pending for the others, each for its own thread. */
     struct cairn_proc_thread threads[CAIRN_PROC_MAX_THREADS];

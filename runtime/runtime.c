@@ -513,6 +513,12 @@ __attribute__((constructor)) static void cairn_runtime_init(void)
     state = map_anon(sizeof *state);
     if (state) {
         state->image_fd = -1;
+        /* A test hook (tests/transparent/cpu.sh): CAIRN_TEST_CPU_LEAF7_EDX=X
+           claims CPUID 7's EDX bits X, as a job started on a machine that
+           has them would (format/cpu_features.h). */
+        const char *claim = getenv("CAIRN_TEST_CPU_LEAF7_EDX");
+        if (claim)
+            state->cpu.leaf7_edx = (uint32_t)strtoul(claim, NULL, 0);
         void *pd = mmap(NULL, CAIRN_PROC_MAX_PIPE_DATA + CAIRN_PROC_MAX_IPC_DATA,
                         PROT_READ | PROT_WRITE,
                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);

@@ -369,6 +369,8 @@ int rt_write_image(struct rt_state *st, int fd, uint64_t generation, uint64_t *b
                      st->core.nfiles * sizeof st->file_id[0]);
     if (rc == 0 && st->have_job)
         rc = section(&w, CAIRN_SEC_PROC_JOB, 0, &st->job, sizeof st->job);
+    if (rc == 0 && st->cpu.magic)
+        rc = section(&w, CAIRN_SEC_PROC_CPU, 0, &st->cpu, sizeof st->cpu);
     if (rc == 0)
         rc = rt_ident_write(&w);
     if (rc == 0)

@@ -255,7 +255,9 @@ int main(int argc, char **argv)
        first thread's tid against its pid. Threads, their signals, the
        timers, a process tree's section, its pipes' and sockets' bytes, the
        epoll entries and the IPC section (0x114) are kept as they are (none
-       of them in a format 1.0 seed). */
+       of them in a format 1.0 seed). The CPU record (0x116) goes with the
+       task record: `cairn inspect` prints it against the machine it runs
+       on, which a golden output cannot hold. */
     with_task |= p.nthreads > 1;
     for (unsigned i = 0; i < nsec; i++) {
         const cairn_section_info_t *s = cairn_image_section(img, i);
@@ -265,7 +267,8 @@ int main(int argc, char **argv)
             s->type == CAIRN_SEC_PROC_TREE || s->type == CAIRN_SEC_PROC_PIPEDATA ||
             s->type == CAIRN_SEC_PROC_EPOLL ||
             s->type == CAIRN_SEC_PROC_PARENT || s->type == CAIRN_SEC_PROC_TRACK ||
-            (with_task && (s->type == CAIRN_SEC_PROC_TASK || s->type == CAIRN_SEC_PROC_SIGQ)))
+            (with_task && (s->type == CAIRN_SEC_PROC_TASK || s->type == CAIRN_SEC_PROC_SIGQ ||
+                           s->type == CAIRN_SEC_PROC_CPU)))
             copy_section(img, &w, i, s->arg, 0, s->raw_size);
     }
     for (uint64_t k = 0; k < n; k++) {
