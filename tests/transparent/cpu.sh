@@ -80,6 +80,7 @@ CPID=
 
 # 4. To the end.
 : >gate
+# shellcheck disable=SC2086
 CAIRN_CPU_CHECK=0 "$CAIRN" run --store "$ST" -v -- "$INCR" $ARGS >>out.txt 2>err4 </dev/null ||
     fail "the last run ended with status $?"
 grep -q 'restored from generation 2$' err4 || fail "the last run was not restored from generation 2"
