@@ -41,7 +41,8 @@ esac
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/events.sh"
 W=$(mktemp -d "${TMPDIR:-/tmp}/cairn-full.XXXXXX")
-CPID= LOOP=
+CPID=
+LOOP=
 cleanup() {
     [ -n "$CPID" ] && kill_tree "$CPID"
     umount "$W/st" 2>/dev/null || true
