@@ -59,23 +59,39 @@ static unsigned full_every(void)
     return n;
 }
 
-/* The parent is still in the store, the very image committed or restored:
-   a store directory removed and made again (lib/store.c), or replaced by
-   another, no longer holds it, and its generations may start again at 1.
-   A delta on it would be an image no restore could use. */
-static int parent_in_store(struct run_ctx *r)
+/* Reads the link of generation gen from the store: 0, or -1 if the store
+   holds no usable image of that generation. */
+static int link_of(struct run_ctx *r, uint64_t gen, struct cairn__link *l)
+{
+    char why[256];
+    int fd;
+    if (cairn__store_open_image(&r->store, gen, &fd, why, sizeof why) < 0)
+        return -1;
+    int rc = cairn__link_read(fd, l, why, sizeof why);
+    close(fd);
+    return rc < 0 || l->generation != gen ? -1 : 0;
+}
+
+/* The parent is still in the store, the very image committed or restored,
+   and so is every image below it down to its full image: a store directory
+   removed and made again (lib/store.c), or replaced by another, no longer
+   holds them, and its generations may start again at 1; a user may delete
+   old generations by hand. A delta on a broken chain would be an image no
+   restore could use. At most CAIRN_PROC_MAX_CHAIN small reads. */
+static int chain_in_store(struct run_ctx *r)
 {
     const struct run_chain *c = &r->chain;
     struct cairn__link l;
-    char why[256];
-    int fd;
-    if (c->last_gen >= r->tmp.generation ||
-        cairn__store_open_image(&r->store, c->last_gen, &fd, why, sizeof why) < 0)
+    if (c->last_gen >= r->tmp.generation || link_of(r, c->last_gen, &l) < 0 ||
+        l.header_checksum != c->last_hdr || l.chain != c->last_chain)
         return 0;
-    int rc = cairn__link_read(fd, &l, why, sizeof why);
-    close(fd);
-    return rc == 0 && l.generation == c->last_gen && l.header_checksum == c->last_hdr &&
-           l.chain == c->last_chain;
+    for (unsigned n = 0; l.has_parent; n++) {
+        struct cairn_proc_parent want = l.parent;
+        if (n >= CAIRN_PROC_MAX_CHAIN || link_of(r, want.generation, &l) < 0 ||
+            !cairn__link_is(&l, &want))
+            return 0;
+    }
+    return l.generation == c->base_gen;
 }
 
 void run_chain_request(struct run_ctx *r, char *buf, size_t len)
@@ -85,7 +101,7 @@ void run_chain_request(struct run_ctx *r, char *buf, size_t len)
     /* Compressed images are always full: cairn packs each one after its
        writer, and the restorer gets parents as they are stored. */
     if (!c->valid || c->depth + 2 > full_every() || c->delta_bytes > c->full_bytes ||
-        r->compress != RUN_COMPRESS_OFF || !parent_in_store(r))
+        r->compress != RUN_COMPRESS_OFF || !chain_in_store(r))
         return;
     snprintf(buf, len, " P %" PRIx64 " %" PRIx64 " %" PRIx64 " %" PRIx64 " %x", c->last_gen,
              c->last_hdr, c->last_chain, c->base_gen, c->depth + 1);

@@ -6,9 +6,10 @@
 # must be a full image: a delta there would name a parent the new
 # directory does not hold (it was so before: every later image was a delta
 # on a generation gone, generations counted from 1 again, and none could be
-# restored). The image after it is a delta on it again; a run killed then
-# restores from the new directory and ends with the output of a run
-# without cairn.
+# restored). The image after it is a delta on it again. Then the full image
+# is removed by hand (a user making room): the next image must be full
+# again, not a delta on a chain whose base is gone. A run killed then
+# restores from it and ends with the output of a run without cairn.
 #   store_removed.sh CAIRN INCR
 set -eu
 CAIRN=$1; INCR=$2
@@ -52,12 +53,18 @@ poll_until 60 "cairn making the store again" has_text err1 'store directory was 
 "$CAIRN" verify "$ST/$(gen_file 1)" >/dev/null || fail "the new store's generation 1 does not verify"
 commits 2
 [ "$(parent_of "$ST/$(gen_file 2)")" = 1 ] || fail "the new generation 2 is not a delta on the new 1"
+# A user removes the full image by hand: generation 2, a delta on it, can no
+# longer be restored, and the next image must not extend it.
+rm "$ST/$(gen_file 1)"
+commits 3
+[ -z "$(parent_of "$ST/$(gen_file 3)")" ] ||
+    fail "generation 3 is a delta on generation $(parent_of "$ST/$(gen_file 3)"), whose full image was removed"
 kill_tree "$CPID" || fail "the run's processes did not end"
 CPID=
 : >gate
 # shellcheck disable=SC2086
 "$CAIRN" run --store "$ST" -v -- "$INCR" $ARGS >>out.txt 2>err2 </dev/null ||
     fail "the resumed run ended with status $?"
-grep -q 'restored from generation 2$' err2 || fail "not restored from generation 2 of the new store"
+grep -q 'restored from generation 3$' err2 || fail "not restored from generation 3 of the new store"
 cmp ref.txt out.txt || fail "the output differs from the run without cairn: $(tail -n 1 out.txt)"
-echo "ok: the store made again starts with a full image; restored from it"
+echo "ok: the store made again, and a chain whose full image was removed, start over with a full image; restored"
