@@ -59,39 +59,49 @@ static unsigned full_every(void)
     return n;
 }
 
-/* Reads the link of generation gen from the store: 0, or -1 if the store
-   holds no usable image of that generation. */
-static int link_of(struct run_ctx *r, uint64_t gen, struct cairn__link *l)
+/* Reads the link of generation gen from the store, the job's image or
+   (pid not 0) that process's member image: 0, or -1 if the store holds no
+   usable one. */
+static int link_of(struct run_ctx *r, uint64_t gen, uint64_t pid, struct cairn__link *l)
 {
     char why[256];
     int fd;
-    if (cairn__store_open_image(&r->store, gen, &fd, why, sizeof why) < 0)
+    int rc = pid ? cairn__store_open_member(&r->store, gen, pid, &fd, why, sizeof why)
+                 : cairn__store_open_image(&r->store, gen, &fd, why, sizeof why);
+    if (rc < 0)
         return -1;
-    int rc = cairn__link_read(fd, l, why, sizeof why);
+    rc = cairn__link_read(fd, l, why, sizeof why);
     close(fd);
     return rc < 0 || l->generation != gen ? -1 : 0;
 }
 
-/* The parent is still in the store, the very image committed or restored,
-   and so is every image below it down to its full image: a store directory
+/* Every image below *l is still in the store, each the very image its
+   child names, down to a full image (left in *l). A store directory
    removed and made again (lib/store.c), or replaced by another, no longer
    holds them, and its generations may start again at 1; a user may delete
    old generations by hand. A delta on a broken chain would be an image no
    restore could use. At most CAIRN_PROC_MAX_CHAIN small reads. */
+static int whole_below(struct run_ctx *r, struct cairn__link *l)
+{
+    for (unsigned n = 0; l->has_parent; n++) {
+        struct cairn_proc_parent want = l->parent;
+        if (n >= CAIRN_PROC_MAX_CHAIN || link_of(r, want.generation, want.process, l) < 0 ||
+            !cairn__link_is(l, &want))
+            return 0;
+    }
+    return 1;
+}
+
+/* The job's last image is still in the store, the very one committed or
+   restored, on a whole chain down to the full image this run knows. */
 static int chain_in_store(struct run_ctx *r)
 {
     const struct run_chain *c = &r->chain;
     struct cairn__link l;
-    if (c->last_gen >= r->tmp.generation || link_of(r, c->last_gen, &l) < 0 ||
+    if (c->last_gen >= r->tmp.generation || link_of(r, c->last_gen, 0, &l) < 0 ||
         l.header_checksum != c->last_hdr || l.chain != c->last_chain)
         return 0;
-    for (unsigned n = 0; l.has_parent; n++) {
-        struct cairn_proc_parent want = l.parent;
-        if (n >= CAIRN_PROC_MAX_CHAIN || link_of(r, want.generation, &l) < 0 ||
-            !cairn__link_is(&l, &want))
-            return 0;
-    }
-    return l.generation == c->base_gen;
+    return whole_below(r, &l) && l.generation == c->base_gen;
 }
 
 void run_chain_request(struct run_ctx *r, char *buf, size_t len)
@@ -314,7 +324,9 @@ void run_chain_member_request(struct run_ctx *r, pid_t pid, char *buf, size_t le
     int rc = cairn__link_read(fd, &l, why, sizeof why);
     close(fd);
     uint32_t depth = l.has_parent ? l.parent.depth : 0;
-    if (rc < 0 || l.generation != c->last_gen || depth + 2 > full_every())
+    struct cairn__link below = l;
+    if (rc < 0 || l.generation != c->last_gen || depth + 2 > full_every() ||
+        !whole_below(r, &below))
         return;
     snprintf(buf, len, " P %" PRIx64 " %" PRIx64 " %" PRIx64 " %" PRIx64 " %x %x", l.generation,
              l.header_checksum, l.chain, l.has_parent ? l.parent.base_generation : l.generation,
