@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cpu_features.h"
 #include "image_format.h"
 #include "inspect.h"
 #include "proc_check.h"
@@ -177,17 +176,13 @@ static void parent_text(const char *indent, const struct proc_records *p)
            p->parent.base_generation);
 }
 
-/* The CPU record (format/cpu_features.h): what a restore here would need
-   and this machine lacks. n < 0: the image has no record. */
+/* The CPU record (cli/run_cpu.c): what a restore here would need and
+   this machine lacks. n < 0: the image has no readable record. */
 static long cpu_missing(const struct image_scan *s, size_t *count, char *names, size_t len)
 {
-    struct cairn_proc_cpu was, here = {0};
     char why[256];
-    if (proc_read_cpu(s->img, &was, why, sizeof why) <= 0)
-        return -1;
-    cairn_cpu_accumulate(&here);
-    *count = cairn_cpu_count(&was);
-    return (long)cairn_cpu_missing(&was, &here, names, len);
+    size_t n = 0;
+    return run_cpu_compare(s->img, &n, count, names, len, why, sizeof why) == 1 ? (long)n : -1;
 }
 
 static void cpu_text(const char *indent, const struct image_scan *s)

@@ -292,6 +292,12 @@ void run_ns_close(void);
    CAIRN_EMISMATCH (an instruction set missing here) or CAIRN_ECORRUPT, with
    why. */
 int run_cpu_check(cairn_image_t *img, char *why, size_t why_len);
+/* The comparison itself: 1 with *missing, how many of the record's
+   instruction sets this machine lacks (their names in names, cut to len),
+   and *count (if not NULL), how many the record has; 0 if the image has
+   no record; or CAIRN_ECORRUPT (or a read error) with why. */
+int run_cpu_compare(cairn_image_t *img, size_t *missing, size_t *count, char *names,
+                    size_t len, char *why, size_t why_len);
 
 /* run_ident.c: the job's identity (command line, program, script). */
 /* Finds PROG on $PATH like execvp: 0 and its path, or -1. */

@@ -315,18 +315,14 @@ void run_chain_member_request(struct run_ctx *r, pid_t pid, char *buf, size_t le
 {
     const struct run_chain *c = &r->chain;
     struct cairn__link l;
-    char why[256];
-    int fd = -1;
     buf[0] = 0;
-    /* Its image of the last generation, which the root's delta extends. */
-    if (cairn__store_open_member(&r->store, c->last_gen, (uint64_t)pid, &fd, why, sizeof why) < 0)
-        return; /* new since: a full image */
-    int rc = cairn__link_read(fd, &l, why, sizeof why);
-    close(fd);
+    /* Its image of the last generation, which the root's delta extends
+       (none: new since, a full image). */
+    if (link_of(r, c->last_gen, (uint64_t)pid, &l) < 0)
+        return;
     uint32_t depth = l.has_parent ? l.parent.depth : 0;
     struct cairn__link below = l;
-    if (rc < 0 || l.generation != c->last_gen || depth + 2 > full_every() ||
-        !whole_below(r, &below))
+    if (depth + 2 > full_every() || !whole_below(r, &below))
         return;
     snprintf(buf, len, " P %" PRIx64 " %" PRIx64 " %" PRIx64 " %" PRIx64 " %x %x", l.generation,
              l.header_checksum, l.chain, l.has_parent ? l.parent.base_generation : l.generation,

@@ -18,17 +18,27 @@
 #include "proc_check.h"
 #include "run.h"
 
-int run_cpu_check(cairn_image_t *img, char *why, size_t why_len)
+int run_cpu_compare(cairn_image_t *img, size_t *missing, size_t *count, char *names,
+                    size_t len, char *why, size_t why_len)
 {
     struct cairn_proc_cpu was, here = {0};
     int rc = proc_read_cpu(img, &was, why, why_len);
     if (rc <= 0)
         return rc; /* an older image has no record: nothing to compare */
     cairn_cpu_accumulate(&here);
+    if (count)
+        *count = cairn_cpu_count(&was);
+    *missing = cairn_cpu_missing(&was, &here, names, len);
+    return 1;
+}
+
+int run_cpu_check(cairn_image_t *img, char *why, size_t why_len)
+{
     char names[256];
-    size_t n = cairn_cpu_missing(&was, &here, names, sizeof names);
-    if (n == 0)
-        return 0;
+    size_t n = 0;
+    int rc = run_cpu_compare(img, &n, NULL, names, sizeof names, why, why_len);
+    if (rc <= 0 || n == 0)
+        return rc < 0 ? rc : 0;
     const char *env = getenv("CAIRN_CPU_CHECK");
     if (env && strcmp(env, "0") == 0) {
         fprintf(stderr, "cairn run: warning: restoring a job that ran on a CPU with %s, which "
