@@ -46,7 +46,14 @@ CPID=$!
 poll_until 300 "line 5 of the job's output" has_lines out.txt 5
 checkpoint_now "$ST" "$CPID" || fail "cairn run ended before the checkpoint"
 poll_until 120 "checkpoint 1" has_text err1 'checkpoint 1 committed'
-JOB=$(pgrep -f -n -- "$INCR $ARGS") || fail "the job's process was not found"
+# The job: the first process under cairn run running INCR (listed parent
+# first, so before its writers, forks of it that come and go; pgrep -n
+# once picked a writer just gone, and other tests run the same command).
+JOB=
+for p in $(descendants "$CPID"); do
+    if tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -q -- "$INCR"; then JOB=$p; break; fi
+done
+[ -n "$JOB" ] || fail "the job's process was not found"
 
 # 1. The whole run stopped; a checkpoint asked for while it is.
 ALL="$CPID $(descendants "$CPID")"
