@@ -31,6 +31,7 @@
  * word the track record names. The next checkpoint can then be a delta on
  * the restored generation.
  */
+#include "dirty_uapi.h"
 #include "hash.h"
 #include "image_format.h"
 #include "restore.h"
@@ -293,27 +294,14 @@ void r_chain_fill(uint64_t i)
 
 /* ---- tracking --------------------------------------------------------- */
 
-#define UFFD_API_ 0xaaull
-#define UFFD_USER_MODE_ONLY_ 1
-#define UFFD_FEATURES_ ((1ull << 13) | (1ull << 15)) /* WP_UNPOPULATED, WP_ASYNC */
-#define UFFDIO_API_ 0xc018aa3fu
-#define UFFDIO_REGISTER_ 0xc020aa00u
-#define PAGEMAP_SCAN_ 0xc0606610u
-#define PAGE_IS_WRITTEN_ (1ull << 1)
-#define PAGE_IS_PRESENT_ (1ull << 3)
-#define PAGE_IS_SWAPPED_ (1ull << 4)
-
-struct pm_scan_arg_ {
-    uint64_t size, flags, start, end, walk_end, vec, vec_len, max_pages;
-    uint64_t category_inverted, category_mask, category_anyof_mask, return_mask;
-};
+#define UFFD_FEATURES_ (UFFD_FEATURE_WP_UNPOPULATED_ | UFFD_FEATURE_WP_ASYNC_)
 
 /* Write-protects what [start, end) holds (not its holes: dirty.c). */
 static void protect(long pagemap, uint64_t start, uint64_t end)
 {
     static uint64_t vec[3 * 256];
     for (uint64_t at = start; at < end;) {
-        struct pm_scan_arg_ a = {.size = sizeof a, .flags = 3 /* WP_MATCHING | CHECK_WPASYNC */,
+        struct pm_scan_arg_ a = {.size = sizeof a, .flags = PM_SCAN_WP_MATCHING_ | PM_SCAN_CHECK_WPASYNC_,
                                  .start = at, .end = end, .vec = (uint64_t)vec, .vec_len = 256,
                                  .category_mask = PAGE_IS_WRITTEN_,
                                  .category_anyof_mask = PAGE_IS_PRESENT_ | PAGE_IS_SWAPPED_,
