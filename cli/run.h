@@ -158,6 +158,7 @@ struct run_ctx {
     struct cairn__pending tmp;
     uint64_t t_request;
     uint64_t pause_ns;
+    uint64_t pause_parts[3];    /* of the longest pause: scan, copy, fork (PAUSE) */
     uint64_t copied;            /* written pages copied at the pause (PAUSE) */
     /* for the summary line printed when cairn run ends */
     uint64_t n_checkpoints, n_failed, bytes_written, max_pause_ns, last_durable_ns;
@@ -341,8 +342,9 @@ int run_precheck(long pid, int control_fd, uint64_t sent_ino, int in_tree, char 
 /* run_job.c: a process of the job got sig from outside at its default
    action ("TERM <sig>"): the whole job is checkpointed, then stopped. */
 void run_term_reported(struct run_ctx *r, int sig);
-/* run_tree.c: a process's "PAUSE <ns> [<copied> [<writer>]]": the round's
-   pause is the longest, its copied bytes the sum; returns the writer's pid
+/* run_tree.c: a process's "PAUSE <ns> [<copied> [<writer> [<scan> <copy>
+   <fork>]]]": the round's pause is the longest (and its parts that
+   process's), its copied bytes the sum; returns the writer's pid
    (in the job's namespace), 0 if the runtime did not say. */
 pid_t run_pause_reported(struct run_ctx *r, const char *args);
 

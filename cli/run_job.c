@@ -149,6 +149,7 @@ static void request(struct run_ctx *r, enum run_reason why)
     r->pending = why;
     r->t_request = cairn__now_ns(CLOCK_MONOTONIC);
     r->pause_ns = 0;
+    memset(r->pause_parts, 0, sizeof r->pause_parts);
     r->copied = 0;
     run_output_request(r); /* the output boundary: stop reading until PAUSE */
     if (send_with_fd(r->ctl, line, (size_t)n, image_fd) != n ||
@@ -175,13 +176,26 @@ static void stop_job(struct run_ctx *r)
 }
 
 /* For -v: the written pages copied at the pause (runtime/stage.c). */
-static const char *copied_note(const struct run_ctx *r)
+/* The end of cairn -v's commit line: what was copied at the pause, and
+   what the pause was spent on (runtimes before the parts say nothing;
+   a part that did not happen is left out). */
+static const char *pause_note(const struct run_ctx *r)
 {
-    static char note[64];
+    static char note[256]; /* room for every part at its widest */
+    const uint64_t *p = r->pause_parts;
+    int n = 0;
     note[0] = 0;
     if (r->copied)
-        snprintf(note, sizeof note, " (%.1f MiB of written pages copied at the pause)",
-                 r->copied / 1048576.0);
+        n = snprintf(note, sizeof note, " (%.1f MiB of written pages copied at the pause)",
+                     r->copied / 1048576.0);
+    if (!p[2])
+        return note;
+    n += snprintf(note + n, sizeof note - (size_t)n, "; of the pause:");
+    if (p[0])
+        n += snprintf(note + n, sizeof note - (size_t)n, " tracking scan %.1f ms,", p[0] / 1e6);
+    if (r->copied)
+        n += snprintf(note + n, sizeof note - (size_t)n, " copy %.1f ms,", p[1] / 1e6);
+    snprintf(note + n, sizeof note - (size_t)n, " fork %.1f ms", p[2] / 1e6);
     return note;
 }
 
@@ -242,7 +256,7 @@ static int checkpoint_done(struct run_ctx *r, int ok, const char *detail, const 
             if (r->verbose)
                 fprintf(stderr, "cairn: checkpoint %" PRIu64 " committed (%s bytes): job paused "
                                 "%.3f ms, durable after %.3f ms%s\n", r->tmp.generation, detail,
-                        r->pause_ns / 1e6, r->last_durable_ns / 1e6, copied_note(r));
+                        r->pause_ns / 1e6, r->last_durable_ns / 1e6, pause_note(r));
         }
     } else if (retry_churn(r, why)) {
         run_output_unpause(r);

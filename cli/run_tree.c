@@ -859,9 +859,13 @@ pid_t run_pause_reported(struct run_ctx *r, const char *args)
 {
     char *end;
     uint64_t ns = strtoull(args, &end, 10);
-    r->pause_ns = ns > r->pause_ns ? ns : r->pause_ns; /* the longest process's */
     r->copied += strtoull(end, &end, 10);
-    long writer = strtol(end, NULL, 10);
+    long writer = strtol(end, &end, 10);
+    if (ns >= r->pause_ns) { /* the longest process's pause, and its parts */
+        r->pause_ns = ns;
+        for (int i = 0; i < 3; i++)
+            r->pause_parts[i] = strtoull(end, &end, 10);
+    }
     return writer > 0 && writer < (1L << 22) ? (pid_t)writer : 0;
 }
 

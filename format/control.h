@@ -31,7 +31,7 @@
  *                                              line (or REFUSE/FAIL): what it
  *                                              read plus these is its output
  *                                              boundary (cli/run_output.c)
- *                     "PAUSE <ns> <copied> <writer>"
+ *                     "PAUSE <ns> <copied> <writer> <scan> <copy> <fork>"
  *                                              the job ran again after ns;
  *                                              copied: bytes of written pages
  *                                              copied at the pause instead
@@ -40,7 +40,12 @@
  *                                              the job's namespace, which
  *                                              cairn reaps (cli/run_writer.c;
  *                                              both absent from older
- *                                              runtimes)
+ *                                              runtimes); then the ns of the
+ *                                              pause spent on the tracking
+ *                                              scan (runtime/dirty.c), the
+ *                                              copy (stage.c) and the fork,
+ *                                              for cairn -v (absent from
+ *                                              older runtimes)
  *                     "DONE <bytes>"            the writer made it durable
  *                     "FAIL <why>"              the writer failed
  *                     "PROGRESS <done> <total>" bytes of the image written

@@ -83,17 +83,23 @@ static void send_number(const char *a, uint64_t v)
     send_line(a, num);
 }
 
-/* "PAUSE <ns> <bytes copied at the pause> <the writer's pid>"
-   (format/control.h): with the pid, cairn knows the writer it reaps, or
-   hears of from the namespace init, for this process's. */
-static void send_pause(uint64_t ns, uint64_t copied, long writer)
+/* "PAUSE <ns> <bytes copied at the pause> <the writer's pid> <scan ns>
+   <copy ns> <fork ns>" (format/control.h): with the pid, cairn knows the
+   writer it reaps, or hears of from the namespace init, for this
+   process's; the last three are the parts of the pause cairn -v shows. */
+struct pause_parts {
+    uint64_t scan, copy, fork;
+};
+
+static void send_pause(uint64_t ns, uint64_t copied, long writer, const struct pause_parts *p)
 {
-    char nums[72] = "";
-    rt_cat_u64(nums, sizeof nums, ns);
-    rt_cat(nums, sizeof nums, " ");
-    rt_cat_u64(nums, sizeof nums, copied);
-    rt_cat(nums, sizeof nums, " ");
-    rt_cat_u64(nums, sizeof nums, (uint64_t)writer);
+    const uint64_t v[6] = {ns, copied, (uint64_t)writer, p->scan, p->copy, p->fork};
+    char nums[144] = "";
+    for (int i = 0; i < 6; i++) {
+        if (i)
+            rt_cat(nums, sizeof nums, " ");
+        rt_cat_u64(nums, sizeof nums, v[i]);
+    }
     send_line("PAUSE ", nums);
 }
 
@@ -395,8 +401,13 @@ static void on_checkpoint(int sig, siginfo_t *si, void *uc)
     }
     errno = saved_errno; /* the image's main thread resumes with its own */
     request_gen = gen;
+    struct pause_parts parts;
+    uint64_t t = cairn__now_ns(CLOCK_MONOTONIC);
     rt_dirty_checkpoint(state, gen); /* last: written pages, protected again */
+    parts.scan = cairn__now_ns(CLOCK_MONOTONIC) - t;
+    t += parts.scan;
     rt_stage_before_fork(state); /* a delta's large mappings stay out of the fork */
+    parts.copy = cairn__now_ns(CLOCK_MONOTONIC) - t;
     /* The writer reads MAP_SHARED memory live, not a copy-on-write copy:
        a process that has some stays stopped until every writer of the
        round is done (HOLD, then cairn's RESUME), so that no process of the
@@ -406,7 +417,9 @@ static void on_checkpoint(int sig, siginfo_t *si, void *uc)
     if (hold)
         send_line("HOLD", "");
     writers_forked++;
+    t = cairn__now_ns(CLOCK_MONOTONIC);
     long pid = rt_tree_fork_writer(state->own_pidns, writer_entry);
+    parts.fork = cairn__now_ns(CLOCK_MONOTONIC) - t;
     rt_dirty_after_fork();
     rt_stage_after_fork();
     explicit_bzero(image_key, sizeof image_key);
@@ -415,7 +428,7 @@ static void on_checkpoint(int sig, siginfo_t *si, void *uc)
     if (pid < 0)
         send_line("FAIL cannot fork the writer", "");
     else
-        send_pause(cairn__now_ns(CLOCK_MONOTONIC) - t0, rt_stage_copied(), pid);
+        send_pause(cairn__now_ns(CLOCK_MONOTONIC) - t0, rt_stage_copied(), pid, &parts);
     if (hold)
         wait_resume();
     rt_threads_release();

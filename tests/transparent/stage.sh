@@ -61,7 +61,7 @@ CPID=
     fail "the job's cairn-stage buffers: '$ino2' after generation 2, '$ino3' after 3 (one, kept)"
 [ "$(parent_of "st/$(gen_file 2)")" = 1 ] || fail "generation 2 is not a delta on generation 1"
 [ "$(parent_of "st/$(gen_file 3)")" = 2 ] || fail "generation 3 is not a delta on generation 2"
-grep -q 'checkpoint 3 committed.*MiB of written pages copied at the pause)$' err1 ||
+grep -q 'checkpoint 3 committed.*MiB of written pages copied at the pause); of the pause: tracking scan' err1 ||
     fail "generation 3's written pages were not copied at the pause (no 'copied' in cairn -v)"
 full=$(stat -c %s "st/$(gen_file 1)") delta=$(stat -c %s "st/$(gen_file 3)")
 [ $((delta * 4)) -lt "$full" ] || fail "the delta ($delta bytes) is not small beside the full image ($full)"
