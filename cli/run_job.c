@@ -175,9 +175,8 @@ static void stop_job(struct run_ctx *r)
     r->job = 0;
 }
 
-/* For -v: the written pages copied at the pause (runtime/stage.c). */
-/* The end of cairn -v's commit line: what was copied at the pause, and
-   what the pause was spent on (runtimes before the parts say nothing;
+/* The end of cairn -v's commit line: what was copied at the pause
+   (runtime/stage.c), and what the pause was spent on (runtimes before the parts say nothing;
    a part that did not happen is left out). */
 static const char *pause_note(const struct run_ctx *r)
 {

@@ -59,7 +59,6 @@
 #include "dirty_uapi.h"
 #include "stage.h"
 
-
 #define PAGE 4096ull
 #define VEC 256
 #define MAX_RUNS (1u << 20) /* 16 MiB of runs: beyond, a mapping is written whole */
