@@ -176,8 +176,8 @@ static void stop_job(struct run_ctx *r)
 }
 
 /* The end of cairn -v's commit line: what was copied at the pause
-   (runtime/stage.c), and what the pause was spent on (runtimes before the parts say nothing;
-   a part that did not happen is left out). */
+   (runtime/stage.c), and what the pause was spent on (runtimes before
+   the parts say nothing; a part that did not happen is left out). */
 static const char *pause_note(const struct run_ctx *r)
 {
     static char note[256]; /* room for every part at its widest */
