@@ -138,18 +138,11 @@ static void usage(FILE *f)
 /* "256M,1G,4G" into c->sizes: 0, or -1 if a size is bad or too small. */
 static int parse_sizes(struct config *c, const char *list)
 {
-    char buf[256];
-    snprintf(buf, sizeof buf, "%s", list);
-    c->nsizes = 0;
-    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok;
-         tok = strtok_r(NULL, ",", &save)) {
-        uint64_t v;
-        if (c->nsizes == (int)(sizeof c->sizes / sizeof c->sizes[0]) ||
-            bench_parse_size(tok, &v) < 0 || v < (1u << 20))
+    c->nsizes = bench_parse_sizes(list, c->sizes, (int)(sizeof c->sizes / sizeof c->sizes[0]));
+    for (int i = 0; i < c->nsizes; i++)
+        if (c->sizes[i] < (1u << 20))
             return -1;
-        c->sizes[c->nsizes++] = v;
-    }
-    return c->nsizes ? 0 : -1;
+    return c->nsizes > 0 ? 0 : -1;
 }
 
 static int parse_args(struct config *c, int argc, char **argv)

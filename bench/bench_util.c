@@ -132,3 +132,14 @@ void bench_beside_me(char *out, size_t len, const char *name)
         *slash = 0;
     snprintf(out, len, "%s/%s", exe, name);
 }
+
+int bench_parse_sizes(const char *list, uint64_t *out, int cap)
+{
+    char buf[256];
+    int n = 0;
+    snprintf(buf, sizeof buf, "%s", list);
+    for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save))
+        if (n == cap || bench_parse_size(t, &out[n++]) < 0)
+            return -1;
+    return n ? n : -1;
+}

@@ -30,6 +30,11 @@ double bench_max(const struct bench_runs *r);
    Returns 0, or -1 if the text is not a size. */
 int bench_parse_size(const char *text, uint64_t *out);
 
+/* Parses a comma-separated list of sizes ("256M,1G,4G") into out, at
+   most cap of them. Returns how many, or -1 if one is not a size, there
+   are more than cap, or none. */
+int bench_parse_sizes(const char *list, uint64_t *out, int cap);
+
 /* Formats a size as "16 MiB" / "1 GiB" into buf. */
 const char *bench_size_str(uint64_t bytes, char *buf, size_t len);
 
