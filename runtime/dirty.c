@@ -153,6 +153,7 @@ int rt_dirty_init(void)
     mprotect(mem + PAGE + region_len, PAGE, PROT_NONE);
     R = (struct region *)(mem + PAGE);
     rt_dirty_debug_init();
+    rt_stage_init();
     /* CAIRN_FULL_EVERY=1: cairn run asks for no delta (cli/run_chain.c),
        so nothing is tracked and nothing costs; any other value, or none
        (the default, 8), tracks. */

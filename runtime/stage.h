@@ -30,6 +30,9 @@ struct rt_stage_map {
     uint64_t nbytes;
 };
 
+/* At the runtime's start: reads the test hook CAIRN_TEST_STAGE_FRESH. */
+void rt_stage_init(void);
+
 /* In the handler (dirty.c), raw system calls only: */
 /* A new checkpoint: nothing staged. */
 void rt_stage_reset(void);
