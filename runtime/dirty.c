@@ -269,6 +269,17 @@ static void split_at_prev(struct rt_state *st, const struct prev_map *prev, uint
     }
 }
 
+/* One PAGEMAP_SCAN of the walk a describes, which then goes on at
+   a->walk_end: the regions it put in R->vec, or a negative errno (-5:
+   the kernel made no progress). */
+static long scan_step(struct pm_scan_arg_ *a)
+{
+    long got = raw3(SYS_ioctl, R->pagemap, PAGEMAP_SCAN_, (long)a);
+    if (got >= 0 && a->walk_end <= a->start)
+        return -5;
+    return got;
+}
+
 /* Lists in held the pages [start, end) holds on 4 KiB pages, present or
    swapped but not the zero page, as writer.c's scan would. Listing the
    held pages themselves costs the kernel about 12 ns for each of them
@@ -288,7 +299,7 @@ static long list_held(uint64_t start, uint64_t end, struct rt_held *held)
                                  .category_anyof_mask = PAGE_IS_PRESENT_ | PAGE_IS_PFNZERO_ |
                                                         PAGE_IS_HUGE_,
                                  .return_mask = kinds | PAGE_IS_HUGE_};
-        long got = raw3(SYS_ioctl, R->pagemap, PAGEMAP_SCAN_, (long)&a);
+        long got = scan_step(&a);
         if (got < 0)
             return got;
         for (long k = 0; k < got; k++) {
@@ -301,8 +312,6 @@ static long list_held(uint64_t start, uint64_t end, struct rt_held *held)
                 rt_held_add(held, from, R->vec[k].start);
             from = R->vec[k].end;
         }
-        if (a.walk_end <= at)
-            return -5; /* no progress */
         at = a.walk_end;
     }
     if (from < end)
@@ -333,7 +342,7 @@ static long scan(uint64_t start, uint64_t end, int record, struct rt_held *held)
                                  .category_mask = PAGE_IS_WRITTEN_,
                                  .category_anyof_mask = PAGE_IS_PRESENT_ | PAGE_IS_SWAPPED_,
                                  .return_mask = PAGE_IS_WRITTEN_};
-        long got = raw3(SYS_ioctl, R->pagemap, PAGEMAP_SCAN_, (long)&a);
+        long got = scan_step(&a);
         if (got < 0)
             return got;
         for (long k = 0; record && k < got; k++) {
@@ -345,8 +354,6 @@ static long scan(uint64_t start, uint64_t end, int record, struct rt_held *held)
             else
                 overflow = 1;
         }
-        if (a.walk_end <= at)
-            return -5; /* no progress */
         at = a.walk_end;
     }
     if (held) {

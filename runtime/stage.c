@@ -317,7 +317,8 @@ void rt_stage_consider(uint64_t i, const struct rt_dirty_run *w, uint64_t nw,
         rt_split_written(h->ext, h->n, h->start, w, w + nw, data, &s.ndata, base, &s.nbase, cap))
         return;
     s.nbytes = rt_sparse_bytes(data, s.ndata);
-    if (s.nbytes * STAGE_RATIO > rt_sparse_bytes(h->ext, h->n) ||
+    uint64_t held = rt_sparse_bytes(h->ext, h->n);
+    if (s.nbytes * STAGE_RATIO > held ||
         S.nbytes + s.nbytes > STAGE_MAX_BYTES)
         return;
     /* The base list goes right after the data list: the pool stays dense. */
@@ -328,7 +329,7 @@ void rt_stage_consider(uint64_t i, const struct rt_dirty_run *w, uint64_t nw,
     S.end[S.nmaps] = h->end;
     S.map[S.nmaps++] = s;
     S.nbytes += s.nbytes;
-    S.nheld += rt_sparse_bytes(h->ext, h->n);
+    S.nheld += held;
 }
 
 /* Marks the first n staged mappings; how many it could. */
