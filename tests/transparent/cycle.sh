@@ -37,9 +37,10 @@
 #  - The next run must say "job restored"; it is started again from there.
 #  - A job of progs/ cannot end before its MIN-th restore: it waits before
 #    its last output until $CAIRN_TEST_GATE exists, and this script creates
-#    that file only for the last run. A real program (NOGATE=1) has no gate:
-#    should it end before a kill lands (all its remaining output came at
-#    once), the attempt is made again from the start, up to 3 times.
+#    that file only in the last run, once that run's restore was seen. A
+#    real program (NOGATE=1) has no gate: should it end before a kill lands
+#    (all its remaining output came at once), the attempt is made again
+#    from the start, up to 3 times.
 #  - Resumed, not redone: stdout is appended and a restore rolls it back to
 #    its length at the checkpoint (direct), or the file only ever receives
 #    what a commit covered (committed), so a job that started over instead
@@ -155,7 +156,7 @@ while :; do
         fi
         before=$(newest "$STORE")
         [ -n "$before" ] && restores=$((restores + 1))
-        [ $restores -lt "$MIN" ] || : >"$W/gate" # the last run may finish
+        last=; [ $restores -lt "$MIN" ] || last=yes
         (cd "$W/job" && exec "$CAIRN" run --store "$STORE" --output "$OUTPUT" -v -- "$@" \
             >>out.txt 2>>"$W/err$cycle" </dev/null) &
         CPID=$!
@@ -164,6 +165,10 @@ while :; do
             has_text "$W/err$cycle" 'job restored' || fail "cycle $cycle: the job was not restored"
             check_mapped
         fi
+        # The last run may finish, once its restore was seen: opened before,
+        # the gate let a job that had little left end before check_mapped
+        # looked at its maps (a CI run: nothing mapped, the job was gone).
+        [ -z "$last" ] || : >"$W/gate"
         if [ $restores -ge "$MIN" ]; then
             poll_until 400 "the last run ending" run_ended
             rc=0; wait "$CPID" || rc=$?; CPID=
